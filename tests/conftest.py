@@ -1,0 +1,63 @@
+"""Shared fixtures: one real embedded PostgreSQL for the whole test session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from orchestration.config import TELEMETRY_OFF, Settings, disable_telemetry
+from orchestration.runtime import PgEndpoint, Runtime
+
+disable_telemetry()
+
+
+@dataclass
+class PgServer:
+    """The session's PostgreSQL server, with helpers to make throwaway databases."""
+
+    endpoint: PgEndpoint
+    runtime: Runtime
+
+    def url(self, database: str = "hireloop") -> str:
+        return self.endpoint.url(database)
+
+    def env(self, database: str = "hireloop") -> dict[str, str]:
+        return {**TELEMETRY_OFF, **self.endpoint.dbt_env(database)}
+
+    def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; returns its name."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        conn = self.endpoint.connect("postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        return name
+
+
+@pytest.fixture(scope="session")
+def hireloop_home(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("hireloop_home")
+
+
+@pytest.fixture(scope="session")
+def pg_server(hireloop_home) -> Iterator[PgServer]:
+    runtime = Runtime(Settings(home=hireloop_home))
+    endpoint = runtime.up()
+    yield PgServer(endpoint=endpoint, runtime=runtime)
+    runtime.down()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: PgServer) -> str:
+    """SQLAlchemy URL of the (session-shared) `hireloop` database."""
+    return pg_server.url("hireloop")
+
+
+@pytest.fixture(scope="session")
+def pg_env(pg_server: PgServer) -> dict[str, str]:
+    """Environment for dbt's profiles.yml pointing at the `hireloop` database."""
+    return pg_server.env("hireloop")

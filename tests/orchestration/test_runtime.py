@@ -1,0 +1,55 @@
+"""The embedded runtime starts a real PostgreSQL, idempotently, and reports it."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from orchestration.config import DATABASES, Settings
+from orchestration.runtime import Runtime, endpoint_from_url
+
+
+def test_up_twice_is_a_noop_and_databases_exist(pg_server):
+    runtime = pg_server.runtime
+    again = runtime.up()
+    assert again == pg_server.endpoint
+    assert runtime.ensure_databases(again) == []  # nothing left to create
+    engine = sa.create_engine(pg_server.url("postgres"))
+    with engine.connect() as conn:
+        names = set(conn.execute(sa.text("SELECT datname FROM pg_database")).scalars())
+    engine.dispose()
+    assert set(DATABASES) <= names
+
+
+def test_status_reports_running_server_and_dagster_yaml(pg_server):
+    status = pg_server.runtime.status()
+    assert status["postgres_state"] == "running"
+    assert pg_server.endpoint.host in status["postgres"]
+    config = json.loads((pg_server.runtime.settings.dagster_home / "dagster.yaml").read_text())
+    assert config["telemetry"] == {"enabled": False}
+    assert "/dagster?" in config["storage"]["postgres"]["postgres_url"]
+
+
+def test_status_of_a_fresh_home_starts_nothing(tmp_path):
+    status = Runtime(Settings(home=tmp_path)).status()
+    assert status["postgres_state"] == "stopped"
+    assert not (tmp_path / "pg").exists()
+
+
+def test_external_url_is_parsed_and_not_started(tmp_path):
+    url = "postgresql+psycopg2://hr:secret@db.internal:6543/whatever"
+    endpoint = endpoint_from_url(url)
+    assert (endpoint.host, endpoint.port, endpoint.user, endpoint.password) == (
+        "db.internal", 6543, "hr", "secret",
+    )
+    runtime = Runtime(Settings(home=tmp_path, database_url=url))
+    assert runtime.status()["postgres_state"] == "configured"
+    assert runtime.down() is False
+
+
+def test_generated_pseudonym_key_is_private_and_stable(tmp_path):
+    settings = Settings(home=tmp_path)
+    first = settings.pseudonym_key()
+    assert settings.pseudonym_key() == first
+    assert (tmp_path / "pseudonym.key").stat().st_mode & 0o777 == 0o600
