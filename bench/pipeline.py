@@ -1,0 +1,118 @@
+"""Benchmark: generate + load + `dbt build` at several sizes; prints a Markdown table.
+
+Not a test. Each size runs in a fresh database of a throwaway embedded PostgreSQL, so
+sizes do not share caches or tables. Peak memory is the max RSS of this process (the
+simulator and loader) and of dbt (a child process); PostgreSQL's own memory is not
+included. The truth's ceilings are computed for an evaluation sample only (p_observable
+on `--eval-sample` applicants), timed separately.
+
+    python bench/pipeline.py --sizes 20000 200000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from hris.exports import record_export  # noqa: E402
+from hris.pseudonym import install_pseudonym_key  # noqa: E402
+from hris.raw_store import load_raw  # noqa: E402
+from hris.simulator import p_observable, simulate, write_truth  # noqa: E402
+from orchestration.config import TELEMETRY_OFF, Settings, disable_telemetry  # noqa: E402
+from orchestration.runtime import Runtime  # noqa: E402
+
+AS_OF = "2025-01-01"
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def run_size(runtime: Runtime, n: int, eval_sample: int) -> dict:
+    endpoint = runtime.up()
+    admin = endpoint.connect("postgres")
+    admin.autocommit = True
+    database = f"bench_{n}"
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        cur.execute(f'CREATE DATABASE "{database}"')
+    admin.close()
+
+    t0 = time.perf_counter()
+    sim = simulate(n_candidates=n, seed=11, as_of=AS_OF, progress=True)
+    t_gen = time.perf_counter() - t0
+    raw_rows = sum(len(f) for f in sim.raw.values())
+
+    conn = endpoint.connect(database)
+    t0 = time.perf_counter()
+    with conn, conn.cursor() as cur:
+        load_raw(conn, sim.raw, source=f"bench:{n}", progress=True)
+        write_truth(cur, sim)
+        record_export(cur, f"bench:{n}", "simulator", sim.as_of)
+        install_pseudonym_key(cur, b"bench-key-not-secret")
+    conn.close()
+    t_load = time.perf_counter() - t0
+
+    env = {**TELEMETRY_OFF, **endpoint.dbt_env(database), "PATH": str(Path(sys.executable).parent)}
+    t0 = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--quiet",
+         "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"),
+         "--target-path", f"target_bench_{n}",
+         "--vars", json.dumps({"as_of_date": AS_OF})],
+        check=True, env=env,
+    )
+    t_dbt = time.perf_counter() - t0
+
+    sample = sim.raw["candidates"]["candidate_id"].iloc[: min(eval_sample, n)].tolist()
+    t0 = time.perf_counter()
+    p_observable(sim, sample)
+    t_ceiling = time.perf_counter() - t0
+    total = t_gen + t_load + t_dbt
+    return {
+        "candidates": n, "raw_rows": raw_rows, "generate_s": t_gen, "load_s": t_load,
+        "dbt_build_s": t_dbt, "total_s": total, "rows_per_s": raw_rows / total,
+        "peak_py_mb": _peak_mb(resource.RUSAGE_SELF),
+        "peak_dbt_mb": _peak_mb(resource.RUSAGE_CHILDREN),
+        "p_observable_s": t_ceiling, "eval_sample": len(sample),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000, 1_000_000])
+    parser.add_argument("--eval-sample", type=int, default=10_000)
+    args = parser.parse_args()
+    disable_telemetry()
+    with tempfile.TemporaryDirectory(prefix="hireloop_bench_") as home:
+        runtime = Runtime(Settings(home=Path(home)))
+        rows = []
+        try:
+            for n in args.sizes:
+                rows.append(run_size(runtime, n, args.eval_sample))
+                print(json.dumps(rows[-1]), flush=True)
+        finally:
+            runtime.down()
+    print(f"\nhireloop pipeline benchmark, {dt.date.today()}, 2 cores")
+    print("| candidates | raw rows | generate s | load s | dbt build s | total s | rows/s "
+          "| peak MB (py / dbt) | p_observable s (sample) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['candidates']:,} | {r['raw_rows']:,} | {r['generate_s']:.1f} | "
+              f"{r['load_s']:.1f} | {r['dbt_build_s']:.1f} | {r['total_s']:.1f} | "
+              f"{r['rows_per_s']:,.0f} | {r['peak_py_mb']:,.0f} / {r['peak_dbt_mb']:,.0f} | "
+              f"{r['p_observable_s']:.1f} ({r['eval_sample']:,}) |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""What the feature store holds, in the terms an HR lead and an ML engineer ask about.
+
+Rows per table, quarantined rows by reason, the label rate per role family, and the
+seed's table for sales: the share of hires meeting the KPI by communication score band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+SCHEMAS = ("raw", "staging", "quarantine", "marts")
+COMMUNICATION_BANDS = ("≥ 8", "6–8", "< 6")
+
+
+@dataclass
+class FeatureStoreSummary:
+    rows: pd.DataFrame  # schema, table, rows
+    quarantine: pd.DataFrame  # table, reason, rows
+    label_rate: pd.DataFrame  # role_family, hires, met_kpi_rate
+    sales_by_communication: pd.DataFrame  # band, hires, met_kpi_rate
+    notes: list[str] = field(default_factory=list)
+
+
+def _query(conn, sql: str, params=None) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        columns = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def _tables(conn) -> pd.DataFrame:
+    return _query(
+        conn,
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema = ANY(%s) AND table_name NOT LIKE '\\_%%' "
+        "ORDER BY 1, 2",
+        [list(SCHEMAS)],
+    )
+
+
+def _count(conn, schema: str, table: str) -> int:
+    return int(_query(conn, f'SELECT count(*) AS n FROM "{schema}"."{table}"')["n"].iloc[0])
+
+
+def _reason_column(conn, table: str) -> str | None:
+    cols = _query(
+        conn,
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = 'quarantine' AND table_name = %s ORDER BY ordinal_position",
+        [table],
+    )["column_name"].tolist()
+    return next((c for c in cols if "reason" in c), None)
+
+
+def summarise_feature_store(conn) -> FeatureStoreSummary:
+    """Read the summary from a built feature store (a psycopg2 connection)."""
+    tables = _tables(conn)
+    rows = pd.DataFrame(
+        [
+            (s, t, _count(conn, s, t))
+            for s, t in tables.itertuples(index=False)
+        ],
+        columns=["schema", "table", "rows"],
+    )
+    parts = []
+    for table in tables.loc[tables.table_schema == "quarantine", "table_name"]:
+        reason = _reason_column(conn, table)
+        if reason is None:
+            continue
+        part = _query(
+            conn,
+            f'SELECT %s AS "table", "{reason}" AS reason, count(*) AS rows '
+            f'FROM quarantine."{table}" GROUP BY 2 ORDER BY 3 DESC',
+            [table],
+        )
+        parts.append(part)
+    quarantine = (
+        pd.concat(parts, ignore_index=True)
+        if parts else pd.DataFrame(columns=["table", "reason", "rows"])
+    )
+    label_rate = _query(
+        conn,
+        "SELECT role_family, count(*) AS hires, avg(met_kpi::int) AS met_kpi_rate "
+        "FROM marts.fct_training_examples GROUP BY 1 ORDER BY 1",
+    )
+    sales = _query(
+        conn,
+        """
+        SELECT CASE WHEN interviewer_communication >= 8 THEN %s
+                    WHEN interviewer_communication >= 6 THEN %s
+                    ELSE %s END AS band,
+               count(*) AS hires, avg(met_kpi::int) AS met_kpi_rate
+        FROM marts.fct_training_examples
+        WHERE role_family = 'sales' AND interviewer_communication IS NOT NULL
+        GROUP BY 1
+        """,
+        list(COMMUNICATION_BANDS),
+    )
+    sales = (
+        sales.set_index("band").reindex(list(COMMUNICATION_BANDS)).reset_index()
+        .fillna({"hires": 0})
+    )
+    return FeatureStoreSummary(rows, quarantine, label_rate, sales)
+
+
+def format_summary(summary: FeatureStoreSummary) -> str:
+    """Plain-text tables for the terminal."""
+
+    def table(frame: pd.DataFrame, floatfmt: str = "{:.1%}") -> str:
+        formatters = {
+            c: floatfmt.format for c in frame.columns if c.endswith("rate")
+        }
+        return frame.to_string(index=False, formatters=formatters, na_rep="–")
+
+    pivot = summary.rows.pivot_table(
+        index="table", columns="schema", values="rows", aggfunc="sum"
+    ).fillna(0).astype(int)
+    quarantined = int(summary.quarantine["rows"].sum()) if len(summary.quarantine) else 0
+    return "\n\n".join(
+        [
+            "== Rows per table ==\n" + pivot.to_string(),
+            f"== Quarantined rows by reason ({quarantined} in all) ==\n"
+            + (table(summary.quarantine) if quarantined else "none"),
+            "== Label rate per role family (mature hires meeting the KPI) ==\n"
+            + table(summary.label_rate),
+            "== Sales: share of hires meeting the KPI by interviewer communication score ==\n"
+            + table(summary.sales_by_communication),
+        ]
+    )

@@ -1,0 +1,30 @@
+"""The dbt feature store as Dagster assets; dbt tests are asset checks."""
+
+from __future__ import annotations
+
+import json
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from hris.exports import latest_as_of
+from hris.pseudonym import install_pseudonym_key
+from orchestration.dbt import MANIFEST, dbt_project, translator
+from orchestration.resources import HireloopRuntime
+
+
+def prepare_dbt_run(hireloop: HireloopRuntime) -> str:
+    """Install the pseudonym key and find the as-of date; returns the dbt vars (no key)."""
+    hireloop.export_dbt_env()
+    with hireloop.connection() as conn, conn.cursor() as cur:
+        install_pseudonym_key(cur, hireloop.settings.pseudonym_key())
+        as_of = latest_as_of(cur)
+    if as_of is None:
+        raise RuntimeError("no export loaded yet: materialise raw_hr_tables first")
+    return json.dumps({"as_of_date": as_of.isoformat()})
+
+
+@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=translator)
+def feature_store(context: AssetExecutionContext, dbt: DbtCliResource, hireloop: HireloopRuntime):
+    dbt_vars = prepare_dbt_run(hireloop)
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()

@@ -1,0 +1,53 @@
+"""The dbt project as Dagster knows it: location, manifest, and how nodes map to assets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetKey
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+# Parsing needs a profile but no server; these placeholders never reach a connection.
+_PARSE_ENV = {"HIRELOOP_PG_HOST": "localhost", "HIRELOOP_PG_DBNAME": "hireloop"}
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def ensure_manifest(force: bool = False) -> Path:
+    """`dbt parse` so that Dagster definitions can load (also in CI)."""
+    if MANIFEST.exists() and not force:
+        return MANIFEST
+    env = {**_PARSE_ENV, **os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True, env=env,
+    )
+    return MANIFEST
+
+
+class HireloopDbtTranslator(DagsterDbtTranslator):
+    """dbt sources are our raw tables; model folders become asset groups."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey(["raw", dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] in ("model", "snapshot", "seed") and len(fqn) > 2:
+            return fqn[1]  # staging / intermediate / marts / quarantine
+        return super().get_group_name(dbt_resource_props)
+
+
+translator = HireloopDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
