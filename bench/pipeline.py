@@ -24,8 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from hris.exports import record_export  # noqa: E402
 from hris.pseudonym import install_pseudonym_key  # noqa: E402
+
+from hris.exports import record_export  # noqa: E402
 from hris.raw_store import load_raw  # noqa: E402
 from hris.simulator import p_observable, simulate, write_truth  # noqa: E402
 from orchestration.config import TELEMETRY_OFF, Settings, disable_telemetry  # noqa: E402

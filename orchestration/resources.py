@@ -21,6 +21,7 @@ class HireloopRuntime(ConfigurableResource):
 
     home: str
     database_url: str | None = None
+    database: str = "hireloop"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HireloopRuntime:
@@ -39,9 +40,9 @@ class HireloopRuntime(ConfigurableResource):
         return Runtime(self.settings).up()
 
     @contextmanager
-    def connection(self, database: str = "hireloop"):
-        """A psycopg2 connection committed on success, rolled back on error."""
-        conn = self.endpoint().connect(database)
+    def connection(self):
+        """A psycopg2 connection to our database, committed on success, rolled back on error."""
+        conn = self.endpoint().connect(self.database)
         try:
             yield conn
             conn.commit()
@@ -54,4 +55,4 @@ class HireloopRuntime(ConfigurableResource):
     def export_dbt_env(self) -> None:
         """Point dbt's profiles.yml at our database (dbt runs as a subprocess of this one)."""
         disable_telemetry()
-        os.environ.update(self.endpoint().dbt_env("hireloop"))
+        os.environ.update(self.endpoint().dbt_env(self.database))

@@ -135,7 +135,8 @@ class Runtime:
         conn.autocommit = True
         with conn.cursor() as cur:
             for name, value in _EMBEDDED_SETTINGS.items():
-                cur.execute(sql.SQL("ALTER SYSTEM SET {} = %s").format(sql.Identifier(name)), [value])
+                statement = sql.SQL("ALTER SYSTEM SET {} = %s").format(sql.Identifier(name))
+                cur.execute(statement, [value])
             cur.execute("SELECT pg_reload_conf()")
         conn.close()
 

@@ -6,9 +6,9 @@ import json
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
+from hris.pseudonym import install_pseudonym_key
 
 from hris.exports import latest_as_of
-from hris.pseudonym import install_pseudonym_key
 from orchestration.dbt import MANIFEST, dbt_project, translator
 from orchestration.resources import HireloopRuntime
 

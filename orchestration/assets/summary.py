@@ -9,7 +9,10 @@ from orchestration.resources import HireloopRuntime
 
 
 @asset(
-    deps=[AssetKey(["marts", "fct_training_examples"]), AssetKey(["marts", "fct_candidates_to_score"])],
+    deps=[
+        AssetKey(["marts", "fct_training_examples"]),
+        AssetKey(["marts", "fct_candidates_to_score"]),
+    ],
     group_name="reports",
     kinds={"postgres", "python"},
     description="Rows per table, quarantine by reason, label rate per role family.",
@@ -18,6 +21,7 @@ def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRunt
     with hireloop.connection() as conn:
         summary = summarise_feature_store(conn)
     text = format_summary(summary)
+    quarantined = int(summary.quarantine["rows"].sum()) if len(summary.quarantine) else 0
     return Output(
         text,
         metadata={
@@ -28,6 +32,6 @@ def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRunt
             "sales_by_communication": MetadataValue.md(
                 summary.sales_by_communication.to_markdown(index=False)
             ),
-            "quarantined_rows": int(summary.quarantine["rows"].sum()) if len(summary.quarantine) else 0,
+            "quarantined_rows": quarantined,
         },
     )
