@@ -1,0 +1,9 @@
+{#- Custom schemas are used verbatim (staging, intermediate, marts, quarantine), not
+    prefixed with the target schema: other tools (ml/, monitoring/, GX) read fixed names. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,21 @@
+with
+
+validated as (
+    select * from {{ ref('base_hris__candidates') }}
+)
+
+select
+    candidate_id,
+    applied_role_id,
+    application_date,
+    status,
+    employee_id,
+    education,
+    years_experience,
+    gender,
+    age_band,
+    race_ethnicity,
+    _source,
+    _loaded_at
+from validated
+where _reject_reason is null

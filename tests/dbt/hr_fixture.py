@@ -1,0 +1,213 @@
+"""A tiny hand-made HR export (str/None values, like a CSV) with known planted problems.
+
+Used until the simulator lands and, afterwards, for the exact checks the simulator cannot
+give: every planted bad value is listed in `PLANTED` with the reason staging must give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hris.contract import DIMENSIONS, RAW_TABLES, ROUNDS, SCENARIO_TYPES, SCORED_BY
+
+AS_OF = dt.date(2025, 6, 30)
+
+ROLES = [
+    # role_id, family, kpi_name, target, higher_is_better
+    ("R-SAL", "sales", "monthly_sales", "100000", "true"),
+    ("R-CS", "customer_service", "resolved_24h_share", "0.8", "true"),
+    ("R-RND", "rnd", "on_time_delivery", "0.9", "true"),
+    ("R-MFG", "manufacturing", "defect_rate", "0.05", "false"),
+]
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A bad raw row and where staging must route it."""
+
+    table: str
+    key: tuple[str | None, ...]
+    dup_seq: int
+    reason: str
+    column: str | None
+
+
+PLANTED: list[Planted] = []
+# A hire with an interview on/after the hire date (must not feed features) and a review
+# before the hire date (must not feed the label).
+LATE_INTERVIEW_CANDIDATE = "C0001"
+EARLY_REVIEW_EMPLOYEE = "E0001"
+
+
+def _d(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def build_export(n_candidates: int = 80, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """The export's tables as DataFrames of str/None, with the planted rows appended."""
+    PLANTED.clear()
+    rng = random.Random(seed)
+    rows: dict[str, list[dict]] = {name: [] for name in RAW_TABLES}
+    for role_id, family, kpi, target, hib in ROLES:
+        rows["job_roles"].append(dict(
+            role_id=role_id, role_family=family, title=f"{family} associate", level="2",
+            kpi_name=kpi, kpi_target=target, kpi_higher_is_better=hib))
+        for s, scenario in enumerate(SCENARIO_TYPES):
+            rows["interview_questions"].append(dict(
+                question_id=f"Q-{role_id}-{s}", role_family=family, scenario_type=scenario,
+                dimension=DIMENSIONS[(s * 3) % len(DIMENSIONS)],
+                prompt_text=f"{scenario} question for {family}",
+                is_key_question="true" if scenario == "kpi_scenario" else "false"))
+
+    n_interview = 0
+    n_review = 0
+    for i in range(1, n_candidates + 1):
+        cid, eid = f"C{i:04d}", f"E{i:04d}"
+        role_id, family, _, target, hib = ROLES[i % len(ROLES)]
+        applied = dt.date(2022, 1, 3) + dt.timedelta(days=rng.randrange(0, 1200))
+        if i <= 2 or (applied < dt.date(2024, 1, 1) and rng.random() < 0.6):
+            status = "hired"
+        elif applied > dt.date(2024, 11, 1):
+            status = "pending"
+        else:
+            status = rng.choice(["rejected", "withdrawn"])
+        if i <= 2:
+            applied = dt.date(2022, 3, 1)
+        rows["candidates"].append(dict(
+            candidate_id=cid, full_name=f"Alexandra Testperson{i}",
+            national_id=f"NID{i:07d}X", email=f"alexandra.testperson{i}@example.org",
+            phone=f"+44 7700 9{i:05d}", gender=rng.choice(["female", "male"]),
+            birth_date=_d(dt.date(1965 + rng.randrange(35), 1 + rng.randrange(12), 15)),
+            race_ethnicity=rng.choice(["group_a", "group_b", None]),
+            education=rng.choice(["bachelor", "master", "secondary"]),
+            years_experience=str(rng.randrange(0, 20)), applied_role_id=role_id,
+            application_date=_d(applied), status=status,
+            employee_id=eid if status == "hired" else None))
+        day = applied
+        n_rounds = rng.randrange(1, 4)
+        for r in range(n_rounds):
+            day += dt.timedelta(days=rng.randrange(3, 15))
+            if day > AS_OF:
+                break
+            n_interview += 1
+            iid = f"I{n_interview:05d}"
+            rows["interviews"].append(dict(
+                interview_id=iid, candidate_id=cid, round=ROUNDS[r],
+                interviewer_id=f"P{rng.randrange(1, 9):03d}", interview_date=_d(day),
+                duration_minutes=str(rng.randrange(20, 60)),
+                overall_rating=str(rng.randrange(1, 6)),
+                recommendation=rng.choice(["strong_yes", "yes", "no", "strong_no"])))
+            for by in SCORED_BY:
+                for dim in DIMENSIONS:
+                    rows["interview_scores"].append(dict(
+                        interview_id=iid, dimension=dim, score=f"{rng.uniform(2, 9):.1f}",
+                        scored_by=by))
+            for s in range(len(SCENARIO_TYPES)):
+                rows["interview_answers"].append(dict(
+                    interview_id=iid, question_id=f"Q-{role_id}-{s}", answer_text="...",
+                    answered_fully=rng.choice(["true", "false"]),
+                    response_seconds=str(rng.randrange(30, 300))))
+        if status != "hired":
+            continue
+        hire = day + dt.timedelta(days=rng.randrange(14, 40))
+        left = hire + dt.timedelta(days=200) if i % 7 == 3 else None
+        rows["employees"].append(dict(
+            employee_id=eid, full_name=f"Alexandra Testperson{i}",
+            national_id=f"NID{i:07d}X", email=f"alexandra.testperson{i}@example.org",
+            phone=None, gender="female", birth_date=_d(dt.date(1980, 5, 5)),
+            hire_date=_d(hire), role_id=role_id, department=family,
+            manager_id=f"M{i % 5:03d}", termination_date=_d(left) if left else None,
+            termination_reason="resigned" if left else None))
+        start = hire
+        for _ in range(6):
+            end = start + dt.timedelta(days=90)
+            submitted = end + dt.timedelta(days=10)
+            if submitted > AS_OF or (left and start > left):
+                break
+            n_review += 1
+            value = float(target) * rng.uniform(0.7, 1.3)
+            rows["performance_reviews"].append(dict(
+                review_id=f"V{n_review:05d}", employee_id=eid, period_start=_d(start),
+                period_end=_d(end), kpi_name="kpi", kpi_value=f"{value:.4f}",
+                kpi_target=target, okr_score=f"{rng.uniform(0, 1):.2f}",
+                rating=str(rng.randrange(1, 6)), reviewer_id=f"M{i % 5:03d}",
+                submitted_at=_d(submitted)))
+            start = end + dt.timedelta(days=1)
+    _plant(rows)
+    return {
+        name: pd.DataFrame(rows[name], columns=list(RAW_TABLES[name].columns)).astype(object)
+        for name in RAW_TABLES
+    }
+
+
+def _plant(rows: dict[str, list[dict]]) -> None:
+    """Append the known-bad rows (and the point-in-time traps) and record them."""
+    first_iv = next(r for r in rows["interviews"] if r["candidate_id"] == LATE_INTERVIEW_CANDIDATE)
+    hire = next(r for r in rows["employees"] if r["employee_id"] == "E0001")["hire_date"]
+    # Point-in-time traps (valid rows): an interview ON the hire date with extreme scores,
+    # and a review whose period starts before the hire date with an extreme KPI value.
+    rows["interviews"].append({**first_iv, "interview_id": "I-LATE", "interview_date": hire,
+                               "round": "director", "overall_rating": "5"})
+    for by in SCORED_BY:
+        for dim in DIMENSIONS:
+            rows["interview_scores"].append(dict(interview_id="I-LATE", dimension=dim,
+                                                 score="10", scored_by=by))
+    early = dt.date.fromisoformat(hire) - dt.timedelta(days=30)
+    rows["performance_reviews"].append(dict(
+        review_id="V-EARLY", employee_id=EARLY_REVIEW_EMPLOYEE, period_start=_d(early),
+        period_end=hire, kpi_name="kpi", kpi_value="999999999", kpi_target="1",
+        okr_score="0.5", rating="3", reviewer_id="M001", submitted_at=hire))
+
+    scores = rows["interview_scores"]
+    s0 = scores[0]
+
+    def plant(table: str, row: dict, reason: str, column: str | None, dup_seq: int = 1):
+        rows[table].append(row)
+        key = tuple(row[k] for k in RAW_TABLES[table].key)
+        PLANTED.append(Planted(table, key, dup_seq, reason, column))
+
+    plant("interview_scores", {**s0}, "exact_duplicate", None, dup_seq=2)
+    plant("interview_scores", {**s0, "score": "0.5"}, "duplicate_key", None, dup_seq=3)
+    def corrupt(table: str, match: dict, change: dict, reason: str, column: str) -> None:
+        row = next(r for r in rows[table] if all(r[k] == v for k, v in match.items()))
+        row.update(change)
+        key = tuple(row[k] for k in RAW_TABLES[table].key)
+        PLANTED.append(Planted(table, key, 1, reason, column))
+
+    corrupt("interview_scores", {"interview_id": "I00002", "dimension": "empathy"},
+            {"score": "n/a"}, "unparseable_value", "score")
+    corrupt("interview_scores", {"interview_id": "I00003", "dimension": "logic"},
+            {"score": "11"}, "out_of_range", "score")
+    plant("interview_scores", {**s0, "dimension": "charisma"}, "invalid_value", "dimension")
+    plant("interview_scores", {**s0, "interview_id": "I-NOPE"}, "orphan", "interview_id")
+    plant("interview_scores", {**s0, "interview_id": None}, "missing_key", None)
+    iv = rows["interviews"][5]
+    plant("interviews", {**iv, "interview_id": "I-BADDATE", "interview_date": "2024-13-45"},
+          "unparseable_value", "interview_date")
+    plant("interviews", {**iv, "interview_id": "I-FEB30", "interview_date": "2024-02-30"},
+          "unparseable_value", "interview_date")
+    plant("interviews", {**iv, "interview_id": "I-RATING", "overall_rating": "6"},
+          "out_of_range", "overall_rating")
+    plant("interviews", {**iv, "interview_id": "I-ROUND", "round": "final"},
+          "invalid_value", "round")
+    cand = rows["candidates"][-1]
+    plant("candidates", {**cand, "candidate_id": "C-BDAY", "birth_date": "1990-02-30"},
+          "unparseable_value", "birth_date")
+    plant("candidates", {**cand, "candidate_id": None}, "missing_key", None)
+    plant("candidates", {**cand, "candidate_id": "C-STATUS", "status": "maybe"},
+          "invalid_value", "status")
+    plant("candidates", {**cand, "candidate_id": "C-ROLE", "applied_role_id": "R-NONE"},
+          "orphan", "applied_role_id")
+    plant("candidates", {**cand, "candidate_id": "C-YEARS", "years_experience": "-3"},
+          "out_of_range", "years_experience")
+    rv = rows["performance_reviews"][0]
+    plant("performance_reviews", {**rv, "review_id": "V-OKR", "okr_score": "1.5"},
+          "out_of_range", "okr_score")
+    plant("performance_reviews", {**rv, "review_id": "V-KPI", "kpi_value": "lots"},
+          "unparseable_value", "kpi_value")
+    # A row of an interview that lands in quarantine is an orphan in turn.
+    plant("interview_scores", {**s0, "interview_id": "I-BADDATE"}, "orphan", "interview_id")
