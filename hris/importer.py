@@ -1,0 +1,131 @@
+"""Importing a real HR-system export into the raw store, and exporting the raw store back.
+
+`import_export` reads and validates every file before it touches the database, then loads
+all tables in one transaction: an import is kept whole or not at all. With `check=True`
+the same load runs and is rolled back, so the report says exactly what an import would do.
+`export_raw` writes the raw tables as an export the importer reads (round trips, handing
+data to another system).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from psycopg2 import sql
+
+from hris.contract import RAW_SCHEMA, RAW_TABLES
+from hris.export_files import ImportRefused, read_export, read_export_files
+from hris.raw_store import LoadReport, load_raw
+
+__all__ = ["ImportRefused", "ImportReport", "export_raw", "import_export", "read_export"]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with check=True, would do)."""
+
+    directory: Path
+    source: str
+    checked: bool
+    load: LoadReport
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        verb = "check (nothing written)" if self.checked else "import"
+        lines = [f"{verb} of {self.directory} as source {self.source!r}", self.load.as_table()]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def import_export(
+    conn, directory: Path, source: str | None = None, check: bool = False
+) -> ImportReport:
+    """Load the export in `directory` into schema `raw` in one transaction (commit or rollback).
+
+    `conn` is a psycopg2 connection; its open transaction, if any, becomes part of the
+    import. Raises ImportRefused (nothing loaded) for a structurally bad export.
+    """
+    directory = Path(directory)
+    export = read_export_files(directory)
+    source = source or directory.resolve().name
+    autocommit = conn.autocommit
+    if autocommit:
+        conn.autocommit = False
+    try:
+        load = load_raw(conn, export.frames, source)
+        if check:
+            conn.rollback()
+        else:
+            conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        if autocommit:
+            conn.autocommit = True
+    return ImportReport(directory, source, check, load, export.files, export.warnings)
+
+
+def export_raw(
+    conn, directory: Path, fmt: Literal["csv", "parquet"] = "csv"
+) -> dict[str, Path]:
+    """Write every existing raw table as `<table>.csv` / `<table>.parquet` in `directory`.
+
+    Contract columns only, all rows (duplicates included) ordered by key and _dup_seq.
+    Streams through a temporary CSV file, so memory stays flat on large tables.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    with conn.cursor() as cur:
+        for table in RAW_TABLES.values():
+            cur.execute("SELECT to_regclass(%s)", [f"{RAW_SCHEMA}.{table.name}"])
+            if cur.fetchone()[0] is None:
+                continue
+            query = sql.SQL(
+                "COPY (SELECT {cols} FROM {t} ORDER BY {order}) TO STDOUT WITH (FORMAT csv, HEADER)"
+            ).format(
+                cols=sql.SQL(", ").join(sql.Identifier(c) for c in table.columns),
+                t=sql.Identifier(RAW_SCHEMA, table.name),
+                order=sql.SQL(", ").join(
+                    [*(sql.SQL('{} COLLATE "C"').format(sql.Identifier(c)) for c in table.key),
+                     sql.SQL("_dup_seq")]
+                ),
+            )
+            path = directory / f"{table.name}.{fmt}"
+            if fmt == "csv":
+                with open(path, "w", encoding="utf-8", newline="") as fh:
+                    cur.copy_expert(query, fh)
+            else:
+                _copy_to_parquet(cur, query, path, table.columns)
+            written[table.name] = path
+    return written
+
+
+def _copy_to_parquet(cur, query: sql.Composable, path: Path, columns: tuple[str, ...]) -> None:
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    with tempfile.NamedTemporaryFile("w+b", suffix=".csv") as tmp:
+        cur.copy_expert(query, tmp)
+        tmp.flush()
+        tmp.seek(0)
+        reader = pa_csv.open_csv(
+            tmp,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict(zip(columns, schema.types, strict=True)),
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+        with pq.ParquetWriter(path, schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)

@@ -1,0 +1,388 @@
+"""The raw store: HR-system exports loaded, as text and with their history, into schema `raw`.
+
+One table `raw.<table>` per contract table: every contract column is `text` (values as
+exported; an empty value is stored as NULL, the same as an empty CSV cell), plus
+`_dup_seq` (the occurrence number of the row's source key within one export, in file
+order: duplicates are kept for staging to quarantine), `_record_hash` (md5 of the row's
+contract values), `_source` and `_loaded_at`. Rows are identified by (key..., _dup_seq).
+
+Loading an export:
+- a new row is inserted;
+- a row whose values changed replaces its old version, and the old version is copied to
+  `raw.<table>__replaced` with `_replaced_at` (the history staging snapshots);
+- an unchanged row is left alone (same `_loaded_at`): re-importing an export is a no-op;
+- a row absent from the export is kept: exports may be incremental, so absence is not
+  deletion.
+
+`load_raw` never commits: the caller owns the transaction, so one import is one
+transaction and a failed import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg2 import sql
+
+from hris.contract import RAW_SCHEMA, RAW_TABLES, RawTable
+from hris.pg_copy import copy_frame
+
+_IN = "_hireloop_raw_in"
+_STAGED = "_hireloop_raw_staged"
+# The sort behind _dup_seq and the join with the existing rows run in memory at this size.
+_WORK_MEM = "256MB"
+_COPY_CHUNK_ROWS = 200_000
+
+
+def _ident(*parts: str) -> sql.Identifier:
+    return sql.Identifier(*parts)
+
+
+def _cols(columns: tuple[str, ...] | list[str], prefix: str | None = None) -> sql.Composed:
+    if prefix is None:
+        return sql.SQL(", ").join(_ident(c) for c in columns)
+    return sql.SQL(", ").join(_ident(prefix, c) for c in columns)
+
+
+def _row_hash(columns: tuple[str, ...]) -> sql.Composed:
+    """md5 of the row's text form: NULL and '' differ, separators are quoted, so it is exact."""
+    return sql.SQL("md5(ROW({})::text)").format(_cols(columns))
+
+
+def ensure_raw_schema(cursor) -> None:
+    """Create schema `raw`, its tables, their key indexes and `__replaced` tables (idempotent)."""
+    cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(RAW_SCHEMA)))
+    for table in RAW_TABLES.values():
+        contract_cols = sql.SQL(", ").join(
+            sql.SQL("{} text").format(_ident(c)) for c in table.columns
+        )
+        cursor.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {t} ({cols}, _dup_seq integer NOT NULL, "
+                "_record_hash text NOT NULL, _source text, "
+                "_loaded_at timestamptz NOT NULL DEFAULT now())"
+            ).format(t=_ident(RAW_SCHEMA, table.name), cols=contract_cols)
+        )
+        cursor.execute(
+            sql.SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS {ix} ON {t} ({key}, _dup_seq) NULLS NOT DISTINCT"
+            ).format(
+                ix=_ident(f"{table.name}__key"),
+                t=_ident(RAW_SCHEMA, table.name),
+                key=_cols(table.key),
+            )
+        )
+        cursor.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {t} ({cols}, _dup_seq integer NOT NULL, "
+                "_record_hash text NOT NULL, _source text, _loaded_at timestamptz NOT NULL, "
+                "_replaced_at timestamptz NOT NULL DEFAULT now())"
+            ).format(t=_ident(RAW_SCHEMA, f"{table.name}__replaced"), cols=contract_cols)
+        )
+        cursor.execute(
+            sql.SQL("CREATE INDEX IF NOT EXISTS {ix} ON {t} ({key}, _dup_seq)").format(
+                ix=_ident(f"{table.name}__replaced__key"),
+                t=_ident(RAW_SCHEMA, f"{table.name}__replaced"),
+                key=_cols(table.key),
+            )
+        )
+        cursor.execute(
+            sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                _ident(RAW_SCHEMA, table.name),
+                sql.Literal(
+                    f"HR export table {table.name!r} as exported (text). Key: "
+                    f"({', '.join(table.key)}, _dup_seq). Rows absent from a later export "
+                    "are kept; replaced versions are in the __replaced table."
+                ),
+            )
+        )
+
+
+@dataclass
+class TableLoad:
+    """What loading one table did."""
+
+    table: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0  # rows whose key already occurred earlier in the same export
+
+
+@dataclass
+class LoadReport:
+    """What `load_raw` did (or, inside a rolled-back transaction, would do), per table."""
+
+    source: str
+    tables: dict[str, TableLoad] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(t.rows_read for t in self.tables.values())
+
+    @property
+    def inserted(self) -> int:
+        return sum(t.inserted for t in self.tables.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(t.updated for t in self.tables.values())
+
+    @property
+    def unchanged(self) -> int:
+        return sum(t.unchanged for t in self.tables.values())
+
+    def as_table(self) -> str:
+        head = ("table", "read", "inserted", "updated", "unchanged", "duplicates")
+        rows = [
+            (t.table, t.rows_read, t.inserted, t.updated, t.unchanged, t.duplicates)
+            for t in self.tables.values()
+        ]
+        rows.append(
+            ("total", self.rows_read, self.inserted, self.updated, self.unchanged,
+             sum(t.duplicates for t in self.tables.values()))
+        )
+        widths = [max(len(f"{r[i]:,}" if isinstance(r[i], int) else r[i]) for r in [head, *rows])
+                  for i in range(len(head))]
+
+        def fmt(row) -> str:
+            cells = [
+                f"{v:,}".rjust(w) if isinstance(v, int) else str(v).ljust(w)
+                for v, w in zip(row, widths, strict=True)
+            ]
+            return "  ".join(cells)
+
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([fmt(head), rule, *map(fmt, rows[:-1]), rule, fmt(rows[-1])])
+
+    def __str__(self) -> str:
+        rate = self.rows_read / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"raw load from {self.source!r}: {self.rows_read:,} rows in {self.seconds:.1f} s "
+            f"({rate:,.0f} rows/s)\n{self.as_table()}"
+        )
+
+
+def load_raw(
+    conn,
+    frames: Mapping[str, pd.DataFrame],
+    source: str,
+    progress: bool = False,
+) -> LoadReport:
+    """Merge export frames (str/None values) into the raw tables; does NOT commit.
+
+    Frames are keyed by contract table name; missing optional columns load as NULL and
+    columns outside the contract are ignored. Raises ValueError for an unknown table or a
+    missing required column (the importer refuses those earlier, with file names).
+    """
+    for name, frame in frames.items():
+        if name not in RAW_TABLES:
+            raise ValueError(f"unknown raw table {name!r}")
+        missing = [c for c in RAW_TABLES[name].required if c not in frame.columns]
+        if missing:
+            raise ValueError(f"table {name!r} lacks required column(s) {missing}")
+
+    started = time.perf_counter()
+    report = LoadReport(source=source)
+    ordered = [n for n in RAW_TABLES if n in frames]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(len(frames[n]) for n in ordered), unit="row", unit_scale=True)
+    try:
+        with conn.cursor() as cur:
+            ensure_raw_schema(cur)
+            cur.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(_WORK_MEM)))
+            for name in ordered:
+                if bar is not None:
+                    bar.set_description(f"raw.{name}")
+                report.tables[name] = _load_table(cur, RAW_TABLES[name], frames[name], source)
+                if bar is not None:
+                    bar.update(len(frames[name]))
+    finally:
+        if bar is not None:
+            bar.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> TableLoad:
+    target = _ident(RAW_SCHEMA, table.name)
+    cols = table.columns
+    # Imports of the same table serialise; readers are not blocked.
+    cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(target))
+
+    # 1. The export as it came, numbered: _dup_seq counts each key's occurrences in file
+    # order (pandas does this faster than a window sort; '' and None are one key, NULL).
+    key_text = frame[list(table.key)].fillna("")
+    dup_seq = key_text.groupby(list(table.key), sort=False).cumcount().to_numpy() + 1
+    present = [c for c in cols if c in frame.columns]
+    numbered = pd.DataFrame({**{c: frame[c] for c in present}, "_dup_seq": dup_seq.astype(str)})
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(_ident(_IN), _ident(_STAGED)))
+    cur.execute(
+        sql.SQL("CREATE TEMP TABLE {} ({}, _dup_seq integer) ON COMMIT DROP").format(
+            _ident(_IN),
+            sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c)) for c in cols),
+        )
+    )
+    _copy_text_frame(cur, _IN, numbered)
+    del numbered, key_text
+    normalised = sql.SQL(
+        "SELECT {cols}, _dup_seq, {hash} AS _record_hash "
+        "FROM (SELECT {nullif}, _dup_seq FROM {inp}) n"
+    ).format(
+        cols=_cols(cols),
+        hash=_row_hash(cols),
+        nullif=sql.SQL(", ").join(
+            sql.SQL("nullif({c}, '') AS {c}").format(c=_ident(c)) for c in cols
+        ),
+        inp=_ident(_IN),
+    )
+
+    cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(target))
+    if not cur.fetchone()[0]:
+        # First load of this table: everything is new, no join and no conflicts possible.
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {} ({}, _dup_seq, _record_hash, _source) SELECT n.*, {} FROM ({}) n"
+            ).format(target, _cols(cols), sql.Literal(source), normalised)
+        )
+        rows = cur.rowcount
+        cur.execute(sql.SQL("DROP TABLE {}").format(_ident(_IN)))
+        return TableLoad(table.name, rows, rows, 0, 0, int((dup_seq > 1).sum()))
+
+    # 2. Each row with its existing version (hash and ctid). The ctid is stable here: the
+    # table lock keeps other writers out until the transaction ends.
+    key_join = sql.SQL(" AND ").join(
+        sql.SQL("r.{c} = s.{c}").format(c=_ident(c)) for c in (*table.key, "_dup_seq")
+    )
+    cur.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {staged} ON COMMIT DROP AS "
+            "SELECT s.*, r._record_hash AS _old_hash, r.ctid AS _old_ctid "
+            "FROM ({normalised}) s LEFT JOIN {target} r ON {key_join}"
+        ).format(
+            staged=_ident(_STAGED), normalised=normalised, target=target, key_join=key_join
+        )
+    )
+    cur.execute(sql.SQL("DROP TABLE {}").format(_ident(_IN)))
+
+    any_null_key = sql.SQL(" OR ").join(
+        sql.SQL("{}.{} IS NULL").format(_ident(alias), _ident(c))
+        for alias in ("s",) for c in table.key
+    )
+    counts = _counts(cur, any_null_key)
+    if counts[-1]:
+        # Rows with a NULL key column: '=' never matches them, so match them null-safely.
+        # Only these few rows take the slow path; the index treats NULLs as equal too.
+        cur.execute(
+            sql.SQL(
+                "UPDATE {staged} s SET _old_hash = r._record_hash, _old_ctid = r.ctid "
+                "FROM {target} r WHERE ({s_null}) AND ({r_null}) AND {match}"
+            ).format(
+                staged=_ident(_STAGED),
+                target=target,
+                s_null=any_null_key,
+                r_null=sql.SQL(" OR ").join(
+                    sql.SQL("r.{} IS NULL").format(_ident(c)) for c in table.key
+                ),
+                match=sql.SQL(" AND ").join(
+                    sql.SQL("r.{c} IS NOT DISTINCT FROM s.{c}").format(c=_ident(c))
+                    for c in (*table.key, "_dup_seq")
+                ),
+            )
+        )
+        counts = _counts(cur, any_null_key)
+    rows_read, inserted, updated, unchanged, duplicates, _ = counts
+
+    # 3. Old versions of changed rows go to the history table first.
+    meta = ("_dup_seq", "_record_hash", "_source", "_loaded_at")
+    if updated:
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {hist} ({cols}) SELECT {cols} FROM {target} "
+                "WHERE ctid = ANY (ARRAY(SELECT _old_ctid FROM {staged} "
+                "WHERE _old_hash <> _record_hash))"
+            ).format(
+                hist=_ident(RAW_SCHEMA, f"{table.name}__replaced"),
+                cols=_cols((*cols, *meta)),
+                target=target,
+                staged=_ident(_STAGED),
+            )
+        )
+
+    # 4. New and changed rows; unchanged rows are not touched at all.
+    if inserted or updated:
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {target} AS t ({cols}, _dup_seq, _record_hash, _source) "
+                "SELECT {cols}, _dup_seq, _record_hash, {source} FROM {staged} "
+                "WHERE _old_hash IS DISTINCT FROM _record_hash "
+                "ON CONFLICT ({key}, _dup_seq) DO UPDATE SET {sets}, "
+                "_record_hash = EXCLUDED._record_hash, _source = EXCLUDED._source, "
+                "_loaded_at = now() "
+                "WHERE t._record_hash IS DISTINCT FROM EXCLUDED._record_hash"
+            ).format(
+                target=target,
+                cols=_cols(cols),
+                source=sql.Literal(source),
+                staged=_ident(_STAGED),
+                key=_cols(table.key),
+                sets=sql.SQL(", ").join(
+                    sql.SQL("{c} = EXCLUDED.{c}").format(c=_ident(c)) for c in cols
+                ),
+            )
+        )
+        if cur.rowcount != inserted + updated:
+            raise RuntimeError(
+                f"raw.{table.name}: wrote {cur.rowcount} rows, expected {inserted + updated}"
+            )
+    cur.execute(sql.SQL("DROP TABLE {}").format(_ident(_STAGED)))
+    return TableLoad(table.name, rows_read, inserted, updated, unchanged, duplicates)
+
+
+def _copy_text_frame(cur, table: str, frame: pd.DataFrame) -> None:
+    """COPY a frame of str/None values; Arrow writes the CSV about 4x faster than pandas.
+
+    Arrow quotes every string and leaves NULL as an unquoted empty field, which is exactly
+    how COPY's CSV format tells NULL from ''. Anything that is not str/None (a number, a
+    date) falls back to `copy_frame`, whose formatting is the project's reference.
+    """
+    schema = pa.schema([(c, pa.string()) for c in frame.columns])
+    try:
+        batches = pa.Table.from_pandas(frame, schema=schema, preserve_index=False).to_batches(
+            max_chunksize=_COPY_CHUNK_ROWS
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        copy_frame(cur, table, frame)
+        return
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+        _ident(table), _cols(list(frame.columns))
+    )
+    options = pa_csv.WriteOptions(include_header=False)
+    for batch in batches:
+        buf = io.BytesIO()
+        pa_csv.write_csv(batch, buf, options)
+        buf.seek(0)
+        cur.copy_expert(stmt, buf)
+
+
+def _counts(cur, any_null_key: sql.Composable) -> tuple[int, int, int, int, int, int]:
+    cur.execute(
+        sql.SQL(
+            "SELECT count(*), count(*) FILTER (WHERE _old_hash IS NULL), "
+            "count(*) FILTER (WHERE _old_hash <> _record_hash), "
+            "count(*) FILTER (WHERE _old_hash = _record_hash), "
+            "count(*) FILTER (WHERE _dup_seq > 1), count(*) FILTER (WHERE {}) FROM {} s"
+        ).format(any_null_key, _ident(_STAGED))
+    )
+    return tuple(int(v) for v in cur.fetchone())  # type: ignore[return-value]
