@@ -1,0 +1,301 @@
+"""The promotion gate: does the challenger replace the champion? And people's overrides.
+
+The gate is a list of independent checks, each comparing challenger and champion metrics
+computed on the same newest mature hires; the challenger is promoted only if every check
+passes (or there is no champion yet). A kept champion is a normal outcome. Every decision,
+automatic or by a person (`promote`, `rollback`), is written as tags on the version and as
+an append-only event on the registered model, so the promotion history lives in MLflow.
+
+Metrics look like::
+
+    {"overall": {"roc_auc": 0.71, "ece": 0.03, "n": 800},
+     "by_family": {"sales": {"roc_auc": 0.69, "n": 210}, ...}}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from mlflow import MlflowClient
+
+from ml.registry import (
+    CHALLENGER,
+    CHAMPION,
+    MODEL_NAME,
+    PREVIOUS_CHAMPION,
+    champion_version,
+    version_by_alias,
+)
+
+Metrics = dict[str, Any]
+
+HISTORY_PREFIX = "promotion.history."
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """Thresholds of the gate.
+
+    auc_margin: the challenger's overall AUC must exceed the champion's by this much.
+    per_family_tolerance: no role family's AUC may drop by more than this.
+    calibration_tolerance: the overall ECE may not rise by more than this.
+    """
+
+    auc_margin: float = 0.005
+    per_family_tolerance: float = 0.02
+    calibration_tolerance: float = 0.01
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    reason: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+class GateCheck(Protocol):
+    """One check of the gate; append more (e.g. a fairness audit) to the list passed to decide."""
+
+    def __call__(self, challenger: Metrics, champion: Metrics, policy: GatePolicy) -> CheckResult:
+        ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reasons: list[str]
+    figures: dict[str, Any]
+
+    @property
+    def outcome(self) -> str:
+        return "promoted" if self.promote else "kept_champion"
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None for a missing / NaN figure (e.g. a one-class family)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def check_overall_auc(challenger: Metrics, champion: Metrics, policy: GatePolicy) -> CheckResult:
+    new = _num(challenger.get("overall", {}).get("roc_auc"))
+    old = _num(champion.get("overall", {}).get("roc_auc"))
+    figures = {"challenger": new, "champion": old, "margin": policy.auc_margin}
+    if new is None or old is None:
+        return CheckResult("overall_auc", False, "overall AUC missing; cannot compare", figures)
+    passed = new >= old + policy.auc_margin
+    verb = "beats" if passed else "does not beat"
+    reason = f"overall AUC {new:.4f} {verb} champion {old:.4f} + margin {policy.auc_margin}"
+    return CheckResult("overall_auc", passed, reason, figures)
+
+
+def check_role_families(challenger: Metrics, champion: Metrics, policy: GatePolicy) -> CheckResult:
+    new_by = challenger.get("by_family", {})
+    figures: dict[str, Any] = {"tolerance": policy.per_family_tolerance, "families": {}}
+    worse, missing, skipped = [], [], []
+    for family, old_metrics in sorted(champion.get("by_family", {}).items()):
+        old = _num(old_metrics.get("roc_auc"))
+        new = _num(new_by.get(family, {}).get("roc_auc"))
+        figures["families"][family] = {"challenger": new, "champion": old}
+        if old is None:
+            skipped.append(family)  # champion has no AUC there (one class): nothing to defend
+        elif new is None:
+            missing.append(family)
+        elif new < old - policy.per_family_tolerance:
+            worse.append(f"{family} {new:.4f} < {old:.4f} - {policy.per_family_tolerance}")
+    if missing or worse:
+        parts = [f"worse in role family: {w}" for w in worse]
+        parts += [f"no AUC for role family {f}" for f in missing]
+        return CheckResult("role_families", False, "; ".join(parts), figures)
+    note = f" (no champion AUC for {', '.join(skipped)})" if skipped else ""
+    reason = f"no role family worse than tolerance {policy.per_family_tolerance}{note}"
+    return CheckResult("role_families", True, reason, figures)
+
+
+def check_calibration(challenger: Metrics, champion: Metrics, policy: GatePolicy) -> CheckResult:
+    new = _num(challenger.get("overall", {}).get("ece"))
+    old = _num(champion.get("overall", {}).get("ece"))
+    figures = {"challenger": new, "champion": old, "tolerance": policy.calibration_tolerance}
+    if new is None or old is None:
+        return CheckResult("calibration", False, "ECE missing; cannot compare", figures)
+    passed = new <= old + policy.calibration_tolerance
+    verb = "within" if passed else "worse than"
+    reason = f"ECE {new:.4f} {verb} champion {old:.4f} + tolerance {policy.calibration_tolerance}"
+    return CheckResult("calibration", passed, reason, figures)
+
+
+DEFAULT_CHECKS: tuple[GateCheck, ...] = (check_overall_auc, check_role_families, check_calibration)
+
+
+def decide(
+    challenger_metrics: Metrics,
+    champion_metrics: Metrics | None,
+    policy: GatePolicy | None = None,
+    checks: Sequence[GateCheck | Callable[..., CheckResult]] = DEFAULT_CHECKS,
+) -> Decision:
+    """Run every check; promote when there is no champion or all checks pass."""
+    policy = policy or GatePolicy()
+    figures: dict[str, Any] = {"policy": asdict(policy)}
+    if champion_metrics is None:
+        figures["challenger"] = challenger_metrics.get("overall", {})
+        return Decision(True, ["no champion yet"], figures)
+    results = [check(challenger_metrics, champion_metrics, policy) for check in checks]
+    figures["checks"] = {r.name: {"passed": r.passed, **r.figures} for r in results}
+    reasons = [f"{'pass' if r.passed else 'FAIL'} {r.name}: {r.reason}" for r in results]
+    return Decision(all(r.passed for r in results), reasons, figures)
+
+
+# -- recording ------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _append_history(client: MlflowClient, model_name: str, event: dict[str, Any]) -> str:
+    """Add one event tag to the registered model; keys are numbered, never overwritten."""
+    tags = client.get_registered_model(model_name).tags
+    numbers = [int(k[len(HISTORY_PREFIX):]) for k in tags if k.startswith(HISTORY_PREFIX)
+               and k[len(HISTORY_PREFIX):].isdigit()]
+    key = f"{HISTORY_PREFIX}{max(numbers, default=0) + 1:06d}"
+    client.set_registered_model_tag(model_name, key, json.dumps(event, sort_keys=True))
+    return key
+
+
+def promotion_history(client: MlflowClient, model_name: str = MODEL_NAME) -> list[dict[str, Any]]:
+    """Every recorded decision, oldest first."""
+    tags = client.get_registered_model(model_name).tags
+    keys = sorted(k for k in tags if k.startswith(HISTORY_PREFIX))
+    return [json.loads(tags[k]) for k in keys]
+
+
+def _record(
+    client: MlflowClient,
+    model_name: str,
+    version: str,
+    event: str,
+    decision: Decision,
+    actor: str,
+    why: str,
+    champion_before: str | None,
+    champion_after: str | None,
+) -> dict[str, Any]:
+    record = {
+        "event": event,
+        "version": version,
+        "promote": decision.promote,
+        "reasons": decision.reasons,
+        "figures": decision.figures,
+        "actor": actor,
+        "why": why,
+        "at": _now(),
+        "champion_before": champion_before,
+        "champion_after": champion_after,
+    }
+    tags = {
+        "promotion.decision": event,
+        "promotion.promote": str(decision.promote).lower(),
+        "promotion.reasons": json.dumps(decision.reasons),
+        "promotion.figures": json.dumps(decision.figures, sort_keys=True, default=str),
+        "promotion.actor": actor,
+        "promotion.why": why,
+        "promotion.at": record["at"],
+    }
+    if event != "rollback":
+        # What this version replaced (or faced); a rollback keeps the original, so that
+        # further rollbacks can walk back through earlier champions.
+        tags["promotion.champion_before"] = champion_before or ""
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, version, key, value)
+    record["history_key"] = _append_history(client, model_name, record)
+    return record
+
+
+def _move_champion(client: MlflowClient, model_name: str, version: str) -> str | None:
+    """Point `champion` at `version`, keeping the one it replaces as `previous_champion`."""
+    before = champion_version(client, model_name)
+    if before is not None and str(before.version) != version:
+        client.set_registered_model_alias(model_name, PREVIOUS_CHAMPION, before.version)
+    client.set_registered_model_alias(model_name, CHAMPION, version)
+    challenger = version_by_alias(client, CHALLENGER, model_name)
+    if challenger is not None and str(challenger.version) == version:
+        client.delete_registered_model_alias(model_name, CHALLENGER)
+    return str(before.version) if before is not None else None
+
+
+def apply_decision(
+    client: MlflowClient,
+    version: str | int,
+    decision: Decision,
+    actor: str,
+    why: str,
+    *,
+    model_name: str = MODEL_NAME,
+    event: str | None = None,
+) -> dict[str, Any]:
+    """Act on a gate decision and record it; returns the record (for Dagster metadata)."""
+    version = str(version)
+    if decision.promote:
+        before_v = _move_champion(client, model_name, version)
+        after_v: str | None = version
+    else:
+        before = champion_version(client, model_name)
+        before_v = after_v = str(before.version) if before is not None else None
+    return _record(
+        client, model_name, version, event or decision.outcome, decision, actor, why,
+        before_v, after_v,
+    )
+
+
+def promote(
+    client: MlflowClient, version: str | int, actor: str, why: str, *, model_name: str = MODEL_NAME
+) -> dict[str, Any]:
+    """A person makes `version` champion, bypassing the gate; recorded with who and why."""
+    if not why.strip():
+        raise ValueError("a manual promotion needs a reason")
+    client.get_model_version(model_name, str(version))  # fails loudly for an unknown version
+    decision = Decision(True, [f"manual promotion by {actor}: {why}"], {})
+    return apply_decision(
+        client, version, decision, actor, why, model_name=model_name, event="manual_promote"
+    )
+
+
+class NothingToRollBack(RuntimeError):
+    """There is no previous champion to return to."""
+
+
+def rollback(
+    client: MlflowClient, actor: str, why: str, *, model_name: str = MODEL_NAME
+) -> dict[str, Any]:
+    """Return `champion` to the previous champion; recorded with who and why.
+
+    Repeated rollbacks walk further back: the restored version's own record says which
+    champion it had replaced, and that becomes the new `previous_champion`.
+    """
+    if not why.strip():
+        raise ValueError("a rollback needs a reason")
+    current = champion_version(client, model_name)
+    target = version_by_alias(client, PREVIOUS_CHAMPION, model_name)
+    if current is None or target is None:
+        raise NothingToRollBack(f"{model_name} has no previous champion to roll back to")
+    current_v, target_v = str(current.version), str(target.version)
+    client.set_registered_model_alias(model_name, CHAMPION, target_v)
+    earlier = target.tags.get("promotion.champion_before") or ""
+    if earlier and earlier not in (target_v, current_v):
+        client.set_registered_model_alias(model_name, PREVIOUS_CHAMPION, earlier)
+    else:
+        client.delete_registered_model_alias(model_name, PREVIOUS_CHAMPION)
+    client.set_model_version_tag(model_name, current_v, "promotion.rolled_back_at", _now())
+    client.set_model_version_tag(model_name, current_v, "promotion.rolled_back_by", actor)
+    decision = Decision(True, [f"rollback by {actor} from version {current_v}: {why}"], {})
+    return _record(
+        client, model_name, target_v, "rollback", decision, actor, why, current_v, target_v,
+    )
