@@ -39,6 +39,7 @@ class MlflowTarget:
     """A configured MLflow: the client and the experiment runs are logged to."""
 
     client: MlflowClient
+    tracking_uri: str
     experiment_id: str
     artifact_location: str
 
@@ -62,7 +63,7 @@ def configure(
         experiment_id = client.create_experiment(experiment, artifact_location=root.as_uri())
         found = client.get_experiment(experiment_id)
     mlflow.set_experiment(experiment_id=found.experiment_id)
-    return MlflowTarget(client, found.experiment_id, found.artifact_location)
+    return MlflowTarget(client, tracking_uri, found.experiment_id, found.artifact_location)
 
 
 def _ensure_registered_model(client: MlflowClient, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.models import infer_signature
@@ -26,7 +27,7 @@ def example_frame(rows: int = 2) -> pd.DataFrame:
 def log_constant_model(value: float, artifact_path: str = "model") -> str:
     """Log a constant pyfunc in a new run; returns the run id."""
     example = example_frame()
-    signature = infer_signature(example, pd.Series([value] * len(example), dtype="float64"))
+    signature = infer_signature(example, np.full(len(example), value, dtype="float64"))
     with mlflow.start_run() as run:
         mlflow.pyfunc.log_model(
             name=artifact_path, python_model=str(CONSTANT_MODEL), model_config={"value": value},

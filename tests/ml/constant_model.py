@@ -5,6 +5,7 @@ needs nothing from the test suite to load it.
 """
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.models import set_model
 
@@ -14,7 +15,7 @@ class ConstantModel(mlflow.pyfunc.PythonModel):
         self.value = float(context.model_config["value"])
 
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        return pd.Series([self.value] * len(model_input), dtype="float64")
+        return np.full(len(model_input), self.value, dtype="float64")
 
 
 set_model(ConstantModel())

@@ -1,0 +1,84 @@
+"""The endpoint process: `mlflow models serve` of `@champion` over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+import uuid
+
+import pytest
+
+from ml.promotion import promote
+from ml.registry import register_version
+from ml.serving import ServeError, ServeSpec, ping, restart, start, status, stop
+from tests.ml.conftest import example_frame, log_constant_model
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def score(url: str, rows: int = 2) -> list[float]:
+    frame = example_frame(rows)
+    body = json.dumps({"dataframe_split": frame.to_dict(orient="split", index=False)}).encode()
+    request = urllib.request.Request(
+        f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())["predictions"]
+
+
+@pytest.fixture
+def served(mlflow_target, tmp_path):
+    """A model name of the test's own and a spec serving its champion on a free port."""
+    name = f"hireloop-kpi-serve-{uuid.uuid4().hex[:8]}"
+    spec = ServeSpec(
+        tracking_uri=mlflow_target.tracking_uri,
+        state_dir=tmp_path / "serve",
+        model_uri=f"models:/{name}@champion",
+        port=free_port(),
+    )
+    yield name, spec
+    stop(spec)
+
+
+def register_constant(client, name: str, value: float) -> str:
+    run_id = log_constant_model(value)
+    return str(register_version(client, run_id, "model", model_name=name).version)
+
+
+def test_serves_champion_and_redeploys_on_alias_move(mlflow_target, served):
+    client, (name, spec) = mlflow_target.client, served
+    v1 = register_constant(client, name, 0.25)
+    promote(client, v1, actor="test", why="first model", model_name=name)
+
+    state = start(spec, served_version=v1)
+    assert state["running"] and state["ready"] and state["served_version"] == v1
+    assert ping(spec.url)
+    assert score(spec.url, rows=3) == [0.25, 0.25, 0.25]
+
+    v2 = register_constant(client, name, 0.75)
+    promote(client, v2, actor="test", why="better model", model_name=name)
+    assert score(spec.url) == [0.25, 0.25]  # @champion was resolved at start
+
+    old_pid = state["pid"]
+    state = restart(spec, served_version=v2)
+    assert state["pid"] != old_pid and state["served_version"] == v2
+    assert score(spec.url) == [0.75, 0.75]
+
+    with pytest.raises(ServeError, match="already running"):
+        start(spec)
+    assert stop(spec)
+    assert not ping(spec.url)
+    assert status(spec)["running"] is False
+    assert not stop(spec)
+
+
+def test_start_fails_fast_on_unknown_model(served):
+    _, spec = served
+    with pytest.raises(ServeError, match="exited"):
+        start(spec, timeout=60)
+    assert status(spec)["running"] is False
