@@ -207,3 +207,32 @@ def make_raw_frames(n_candidates: int = 200, seed: int = 0) -> dict[str, pd.Data
         "interview_answers": answers,
         "performance_reviews": reviews,
     }
+
+
+def write_csv_export(frames: dict[str, pd.DataFrame], directory) -> None:
+    """Write frames as an export directory of `<table>.csv` (None as the empty cell)."""
+    from pathlib import Path
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_csv(directory / f"{name}.csv", index=False)
+
+
+def fingerprint(conn, table: str) -> tuple[int, str]:
+    """(rows, md5 over the sorted rows' contract values and _dup_seq) of raw.<table>.
+
+    Computed from the values themselves, not from the loader's _record_hash.
+    """
+    cols = ", ".join(f'"{c}"' for c in RAW_TABLES[table].columns)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*), md5(coalesce(string_agg(r, E'\\n' ORDER BY r COLLATE \"C\"), '')) "
+            f"FROM (SELECT ROW({cols}, _dup_seq)::text AS r FROM raw.{table}) s"
+        )
+        rows, digest = cur.fetchone()
+    return int(rows), digest
+
+
+def fingerprints(conn) -> dict[str, tuple[int, str]]:
+    return {t: fingerprint(conn, t) for t in RAW_TABLES}
