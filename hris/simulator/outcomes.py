@@ -112,10 +112,12 @@ def kpi_values(world: World, role_idx: np.ndarray, y: np.ndarray) -> np.ndarray:
     ratio = target * np.exp(np.where(higher, 1.0, -1.0) * scale * y)
     value = np.where(is_amount | ~higher, ratio, share)
     step = 10.0 ** -decimals
-    value = np.round(value / step) * step
+    k = np.rint(value / step)             # compare on the reported lattice, in integers
+    k_target = np.rint(target / step)
     met = y > 0
-    value = np.where(higher & met & (value < target), target, value)
-    value = np.where(higher & ~met & (value >= target), target - step, value)
-    value = np.where(~higher & met & (value > target), target, value)
-    value = np.where(~higher & ~met & (value <= target), target + step, value)
+    k = np.where(higher & met, np.maximum(k, k_target), k)
+    k = np.where(higher & ~met, np.minimum(k, k_target - 1), k)
+    k = np.where(~higher & met, np.minimum(k, k_target), k)
+    k = np.where(~higher & ~met, np.maximum(k, k_target + 1), k)
+    value = k * step
     return value

@@ -34,7 +34,7 @@ ASSESSED: dict[str, tuple[str, ...]] = {
 
 # Performance drivers (ability units -> latent quarterly performance), per regime.
 DRIVERS: dict[str, dict[str, float]] = {
-    "sales": {"communication": 0.42, "persuasion": 0.42, "resilience": 0.15},
+    "sales": {"communication": 0.48, "persuasion": 0.48, "resilience": 0.15},
     "customer_service": {"empathy": 0.42, "problem_solving": 0.38, "resilience": 0.12},
     "rnd": {"technical_depth": 0.50, "learning_agility": 0.15, "innovation": 0.10},
     "manufacturing": {"problem_solving": 0.45, "data_awareness": 0.18, "technical_depth": 0.12},
@@ -49,7 +49,7 @@ DRIFTED_DRIVERS: dict[str, dict[str, float]] = {
 
 # How interviewers weigh dimensions into their overall impression (rnd over-weights logic).
 IMPRESSION_WEIGHTS: dict[str, dict[str, float]] = {
-    "sales": {"communication": 2.0, "persuasion": 1.5},
+    "sales": {"communication": 1.5, "persuasion": 1.2},
     "customer_service": {"communication": 1.5, "empathy": 1.5},
     "rnd": {"logic": 4.0, "technical_depth": 0.7, "problem_solving": 1.0},
     "manufacturing": {"technical_depth": 1.5},
