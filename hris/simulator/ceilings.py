@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from scipy.special import log_ndtr, ndtr
+from tqdm.auto import tqdm
 
 from hris.simulator.outcomes import met_probability, performance_index
 from hris.simulator.world import DIM_INDEX, N_DIM, World
@@ -148,7 +149,8 @@ def _chunk(world: World, ev: dict[str, np.ndarray], sel: np.ndarray, draws: int,
 
 
 def p_observable(sim: SimulatedHRIS, candidate_ids: Sequence[str] | None = None,
-                 draws: int = 256, seed: int = 0, chunk: int = 500) -> pd.Series:
+                 draws: int = 256, seed: int = 0, chunk: int = 500,
+                 progress: bool = False) -> pd.Series:
     """Bayes-optimal P(met_kpi | recorded interview evidence), per candidate_id.
 
     Conditions on everything the raw export records about a candidate's interviews: every
@@ -166,15 +168,16 @@ def p_observable(sim: SimulatedHRIS, candidate_ids: Sequence[str] | None = None,
     (interval probabilities of the rounded, clipped 0-10 scores and the probit likelihood of
     the flags) / proposal, times the population gender share; the weighted mean of p_true over
     both hypotheses' draws is the posterior mean. Approximation: Monte Carlo error only
-    (self-normalised importance sampling, O(1/draws) bias; about 0.01-0.02 per candidate at
-    256 draws) and p_true's interpolation on a fine grid. Cost: seconds per thousand.
+    (self-normalised importance sampling; measured sd about 0.008 per candidate at 256 draws,
+    bias not measurable against 2048 draws) and p_true's interpolation on a fine grid.
+    Cost: about 3 s per thousand candidates on one core; memory bounded by `chunk`.
     """
     raw_ids = sim.raw["candidates"]["candidate_id"]
     ids = pd.Index(raw_ids if candidate_ids is None else list(candidate_ids))
     ev = _evidence(sim, ids)
     rng = np.random.default_rng([sim.seed, 99, seed])
     out = np.empty(len(ids))
-    for start in range(0, len(ids), chunk):
+    for start in tqdm(range(0, len(ids), chunk), desc="p_observable", disable=not progress):
         sel = np.arange(start, min(start + chunk, len(ids)))
         out[sel] = _chunk(sim.world, ev, sel, draws, rng)
     return pd.Series(out, index=ids, name="p_observable")

@@ -55,6 +55,7 @@ IMPRESSION_WEIGHTS: dict[str, dict[str, float]] = {
     "manufacturing": {"technical_depth": 1.5},
 }
 
+LENIENCY_SD = 0.35  # persistent interviewer leniency, ability units
 FAMILY_SHARE = {"sales": 0.3, "customer_service": 0.3, "rnd": 0.2, "manufacturing": 0.2}
 DEPARTMENT = {"sales": "Sales", "customer_service": "Customer Service", "rnd": "R&D",
               "manufacturing": "Manufacturing"}
@@ -227,7 +228,7 @@ class World:
     human_centre: float = 5.0
     human_scale: float = 1.5
     human_noise_sd: float = 0.8
-    leniency_sd: float = 0.35
+    leniency_sd: float = LENIENCY_SD
     rater_drift_shift: float = 0.0  # added to every human leniency on/after change_date
     ai_centre: float = 5.2
     ai_scale: float = 1.3
@@ -316,7 +317,7 @@ def build_staff(n_candidates: int, rng: np.random.Generator) -> pd.DataFrame:
         rows += [(fam, "manager", DEPARTMENT[fam])] * n_mgr
     staff = pd.DataFrame(rows, columns=["family", "kind", "department"])
     staff.insert(0, "employee_id", [f"E{i:07d}" for i in range(1, len(staff) + 1)])
-    staff["leniency"] = rng.normal(0.0, 0.35, len(staff))
+    staff["leniency"] = rng.normal(0.0, LENIENCY_SD, len(staff))
     # managers report to a director of their family; directors and recruiters to the HR head
     head = staff.index[staff.kind == "recruiter"][0]
     mgr_of = np.full(len(staff), head)
@@ -331,7 +332,13 @@ def build_staff(n_candidates: int, rng: np.random.Generator) -> pd.DataFrame:
 
 def build_world(n_candidates: int, seed: int, start: dt.date, end: dt.date, as_of: dt.date,
                 scenario: str) -> World:
-    """Draw one world. Scenarios other than "stable" change it from `change_date` on."""
+    """Draw one world. Scenarios other than "stable" change it from `change_date` on.
+
+    change_date is two thirds into [start, end]. covariate_shift: applications from then on
+    come from a different pool (ability means shifted); concept_drift: their KPI drivers are
+    DRIFTED_DRIVERS; rater_drift: human interviewers score harsher from then on (interview
+    date), performance unchanged.
+    """
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
     rng = np.random.default_rng([seed, 1])
