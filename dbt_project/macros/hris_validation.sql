@@ -16,23 +16,19 @@
       out_of_range, invalid_value, orphan
     (and within a rule, the order of the spec's columns). -#}
 
-{#- CTEs `source` and `cleaned`: trimmed text (`<col>__text`, blank -> NULL), the load
+{#- CTEs `dup_keys`, `first_hashes` and `cleaned`: trimmed text (`<col>__text`, blank -> NULL), the load
     metadata, and `_first_hash`, the record hash of the first occurrence of the row's key
     (only looked up for repeats, so the join stays small). -#}
 {% macro hris_cleaned_ctes(spec) -%}
-source as (
-    select * from {{ source('hris', spec.table) }}
-),
-
 dup_keys as (
     select distinct {{ spec.key | join(', ') }}
-    from source
+    from {{ source('hris', spec.table) }}
     where _dup_seq > 1
 ),
 
 first_hashes as (
     select {% for k in spec.key %}s.{{ k }}, {% endfor %}s._record_hash as _first_hash
-    from source as s
+    from {{ source('hris', spec.table) }} as s
     inner join dup_keys as d
         on {% for k in spec.key %}s.{{ k }} = d.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
     where s._dup_seq = 1
@@ -48,7 +44,7 @@ cleaned as (
         s._source,
         s._loaded_at,
         f._first_hash
-    from source as s
+    from {{ source('hris', spec.table) }} as s
     left join first_hashes as f
         on s._dup_seq > 1
         {%- for k in spec.key %}
@@ -57,8 +53,10 @@ cleaned as (
 )
 {%- endmacro %}
 
-{#- The three reject columns: _reject_reason, _reject_column, _reject_value. -#}
-{% macro hris_reject_columns(spec) -%}
+{#- With index_only: `_reject_rule`, the number of the first failing rule (evaluated once
+    per row); otherwise the three reject columns it maps to: _reject_reason,
+    _reject_column, _reject_value. -#}
+{% macro hris_reject_columns(spec, index_only=false) -%}
     {%- set personal = spec.get('personal', []) -%}
     {%- set rules = [] -%}
     {%- set key_missing = [] -%}
@@ -85,39 +83,57 @@ cleaned as (
         {%- do rules.append(('orphan', c,
             c ~ ' is not null and _parent_' ~ c ~ ' is null', c)) -%}
     {%- endfor -%}
+    {%- if index_only %}
         case
         {%- for reason, col, cond, val in rules %}
-            when {{ cond }} then '{{ reason }}'
+            when {{ cond }} then {{ loop.index }}
+        {%- endfor %}
+        end as _reject_rule
+    {%- else %}
+        case _reject_rule
+        {%- for reason, col, cond, val in rules %}
+            when {{ loop.index }} then '{{ reason }}'
         {%- endfor %}
         end as _reject_reason,
-        case
+        case _reject_rule
         {%- for reason, col, cond, val in rules %}
-            when {{ cond }} then {{ "'" ~ col ~ "'" if col else 'null' }}
+            when {{ loop.index }} then {{ "'" ~ col ~ "'" if col else 'null' }}
         {%- endfor %}
         end as _reject_column,
-        case
+        case _reject_rule
         {%- for reason, col, cond, val in rules %}
-            when {{ cond }} then
+            when {{ loop.index }} then
                 {{- " '<redacted>'" if col in personal and val != 'null' else ' ' ~ val }}::text
         {%- endfor %}
         end as _reject_value
+    {%- endif %}
 {%- endmacro %}
 
-{#- CTEs `checked` (typed rows + the parent keys found for orphan checks) and `validated`
-    (+ the reject columns). Expects a CTE `typed` with `<col>__text` and typed columns. -#}
+{#- CTEs `joined` (typed rows + the parent keys found for orphan checks), `checked`
+    (+ the number of the first failing rule) and `validated` (+ the reject columns). Expects a CTE `typed` with `<col>__text` and typed columns. -#}
 {% macro hris_validated_ctes(spec) -%}
-checked as (
+joined as (
     select
         t.*
         {%- for c, parent, parent_col in spec.get('orphans', []) %},
         p{{ loop.index }}.{{ parent_col }} as _parent_{{ c }}
         {%- endfor %}
-    from typed as t
+    -- offset 0 keeps `typed` a subquery: each typed value (an HMAC, a safe cast) is
+    -- computed once per row, not once per reference in the rules.
+    from (select * from typed offset 0) as t
     {%- for c, parent, parent_col in spec.get('orphans', []) %}
     left join {{ ref(parent) }} as p{{ loop.index }}
         on p{{ loop.index }}.{{ parent_col }} = t.{{ c }}
         and p{{ loop.index }}._reject_reason is null
     {%- endfor %}
+),
+
+checked as (
+    select
+        *,
+        {{ hris_reject_columns(spec, index_only=true) }}
+    from joined
+    offset 0
 ),
 
 validated as (

@@ -5,7 +5,7 @@
                 'birth_date', 'hire_date', 'role_id', 'department', 'manager_id',
                 'termination_date', 'termination_reason'],
     'key': ['employee_id'],
-    'required': ['hire_date', 'role_id'],
+    'required': ['hire_date'],
     'parsed': ['birth_date', 'hire_date', 'termination_date'],
     'ranges': [
         ('termination_date', 'termination_date < hire_date'),
