@@ -76,7 +76,6 @@ def import_(
 ) -> None:
     """Import a real HR export (CSV or Parquet files of the raw contract)."""
     from hris.importer import ImportRefused
-
     from hris.ingest import ingest_export
 
     conn = _runtime().up().connect()

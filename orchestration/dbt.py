@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -18,7 +23,18 @@ MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # Parsing needs a profile but no server; these placeholders never reach a connection.
 _PARSE_ENV = {"HIRELOOP_PG_HOST": "localhost", "HIRELOOP_PG_DBNAME": "hireloop"}
 
+# The venv's dbt, whatever PATH says (the UI and tests may start without the venv on PATH).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project,
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=DBT_EXECUTABLE,
+    )
 
 
 def ensure_manifest(force: bool = False) -> Path:
@@ -26,9 +42,8 @@ def ensure_manifest(force: bool = False) -> Path:
     if MANIFEST.exists() and not force:
         return MANIFEST
     env = {**_PARSE_ENV, **os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).with_name("dbt")
     subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+        [DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR)],
         check=True, env=env,
     )

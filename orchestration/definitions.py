@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.feature_store import feature_store
 from orchestration.assets.ingest import raw_hr_tables
 from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
-from orchestration.dbt import dbt_project, ensure_manifest
+from orchestration.dbt import dbt_resource, ensure_manifest
 from orchestration.resources import HireloopRuntime
 
 disable_telemetry()
@@ -26,6 +25,6 @@ defs = Definitions(
     jobs=[build_feature_store_job],
     resources={
         "hireloop": HireloopRuntime.from_settings(Settings.from_env()),
-        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)),
+        "dbt": dbt_resource(),
     },
 )

@@ -1,14 +1,12 @@
 """The dbt feature store as Dagster assets; dbt tests are asset checks."""
 
-from __future__ import annotations
-
 import json
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
-from hris.pseudonym import install_pseudonym_key
 
 from hris.exports import latest_as_of
+from hris.pseudonym import install_pseudonym_key
 from orchestration.dbt import MANIFEST, dbt_project, translator
 from orchestration.resources import HireloopRuntime
 

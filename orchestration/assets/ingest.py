@@ -1,7 +1,5 @@
 """Ingest: the raw HR tables, from the synthetic HRIS or a real export (chosen by config)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Literal
@@ -11,6 +9,7 @@ from pydantic import Field
 
 from hris.contract import RAW_TABLES
 from hris.ingest import ingest_export, ingest_simulated
+from hris.raw_store import LoadReport, TableLoad
 from orchestration.resources import HireloopRuntime
 
 RAW_ASSET_SPECS = [
@@ -49,9 +48,19 @@ def raw_hr_tables(
             if not config.import_dir:
                 raise ValueError("source 'import' needs import_dir")
             report = ingest_export(conn, Path(config.import_dir), as_of)
+    load = report if isinstance(report, LoadReport) else report.load
     context.log.info(str(report))
     for name in RAW_TABLES:
+        counts = load.tables.get(name) or TableLoad(name)
         yield MaterializeResult(
             asset_key=["raw", name],
-            metadata={**report.table_metadata(name), "as_of": config.as_of},
+            metadata={
+                "rows_read": counts.rows_read,
+                "inserted": counts.inserted,
+                "updated": counts.updated,
+                "unchanged": counts.unchanged,
+                "duplicate_keys_in_export": counts.duplicates,
+                "source": load.source,
+                "as_of": config.as_of,
+            },
         )

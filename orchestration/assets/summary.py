@@ -1,7 +1,5 @@
 """A summary of the built feature store, as Dagster metadata and as the demo's printout."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
 from monitoring.feature_store_summary import format_summary, summarise_feature_store
