@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from hris.contract import RAW_TABLES
+
 SCHEMAS = ("raw", "staging", "quarantine", "marts")
 COMMUNICATION_BANDS = ("≥ 8", "6–8", "< 6")
 
@@ -105,6 +107,18 @@ def summarise_feature_store(conn) -> FeatureStoreSummary:
     return FeatureStoreSummary(rows, quarantine, label_rate, sales)
 
 
+def conservation(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per raw table: rows in raw, staged, quarantined, and whether none was lost."""
+    by_name = {(r.schema, r.table): r.rows for r in rows.itertuples(index=False)}
+    out = []
+    for table in RAW_TABLES:
+        raw = by_name.get(("raw", table), 0)
+        staged = by_name.get(("staging", f"stg_hris__{table}"), 0)
+        quarantined = by_name.get(("quarantine", f"quarantine_{table}"), 0)
+        out.append((table, raw, staged, quarantined, raw == staged + quarantined))
+    return pd.DataFrame(out, columns=["table", "raw", "staged", "quarantined", "conserved"])
+
+
 def format_summary(summary: FeatureStoreSummary) -> str:
     """Plain-text tables for the terminal."""
 
@@ -114,13 +128,12 @@ def format_summary(summary: FeatureStoreSummary) -> str:
         }
         return frame.to_string(index=False, formatters=formatters, na_rep="–")
 
-    pivot = summary.rows.pivot_table(
-        index="table", columns="schema", values="rows", aggfunc="sum"
-    ).fillna(0).astype(int)
     quarantined = int(summary.quarantine["rows"].sum()) if len(summary.quarantine) else 0
     return "\n\n".join(
         [
-            "== Rows per table ==\n" + pivot.to_string(),
+            "== Raw rows: staged + quarantined ==\n" + table(conservation(summary.rows)),
+            "== Feature store (marts) ==\n"
+            + table(summary.rows.loc[summary.rows["schema"] == "marts", ["table", "rows"]]),
             f"== Quarantined rows by reason ({quarantined} in all) ==\n"
             + (table(summary.quarantine) if quarantined else "none"),
             "== Label rate per role family (mature hires meeting the KPI) ==\n"

