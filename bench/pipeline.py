@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,12 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from hris.pseudonym import install_pseudonym_key  # noqa: E402
-
 from hris.exports import record_export  # noqa: E402
+from hris.pseudonym import install_pseudonym_key  # noqa: E402
 from hris.raw_store import load_raw  # noqa: E402
 from hris.simulator import p_observable, simulate, write_truth  # noqa: E402
-from orchestration.config import TELEMETRY_OFF, Settings, disable_telemetry  # noqa: E402
+from orchestration.config import Settings, disable_telemetry  # noqa: E402
+from orchestration.dbt import run_dbt_build  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
 
 AS_OF = "2025-01-01"
@@ -64,15 +63,8 @@ def run_size(runtime: Runtime, n: int, eval_sample: int) -> dict:
     conn.close()
     t_load = time.perf_counter() - t0
 
-    env = {**TELEMETRY_OFF, **endpoint.dbt_env(database), "PATH": str(Path(sys.executable).parent)}
     t0 = time.perf_counter()
-    subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "build", "--quiet",
-         "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"),
-         "--target-path", f"target_bench_{n}",
-         "--vars", json.dumps({"as_of_date": AS_OF})],
-        check=True, env=env,
-    )
+    run_dbt_build(endpoint.dbt_env(database), AS_OF, target_path=f"target/bench_{n}")
     t_dbt = time.perf_counter() - t0
 
     sample = sim.raw["candidates"]["candidate_id"].iloc[: min(eval_sample, n)].tolist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -48,6 +49,24 @@ def ensure_manifest(force: bool = False) -> Path:
         check=True, env=env,
     )
     return MANIFEST
+
+
+def run_dbt_build(
+    pg_env: Mapping[str, str], as_of: str, target_path: str | None = None
+) -> subprocess.CompletedProcess:
+    """`dbt build` outside Dagster (tests, benchmarks); raises with dbt's output on failure.
+
+    `pg_env` is PgEndpoint.dbt_env(database); the pseudonym key must already be installed.
+    """
+    env = {**os.environ, **pg_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR),
+           "--profiles-dir", str(DBT_PROJECT_DIR), "--vars", json.dumps({"as_of_date": as_of})]
+    if target_path:
+        cmd += ["--target-path", target_path]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt build failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+    return done
 
 
 class HireloopDbtTranslator(DagsterDbtTranslator):
