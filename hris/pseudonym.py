@@ -29,8 +29,11 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 def pseudonym(key: bytes, value: str) -> str:
-    """HMAC-SHA256 of the (trimmed) id, lowercase hex, first 32 characters."""
-    digest = hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of the id, lowercase hex, first 32 characters.
+
+    Leading and trailing spaces are ignored, as SQL's trim() does in the dbt macro.
+    """
+    digest = hmac.new(key, value.strip(" ").encode("utf-8"), hashlib.sha256).hexdigest()
     return digest[:PSEUDONYM_HEX_CHARS]
 
 
