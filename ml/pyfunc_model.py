@@ -1,0 +1,298 @@
+"""The served model: one MLflow pyfunc that checks, scores, explains and logs every row.
+
+`HireloopPyfunc` wraps a trained `HireloopModel` (saved as an artifact directory) for
+`mlflow models serve`. For each request it validates the rows itself (ml/scoring_input.py;
+a bad row is an `MlflowException(INVALID_PARAMETER_VALUE)`, so the server answers 400),
+then returns per row: request_id, probability (calibrated), score (100 × probability),
+band (advance / review / hold: the model never rejects, a person decides), the top three
+reasons (SHAP contributions summed per dimension, in log-odds) and the model version.
+
+Online scores are appended to the inference log, a JSON-lines file that
+monitoring.scoring_log ingests. Its path comes from the environment variable
+`HIRELOOP_INFERENCE_LOG`, read once in `load_context`: the pyfunc runs in the scoring
+server's own process, which orchestration starts, and the environment is the only channel
+`mlflow models serve` offers into it. A path in the logged model_config would be baked
+into the registered artifact and point at the wrong machine once served elsewhere. An
+in-process caller may pass `model_config={"inference_log": path}` to `load_model`
+instead; with neither, nothing is logged (batch scoring logs its own scores).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib
+import importlib.metadata
+import json
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
+from mlflow.types.schema import ColSpec, Schema
+
+from ml.scoring_input import (
+    REQUEST_ID,
+    ROLE_FAMILY,
+    InputContract,
+    InputError,
+    input_hashes,
+    reason_label,
+    validate,
+)
+
+MODEL_ARTIFACT = "hireloop_model"
+INFERENCE_LOG_ENV = "HIRELOOP_INFERENCE_LOG"
+DEFAULT_MAX_ROWS = 1000
+N_REASONS = 3
+OUTPUT_COLUMNS = ("request_id", "probability", "score", "band", "reasons", "model_version")
+_PIP_PACKAGES = ("mlflow", "xgboost", "scikit-learn", "pandas", "numpy", "joblib")
+_log = logging.getLogger(__name__)
+
+
+# -- contract as MLflow sees it ---------------------------------------------------------------
+
+
+def signature(contract: InputContract) -> ModelSignature:
+    """role_family (string, required), request_id (string, optional), every number a double.
+
+    All fields are optional to MLflow: which ones a row needs depends on its role family,
+    and the pyfunc checks that per row with a message MLflow could not give.
+    """
+    inputs = [ColSpec("string", ROLE_FAMILY), ColSpec("string", REQUEST_ID, required=False)]
+    for f in contract.fields:
+        inputs.append(ColSpec("string" if f.kind == "category" else "double", f.name,
+                              required=False))
+    outputs = [ColSpec("string", "request_id"), ColSpec("double", "probability"),
+               ColSpec("double", "score"), ColSpec("string", "band"),
+               ColSpec("string", "reasons"), ColSpec("string", "model_version")]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
+
+
+def example_input(contract: InputContract) -> pd.DataFrame:
+    """One valid row per role family: each required field at the middle of its range."""
+    rows = []
+    for i, family in enumerate(contract.families):
+        row: dict[str, Any] = {ROLE_FAMILY: family, REQUEST_ID: f"example-{i + 1}"}
+        for f in contract.fields:
+            if f.name not in contract.required[family]:
+                continue
+            if f.kind == "category":
+                row[f.name] = f.categories[len(f.categories) // 2]
+            else:
+                high = f.high if f.high is not None else f.low + 10
+                row[f.name] = float(round((f.low + high) / 2))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# -- scoring -----------------------------------------------------------------------------------
+
+
+def reasons(contributions: pd.DataFrame, top: int = N_REASONS) -> list[str]:
+    """Per row, the `top` largest contributions by size, summed per human dimension name.
+
+    interviewer_communication and ai_communication both speak for "communication"; the
+    bias term is no reason. Values are SHAP contributions in log-odds, signed.
+    """
+    cols = [c for c in contributions.columns if str(c).lower() not in ("bias", "_bias")]
+    labels = [reason_label(str(c)) for c in cols]
+    grouped = contributions[cols].T.groupby(labels, sort=False).sum().T
+    names = np.asarray(grouped.columns, dtype=object)
+    values = grouped.to_numpy(dtype="float64")
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    out = []
+    for r, idx in enumerate(order):
+        out.append("; ".join(f"{names[j]} {values[r, j]:+.2f}" for j in idx
+                             if values[r, j] != 0 or len(idx) == 1))
+    return out
+
+
+def score_frame(model: Any, clean: pd.DataFrame, model_version: str) -> pd.DataFrame:
+    """Score validated rows (from `validate`): the response frame, columns OUTPUT_COLUMNS."""
+    proba = np.asarray(model.predict_proba(clean), dtype="float64")
+    if proba.shape != (len(clean),) or not np.isfinite(proba).all():
+        raise MlflowException("the model produced no finite probability for some row",
+                              error_code=INTERNAL_ERROR)
+    proba = np.clip(proba, 0.0, 1.0)
+    bands = np.asarray(model.band(clean, proba), dtype=object)
+    ids = clean[REQUEST_ID].to_numpy(dtype=object).copy()
+    missing = np.array([v is None for v in ids], dtype=bool)
+    ids[missing] = [uuid.uuid4().hex for _ in range(int(missing.sum()))]
+    return pd.DataFrame({
+        "request_id": ids,
+        "probability": proba,
+        "score": 100.0 * proba,
+        "band": bands,
+        "reasons": reasons(model.contributions(clean)),
+        "model_version": model_version,
+    }, columns=list(OUTPUT_COLUMNS))
+
+
+def inference_records(scores: pd.DataFrame, hashes: Sequence[str], scored_at: datetime
+                      ) -> list[dict[str, Any]]:
+    """The inference-log lines for scored rows (the shape monitoring.scoring_log ingests)."""
+    at = scored_at.isoformat()
+    return [
+        {"request_id": rid, "model_version": ver, "input_hash": h, "probability": float(p),
+         "band": band, "scored_at": at}
+        for rid, ver, h, p, band in zip(scores["request_id"], scores["model_version"], hashes,
+                                        scores["probability"], scores["band"], strict=True)
+    ]
+
+
+def append_inference_log(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+    """Append records as JSON lines: O_APPEND, an exclusive lock and one write per batch, so
+    lines from several server workers never interleave and a reader never sees half a batch
+    except as a trailing line without its newline (which the ingester leaves for later).
+    """
+    if not records:
+        return
+    data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+# -- the pyfunc --------------------------------------------------------------------------------
+
+
+def _import(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def resolve_model_version(config: Mapping[str, Any]) -> str:
+    """The registered version serving this model, as the registry knows it.
+
+    The version number does not exist when the model is logged (registration follows), so
+    it is looked up from the run that logged it; `model_config["model_version"]` overrides.
+    Without a registry (a model loaded from a path) it is "run:<run id>".
+    """
+    if config.get("model_version"):
+        return str(config["model_version"])
+    run_id = str(config.get("run_id") or "")
+    if not run_id:
+        return "unregistered"
+    try:
+        found = mlflow.MlflowClient().search_model_versions(f"run_id = '{run_id}'")
+    except Exception as exc:  # no registry reachable: still serve, say so in the version
+        _log.warning("could not look up the registered version of run %s: %s", run_id, exc)
+        found = []
+    name = config.get("model_name")
+    mine = [v for v in found if v.name == name] or found
+    if len({(v.name, v.version) for v in mine}) == 1:
+        return str(mine[0].version)
+    return f"run:{run_id}"
+
+
+def inference_log_path(config: Mapping[str, Any], environ: Mapping[str, str]) -> Path | None:
+    """model_config "inference_log" (in-process callers), else HIRELOOP_INFERENCE_LOG."""
+    chosen = config.get("inference_log") or environ.get(INFERENCE_LOG_ENV) or ""
+    return Path(chosen) if chosen else None
+
+
+class HireloopPyfunc(mlflow.pyfunc.PythonModel):
+    """`HireloopModel` behind MLflow's pyfunc interface, with its own input checks."""
+
+    def load_context(self, context) -> None:
+        config = dict(context.model_config or {})
+        model_class = _import(config.get("model_class") or "ml.model:HireloopModel")
+        self.model = model_class.load(Path(context.artifacts[MODEL_ARTIFACT]))
+        self.contract = contract_of(self.model)
+        self.max_rows = int(config.get("max_batch_rows") or DEFAULT_MAX_ROWS)
+        self.model_version = resolve_model_version(config)
+        # The served pyfunc's one window on its starter: see the module docstring.
+        self.log_path = inference_log_path(config, os.environ)
+
+    def predict(self, context, model_input, params: dict[str, Any] | None = None):
+        try:
+            clean = validate(model_input, self.contract, self.max_rows)
+        except InputError as exc:
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+        scored_at = datetime.now(UTC)
+        scores = score_frame(self.model, clean, self.model_version)
+        if self.log_path is not None:
+            records = inference_records(scores, input_hashes(clean, self.contract), scored_at)
+            try:
+                append_inference_log(self.log_path, records)
+            except OSError as exc:  # unlogged scores are not handed out
+                raise MlflowException(f"could not append to the inference log: {exc}",
+                                      error_code=INTERNAL_ERROR) from None
+        return scores
+
+
+def contract_of(model: Any) -> InputContract:
+    """The input contract of a HireloopModel (its families' features and required inputs)."""
+    levels = getattr(model, "education_levels", None)
+    if levels:
+        return InputContract.from_model(model.families, levels)
+    return InputContract.from_model(model.families)
+
+
+def _pip_requirements() -> list[str]:
+    reqs = []
+    for pkg in _PIP_PACKAGES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            reqs.append(f"{pkg}=={importlib.metadata.version(pkg)}")
+    return reqs
+
+
+def log_pyfunc(
+    model: Any,
+    artifact_path: str = "model",
+    *,
+    model_name: str = "hireloop-kpi",
+    max_batch_rows: int = DEFAULT_MAX_ROWS,
+    input_example: pd.DataFrame | None = None,
+) -> mlflow.models.model.ModelInfo:
+    """Log `model` as the serving pyfunc into the active MLflow run; returns its ModelInfo.
+
+    The `ml` package travels as code_paths, so `mlflow models serve --env-manager local`
+    imports this module from the artifact, not from a checkout. `model_name` only helps the
+    pyfunc find its own registered version when it is loaded.
+    """
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log_pyfunc needs an active MLflow run")
+    contract = contract_of(model)
+    example = example_input(contract) if input_example is None else input_example
+    cls = type(model)
+    config = {
+        "model_class": f"{cls.__module__}:{cls.__qualname__}",
+        "max_batch_rows": int(max_batch_rows),
+        "model_name": model_name,
+        "run_id": run.info.run_id,
+        "model_version": "",
+        "inference_log": "",
+    }
+    with tempfile.TemporaryDirectory(prefix="hireloop_pyfunc_") as tmp:
+        saved = Path(tmp) / MODEL_ARTIFACT
+        model.save(saved)
+        return mlflow.pyfunc.log_model(
+            name=artifact_path,
+            python_model=HireloopPyfunc(),
+            artifacts={MODEL_ARTIFACT: str(saved)},
+            code_paths=[str(Path(__file__).resolve().parent)],
+            model_config=config,
+            signature=signature(contract),
+            input_example=example,
+            pip_requirements=_pip_requirements(),
+        )
+

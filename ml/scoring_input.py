@@ -1,0 +1,294 @@
+"""The scoring endpoint's input contract: which fields a request carries, their ranges, checks.
+
+The MLflow scoring server is no guard: it turns nulls into NaN, drops unknown columns and
+lets a whole-batch type error through as a generic message. So every row is checked here,
+before scoring, and the first problem is reported with its field and its row (0-based,
+in request order); the pyfunc turns that into a 400.
+
+The contract follows the model: the fields are the union of the role families' feature
+columns (feature-store names), each with a range from `field_spec`. A family requires the
+fields its interviews assess (`FamilyModel.required`); every other field may be absent or
+null. Extra fields are ignored. A feature column without a rule here cannot be served
+(`InputContract.from_model` refuses it), so no model input goes unchecked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROLE_FAMILY = "role_family"
+REQUEST_ID = "request_id"
+MAX_REQUEST_ID_CHARS = 200
+# The values the HR-system export uses (the simulator writes the same); a model that
+# encodes education itself may declare its own list (`HireloopModel.categories`).
+EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd")
+# Background the interview tool sends whether or not the current model uses it: checked when
+# present, never required, so the request format does not change with each model version.
+ALWAYS_ACCEPTED = ("years_experience", "education")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One input field: its kind, allowed range (inclusive) and the name people read."""
+
+    name: str
+    kind: str  # "number" | "count" | "category"
+    low: float | None = None
+    high: float | None = None
+    label: str = ""  # human name, used in reasons ("communication", "overall rating")
+    categories: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "category":
+            return f"one of {', '.join(self.categories)}"
+        high = "∞)" if self.high is None else f"{self.high:g}]"
+        whole = ", whole number" if self.kind == "count" else ""
+        return f"number in [{self.low:g}, {high}{whole}"
+
+
+_ROUNDS = {"hr": "HR-round rating", "business": "business-round rating",
+           "director": "director-round rating", "mean": "overall rating"}
+_PLAIN = {
+    "key_answered_fully_share": ("number", 0, 1, "key questions answered fully"),
+    "answered_fully_share": ("number", 0, 1, "questions answered fully"),
+    "recommend_share": ("number", 0, 1, "interviewer recommendations"),
+    "mean_response_seconds": ("number", 0, None, "response time"),
+    "mean_duration_minutes": ("number", 0, None, "interview length"),
+    "n_interviews": ("count", 0, None, "number of interviews"),
+    "n_interviewers": ("count", 0, None, "number of interviewers"),
+    "n_answers": ("count", 0, None, "number of answers"),
+    "n_key_questions": ("count", 0, None, "number of key questions"),
+    "years_experience": ("number", 0, 80, "years of experience"),
+}
+
+
+def field_spec(column: str, education_levels: Sequence[str] = EDUCATION_LEVELS) -> FieldSpec:
+    """The rule for a feature-store column; KeyError when the contract has none."""
+    if column in _PLAIN:
+        kind, low, high, label = _PLAIN[column]
+        return FieldSpec(column, kind, low, high, label)
+    if column == "education":
+        return FieldSpec(column, "category", label="education", categories=tuple(education_levels))
+    if m := re.fullmatch(r"(interviewer|ai)_([a-z_]+)", column):
+        return FieldSpec(column, "number", 0, 10, m.group(2).replace("_", " "))
+    if m := re.fullmatch(r"overall_rating_(hr|business|director|mean)", column):
+        return FieldSpec(column, "number", 1, 5, _ROUNDS[m.group(1)])
+    if m := re.fullmatch(r"key_([a-z_]+)_answered_fully_share", column):
+        return FieldSpec(column, "number", 0, 1,
+                         f"key {m.group(1).replace('_', ' ')} questions answered fully")
+    raise KeyError(f"no input rule for feature column {column!r}")
+
+
+def reason_label(column: str) -> str:
+    """Human name of a model column for the reasons: interviewer_ and ai_ scores share one."""
+    try:
+        return field_spec(column).label
+    except KeyError:
+        return column.replace("_", " ")
+
+
+class InputError(ValueError):
+    """A request row that cannot be scored; names the field and the row."""
+
+    def __init__(self, message: str, field: str | None = None, row: int | None = None):
+        super().__init__(message)
+        self.field, self.row = field, row
+
+
+@dataclass(frozen=True)
+class InputContract:
+    """What the model accepts: families with their required fields, and a rule per field."""
+
+    fields: tuple[FieldSpec, ...]
+    required: Mapping[str, frozenset[str]]  # role family -> required field names
+
+    @classmethod
+    def from_model(cls, families: Mapping[str, Any],
+                   education_levels: Sequence[str] = EDUCATION_LEVELS) -> InputContract:
+        """Build from `HireloopModel.families` (objects with `.features` and `.required`)."""
+        columns = [c for fam in families.values() for c in [*fam.features, *fam.required]]
+        names = [c for c in dict.fromkeys([*columns, *ALWAYS_ACCEPTED])
+                 if c not in (ROLE_FAMILY, REQUEST_ID)]
+        fields = tuple(field_spec(c, education_levels) for c in names)
+        required = {k: frozenset(f.required) - {ROLE_FAMILY} for k, f in families.items()}
+        return cls(fields, required)
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(sorted(self.required))
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _numbers(col: pd.Series, spec: FieldSpec) -> np.ndarray:
+    """The column as float64 (NaN for null); InputError on a value that is not a number."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise InputError(f"row 0: field {spec.name!r} must be a number, got a boolean",
+                         spec.name, 0)
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    values = col.to_numpy(dtype=object)
+    for i, v in enumerate(values):
+        if not (v is None or _is_number(v) or (isinstance(v, float) and math.isnan(v))
+                or v is pd.NA):
+            raise InputError(
+                f"row {i}: field {spec.name!r} must be a number, got {type(v).__name__} {v!r}",
+                spec.name, i,
+            )
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy("float64")
+
+
+def _check_numbers(x: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray) -> None:
+    null = np.isnan(x)
+    if (bad := null & needed).any():
+        i = _first(bad)
+        raise InputError(f"row {i}: required field {spec.name!r} is null "
+                         f"(role family {fams[i]!r} requires it)", spec.name, i)
+    present = ~null
+    low = -np.inf if spec.low is None else spec.low
+    high = np.inf if spec.high is None else spec.high
+    with np.errstate(invalid="ignore"):
+        bad = present & ~((x >= low) & (x <= high))
+    if bad.any():
+        i = _first(bad)
+        raise InputError(f"row {i}: field {spec.name!r} = {x[i]:g} is out of range "
+                         f"(expected {spec.describe()})", spec.name, i)
+    if spec.kind == "count" and (bad := present & (x != np.floor(x))).any():
+        i = _first(bad)
+        raise InputError(f"row {i}: field {spec.name!r} = {x[i]:g} must be a whole number",
+                         spec.name, i)
+
+
+def _categories(col: pd.Series, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray):
+    values = col.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            if needed[i]:
+                raise InputError(f"row {i}: required field {spec.name!r} is null "
+                                 f"(role family {fams[i]!r} requires it)", spec.name, i)
+            out[i] = None
+        elif not isinstance(v, str):
+            raise InputError(f"row {i}: field {spec.name!r} must be a string, got "
+                             f"{type(v).__name__} {v!r}", spec.name, i)
+        elif v not in spec.categories:
+            raise InputError(f"row {i}: field {spec.name!r} = {v!r} is not "
+                             f"{spec.describe()}", spec.name, i)
+        else:
+            out[i] = v
+    return out
+
+
+def _role_families(frame: pd.DataFrame, contract: InputContract) -> np.ndarray:
+    if ROLE_FAMILY not in frame.columns:
+        raise InputError(f"row 0: missing required field {ROLE_FAMILY!r}", ROLE_FAMILY, 0)
+    fams = frame[ROLE_FAMILY].to_numpy(dtype=object)
+    for i, v in enumerate(fams):
+        if not isinstance(v, str):
+            what = "null" if v is None or (isinstance(v, float) and math.isnan(v)) else (
+                f"{type(v).__name__} {v!r}, not a string")
+            raise InputError(f"row {i}: field {ROLE_FAMILY!r} is {what}", ROLE_FAMILY, i)
+        if v not in contract.required:
+            raise InputError(f"row {i}: field {ROLE_FAMILY!r} = {v!r} is not a known role "
+                             f"family (known: "
+                             f"{', '.join(contract.families)})", ROLE_FAMILY, i)
+    return fams
+
+
+def _request_ids(frame: pd.DataFrame) -> np.ndarray:
+    if REQUEST_ID not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    ids = frame[REQUEST_ID].to_numpy(dtype=object)
+    out = np.empty(len(ids), dtype=object)
+    for i, v in enumerate(ids):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
+            out[i] = None
+        elif not isinstance(v, str):
+            raise InputError(f"row {i}: field {REQUEST_ID!r} must be a string, got "
+                             f"{type(v).__name__} {v!r}", REQUEST_ID, i)
+        elif len(v) > MAX_REQUEST_ID_CHARS:
+            raise InputError(f"row {i}: field {REQUEST_ID!r} is longer than "
+                             f"{MAX_REQUEST_ID_CHARS} characters", REQUEST_ID, i)
+        else:
+            out[i] = v
+    return out
+
+
+def validate(frame: Any, contract: InputContract, max_rows: int) -> pd.DataFrame:
+    """Check a request and return it clean: role_family, request_id, then every contract field
+    (numbers as float64 with NaN for absent, categories as str or None). Extra columns are
+    dropped. Raises InputError naming the first bad field and its row.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        try:
+            frame = pd.DataFrame(frame)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"input is not a table of rows: {exc}") from None
+    if len(frame) == 0:
+        raise InputError("input has no rows")
+    if len(frame) > max_rows:
+        raise InputError(f"batch of {len(frame)} rows exceeds the maximum of {max_rows} rows "
+                         "per request; split it")
+    if frame.columns.duplicated().any():
+        dup = frame.columns[frame.columns.duplicated()][0]
+        raise InputError(f"field {dup!r} appears more than once", str(dup))
+    fams = _role_families(frame, contract)
+    clean = {ROLE_FAMILY: fams, REQUEST_ID: _request_ids(frame)}
+    for spec in contract.fields:
+        needed = np.fromiter((spec.name in contract.required[f] for f in fams), bool, len(fams))
+        if spec.name not in frame.columns:
+            if needed.any():
+                i = _first(needed)
+                raise InputError(f"row {i}: missing required field {spec.name!r} (role family "
+                                 f"{fams[i]!r} requires it)", spec.name, i)
+            clean[spec.name] = (np.full(len(frame), None, dtype=object)
+                                if spec.kind == "category" else np.full(len(frame), np.nan))
+            continue
+        col = frame[spec.name]
+        if spec.kind == "category":
+            clean[spec.name] = _categories(col, spec, needed, fams)
+        else:
+            x = _numbers(col, spec)
+            _check_numbers(x, spec, needed, fams)
+            clean[spec.name] = x
+    return pd.DataFrame(clean)
+
+
+def input_hashes(clean: pd.DataFrame, contract: InputContract) -> list[str]:
+    """SHA-256 of each row's canonical JSON: role family and the contract fields that hold a
+    value, keys sorted, numbers as floats. Absent and null hash alike; request_id is not
+    part of it, so the same interview hashes the same online and in batch scoring.
+    """
+    cols = [ROLE_FAMILY, *contract.names]
+    records = clean[cols].to_dict(orient="records")
+    out = []
+    for rec in records:
+        canon = {}
+        for k, v in rec.items():
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            canon[k] = float(v) if _is_number(v) else v
+        text = json.dumps(canon, sort_keys=True, separators=(",", ":"))
+        out.append(hashlib.sha256(text.encode()).hexdigest())
+    return out
