@@ -56,6 +56,7 @@ INFERENCE_LOG_ENV = "HIRELOOP_INFERENCE_LOG"
 DEFAULT_MAX_ROWS = 1000
 N_REASONS = 3
 OUTPUT_COLUMNS = ("request_id", "probability", "score", "band", "reasons", "model_version")
+_NOT_REASONS = ("bias", "_bias", ROLE_FAMILY)
 _PIP_PACKAGES = ("mlflow", "xgboost", "scikit-learn", "pandas", "numpy", "joblib")
 _log = logging.getLogger(__name__)
 
@@ -103,9 +104,11 @@ def reasons(contributions: pd.DataFrame, top: int = N_REASONS) -> list[str]:
     """Per row, the `top` largest contributions by size, summed per human dimension name.
 
     interviewer_communication and ai_communication both speak for "communication"; the
-    bias term is no reason. Values are SHAP contributions in log-odds, signed.
+    bias term and the role family (the family's base rate, nothing about the candidate) are
+    no reasons. Values are SHAP contributions in log-odds, signed.
     """
-    cols = [c for c in contributions.columns if str(c).lower() not in ("bias", "_bias")]
+    cols = [c for c in contributions.columns if str(c).lower() not in _NOT_REASONS
+            and not str(c).startswith(f"{ROLE_FAMILY}=")]
     labels = [reason_label(str(c)) for c in cols]
     grouped = contributions[cols].T.groupby(labels, sort=False).sum().T
     names = np.asarray(grouped.columns, dtype=object)

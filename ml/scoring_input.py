@@ -96,6 +96,11 @@ def reason_label(column: str) -> str:
         return column.replace("_", " ")
 
 
+def _derived(column: str) -> bool:
+    """Columns the model builds itself from the request (role family one-hots)."""
+    return column.startswith(f"{ROLE_FAMILY}=")
+
+
 class InputError(ValueError):
     """A request row that cannot be scored; names the field and the row."""
 
@@ -117,7 +122,7 @@ class InputContract:
         """Build from `HireloopModel.families` (objects with `.features` and `.required`)."""
         columns = [c for fam in families.values() for c in [*fam.features, *fam.required]]
         names = [c for c in dict.fromkeys([*columns, *ALWAYS_ACCEPTED])
-                 if c not in (ROLE_FAMILY, REQUEST_ID)]
+                 if c not in (ROLE_FAMILY, REQUEST_ID) and not _derived(c)]
         fields = tuple(field_spec(c, education_levels) for c in names)
         required = {k: frozenset(f.required) - {ROLE_FAMILY} for k, f in families.items()}
         return cls(fields, required)

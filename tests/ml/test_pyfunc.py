@@ -216,7 +216,7 @@ def test_reasons_sum_a_dimension_over_raters_and_skip_the_bias():
     contributions = pd.DataFrame([
         {"interviewer_communication": 0.10, "ai_communication": 0.05,
          "interviewer_persuasion": -0.20, "overall_rating_mean": 0.01,
-         "mean_response_seconds": 0.0, "bias": 5.0},
+         "mean_response_seconds": 0.0, "bias": 5.0, "role_family": 0.9},
     ])
     assert reasons(contributions) == ["persuasion -0.20; communication +0.15; overall rating +0.01"]
 
@@ -226,6 +226,9 @@ def test_contract_refuses_a_feature_without_a_rule(model):
                           required=["interviewer_logic"])
     with pytest.raises(KeyError, match="shoe_size"):
         InputContract.from_model({"rnd": fam})
+    pooled = SimpleNamespace(features=["interviewer_logic", "role_family=rnd"],
+                             required=["interviewer_logic"])
+    assert "role_family=rnd" not in InputContract.from_model({"rnd": pooled}).names
     contract = contract_of(model)
     assert {"years_experience", "education"} <= set(contract.names)
     assert len(contract.names) == len(set(contract.names))
