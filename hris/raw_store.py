@@ -55,10 +55,21 @@ def _row_hash(columns: tuple[str, ...]) -> sql.Composed:
     return sql.SQL("md5(ROW({})::text)").format(_cols(columns))
 
 
+def _key_index_ddl(table: RawTable) -> sql.Composed:
+    """The row identity: NULLS NOT DISTINCT, so rows with a missing id are keyed too."""
+    return sql.SQL(
+        "CREATE UNIQUE INDEX IF NOT EXISTS {ix} ON {t} ({key}, _dup_seq) NULLS NOT DISTINCT"
+    ).format(
+        ix=_ident(f"{table.name}__key"), t=_ident(RAW_SCHEMA, table.name), key=_cols(table.key)
+    )
+
+
 def ensure_raw_schema(cursor) -> None:
     """Create schema `raw`, its tables, their key indexes and `__replaced` tables (idempotent)."""
     cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(RAW_SCHEMA)))
     for table in RAW_TABLES.values():
+        cursor.execute("SELECT to_regclass(%s)", [f"{RAW_SCHEMA}.{table.name}"])
+        is_new = cursor.fetchone()[0] is None
         contract_cols = sql.SQL(", ").join(
             sql.SQL("{} text").format(_ident(c)) for c in table.columns
         )
@@ -69,15 +80,7 @@ def ensure_raw_schema(cursor) -> None:
                 "_loaded_at timestamptz NOT NULL DEFAULT now())"
             ).format(t=_ident(RAW_SCHEMA, table.name), cols=contract_cols)
         )
-        cursor.execute(
-            sql.SQL(
-                "CREATE UNIQUE INDEX IF NOT EXISTS {ix} ON {t} ({key}, _dup_seq) NULLS NOT DISTINCT"
-            ).format(
-                ix=_ident(f"{table.name}__key"),
-                t=_ident(RAW_SCHEMA, table.name),
-                key=_cols(table.key),
-            )
-        )
+        cursor.execute(_key_index_ddl(table))
         cursor.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {t} ({cols}, _dup_seq integer NOT NULL, "
@@ -92,16 +95,17 @@ def ensure_raw_schema(cursor) -> None:
                 key=_cols(table.key),
             )
         )
-        cursor.execute(
-            sql.SQL("COMMENT ON TABLE {} IS {}").format(
-                _ident(RAW_SCHEMA, table.name),
-                sql.Literal(
-                    f"HR export table {table.name!r} as exported (text). Key: "
-                    f"({', '.join(table.key)}, _dup_seq). Rows absent from a later export "
-                    "are kept; replaced versions are in the __replaced table."
-                ),
+        if is_new:
+            cursor.execute(
+                sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                    _ident(RAW_SCHEMA, table.name),
+                    sql.Literal(
+                        f"HR export table {table.name!r} as exported (text). Key: "
+                        f"({', '.join(table.key)}, _dup_seq). Rows absent from a later export "
+                        "are kept; replaced versions are in the __replaced table."
+                    ),
+                )
             )
-        )
 
 
 @dataclass
@@ -248,15 +252,30 @@ def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> Table
         inp=_ident(_IN),
     )
 
-    cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(target))
-    if not cur.fetchone()[0]:
+    cur.execute(
+        sql.SQL(
+            "SELECT NOT EXISTS (SELECT 1 FROM {t}), "
+            "(SELECT xmin = pg_current_xact_id()::xid FROM pg_class WHERE oid = {name}::regclass)"
+        ).format(t=target, name=sql.Literal(f"{RAW_SCHEMA}.{table.name}"))
+    )
+    empty, created_now = cur.fetchone()
+    if empty:
         # First load of this table: everything is new, no join and no conflicts possible.
+        # A table created in this transaction is invisible to everyone else, so its key
+        # index can be built once after the insert instead of row by row (faster at scale).
+        # An existing table keeps its index: dropping it would block readers until commit.
+        if created_now:
+            cur.execute(
+                sql.SQL("DROP INDEX {}").format(_ident(RAW_SCHEMA, f"{table.name}__key"))
+            )
         cur.execute(
             sql.SQL(
                 "INSERT INTO {} ({}, _dup_seq, _record_hash, _source) SELECT n.*, {} FROM ({}) n"
             ).format(target, _cols(cols), sql.Literal(source), normalised)
         )
         rows = cur.rowcount
+        if created_now:
+            cur.execute(_key_index_ddl(table))
         cur.execute(sql.SQL("DROP TABLE {}").format(_ident(_IN)))
         return TableLoad(table.name, rows, rows, 0, 0, int((dup_seq > 1).sum()))
 
