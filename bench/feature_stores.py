@@ -1,0 +1,77 @@
+"""Build simulated feature stores through the real pipeline (simulate -> raw -> dbt) for benchmarks.
+
+Not a test helper: benchmarks may read `sim_truth`, so this module also links the simulator's
+raw candidate ids to the feature store's pseudonyms (same HMAC key, computed in Python).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hris.exports import record_export
+from hris.pseudonym import install_pseudonym_key, pseudonym
+from hris.raw_store import load_raw
+from hris.simulator import SimulatedHRIS, simulate, write_truth
+from orchestration.dbt import run_dbt_build
+from orchestration.runtime import PgEndpoint
+
+
+@dataclass
+class BuiltStore:
+    """A dbt-built feature store in its own database, with the simulation behind it."""
+
+    endpoint: PgEndpoint
+    database: str
+    sim: SimulatedHRIS
+    key: bytes
+    seconds: dict[str, float]
+
+    def read(self, sql: str) -> pd.DataFrame:
+        conn = self.endpoint.connect(self.database)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                cols = [d[0] for d in cur.description]
+                return pd.DataFrame(cur.fetchall(), columns=cols)
+        finally:
+            conn.close()
+
+    def pseudonyms(self) -> pd.Series:
+        """Raw candidate_id -> feature-store pseudonym (what dbt computes in SQL)."""
+        ids = self.sim.raw["candidates"]["candidate_id"]
+        return pd.Series([pseudonym(self.key, i) for i in ids], index=ids.to_numpy())
+
+
+def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: int,
+                as_of: str = "2025-01-01", end: str = "2024-12-31",
+                progress: bool = False) -> BuiltStore:
+    """Simulate, load raw + truth, `dbt build` into a fresh database `database`."""
+    admin = endpoint.connect("postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        cur.execute(f'CREATE DATABASE "{database}"')
+    admin.close()
+    seconds = {}
+    t0 = time.perf_counter()
+    sim = simulate(n_candidates=n_candidates, seed=seed, end=end, as_of=as_of,
+                   progress=progress)
+    seconds["simulate"] = time.perf_counter() - t0
+    key = f"bench-key-{database}".encode()
+    t0 = time.perf_counter()
+    conn = endpoint.connect(database)
+    with conn, conn.cursor() as cur:
+        load_raw(conn, sim.raw, source="bench", progress=progress)
+        write_truth(cur, sim)
+        record_export(cur, "bench", "simulator", sim.as_of)
+        install_pseudonym_key(cur, key)
+    conn.close()
+    seconds["load"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run_dbt_build(endpoint.dbt_env(database), sim.as_of.isoformat(),
+                  target_path=f"target/bench_{database}")
+    seconds["dbt"] = time.perf_counter() - t0
+    return BuiltStore(endpoint, database, sim, key, seconds)

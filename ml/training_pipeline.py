@@ -1,0 +1,134 @@
+"""train_and_evaluate: the one call the Dagster asset makes (frame in, everything out)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ml import plots
+from ml.baselines import DimensionLogit, RatingBaseline
+from ml.features import FAMILY_COLUMN, LABEL, numeric_frame
+from ml.metrics import metrics_by_family
+from ml.model import HireloopModel
+from ml.model_card import model_card
+from ml.split import TimeSplit, time_split
+from ml.train import TrainConfig, train_model
+
+MODEL = "model"
+RATING_BASELINE = "baseline_rating"
+LOGIT_BASELINE = "baseline_logit"
+
+
+@dataclass
+class TrainingResult:
+    model: HireloopModel
+    split: TimeSplit
+    holdout: pd.DataFrame              # holdout rows with proba, band and both baselines
+    metrics: dict[str, pd.DataFrame]   # MODEL / RATING_BASELINE / LOGIT_BASELINE -> per family
+    comparison: pd.DataFrame           # AUC per family (+ overall): model and baselines
+    importance: pd.DataFrame           # mean |SHAP| per feature (rows) and family (columns)
+    report: dict                       # strategy selection, monotone on/off, search trials
+    card: str
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def flat_metrics(self) -> dict[str, float]:
+        """`<who>.<family>.<metric>` -> value, for MLflow / Dagster metadata."""
+        out = {}
+        for who, table in self.metrics.items():
+            for fam, row in table.iterrows():
+                for k, v in row.items():
+                    if pd.notna(v):
+                        out[f"{who}.{fam}.{k}"] = float(v)
+        return out
+
+
+def data_fingerprint(frame: pd.DataFrame) -> dict:
+    """Rows and a content hash of the training frame (order-independent by candidate id)."""
+    ordered = frame.sort_values("candidate_id") if "candidate_id" in frame else frame
+    digest = hashlib.sha256(pd.util.hash_pandas_object(ordered.astype(str), index=False)
+                            .to_numpy().tobytes()).hexdigest()
+    return {"rows": int(len(frame)), "sha256": digest[:16]}
+
+
+def top_drivers(importance: pd.DataFrame, k: int = 3) -> dict[str, list[str]]:
+    return {fam: list(importance[fam].dropna().sort_values(ascending=False).head(k).index)
+            for fam in importance.columns}
+
+
+def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
+                       make_figures: bool = True) -> TrainingResult:
+    """Split by time, train (strategy chosen by measurement), fit the baselines on the same
+    training rows, and evaluate all three on the holdout, overall and per role family."""
+    config = config or TrainConfig()
+    frame = frame.reset_index(drop=True)
+    split = time_split(frame, config.holdout_share, config.valid_share)
+    model, report = train_model(frame, split, config)
+    train, holdout = frame.iloc[split.train], frame.iloc[split.holdout].copy()
+    y_train = train[LABEL].astype(bool).to_numpy().astype(int)
+    y = holdout[LABEL].astype(bool).to_numpy().astype(int)
+
+    rating = RatingBaseline().fit(train, y_train)
+    logit = DimensionLogit().fit(train, y_train)
+    holdout["proba"] = model.predict_proba(holdout)
+    holdout["band"] = model.band(holdout, holdout["proba"].to_numpy())
+    holdout[RATING_BASELINE] = rating.predict_proba(holdout)
+    holdout[LOGIT_BASELINE] = logit.predict_proba(holdout)
+    thresholds = {f: fm.thresholds for f, fm in model.families.items()}
+    metrics = {
+        MODEL: metrics_by_family(holdout, y, holdout["proba"].to_numpy(), thresholds),
+        RATING_BASELINE: metrics_by_family(holdout, y, holdout[RATING_BASELINE].to_numpy()),
+        LOGIT_BASELINE: metrics_by_family(holdout, y, holdout[LOGIT_BASELINE].to_numpy()),
+    }
+    comparison = pd.DataFrame({who: t["roc_auc"] for who, t in metrics.items()})
+    contrib = model.contributions(holdout)
+    fam = holdout[FAMILY_COLUMN].astype(str).to_numpy()
+    importance = pd.DataFrame({
+        f: contrib[fam == f].abs().mean() for f in sorted(set(fam))}).drop(
+        index=[FAMILY_COLUMN], errors="ignore")
+    importance = importance.loc[(importance > 0).any(axis=1)]
+
+    fingerprint = data_fingerprint(frame)
+    sel = report["strategies"]
+    note = ", ".join(f"{s}: mean family AUC {v['holdout']['mean_family_auc']:.3f}, "
+                     f"overall AUC {v['holdout']['auc']:.3f}" for s, v in sel.items())
+    info = {
+        "strategy": report["winner"], "selection_note": note, "features": report["features"],
+        "train_cohorts": split.fit_cohorts + split.valid_cohorts,
+        "holdout_cohorts": split.holdout_cohorts, "n_train": int(len(split.train)),
+        "n_holdout": int(len(split.holdout)), "fingerprint": fingerprint,
+        "monotone": config.monotone,
+    }
+    model.version_info.update({
+        "data_fingerprint": fingerprint, "train_cohorts": info["train_cohorts"],
+        "holdout_cohorts": split.holdout_cohorts, "dropped_cohorts": split.dropped_cohorts,
+        "monotone_on": report.get("monotone_on"), "monotone_off": report.get("monotone_off"),
+        "config": {k: (list(v) if isinstance(v, tuple) else v)
+                   for k, v in config.__dict__.items()},
+        "auc_holdout": comparison.to_dict(),
+        "parts": {s: v["parts"] for s, v in sel.items()},
+    })
+    drivers = top_drivers(importance)
+    card = model_card(info, comparison, metrics[MODEL], drivers)
+    figures = {}
+    if make_figures:
+        figures = {
+            "roc": plots.roc_figure(y, {"model": holdout["proba"],
+                                        "interviewer rating": holdout[RATING_BASELINE],
+                                        "logit on dimensions": holdout[LOGIT_BASELINE]}),
+            "calibration": plots.calibration_figure(y, holdout["proba"].to_numpy()),
+            "feature_importance": plots.importance_figure(importance),
+            "shap_summary": plots.shap_summary_figure(
+                contrib.drop(columns=[FAMILY_COLUMN], errors="ignore"),
+                numeric_frame(holdout, [c for c in contrib.columns if c != FAMILY_COLUMN])),
+            "kpi_attainment_by_band": plots.attainment_by_band_figure(
+                holdout, holdout["band"].to_numpy()),
+        }
+    return TrainingResult(model, split, holdout, metrics, comparison, importance, report, card,
+                          figures)
+
+
+__all__ = ["TrainingResult", "data_fingerprint", "train_and_evaluate"]
