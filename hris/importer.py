@@ -10,9 +10,10 @@ data to another system).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -45,12 +46,20 @@ class ImportReport:
 
 
 def import_export(
-    conn, directory: Path, source: str | None = None, check: bool = False
+    conn,
+    directory: Path,
+    source: str | None = None,
+    check: bool = False,
+    *,
+    progress: bool = False,
+    before_commit: Callable[[Any], None] | None = None,
 ) -> ImportReport:
     """Load the export in `directory` into schema `raw` in one transaction (commit or rollback).
 
     `conn` is a psycopg2 connection; its open transaction, if any, becomes part of the
-    import. Raises ImportRefused (nothing loaded) for a structurally bad export.
+    import. `before_commit(cursor)` runs inside the same transaction after the load (e.g. to
+    register the export), so it is kept or rolled back with it; with `check` it runs too and
+    is rolled back. Raises ImportRefused (nothing loaded) for a structurally bad export.
     """
     directory = Path(directory)
     export = read_export_files(directory)
@@ -59,7 +68,10 @@ def import_export(
     if autocommit:
         conn.autocommit = False
     try:
-        load = load_raw(conn, export.frames, source)
+        load = load_raw(conn, export.frames, source, progress=progress)
+        if before_commit is not None:
+            with conn.cursor() as cur:
+                before_commit(cur)
         if check:
             conn.rollback()
         else:

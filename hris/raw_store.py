@@ -15,7 +15,8 @@ Loading an export:
   deletion.
 
 `load_raw` never commits: the caller owns the transaction, so one import is one
-transaction and a failed import leaves nothing behind.
+transaction and a failed import leaves nothing behind. Needs PostgreSQL 15 or later
+(unique index NULLS NOT DISTINCT).
 """
 
 from __future__ import annotations

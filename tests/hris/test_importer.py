@@ -321,3 +321,16 @@ def test_csv_values_are_kept_verbatim_and_only_the_empty_cell_is_missing(tmp_pat
         {"role_id": "R1", "role_family": "sales", "title": ' Lead, "EMEA"\nline 2',
          "level": "NA", "kpi_name": "null", "kpi_target": "N/A", "kpi_higher_is_better": None}
     ]
+
+
+def test_before_commit_runs_in_the_import_transaction(new_db, export_dir):
+    conn = new_db()
+
+    def register(cur):
+        cur.execute("CREATE TABLE IF NOT EXISTS imports_seen (source text)")
+        cur.execute("INSERT INTO imports_seen VALUES ('x')")
+
+    import_export(conn, export_dir, check=True, before_commit=register)
+    assert _fetch(conn, "SELECT to_regclass('imports_seen')") == [(None,)]
+    import_export(conn, export_dir, before_commit=register)
+    assert _fetch(conn, "SELECT count(*) FROM imports_seen") == [(1,)]
