@@ -97,11 +97,11 @@ def _check_header(path: Path, table: str, header: list[str]) -> tuple[list[str],
     """(contract columns present, ignored extra columns); refuses duplicates and gaps."""
     seen: set[str] = set()
     for name in header:
-        if name in seen:
+        if name in seen and name:  # blank names (trailing commas) are just ignored
             raise ImportRefused(f"{path.name}: column {name!r} appears more than once")
         seen.add(name)
     contract = RAW_TABLES[table]
-    extra = [c for c in header if c not in contract.columns]
+    extra = [c or "(blank)" for c in header if c not in contract.columns]
     missing = [c for c in contract.required if c not in seen]
     if missing:
         hints = []
