@@ -297,8 +297,7 @@ def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> Table
     cur.execute(sql.SQL("DROP TABLE {}").format(_ident(_IN)))
 
     any_null_key = sql.SQL(" OR ").join(
-        sql.SQL("{}.{} IS NULL").format(_ident(alias), _ident(c))
-        for alias in ("s",) for c in table.key
+        sql.SQL("s.{} IS NULL").format(_ident(c)) for c in table.key
     )
     counts = _counts(cur, any_null_key)
     if counts[-1]:
