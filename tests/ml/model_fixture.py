@@ -1,11 +1,35 @@
-"""The model the pyfunc tests serve: one place to say which and how it is trained."""
+"""The model the pyfunc and endpoint tests serve: a real HireloopModel, trained quickly.
+
+Trained once per session on the shared feature store (real dbt over simulated data) with
+the training engineer's own functions, cut down for speed: one search configuration, few
+trees, per-family strategy. Its quality is not under test here; its interface is.
+"""
 
 from __future__ import annotations
 
-from tests.ml.standin_model import StandinModel, train_standin
+from ml.model import HireloopModel
 
-MODEL_CLASS = f"{StandinModel.__module__}:{StandinModel.__qualname__}"
+MODEL_CLASS = f"{HireloopModel.__module__}:{HireloopModel.__qualname__}"
 
 
-def trained_model() -> StandinModel:
-    return train_standin()
+_TRAINED: dict[str, HireloopModel] = {}
+
+
+def _train(feature_store) -> HireloopModel:
+    from ml.split import time_split
+    from ml.train import TrainConfig, set_thresholds, train_strategy
+
+    frame = feature_store.read("SELECT * FROM marts.fct_training_examples")
+    split = time_split(frame)
+    config = TrainConfig(n_search=1, max_trees=40, early_stopping_rounds=10, refit=False,
+                         strategies=("per_family",), nthread=2)
+    model, _ = train_strategy(frame, split, "per_family", config)
+    set_thresholds(model, frame.iloc[split.holdout])
+    return model
+
+
+def trained_model(feature_store) -> HireloopModel:
+    """The session's model (trained on first use)."""
+    if feature_store.database not in _TRAINED:
+        _TRAINED[feature_store.database] = _train(feature_store)
+    return _TRAINED[feature_store.database]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import uuid
 from dataclasses import dataclass
@@ -72,8 +73,8 @@ def strict_json(text: str):
 
 
 @pytest.fixture(scope="module")
-def endpoint(mlflow_target, tmp_path_factory):
-    model = trained_model()
+def endpoint(mlflow_target, tmp_path_factory, feature_store):
+    model = trained_model(feature_store)
     with mlflow.start_run() as run:
         log_pyfunc(model, "model", model_name=MODEL_NAME)
     version = register_version(mlflow_target.client, run.info.run_id, "model")
@@ -82,7 +83,13 @@ def endpoint(mlflow_target, tmp_path_factory):
     log = folder / "inference" / "online.jsonl"
     spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, state_dir=folder / "serve",
                      port=free_port(), extra_env={INFERENCE_LOG_ENV: str(log)})
-    start(spec, served_version=str(version.version), timeout=120)
+    # Start from an empty folder: the server must import `ml` from the model's own code.
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        start(spec, served_version=str(version.version), timeout=120)
+    finally:
+        os.chdir(cwd)
     try:
         yield Endpoint(spec.host, spec.port, str(version.version), log, model)
     finally:

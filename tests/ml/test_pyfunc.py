@@ -32,8 +32,8 @@ BANDS = {"advance", "review", "hold"}
 
 
 @pytest.fixture(scope="module")
-def model():
-    return trained_model()
+def model(feature_store):
+    return trained_model(feature_store)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,10 @@ def test_optional_fields_may_be_null_or_absent_and_extra_fields_are_ignored(mode
 
 
 def _required_of(model, family: str) -> str:
-    return model.families[family].required[0]
+    """A field `family` requires, preferably one that other families do not."""
+    others = {c for f, m in model.families.items() if f != family for c in m.required}
+    mine = model.families[family].required
+    return next((c for c in mine if c not in others), mine[0])
 
 
 # (case id, mutation(frame, model) -> frame, field named, row named)
@@ -128,8 +131,7 @@ def _set(col, value, row=2):
 
 
 def _drop_required(frame, model):
-    family = frame.loc[2, "role_family"]
-    return frame.drop(columns=[_required_of(model, family)])
+    return frame.drop(columns=[_required_of(model, "sales")])
 
 
 def _null_required(value):
@@ -170,7 +172,7 @@ CASES = [
     ("negative experience", _set("years_experience", -1.0), "years_experience", 2),
     ("unknown education", _set("education", "none"), "education", 2),
     ("education a number", _set("education", 3), "education", 2),
-    ("missing required field", _drop_required, "required", 1),  # first sales row
+    ("missing required field", _drop_required, "required", None),
     ("null required field", _null_required(None), "required", 2),
     ("NaN required field", _null_required(float("nan")), "required", 2),
     ("request id a number", _set("request_id", 12), "request_id", 2),
@@ -179,8 +181,10 @@ CASES = [
 
 
 def _sales_third(model) -> pd.DataFrame:
-    rows = valid_rows(model, 3)
-    rows.loc[2] = valid_rows(model, 4, seed=1).query("role_family == 'sales'").iloc[0]
+    """Three valid rows, the third a sales row, with the always-accepted background fields."""
+    others = valid_rows(model, 2)
+    sales = valid_rows(model, 8, seed=1).query("role_family == 'sales'").head(1)
+    rows = pd.concat([others, sales], ignore_index=True)
     rows["education"] = "bachelor"
     rows["years_experience"] = 4.0
     return rows
@@ -194,6 +198,9 @@ def test_bad_rows_are_refused_naming_field_and_row(model, pyfunc, mutate, field,
         field = _score_col(model)
     elif field == "required":
         field = _required_of(model, "sales")
+    if row is None:  # the first row whose family requires the field
+        row = next(i for i, fam in enumerate(rows["role_family"])
+                   if field in model.families[fam].required)
     with pytest.raises(MlflowException) as caught:
         pyfunc.predict(None, rows)
     assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
