@@ -37,10 +37,16 @@ def ingest_simulated(
     return report
 
 
-def ingest_export(conn, directory: Path, as_of: dt.date, check: bool = False) -> ImportReport:
-    """Import a real export directory; with `check`, report and keep nothing."""
-    report = import_export(conn, directory, source=str(directory), check=check)
-    if not check:
-        with conn.cursor() as cur:
-            record_export(cur, str(directory), "import", as_of)
-    return report
+def ingest_export(
+    conn, directory: Path, as_of: dt.date, check: bool = False, progress: bool = False
+) -> ImportReport:
+    """Import a real export directory; with `check`, report and keep nothing.
+
+    The export is registered with its as-of date inside the import's own transaction, so a
+    refused or checked import leaves no trace.
+    """
+    source = str(directory)
+    return import_export(
+        conn, directory, source=source, check=check, progress=progress,
+        before_commit=lambda cur: record_export(cur, source, "import", as_of),
+    )

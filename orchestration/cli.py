@@ -81,7 +81,9 @@ def import_(
     conn = _runtime().up().connect()
     try:
         with conn:
-            report = ingest_export(conn, directory, dt.date.fromisoformat(as_of), check=check)
+            report = ingest_export(
+                conn, directory, dt.date.fromisoformat(as_of), check=check, progress=True
+            )
     except ImportRefused as exc:
         typer.echo(f"import refused: {exc}", err=True)
         raise typer.Exit(2) from exc
