@@ -211,6 +211,17 @@ def inference_log_path(config: Mapping[str, Any], environ: Mapping[str, str]) ->
     return Path(chosen) if chosen else None
 
 
+def _single_threaded(model: Any) -> None:
+    """One XGBoost thread per request: a request holds a few rows, where thread start-up
+    costs more than it saves (measured: SHAP for one row 2.7 ms with 2 threads, 0.4 ms with
+    one); the server scales with `--workers` instead."""
+    for fam in getattr(model, "families", {}).values():
+        booster = getattr(fam, "booster", None)
+        if booster is not None and hasattr(booster, "get_booster"):
+            booster.set_params(n_jobs=1)
+            booster.get_booster().set_param({"nthread": 1})
+
+
 class HireloopPyfunc(mlflow.pyfunc.PythonModel):
     """`HireloopModel` behind MLflow's pyfunc interface, with its own input checks."""
 
@@ -218,6 +229,7 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
         config = dict(context.model_config or {})
         model_class = _import(config.get("model_class") or "ml.model:HireloopModel")
         self.model = model_class.load(Path(context.artifacts[MODEL_ARTIFACT]))
+        _single_threaded(self.model)
         self.contract = contract_of(self.model)
         self.max_rows = int(config.get("max_batch_rows") or DEFAULT_MAX_ROWS)
         self.model_version = resolve_model_version(config)
