@@ -16,8 +16,8 @@
       out_of_range, invalid_value, orphan
     (and within a rule, the order of the spec's columns). -#}
 
-{#- CTEs `dup_keys`, `first_hashes` and `cleaned`: trimmed text (`<col>__text`, blank -> NULL), the load
-    metadata, and `_first_hash`, the record hash of the first occurrence of the row's key
+{#- CTEs `dup_keys`, `first_hashes` and `cleaned`: trimmed text (`<col>__text`,
+    blank -> NULL), the load metadata, and `_first_hash`, the record hash of the first occurrence of the row's key
     (only looked up for repeats, so the join stays small). -#}
 {% macro hris_cleaned_ctes(spec) -%}
 dup_keys as (
@@ -110,7 +110,8 @@ cleaned as (
 {%- endmacro %}
 
 {#- CTEs `joined` (typed rows + the parent keys found for orphan checks), `checked`
-    (+ the number of the first failing rule) and `validated` (+ the reject columns). Expects a CTE `typed` with `<col>__text` and typed columns. -#}
+    (+ the number of the first failing rule) and `validated` (+ the reject columns).
+    Expects a CTE `typed` with the `<col>__text` and the typed columns. -#}
 {% macro hris_validated_ctes(spec) -%}
 joined as (
     select
