@@ -45,7 +45,7 @@ def model_card(info: dict, comparison: pd.DataFrame, metrics: pd.DataFrame,
              f"{info['train_cohorts'][-1]} ({info['n_train']} mature hires)",
              f"- Holdout (newest mature cohorts): {', '.join(info['holdout_cohorts'])} "
              f"({info['n_holdout']} hires)",
-             f"- Label: met_kpi (first four quarterly reviews; leaving in year one = not met)",
+             "- Label: met_kpi (first four quarterly reviews; leaving in year one = not met)",
              f"- Data fingerprint: {info.get('fingerprint', 'n/a')}", "",
              "## Model", "",
              f"- Strategy: **{info['strategy']}** (chosen on the holdout; "

@@ -21,9 +21,9 @@ from sklearn.metrics import log_loss, roc_auc_score
 from ml.calibration import fit_calibrator
 from ml.features import (
     DEFAULT_EXCLUDED,
-    drop_duplicates,
     FAMILY_COLUMN,
     LABEL,
+    drop_duplicates,
     family_features,
     is_interview_signal,
     monotone_constraints,
@@ -214,7 +214,8 @@ def holdout_summary(model: HireloopModel, holdout: pd.DataFrame) -> dict:
     fam = holdout[FAMILY_COLUMN].astype(str).to_numpy()
     per = {f: float(roc_auc_score(y[fam == f], p[fam == f])) for f in sorted(set(fam))
            if len(set(y[fam == f])) == 2}
-    return {"auc": float(roc_auc_score(y, p)), "mean_family_auc": float(np.mean(list(per.values()))),
+    return {"auc": float(roc_auc_score(y, p)),
+            "mean_family_auc": float(np.mean(list(per.values()))),
             "log_loss": float(log_loss(y, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1])),
             "family_auc": per}
 

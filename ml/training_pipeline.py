@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -51,7 +50,7 @@ def data_fingerprint(frame: pd.DataFrame) -> dict:
     ordered = frame.sort_values("candidate_id") if "candidate_id" in frame else frame
     digest = hashlib.sha256(pd.util.hash_pandas_object(ordered.astype(str), index=False)
                             .to_numpy().tobytes()).hexdigest()
-    return {"rows": int(len(frame)), "sha256": digest[:16]}
+    return {"rows": len(frame), "sha256": digest[:16]}
 
 
 def top_drivers(importance: pd.DataFrame, k: int = 3) -> dict[str, list[str]]:
@@ -98,8 +97,8 @@ def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
     info = {
         "strategy": report["winner"], "selection_note": note, "features": report["features"],
         "train_cohorts": split.fit_cohorts + split.valid_cohorts,
-        "holdout_cohorts": split.holdout_cohorts, "n_train": int(len(split.train)),
-        "n_holdout": int(len(split.holdout)), "fingerprint": fingerprint,
+        "holdout_cohorts": split.holdout_cohorts, "n_train": len(split.train),
+        "n_holdout": len(split.holdout), "fingerprint": fingerprint,
         "monotone": config.monotone,
     }
     model.version_info.update({
