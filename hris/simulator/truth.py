@@ -68,4 +68,4 @@ def write_truth(cursor, sim: SimulatedHRIS) -> None:
         cols = ", ".join(f'"{c}" {_pg_type(frame, c)}' for c in frame.columns)
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TABLE {table} ({cols})")
-        copy_frame(cursor, table, frame)
+        copy_frame(cursor, f"{TRUTH_SCHEMA}.{name}", frame)  # copy_frame quotes
