@@ -5,6 +5,8 @@
     {%- for sb in var('scored_by') -%}
         {%- for d in var('dimensions') -%}{%- do cols.append(sb ~ '_' ~ d) -%}{%- endfor -%}
     {%- endfor -%}
+    {#- Human scores on one scale: each minus its interviewer's point-in-time offset. -#}
+    {%- for d in var('dimensions') -%}{%- do cols.append('interviewer_' ~ d ~ '_adj') -%}{%- endfor -%}
     {%- for r in var('rounds') -%}{%- do cols.append('overall_rating_' ~ r) -%}{%- endfor -%}
     {%- for s in var('scenario_types') -%}
         {%- do cols.append('key_' ~ s ~ '_answered_fully_share') -%}

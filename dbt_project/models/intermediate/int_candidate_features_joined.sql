@@ -51,6 +51,12 @@ select
     scores.{{ sb }}_{{ d }},
     {%- endfor %}
     {%- endfor %}
+    {%- for d in var('dimensions') %}
+    scores.interviewer_{{ d }}_adj,
+    {%- endfor %}
+    interviews.rater_offset_mean,
+    interviews.rater_offset_max_source_date,
+    interviews.rater_ids,
     answers.n_key_questions,
     answers.key_answered_fully_share,
     {%- for s in var('scenario_types') %}
