@@ -2,8 +2,11 @@
 
 Not a test. All targets in one run on one machine, same request bodies:
 - endpoint: `mlflow models serve` of the model under test (default: a small XGBoost
-  pyfunc with input validation, trained here on random data; `--model-uri` plugs in the
-  real one, e.g. `models:/hireloop-kpi@champion` with `--tracking-uri`);
+  pyfunc with input validation, trained here on random data; `--demo-model DIR` serves the
+  real one: the HireloopModel saved in DIR, or, when DIR holds none, one trained there with
+  `train_and_evaluate` on a demo-size store built by bench/feature_stores.py, logged with
+  `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
+  with `--tracking-uri`);
 - MLflow floor: `mlflow models serve` of a pyfunc that returns a constant, logged with the
   model under test's signature;
 - HTTP floor: a bare ASGI app under uvicorn that returns a constant;
@@ -16,6 +19,7 @@ generator's own CPU use is reported next to each row: near 100 % means it, not t
 set the pace.
 
     python bench/serving.py                    # ~2-3 minutes on 2 cores
+    python bench/serving.py --demo-model /tmp/hireloop_demo_model   # + ~1 min to train once
     python bench/serving.py --model-uri models:/hireloop-kpi@champion --tracking-uri ...
 """
 
@@ -54,6 +58,45 @@ N_FEATURES = 15
 
 
 # -- models ------------------------------------------------------------------------------
+
+
+def demo_model(folder: Path, model_dir: Path, home: Path, candidates: int, seed: int
+               ) -> tuple[str, str]:
+    """(model URI, tracking URI) of the real pyfunc, logged with `log_pyfunc` into a
+    throwaway tracking store under `folder`.
+
+    The HireloopModel comes from `model_dir`; when that holds none, a demo-size feature
+    store is built (simulate -> raw -> dbt, embedded PostgreSQL under `home`) and the model
+    is trained there with `train_and_evaluate` and saved, so later runs (and a run of an
+    older checkout) serve the very same model.
+    """
+    import mlflow
+
+    from ml.model import HireloopModel
+    from ml.pyfunc_model import log_pyfunc
+    from ml.registry import configure
+
+    if not (model_dir / "model.json").exists():
+        from bench.feature_stores import build_store
+        from ml.training_pipeline import train_and_evaluate
+        from orchestration.config import Settings, disable_telemetry
+        from orchestration.runtime import Runtime
+
+        disable_telemetry()
+        endpoint = Runtime(Settings(home=home)).up()
+        t0 = time.perf_counter()
+        store = build_store(endpoint, f"serving_demo_{candidates}", candidates, seed)
+        frame = store.read("select * from marts.fct_training_examples")
+        result = train_and_evaluate(frame, make_figures=False)
+        result.model.save(model_dir)
+        print(f"trained the demo model ({candidates} applicants, {len(frame)} hires, "
+              f"strategy {result.model.version_info.get('strategy')}) in "
+              f"{time.perf_counter() - t0:.0f} s; saved to {model_dir}", file=sys.stderr)
+    tracking_uri = f"sqlite:///{folder / 'tracking.db'}"
+    configure(tracking_uri, folder / "artifacts", experiment="bench-serving")
+    with mlflow.start_run():
+        info = log_pyfunc(HireloopModel.load(model_dir), "model")
+    return info.model_uri, tracking_uri
 
 
 def build_models(folder: Path, model_uri: str | None) -> tuple[str, str, pd.DataFrame]:
@@ -373,6 +416,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-uri", help="model under test (models:/… or a path)")
     parser.add_argument("--tracking-uri", default=None, help="for a models:/ URI")
+    parser.add_argument("--demo-model", type=Path, default=None,
+                        help="serve the real model: a saved HireloopModel folder (trained "
+                             "there on a demo-size store when it holds none)")
+    parser.add_argument("--candidates", type=int, default=20_000, help="demo store size")
+    parser.add_argument("--seed", type=int, default=7, help="demo store seed")
+    parser.add_argument("--home", type=Path, default=Path("/tmp/hireloop_bench_serving"),
+                        help="embedded PostgreSQL for the demo store")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--requests", type=int, default=4000, help="per cell, at most")
     parser.add_argument("--seconds", type=float, default=4.0, help="per cell, at most")
@@ -391,7 +441,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hireloop-bench-serving-") as tmp:
         folder = Path(tmp)
         tracking_uri = args.tracking_uri or f"sqlite:///{folder / 'unused.db'}"
-        endpoint_uri, constant_path, example = build_models(folder, args.model_uri)
+        model_uri = args.model_uri
+        if args.demo_model is not None:
+            model_uri, tracking_uri = demo_model(folder, args.demo_model.resolve(), args.home,
+                                                 args.candidates, args.seed)
+            os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+        endpoint_uri, constant_path, example = build_models(folder, model_uri)
         bodies = {1: request_body(example, 1), 100: request_body(example, 100)}
 
         rows_in, breakdown = measure_in_process(endpoint_uri, bodies, server_cores, args.repeat)
@@ -443,7 +498,9 @@ def main() -> None:
              "alternating ratio below is the fairer comparison."
              if max(load_before, load_after[0]) > 0.5 * len(cpus) else "."))
     print()
-    print(f"Model under test: {args.model_uri or 'XGBoost stand-in (200 trees, depth 4)'}; "
+    under_test = (f"the real model ({args.demo_model}, logged with log_pyfunc)"
+                  if args.demo_model else args.model_uri or "XGBoost stand-in (200 trees, depth 4)")
+    print(f"Model under test: {under_test}; "
           f"request = `dataframe_split` JSON, role_family + {example.shape[1] - 1} float columns.")
     print(f"Servers pinned to cores {sorted(server_cores)}, load generator (one process, "
           f"threads, keep-alive http.client) pinned to core {loadgen_core}; latency from the "

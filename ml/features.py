@@ -55,10 +55,29 @@ def assert_allowed(columns: Iterable[str]) -> None:
         raise BannedFeatureError(f"protected attributes may never be model inputs: {banned}")
 
 
+def numeric_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """`columns` as one float64 array (rows x columns), values as `pd.to_numeric(coerce)` gives.
+
+    The scoring path's conversion: a column that is already a NumPy number is copied as is,
+    only the rest (the feature store's nullable numerics arrive as objects) goes through
+    `pd.to_numeric`, so a request of plain floats pays no per-column pandas machinery.
+    Does not check the banned list: callers pass columns they have checked.
+    """
+    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, name in enumerate(columns):
+        col = frame[name]
+        dtype = col.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+            out[:, j] = col.to_numpy()
+        else:
+            out[:, j] = pd.to_numeric(col, errors="coerce").astype(np.float64).to_numpy()
+    return out
+
+
 def numeric_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """`columns` as float64 (the feature store returns nullable numerics as objects)."""
     assert_allowed(columns)
-    return frame.loc[:, list(columns)].apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    return pd.DataFrame(numeric_matrix(frame, columns), columns=list(columns), index=frame.index)
 
 
 def select_features(frame: pd.DataFrame, include: Sequence[str] | None = None,

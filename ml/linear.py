@@ -31,7 +31,9 @@ class LinearBase:
         self.indicators_: list[str] = []
 
     def _design(self, x: pd.DataFrame) -> np.ndarray:
-        v = x[self.columns].to_numpy(np.float64)
+        return self._design_array(x[self.columns].to_numpy(np.float64))
+
+    def _design_array(self, v: np.ndarray) -> np.ndarray:
         miss = np.isnan(v)
         v = np.where(miss, self.mean_, v)
         z = (v - self.mean_) / self.scale_
@@ -68,16 +70,25 @@ class LinearBase:
 
     def margin(self, x: pd.DataFrame) -> np.ndarray:
         """Log-odds of the linear model."""
-        return self._design(x) @ self.coef_ + self.intercept_
+        return self.margin_array(x[self.columns].to_numpy(np.float64))
+
+    def margin_array(self, v: np.ndarray) -> np.ndarray:
+        """`margin` for a float64 array whose columns are `self.columns`, in order."""
+        return self._design_array(v) @ self.coef_ + self.intercept_
 
     def contributions(self, x: pd.DataFrame) -> pd.DataFrame:
         """Per input column: coef x standardised value (+ its missing indicator's term).
 
         Exact SHAP values of a linear model with the training means as the reference.
         """
-        d = self._design(x)
+        out = self.contributions_array(x[self.columns].to_numpy(np.float64))
+        return pd.DataFrame(out, columns=self.columns, index=x.index)
+
+    def contributions_array(self, v: np.ndarray) -> np.ndarray:
+        """`contributions` for a float64 array whose columns are `self.columns`, in order."""
+        d = self._design_array(v)
         k = len(self.columns)
         out = d[:, :k] * self.coef_[:k]
         for j, c in enumerate(self.indicators_):
             out[:, self.columns.index(c)] += d[:, k + j] * self.coef_[k + j]
-        return pd.DataFrame(out, columns=self.columns, index=x.index)
+        return out

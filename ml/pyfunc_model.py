@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import importlib
 import importlib.metadata
 import json
@@ -44,11 +45,12 @@ from mlflow.types.schema import ColSpec, Schema
 from ml.scoring_input import (
     REQUEST_ID,
     ROLE_FAMILY,
+    CleanRows,
     InputContract,
     InputError,
     input_hashes,
     reason_label,
-    validate,
+    validate_rows,
 )
 
 MODEL_ARTIFACT = "hireloop_model"
@@ -107,39 +109,82 @@ def reasons(contributions: pd.DataFrame, top: int = N_REASONS) -> list[str]:
     bias term and the role family (the family's base rate, nothing about the candidate) are
     no reasons. Values are SHAP contributions in log-odds, signed.
     """
-    cols = [c for c in contributions.columns if str(c).lower() not in _NOT_REASONS
-            and not str(c).startswith(f"{ROLE_FAMILY}=")]
-    labels = [reason_label(str(c)) for c in cols]
-    grouped = contributions[cols].T.groupby(labels, sort=False).sum().T
-    names = np.asarray(grouped.columns, dtype=object)
-    values = grouped.to_numpy(dtype="float64")
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    return reason_texts(contributions.to_numpy(dtype="float64"),
+                        [str(c) for c in contributions.columns], top)
+
+
+@functools.lru_cache(maxsize=64)
+def _reason_groups(columns: tuple[str, ...]) -> tuple[list[str], list[list[int]]]:
+    """Reason names (in order of first appearance) and the column positions summed into each."""
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(columns):
+        if c.lower() in _NOT_REASONS or c.startswith(f"{ROLE_FAMILY}="):
+            continue
+        groups.setdefault(reason_label(c), []).append(i)
+    return list(groups), list(groups.values())
+
+
+def reason_texts(values: np.ndarray, columns: Sequence[str], top: int = N_REASONS
+                 ) -> list[str]:
+    """`reasons` for a float64 array (rows x columns) with its column names.
+
+    A dimension's columns are added in column order with the compensated (Kahan) sum that
+    pandas' groupby uses, so the figures match the frame version to the last bit.
+    """
+    names, members = _reason_groups(tuple(columns))
+    grouped = np.empty((values.shape[0], len(names)), dtype=np.float64)
+    for g, idx in enumerate(members):
+        total = np.zeros(values.shape[0])
+        comp = np.zeros(values.shape[0])
+        for i in idx:
+            y = values[:, i] - comp
+            t = total + y
+            comp = t - total - y
+            comp[comp != comp] = 0.0
+            total = t
+        grouped[:, g] = total
+    order = np.argsort(-np.abs(grouped), axis=1, kind="stable")[:, :top]
     out = []
     for r, idx in enumerate(order):
-        out.append("; ".join(f"{names[j]} {values[r, j]:+.2f}" for j in idx
-                             if values[r, j] != 0 or len(idx) == 1))
+        out.append("; ".join(f"{names[j]} {grouped[r, j]:+.2f}" for j in idx
+                             if grouped[r, j] != 0 or len(idx) == 1))
     return out
 
 
-def score_frame(model: Any, clean: pd.DataFrame, model_version: str) -> pd.DataFrame:
-    """Score validated rows (from `validate`): the response frame, columns OUTPUT_COLUMNS."""
-    proba = np.asarray(model.predict_proba(clean), dtype="float64")
+def score_frame(model: Any, clean: pd.DataFrame | CleanRows, model_version: str
+                ) -> pd.DataFrame:
+    """Score validated rows (from `validate` or `validate_rows`): the response frame, columns
+    OUTPUT_COLUMNS.
+
+    A model with `score` (HireloopModel) gives probability, band and contributions in one
+    pass over arrays; any other model is asked for each in turn, with a DataFrame.
+    """
+    scoring = getattr(model, "score", None)
+    if callable(scoring):
+        scored = scoring(clean)
+        proba, bands = np.asarray(scored.proba, dtype="float64"), scored.band
+        contributions = (scored.contributions, scored.columns)
+    else:
+        if isinstance(clean, CleanRows):
+            clean = clean.frame()
+        proba, bands = np.asarray(model.predict_proba(clean), dtype="float64"), None
+        contributions = None
     if proba.shape != (len(clean),) or not np.isfinite(proba).all():
         raise MlflowException("the model produced no finite probability for some row",
                               error_code=INTERNAL_ERROR)
     proba = np.clip(proba, 0.0, 1.0)
-    bands = np.asarray(model.band(clean, proba), dtype=object)
-    ids = clean[REQUEST_ID].to_numpy(dtype=object).copy()
-    missing = np.array([v is None for v in ids], dtype=bool)
+    if bands is None:
+        bands = model.band(clean, proba)
+    if contributions is None:
+        frame = model.contributions(clean)
+        contributions = (frame.to_numpy(dtype="float64"), [str(c) for c in frame.columns])
+    ids = np.array(clean[REQUEST_ID], dtype=object)
+    missing = pd.isna(ids)
     ids[missing] = [uuid.uuid4().hex for _ in range(int(missing.sum()))]
-    return pd.DataFrame({
-        "request_id": ids,
-        "probability": proba,
-        "score": 100.0 * proba,
-        "band": bands,
-        "reasons": reasons(model.contributions(clean)),
-        "model_version": model_version,
-    }, columns=list(OUTPUT_COLUMNS))
+    columns = (ids, proba, 100.0 * proba, np.asarray(bands, dtype=object),
+               np.array(reason_texts(*contributions), dtype=object),
+               np.full(len(ids), model_version, dtype=object))
+    return pd.DataFrame(dict(zip(OUTPUT_COLUMNS, columns, strict=True)), copy=False)
 
 
 def inference_records(scores: pd.DataFrame, hashes: Sequence[str], scored_at: datetime
@@ -238,7 +283,7 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input, params: dict[str, Any] | None = None):
         try:
-            clean = validate(model_input, self.contract, self.max_rows)
+            clean = validate_rows(model_input, self.contract, self.max_rows)
         except InputError as exc:
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
         scored_at = datetime.now(UTC)

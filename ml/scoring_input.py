@@ -14,6 +14,7 @@ null. Extra fields are ignored. A feature column without a rule here cannot be s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 ROLE_FAMILY = "role_family"
 REQUEST_ID = "request_id"
@@ -135,9 +137,88 @@ class InputContract:
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    @functools.cached_property
+    def required_matrix(self) -> tuple[dict[str, int], np.ndarray]:
+        """(family -> row, families x fields: does the family require the field)."""
+        families = sorted(self.required)
+        matrix = np.array([[f.name in self.required[fam] for f in self.fields]
+                           for fam in families], dtype=bool).reshape(len(families),
+                                                                     len(self.fields))
+        return {fam: i for i, fam in enumerate(families)}, matrix
+
+    @functools.cached_property
+    def number_checks(self) -> _NumberChecks:
+        """The numeric fields' rules as arrays, for checking a whole batch at once."""
+        pos = [j for j, f in enumerate(self.fields) if f.kind != "category"]
+        specs = [self.fields[j] for j in pos]
+        return _NumberChecks(
+            positions=np.array(pos, dtype=np.intp),
+            index={f.name: i for i, f in enumerate(specs)},
+            low=np.array([-np.inf if f.low is None else f.low for f in specs], dtype=float),
+            high=np.array([np.inf if f.high is None else f.high for f in specs], dtype=float),
+            count=np.array([f.kind == "count" for f in specs], dtype=bool),
+        )
+
+
+@dataclass(frozen=True)
+class _NumberChecks:
+    positions: np.ndarray      # the numeric fields' positions in InputContract.fields
+    index: dict[str, int]      # field name -> column of the numbers matrix
+    low: np.ndarray
+    high: np.ndarray
+    count: np.ndarray          # whole numbers only
+
+
+class CleanRows:
+    """A validated batch as arrays: what `validate_rows` returns and the model scores.
+
+    Numbers live in one float64 matrix (rows x numeric fields, NaN for null or absent), so
+    the model takes its inputs with one indexing step instead of a DataFrame per request.
+    `frame()` gives the DataFrame `validate` returns.
+    """
+
+    def __init__(self, contract: InputContract, families: np.ndarray, request_ids: np.ndarray,
+                 numbers: np.ndarray, categories: dict[str, np.ndarray]):
+        self.contract = contract
+        self.families = families
+        self.request_ids = request_ids
+        self._numbers = numbers
+        self._categories = categories
+
+    def __len__(self) -> int:
+        return len(self.families)
+
+    def numbers(self, columns: Sequence[str]) -> np.ndarray:
+        """float64 matrix (rows x `columns`) of numeric contract fields."""
+        index = self.contract.number_checks.index
+        return self._numbers[:, [index[c] for c in columns]]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name == ROLE_FAMILY:
+            return self.families
+        if name == REQUEST_ID:
+            return self.request_ids
+        if name in self._categories:
+            return self._categories[name]
+        return self._numbers[:, self.contract.number_checks.index[name]]
+
+    def frame(self) -> pd.DataFrame:
+        """role_family, request_id, then every contract field (as `validate` returns it)."""
+        names = [ROLE_FAMILY, REQUEST_ID, *self.contract.names]
+        return pd.DataFrame({n: self[n] for n in names})
+
+
+# What pandas' infer_dtype calls a column of plain numbers (nulls skipped); booleans, strings
+# and anything else fall back to the per-value check, which names the first offender.
+_NUMBER_KINDS = frozenset({"floating", "integer", "mixed-integer-float"})
+
 
 def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
+
+
+def _is_null(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
 def _is_number(value: Any) -> bool:
@@ -154,6 +235,13 @@ def _numbers(col: pd.Series, spec: FieldSpec) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype="float64", na_value=np.nan)
     values = col.to_numpy(dtype=object)
+    if infer_dtype(values, skipna=True) not in _NUMBER_KINDS:
+        _first_non_number(values, spec)
+    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy("float64")
+
+
+def _first_non_number(values: np.ndarray, spec: FieldSpec) -> None:
+    """Raise InputError for the first value that is neither a number nor null."""
     for i, v in enumerate(values):
         if not (v is None or _is_number(v) or (isinstance(v, float) and math.isnan(v))
                 or v is pd.NA):
@@ -161,7 +249,6 @@ def _numbers(col: pd.Series, spec: FieldSpec) -> np.ndarray:
                 f"row {i}: field {spec.name!r} must be a number, got {type(v).__name__} {v!r}",
                 spec.name, i,
             )
-    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy("float64")
 
 
 def _check_numbers(x: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray) -> None:
@@ -187,9 +274,14 @@ def _check_numbers(x: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.
 
 def _categories(col: pd.Series, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray):
     values = col.to_numpy(dtype=object)
+    known = _isin(values, spec.categories)
+    if known.all():
+        return values.copy()
     out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+    out[known] = values[known]
+    for i in np.flatnonzero(~known):  # nulls (allowed where not needed) and offenders
+        v = values[i]
+        if _is_null(v):
             if needed[i]:
                 raise InputError(f"row {i}: required field {spec.name!r} is null "
                                  f"(role family {fams[i]!r} requires it)", spec.name, i)
@@ -197,18 +289,28 @@ def _categories(col: pd.Series, spec: FieldSpec, needed: np.ndarray, fams: np.nd
         elif not isinstance(v, str):
             raise InputError(f"row {i}: field {spec.name!r} must be a string, got "
                              f"{type(v).__name__} {v!r}", spec.name, i)
-        elif v not in spec.categories:
+        else:
             raise InputError(f"row {i}: field {spec.name!r} = {v!r} is not "
                              f"{spec.describe()}", spec.name, i)
-        else:
-            out[i] = v
     return out
+
+
+def _isin(values: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
+    """Which values are one of the `allowed` strings: a set lookup mapped over the column
+    in C (pandas' isin costs more than the whole check for a request's few rows)."""
+    lookup = frozenset(allowed).__contains__
+    try:
+        return np.fromiter(map(lookup, values), dtype=bool, count=len(values))
+    except TypeError:  # an unhashable value: check one by one
+        return np.array([isinstance(v, str) and v in allowed for v in values], dtype=bool)
 
 
 def _role_families(frame: pd.DataFrame, contract: InputContract) -> np.ndarray:
     if ROLE_FAMILY not in frame.columns:
         raise InputError(f"row 0: missing required field {ROLE_FAMILY!r}", ROLE_FAMILY, 0)
     fams = frame[ROLE_FAMILY].to_numpy(dtype=object)
+    if _isin(fams, contract.families).all():
+        return fams
     for i, v in enumerate(fams):
         if not isinstance(v, str):
             what = "null" if v is None or (isinstance(v, float) and math.isnan(v)) else (
@@ -225,6 +327,16 @@ def _request_ids(frame: pd.DataFrame) -> np.ndarray:
     if REQUEST_ID not in frame.columns:
         return np.full(len(frame), None, dtype=object)
     ids = frame[REQUEST_ID].to_numpy(dtype=object)
+    null = pd.isna(ids)
+    given = ids[~null]
+    if (infer_dtype(given, skipna=False) in ("string", "empty")
+            and all(map(_is_null, ids[null]))):
+        lengths = np.fromiter(map(len, given), np.int64, len(given))
+        if not (lengths > MAX_REQUEST_ID_CHARS).any():
+            out = ids.copy()
+            out[null] = None
+            out[np.flatnonzero(~null)[lengths == 0]] = None
+            return out
     out = np.empty(len(ids), dtype=object)
     for i, v in enumerate(ids):
         if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
@@ -245,6 +357,17 @@ def validate(frame: Any, contract: InputContract, max_rows: int) -> pd.DataFrame
     (numbers as float64 with NaN for absent, categories as str or None). Extra columns are
     dropped. Raises InputError naming the first bad field and its row.
     """
+    return validate_rows(frame, contract, max_rows).frame()
+
+
+def validate_rows(frame: Any, contract: InputContract, max_rows: int) -> CleanRows:
+    """`validate`, returning arrays (CleanRows) instead of a DataFrame.
+
+    Every field is checked a column at a time and all numbers at once (nulls where the
+    family requires a value, ranges, whole numbers); only when something is wrong are the
+    fields walked again in order, so the message names the same first problem, field and
+    row, as a field-by-field check would.
+    """
     if not isinstance(frame, pd.DataFrame):
         try:
             frame = pd.DataFrame(frame)
@@ -259,38 +382,104 @@ def validate(frame: Any, contract: InputContract, max_rows: int) -> pd.DataFrame
         dup = frame.columns[frame.columns.duplicated()][0]
         raise InputError(f"field {dup!r} appears more than once", str(dup))
     fams = _role_families(frame, contract)
-    clean = {ROLE_FAMILY: fams, REQUEST_ID: _request_ids(frame)}
-    for spec in contract.fields:
-        needed = np.fromiter((spec.name in contract.required[f] for f in fams), bool, len(fams))
+    ids = _request_ids(frame)
+    family_index, required = contract.required_matrix
+    needs = required[np.fromiter(map(family_index.__getitem__, fams), np.intp, len(fams))]
+    try:
+        rows = _checked_at_once(frame, contract, fams, ids, needs)
+    except InputError:
+        rows = None
+    if rows is None:
+        rows = _checked_in_order(frame, contract, fams, ids, needs)
+    return rows
+
+
+def _checked_at_once(frame: pd.DataFrame, contract: InputContract, fams: np.ndarray,
+                     ids: np.ndarray, needs: np.ndarray) -> CleanRows | None:
+    """The batch as CleanRows, or None when any check fails (the caller finds which)."""
+    checks = contract.number_checks
+    numbers = np.empty((len(frame), len(checks.positions)), dtype=np.float64)
+    categories: dict[str, np.ndarray] = {}
+    columns = frame.columns
+    k = 0
+    for j, spec in enumerate(contract.fields):
+        present = spec.name in columns
+        if spec.kind == "category":
+            if present:
+                categories[spec.name] = _categories(frame[spec.name], spec, needs[:, j], fams)
+            elif needs[:, j].any():
+                return None
+            else:
+                categories[spec.name] = np.full(len(frame), None, dtype=object)
+            continue
+        if present:
+            col = frame[spec.name]
+            dtype = col.dtype
+            if dtype == np.float64:
+                numbers[:, k] = col.to_numpy()
+            else:
+                numbers[:, k] = _numbers(col, spec)
+        else:
+            numbers[:, k] = np.nan
+        k += 1
+    null = np.isnan(numbers)
+    with np.errstate(invalid="ignore"):
+        bad = null & needs[:, checks.positions]
+        bad |= ~null & ~((numbers >= checks.low) & (numbers <= checks.high))
+        if checks.count.any():
+            whole = numbers[:, checks.count]
+            bad[:, checks.count] |= ~null[:, checks.count] & (whole != np.floor(whole))
+    if bad.any():
+        return None
+    return CleanRows(contract, fams, ids, numbers, categories)
+
+
+def _checked_in_order(frame: pd.DataFrame, contract: InputContract, fams: np.ndarray,
+                      ids: np.ndarray, needs: np.ndarray) -> CleanRows:
+    """Field by field, in contract order: raises InputError for the first problem."""
+    checks = contract.number_checks
+    numbers = np.empty((len(frame), len(checks.positions)), dtype=np.float64)
+    categories: dict[str, np.ndarray] = {}
+    k = 0
+    for j, spec in enumerate(contract.fields):
+        needed = needs[:, j]
         if spec.name not in frame.columns:
             if needed.any():
                 i = _first(needed)
                 raise InputError(f"row {i}: missing required field {spec.name!r} (role family "
                                  f"{fams[i]!r} requires it)", spec.name, i)
-            clean[spec.name] = (np.full(len(frame), None, dtype=object)
-                                if spec.kind == "category" else np.full(len(frame), np.nan))
+            if spec.kind == "category":
+                categories[spec.name] = np.full(len(frame), None, dtype=object)
+            else:
+                numbers[:, k] = np.nan
+                k += 1
             continue
         col = frame[spec.name]
         if spec.kind == "category":
-            clean[spec.name] = _categories(col, spec, needed, fams)
+            categories[spec.name] = _categories(col, spec, needed, fams)
         else:
             x = _numbers(col, spec)
             _check_numbers(x, spec, needed, fams)
-            clean[spec.name] = x
-    return pd.DataFrame(clean)
+            numbers[:, k] = x
+            k += 1
+    return CleanRows(contract, fams, ids, numbers, categories)
 
 
-def input_hashes(clean: pd.DataFrame, contract: InputContract) -> list[str]:
+def input_hashes(clean: pd.DataFrame | CleanRows, contract: InputContract) -> list[str]:
     """SHA-256 of each row's canonical JSON: role family and the contract fields that hold a
     value, keys sorted, numbers as floats. Absent and null hash alike; request_id is not
     part of it, so the same interview hashes the same online and in batch scoring.
     """
     cols = [ROLE_FAMILY, *contract.names]
-    records = clean[cols].to_dict(orient="records")
+    if isinstance(clean, CleanRows):
+        arrays = [clean[c] for c in cols]
+        records = (zip(cols, row, strict=True) for row in zip(*arrays, strict=True))
+    else:
+        records = (rec.items() for rec in clean[cols].to_dict(orient="records"))
     out = []
     for rec in records:
         canon = {}
-        for k, v in rec.items():
+        for k, v in rec:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             canon[k] = float(v) if _is_number(v) else v
