@@ -42,6 +42,7 @@ from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.types.schema import ColSpec, Schema
 
+from ml.rater_offsets import RATER_IDS, offsets_of
 from ml.scoring_input import (
     REQUEST_ID,
     ROLE_FAMILY,
@@ -67,12 +68,15 @@ _log = logging.getLogger(__name__)
 
 
 def signature(contract: InputContract) -> ModelSignature:
-    """role_family (string, required), request_id (string, optional), every number a double.
+    """role_family (string, required), request_id (string, optional), every number a double;
+    rater_ids (string, optional) when the model adjusts scores for their raters.
 
     All fields are optional to MLflow: which ones a row needs depends on its role family,
     and the pyfunc checks that per row with a message MLflow could not give.
     """
     inputs = [ColSpec("string", ROLE_FAMILY), ColSpec("string", REQUEST_ID, required=False)]
+    if contract.adjusted:
+        inputs.append(ColSpec("string", RATER_IDS, required=False))
     for f in contract.fields:
         inputs.append(ColSpec("string" if f.kind == "category" else "double", f.name,
                               required=False))
@@ -302,8 +306,8 @@ def contract_of(model: Any) -> InputContract:
     """The input contract of a HireloopModel (its families' features and required inputs)."""
     levels = getattr(model, "education_levels", None)
     if levels:
-        return InputContract.from_model(model.families, levels)
-    return InputContract.from_model(model.families)
+        return InputContract.from_model(model.families, levels, offsets_of(model))
+    return InputContract.from_model(model.families, rater_offsets=offsets_of(model))
 
 
 def _pip_requirements() -> list[str]:

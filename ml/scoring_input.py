@@ -10,6 +10,11 @@ columns (feature-store names), each with a range from `field_spec`. A family req
 fields its interviews assess (`FamilyModel.required`); every other field may be absent or
 null. Extra fields are ignored. A feature column without a rule here cannot be served
 (`InputContract.from_model` refuses it), so no model input goes unchecked.
+
+Rater-adjusted scores (`interviewer_<dim>_adj`) are never taken from the caller: the request
+sends `rater_ids` (interviewer pseudonyms) and `with_adjusted_scores` derives them from the
+raw scores and the offsets frozen into the model version (ml/rater_offsets.py), before the
+checks, so they are range-checked like every other field.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
+
+from ml.rater_offsets import (
+    RATER_IDS,
+    RaterIdsError,
+    RaterOffsets,
+    adjusted_source,
+    parse_rater_ids,
+)
 
 ROLE_FAMILY = "role_family"
 REQUEST_ID = "request_id"
@@ -80,6 +93,9 @@ def field_spec(column: str, education_levels: Sequence[str] = EDUCATION_LEVELS) 
         return FieldSpec(column, kind, low, high, label)
     if column == "education":
         return FieldSpec(column, "category", label="education", categories=tuple(education_levels))
+    if m := re.fullmatch(r"interviewer_([a-z_]+)_adj", column):
+        # a 0-10 score minus a rater offset (a few points at most): derived, never sent
+        return FieldSpec(column, "number", -10, 20, m.group(1).replace("_", " "))
     if m := re.fullmatch(r"(interviewer|ai)_([a-z_]+)", column):
         return FieldSpec(column, "number", 0, 10, m.group(2).replace("_", " "))
     if m := re.fullmatch(r"overall_rating_(hr|business|director|mean)", column):
@@ -117,17 +133,26 @@ class InputContract:
 
     fields: tuple[FieldSpec, ...]
     required: Mapping[str, frozenset[str]]  # role family -> required field names
+    rater_offsets: RaterOffsets | None = None  # set when a field is rater-adjusted
 
     @classmethod
     def from_model(cls, families: Mapping[str, Any],
-                   education_levels: Sequence[str] = EDUCATION_LEVELS) -> InputContract:
-        """Build from `HireloopModel.families` (objects with `.features` and `.required`)."""
+                   education_levels: Sequence[str] = EDUCATION_LEVELS,
+                   rater_offsets: RaterOffsets | None = None) -> InputContract:
+        """Build from `HireloopModel.families` (objects with `.features` and `.required`)
+        and, for rater-adjusted features, the offsets frozen into the model version."""
         columns = [c for fam in families.values() for c in [*fam.features, *fam.required]]
         names = [c for c in dict.fromkeys([*columns, *ALWAYS_ACCEPTED])
                  if c not in (ROLE_FAMILY, REQUEST_ID) and not _derived(c)]
         fields = tuple(field_spec(c, education_levels) for c in names)
         required = {k: frozenset(f.required) - {ROLE_FAMILY} for k, f in families.items()}
-        return cls(fields, required)
+        adjusted = any(adjusted_source(c) for c in names)
+        return cls(fields, required, (rater_offsets or RaterOffsets()) if adjusted else None)
+
+    @property
+    def adjusted(self) -> dict[str, str]:
+        """Rater-adjusted field -> the raw score field it is derived from."""
+        return {f.name: src for f in self.fields if (src := adjusted_source(f.name))}
 
     @property
     def families(self) -> tuple[str, ...]:
@@ -381,6 +406,7 @@ def validate_rows(frame: Any, contract: InputContract, max_rows: int) -> CleanRo
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
         raise InputError(f"field {dup!r} appears more than once", str(dup))
+    frame = with_adjusted_scores(frame, contract)
     fams = _role_families(frame, contract)
     ids = _request_ids(frame)
     family_index, required = contract.required_matrix
@@ -463,6 +489,41 @@ def _checked_in_order(frame: pd.DataFrame, contract: InputContract, fams: np.nda
             numbers[:, k] = x
             k += 1
     return CleanRows(contract, fams, ids, numbers, categories)
+
+
+def with_adjusted_scores(frame: pd.DataFrame, contract: InputContract) -> pd.DataFrame:
+    """The request with every rater-adjusted field derived: raw score - mean offset of the
+    row's `rater_ids` (unknown interviewers and no rater_ids count as the average rater, 0).
+    Values a caller sent for adjusted fields are replaced; a raw score that is not a number
+    gives NaN here and is reported under its own name by the checks that follow.
+    """
+    adjusted = contract.adjusted
+    if not adjusted:
+        return frame
+    ids = (frame[RATER_IDS].to_numpy(dtype=object) if RATER_IDS in frame.columns
+           else np.full(len(frame), None, dtype=object))
+    offsets = contract.rater_offsets or RaterOffsets()
+    mean = np.empty(len(frame))
+    for i, value in enumerate(ids):
+        try:
+            mean[i] = offsets.mean_offset(parse_rater_ids(value))
+        except RaterIdsError as exc:
+            raise InputError(f"row {i}: field {RATER_IDS!r} {exc}", RATER_IDS, i) from None
+    out = frame.copy()
+    for name, source in adjusted.items():
+        if source in frame.columns:
+            out[name] = _as_numbers(frame[source]) - mean
+        else:
+            out[name] = np.nan
+    return out
+
+
+def _as_numbers(col: pd.Series) -> np.ndarray:
+    """float64, NaN for anything that is not a number (the checks name it afterwards)."""
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    values = col.to_numpy(dtype=object)
+    return np.array([float(v) if _is_number(v) else np.nan for v in values], dtype="float64")
 
 
 def input_hashes(clean: pd.DataFrame | CleanRows, contract: InputContract) -> list[str]:

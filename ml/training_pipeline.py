@@ -14,6 +14,7 @@ from ml.features import FAMILY_COLUMN, LABEL, numeric_frame
 from ml.metrics import metrics_by_family
 from ml.model import HireloopModel
 from ml.model_card import model_card
+from ml.rater_offsets import RaterOffsets, freeze
 from ml.split import TimeSplit, time_split
 from ml.train import TrainConfig, train_model
 
@@ -59,9 +60,14 @@ def top_drivers(importance: pd.DataFrame, k: int = 3) -> dict[str, list[str]]:
 
 
 def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
-                       make_figures: bool = True) -> TrainingResult:
+                       make_figures: bool = True,
+                       rater_offsets: RaterOffsets | None = None) -> TrainingResult:
     """Split by time, train (strategy chosen by measurement), fit the baselines on the same
-    training rows, and evaluate all three on the holdout, overall and per role family."""
+    training rows, and evaluate all three on the holdout, overall and per role family.
+
+    `rater_offsets` (ml.rater_offsets.read_rater_offsets on the same feature store) is
+    frozen into the model version: the served model derives rater-adjusted scores from it.
+    """
     config = config or TrainConfig()
     frame = frame.reset_index(drop=True)
     split = time_split(frame, config.holdout_share, config.valid_share)
@@ -110,6 +116,7 @@ def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
         "auc_holdout": comparison.to_dict(),
         "parts": {s: v["parts"] for s, v in sel.items()},
     })
+    freeze(model, rater_offsets)
     drivers = top_drivers(importance)
     card = model_card(info, comparison, metrics[MODEL], drivers)
     figures = {}

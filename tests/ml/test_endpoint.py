@@ -177,6 +177,10 @@ def _bad_payloads(endpoint) -> list[tuple[str, str, str, list[str]]]:
          json_ct, ["role_family"]),
         ("request id not a string", body({**good, "request_id": 42}), json_ct,
          ["row 0: field 'request_id' must be a string"]),
+        # rater_ids reaches the pyfunc through MLflow's signature (unknown columns would be
+        # dropped silently): a malformed one is refused by name
+        ("bad rater ids", body(good, {**good, "rater_ids": "E0000001"}), json_ct,
+         ["row 1: field 'rater_ids'", "not an interviewer pseudonym"]),
         ("empty body", "", json_ct, ["valid JSON"]),
         ("malformed JSON", '{"dataframe_records": [{"role_family": "sales",', json_ct,
          ["valid JSON"]),

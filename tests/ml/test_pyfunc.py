@@ -311,8 +311,10 @@ def test_logged_pyfunc_loads_and_knows_its_registered_version(model, mlflow_targ
     assert inputs["role_family"].type.name == "string" and inputs["role_family"].required
     assert not inputs["request_id"].required
     numbers = [c for n, c in inputs.items() if n not in ("role_family", "request_id",
-                                                        "education")]
+                                                        "education", "rater_ids")]
     assert numbers and all(c.type.name == "double" and not c.required for c in numbers)
+    # the model adjusts scores for their raters: interviewer pseudonyms, one string
+    assert inputs["rater_ids"].type.name == "string" and not inputs["rater_ids"].required
     assert {c.name for c in signature.outputs.inputs} == set(OUTPUT_COLUMNS)
     local = Path(mlflow.artifacts.download_artifacts(info.model_uri))
     assert (local / "code" / "ml" / "pyfunc_model.py").exists()
