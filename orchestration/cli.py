@@ -103,14 +103,175 @@ def build(
     seed: int = typer.Option(7),
     as_of: str = typer.Option("2025-01-01"),
     import_dir: Path | None = typer.Option(None, help="import this export instead of simulating"),
+    http_batch: int = typer.Option(100, help="rows per request when scoring over HTTP"),
 ) -> None:
-    """Run the Dagster job: ingest → dbt feature store → summary (visible in the UI)."""
-    from orchestration.jobs import run_build
+    """The whole loop (Dagster job `hireloop_loop`), then score the waiting candidates over
+    HTTP against the served champion, ingest the inference log, and print the summaries."""
+    from ml.batch_scoring import request_frame, request_record
+    from ml.datasets import read_candidates_to_score
+    from ml.evaluation import load_version_model
+    from ml.http_scoring import score_over_http
+    from ml.pyfunc_model import contract_of
+    from monitoring.model_summary import ModelSummary, format_model_summary
+    from orchestration.jobs import run_inference_log_ingest, run_loop
 
     runtime = _runtime()
     _dagster_env(runtime)
-    summary = run_build(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir)
-    typer.echo(summary)
+    outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir)
+    typer.echo(outcome.feature_summary)
+    mlflow, endpoint = _mlflow(), _endpoint()
+    target = mlflow.target()
+    deployed = outcome.deployed or {}
+    online: dict = {}
+    if deployed.get("ready") and deployed.get("served_version"):
+        model = load_version_model(target.client, deployed["served_version"],
+                                   mlflow.model_name, tracking_uri=target.tracking_uri)
+        conn = runtime.up().connect()
+        try:
+            frame = read_candidates_to_score(conn)
+        finally:
+            conn.close()
+        ids = "ats-" + frame["candidate_id"].astype(str).str[:16]
+        requests = request_frame(frame, contract_of(model), request_ids=ids)
+        rows = [request_record(r, contract_of(model)) for _, r in requests.iterrows()]
+        report = score_over_http(endpoint.url, rows, batch_size=http_batch)
+        online = {"rows": report.rows, "scored": report.scored, "refused": report.refused,
+                  "failed": report.failed, "statuses": dict(report.statuses),
+                  "messages": report.messages}
+        ingested = run_inference_log_ingest()
+        online["ingested"] = ingested["added"]
+    candidate = outcome.candidate
+    if candidate is None:
+        typer.echo("no model was trained (see the Dagster run)")
+        return
+    decision = outcome.decision or {}
+    batch = outcome.batch or {}
+    summary = ModelSummary(
+        metrics=candidate.metrics, drivers=candidate.drivers, version=outcome.version,
+        champion=decision.get("champion_after"), decision=decision.get("event"),
+        run_url=outcome.run_url, endpoint_url=deployed.get("url"),
+        served_version=deployed.get("served_version"), example=batch.get("example"),
+        batch={k: batch.get(k) for k in ("scored", "rejected", "bands")} if batch else {},
+        online=online,
+    )
+    typer.echo(format_model_summary(summary))
+
+
+def _mlflow(**overrides):
+    from orchestration.resources import HireloopRuntime, MlflowResource
+
+    return MlflowResource(runtime=HireloopRuntime.from_settings(Settings.from_env()),
+                          **overrides)
+
+
+def _endpoint(**overrides):
+    from orchestration.resources import EndpointResource
+
+    return EndpointResource.from_settings(Settings.from_env(), **overrides)
+
+
+def _redeploy_if_running(mlflow, endpoint) -> None:
+    """After a person moved `champion`, a running endpoint must serve the new one."""
+    from ml import serving
+    from ml.deploy import ensure_champion_served
+
+    target = mlflow.target()
+    spec = endpoint.spec(target.tracking_uri)
+    if not serving.status(spec)["running"]:
+        typer.echo("endpoint not running; `hireloop serve` starts it with the new champion")
+        return
+    state = ensure_champion_served(spec, target.client, model_name=mlflow.model_name)
+    typer.echo(f"endpoint {spec.url}: serving version {state.get('served_version')} "
+               f"({'restarted' if state['restarted'] else 'unchanged'})")
+
+
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    return actor or getpass.getuser()
+
+
+@app.command()
+def promote(
+    version: str = typer.Argument(..., help="registered version of hireloop-kpi"),
+    why: str = typer.Option(..., "--why", help="the reason, recorded with the decision"),
+    actor: str | None = typer.Option(None, help="who decides (default: the login name)"),
+) -> None:
+    """Make VERSION the champion by hand (bypasses the gate; recorded with who and why)."""
+    from mlflow.exceptions import MlflowException
+
+    from ml.promotion import promote as promote_version
+
+    _runtime().up()
+    mlflow = _mlflow()
+    try:
+        record = promote_version(mlflow.target().client, version, _actor(actor), why,
+                                 model_name=mlflow.model_name)
+    except (MlflowException, ValueError) as exc:
+        typer.echo(f"promotion refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"champion: version {record['champion_after']} (was "
+               f"{record['champion_before']}); recorded as {record['history_key']}")
+    _redeploy_if_running(mlflow, _endpoint())
+
+
+@app.command()
+def rollback(
+    why: str = typer.Option(..., "--why", help="the reason, recorded with the rollback"),
+    actor: str | None = typer.Option(None, help="who decides (default: the login name)"),
+) -> None:
+    """Return `champion` to the previous champion (recorded with who and why)."""
+    from ml.promotion import NothingToRollBack
+    from ml.promotion import rollback as rollback_champion
+
+    _runtime().up()
+    mlflow = _mlflow()
+    try:
+        record = rollback_champion(mlflow.target().client, _actor(actor), why,
+                                   model_name=mlflow.model_name)
+    except (NothingToRollBack, ValueError) as exc:
+        typer.echo(f"rollback refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"champion: version {record['champion_after']} (was "
+               f"{record['champion_before']}); recorded as {record['history_key']}")
+    _redeploy_if_running(mlflow, _endpoint())
+
+
+@app.command()
+def serve(
+    workers: int = typer.Option(1, help="scoring server worker processes"),
+    port: int = typer.Option(5001),
+    stop: bool = typer.Option(False, "--stop", help="stop the running endpoint"),
+) -> None:
+    """Serve the champion on 127.0.0.1 (detached; waits for /ping) or stop it."""
+    from ml import serving
+    from ml.deploy import ensure_champion_served
+    from ml.evaluation import load_version_model
+    from ml.pyfunc_model import contract_of, example_input
+    from monitoring.model_summary import curl_example
+
+    _runtime().up()
+    mlflow, endpoint = _mlflow(), _endpoint(workers=workers, port=port)
+    target = mlflow.target()
+    spec = endpoint.spec(target.tracking_uri)
+    if stop:
+        typer.echo("endpoint stopped" if serving.stop(spec) else "endpoint was not running")
+        return
+    state = serving.status(spec)
+    if state["running"] and str(state.get("workers")) != str(workers):
+        serving.stop(spec)  # asked for another number of workers: start afresh
+    state = ensure_champion_served(spec, target.client, model_name=mlflow.model_name,
+                                   timeout=endpoint.ready_timeout_s)
+    if state.get("champion") is None:
+        typer.echo("no champion yet: run `hireloop build` first", err=True)
+        raise typer.Exit(2)
+    model = load_version_model(target.client, state["champion"], mlflow.model_name,
+                               tracking_uri=target.tracking_uri)
+    example = example_input(contract_of(model)).iloc[0].dropna().to_dict()
+    typer.echo(f"serving hireloop-kpi version {state['served_version']} at {spec.url} "
+               f"({workers} worker{'s' if workers > 1 else ''}; {state['reason']}; "
+               f"log {spec.log_file})\nstop with `hireloop serve --stop`\n")
+    typer.echo(curl_example(spec.url, example))
 
 
 @app.command()
@@ -125,18 +286,46 @@ def summary() -> None:
 
 
 @app.command()
-def ui(port: int = typer.Option(3000)) -> None:
-    """Start the Dagster UI on 127.0.0.1 with everything loaded."""
+def ui(port: int = typer.Option(3000), mlflow_port: int = typer.Option(5000)) -> None:
+    """Start the Dagster UI and the MLflow UI on 127.0.0.1 (both stop on exit)."""
     from orchestration.dbt import ensure_manifest
 
     runtime = _runtime()
     _dagster_env(runtime)
     ensure_manifest(force=True)
+    mlflow = _mlflow(ui_port=mlflow_port)
+    mlflow_cmd = mlflow.ui_command(str(Path(sys.executable).with_name("mlflow")))
+    mlflow_log = runtime.settings.home / "mlflow_ui.log"
+    with open(mlflow_log, "ab") as log:
+        mlflow_ui = subprocess.Popen([*mlflow_cmd, "--workers", "1"], stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
            "-h", "127.0.0.1", "-p", str(port)]
-    typer.echo(f"Dagster UI: http://127.0.0.1:{port}")
-    raise typer.Exit(subprocess.call(cmd, cwd=REPO_ROOT))
+    typer.echo(f"Dagster UI: http://127.0.0.1:{port}\nMLflow UI: {mlflow.ui_url} "
+               f"(log {mlflow_log})")
+    try:
+        code = subprocess.call(cmd, cwd=REPO_ROOT)
+    finally:
+        _stop_group(mlflow_ui)
+    raise typer.Exit(code)
+
+
+def _stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """End a process we started in its own session, with its children."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def main() -> None:

@@ -1,30 +1,77 @@
-"""Dagster definitions: ingest → dbt feature store → summary, with dbt tests as checks."""
+"""Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
+deploy → batch score → inference-log ingest, with dbt tests and the model gate as checks."""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import AssetSelection, Definitions, FilesystemIOManager, define_asset_job
 
 from orchestration.assets.feature_store import feature_store
 from orchestration.assets.ingest import raw_hr_tables
+from orchestration.assets.model import (
+    promotion_decision,
+    registered_challenger,
+    trained_model,
+    trained_model_is_sound,
+    training_set,
+)
+from orchestration.assets.serving import batch_scores, deployed_endpoint, inference_log_ingest
 from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
 from orchestration.dbt import dbt_resource, ensure_manifest
-from orchestration.resources import HireloopRuntime
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 
 disable_telemetry()
 ensure_manifest()
 
+FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary]
+MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
+                deployed_endpoint, batch_scores, inference_log_ingest]
+
 build_feature_store_job = define_asset_job(
     "build_feature_store",
-    selection=AssetSelection.assets(raw_hr_tables, feature_store, feature_store_summary),
+    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS),
     description="Load HR data into raw, build the dbt feature store, summarise it.",
 )
-
-defs = Definitions(
-    assets=[raw_hr_tables, feature_store, feature_store_summary],
-    jobs=[build_feature_store_job],
-    resources={
-        "hireloop": HireloopRuntime.from_settings(Settings.from_env()),
-        "dbt": dbt_resource(),
-    },
+train_and_deploy_job = define_asset_job(
+    "train_and_deploy",
+    selection=AssetSelection.assets(*MODEL_ASSETS),
+    description="Train on the current feature store, register, gate, deploy, score.",
 )
+hireloop_loop_job = define_asset_job(
+    "hireloop_loop",
+    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS),
+    description="The whole loop: ingest → dbt → summary → train → register → promote → "
+                "deploy → batch score → ingest the inference log.",
+)
+ingest_inference_log_job = define_asset_job(
+    "ingest_inference_log",
+    selection=AssetSelection.assets(inference_log_ingest),
+    description="Append the endpoint's new online scores to monitoring.scoring_log.",
+)
+
+def default_resources(settings: Settings) -> dict:
+    """The resources as configured by the environment (`Settings.from_env()`)."""
+    runtime = HireloopRuntime.from_settings(settings)
+    return {
+        "hireloop": runtime,
+        "dbt": dbt_resource(),
+        "mlflow": MlflowResource(runtime=runtime),
+        "endpoint": EndpointResource.from_settings(settings),
+        # Outputs (the training set, the trained candidate) survive the run, so a later run
+        # (e.g. from the UI) can re-materialise one step on its own.
+        "io_manager": FilesystemIOManager(base_dir=str(settings.dagster_home / "storage")),
+    }
+
+
+def build_definitions(resources: dict) -> Definitions:
+    """Every asset, check and job, bound to `resources` (tests bind their own)."""
+    return Definitions(
+        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS],
+        asset_checks=[trained_model_is_sound],
+        jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
+              ingest_inference_log_job],
+        resources=resources,
+    )
+
+
+defs = build_definitions(default_resources(Settings.from_env()))

@@ -1,0 +1,102 @@
+"""The model half of the demo's printout, and the Markdown tables Dagster shows.
+
+What an ML engineer asks after a build: how good is the model against the interviewer's
+own rating and a plain logistic regression, per role family; what drives it; which
+version serves where; and how to call it.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+WHO = {"model": "model", "baseline_rating": "interviewer rating",
+       "baseline_logit": "logit on dimensions"}
+
+
+def baseline_table(metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per role family (+ overall): holdout n, AUC of the model and both baselines, the
+    model's lift over the rating, and the model's PR AUC, Brier and ECE."""
+    model = metrics["model"]
+    table = pd.DataFrame(index=model.index)
+    table["n"] = model["n"].astype(int)
+    for who, label in WHO.items():
+        if who in metrics:
+            table[f"AUC {label}"] = metrics[who]["roc_auc"].reindex(model.index)
+    if "baseline_rating" in metrics:
+        table["lift vs rating"] = table["AUC model"] - table["AUC interviewer rating"]
+    for col, label in (("pr_auc", "PR AUC"), ("brier", "Brier"), ("ece", "ECE")):
+        table[f"{label} model"] = model[col]
+    order = [i for i in table.index if i != "overall"] + (
+        ["overall"] if "overall" in table.index else [])
+    return table.loc[order]
+
+
+def drivers_table(drivers: dict[str, list[str]]) -> pd.DataFrame:
+    return pd.DataFrame([{"role family": f, "top drivers": ", ".join(cols)}
+                         for f, cols in sorted(drivers.items())])
+
+
+def curl_example(url: str, row: dict[str, Any]) -> str:
+    """A ready-to-paste curl request scoring one row."""
+    body = json.dumps({"dataframe_records": [row]})
+    return (f"curl -s -X POST {url.rstrip('/')}/invocations "
+            f"-H 'Content-Type: application/json' \\\n  -d {shlex.quote(body)}")
+
+
+@dataclass
+class ModelSummary:
+    metrics: dict[str, pd.DataFrame]  # model / baseline_rating / baseline_logit tables
+    drivers: dict[str, list[str]]
+    version: str | None = None  # this build's registered version
+    champion: str | None = None
+    decision: str | None = None  # promoted / kept_champion
+    run_url: str | None = None
+    endpoint_url: str | None = None
+    served_version: str | None = None
+    example: dict[str, Any] | None = None
+    batch: dict[str, Any] = field(default_factory=dict)  # scored, rejected, bands
+    online: dict[str, Any] = field(default_factory=dict)  # rows, scored, refused, statuses
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def format_model_summary(s: ModelSummary) -> str:
+    """Plain text for the terminal."""
+    table = baseline_table(s.metrics)
+    lines = ["", "Model (holdout: newest mature hires)", "=" * 36]
+    if s.version:
+        verdict = {"promoted": "promoted to champion",
+                   "kept_champion": f"kept out; champion stays version {s.champion}"}.get(
+            s.decision or "", s.decision or "")
+        lines.append(f"registered version {s.version}: {verdict}")
+    if s.run_url:
+        lines.append(f"MLflow run: {s.run_url}")
+    lines += ["", "Metrics against both baselines, per role family:",
+              table.to_string(float_format=_fmt), "", "Top drivers per role family (mean |SHAP|):"]
+    lines += [f"  {fam:<17} {', '.join(cols)}" for fam, cols in sorted(s.drivers.items())]
+    if s.batch:
+        lines += ["", f"Batch scoring (fct_candidates_to_score): {s.batch.get('scored', 0)} "
+                  f"scored, {s.batch.get('rejected', 0)} refused by the input checks; bands "
+                  f"{s.batch.get('bands', {})}"]
+    if s.online:
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(s.online.get("statuses", {}).items()))
+        lines += [f"Online scoring over HTTP: {s.online.get('scored', 0)} of "
+                  f"{s.online.get('rows', 0)} rows scored, {s.online.get('refused', 0)} "
+                  f"refused (4xx), {s.online.get('failed', 0)} failed; requests by status: "
+                  f"{statuses or 'none'}"]
+        lines += [f"  {m}" for m in s.online.get("messages", [])[:3]]
+    if s.endpoint_url:
+        lines += ["", f"Scoring endpoint: {s.endpoint_url}/invocations "
+                  f"(serving version {s.served_version or '?'}; health: {s.endpoint_url}/ping)"]
+        if s.example:
+            lines += ["Try it:", curl_example(s.endpoint_url, s.example)]
+    return "\n".join(lines) + "\n"

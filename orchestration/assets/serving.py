@@ -1,0 +1,101 @@
+"""Serving assets: the champion deployed behind the endpoint, batch scores, the inference log.
+
+Every score, online or batch, ends in `monitoring.scoring_log`.
+"""
+
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
+
+from ml.batch_scoring import score_candidates
+from ml.datasets import read_candidates_to_score
+from ml.deploy import ensure_champion_served
+from ml.evaluation import load_version_model
+from ml.registry import champion_version
+from monitoring.scoring_log import append_scores, ensure_schema, ingest_inference_log
+from orchestration.assets.model import promotion_decision
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+
+GROUP = "serving"
+
+
+@asset(
+    deps=[promotion_decision],
+    group_name=GROUP,
+    kinds={"python", "mlflow"},
+    description="`mlflow models serve models:/hireloop-kpi@champion`, restarted when the "
+                "champion moved or the server is down; ready once /ping answers.",
+)
+def deployed_endpoint(context: AssetExecutionContext, mlflow: MlflowResource,
+                      endpoint: EndpointResource) -> Output:
+    target = mlflow.target()
+    spec = endpoint.spec(target.tracking_uri)
+    state = ensure_champion_served(spec, target.client, model_name=mlflow.model_name,
+                                   timeout=endpoint.ready_timeout_s)
+    context.log.info(f"endpoint {spec.url}: {state['reason']}")
+    return Output(
+        {k: state.get(k) for k in ("url", "champion", "served_version", "restarted", "reason",
+                                   "pid", "ready", "log")},
+        metadata={
+            "url": MetadataValue.url(f"{spec.url}/invocations"),
+            "served_version": str(state.get("served_version")),
+            "restarted": bool(state["restarted"]),
+            "reason": state["reason"],
+            "ready": bool(state.get("ready")),
+            "inference_log": MetadataValue.path(str(endpoint.inference_log_path)),
+        },
+    )
+
+
+@asset(
+    deps=[AssetKey(["marts", "fct_candidates_to_score"]), deployed_endpoint],
+    group_name=GROUP,
+    kinds={"python", "postgres"},
+    description="The waiting candidates scored in-process by the champion (the endpoint's "
+                "own checks and scoring); appended to monitoring.scoring_log as 'batch'.",
+)
+def batch_scores(context: AssetExecutionContext, hireloop: HireloopRuntime,
+                 mlflow: MlflowResource) -> Output:
+    target = mlflow.target()
+    champion = champion_version(target.client, mlflow.model_name)
+    if champion is None:
+        raise RuntimeError("no champion to score with: materialise promotion_decision first")
+    version = str(champion.version)
+    model = load_version_model(target.client, version, mlflow.model_name,
+                               tracking_uri=target.tracking_uri)
+    with hireloop.connection() as conn:
+        frame = read_candidates_to_score(conn)
+        result = score_candidates(model, frame, version)
+        with conn.cursor() as cur:
+            ensure_schema(cur)
+            added = append_scores(cur, result.scores.drop(columns=["reasons"]), source="batch")
+    if len(result.rejected):
+        context.log.warning(f"{len(result.rejected)} candidates refused by the input checks")
+    reasons = (result.rejected.groupby(["field", "reason"]).size().rename("rows")
+               .reset_index().head(20))
+    summary = {"candidates": len(frame), "scored": len(result.scores),
+               "rejected": len(result.rejected), "logged": added, "model_version": version,
+               "bands": result.band_counts, "example": result.example}
+    return Output(summary, metadata={
+        "candidates": len(frame), "scored": len(result.scores),
+        "rejected": len(result.rejected), "logged": added, "model_version": version,
+        "bands": MetadataValue.json(result.band_counts),
+        "rejections": MetadataValue.md(reasons.to_markdown(index=False) if len(reasons)
+                                       else "none"),
+    })
+
+
+@asset(
+    deps=[deployed_endpoint, batch_scores],
+    group_name=GROUP,
+    kinds={"python", "postgres"},
+    description="New lines of the endpoint's inference log appended to "
+                "monitoring.scoring_log as 'online' (idempotent; malformed lines rejected "
+                "with their reason).",
+)
+def inference_log_ingest(context: AssetExecutionContext, hireloop: HireloopRuntime,
+                         endpoint: EndpointResource) -> Output:
+    with hireloop.connection() as conn, conn.cursor() as cur:
+        result = ingest_inference_log(cur, endpoint.inference_log_path)
+    summary = {"added": result.added, "duplicates": result.duplicates,
+               "rejected": result.rejected, "offset": result.offset}
+    return Output(summary, metadata={**summary, "inference_log": MetadataValue.path(
+        str(endpoint.inference_log_path))})

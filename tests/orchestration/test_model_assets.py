@@ -1,0 +1,193 @@
+"""Model assets wired in Dagster, materialised in-process on a small real feature store.
+
+Real PostgreSQL (a copy of the session's dbt-built feature store), a fresh MLflow tracking
+database, and one real `mlflow models serve` endpoint for the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from dagster import AssetKey, DagsterInstance, mem_io_manager
+
+from ml.http_scoring import score_over_http
+from ml.promotion import promotion_history
+from ml.registry import (
+    CHAMPION,
+    TAG_DAGSTER_RUN,
+    TAG_DATA_SHA256,
+    TAG_GIT_COMMIT,
+    champion_version,
+    version_by_alias,
+)
+from ml.serving import ping, stop
+from orchestration.dbt import dbt_resource
+from orchestration.definitions import build_definitions, defs
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+
+# Small but real: one search configuration, one strategy; the gate logic is under test here,
+# not the model's quality (tests/ml covers that).
+QUICK = {"n_search": 2, "max_trees": 150, "early_stopping_rounds": 20,
+         "strategies": ["per_family"], "refit": False}
+MODEL_KEYS = ["training_set", "trained_model", "registered_challenger", "promotion_decision"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _copy_database(pg_server, template: str, prefix: str) -> str:
+    """A fresh database with the feature store's contents (CREATE DATABASE … TEMPLATE)."""
+    name = pg_server.create_database(prefix)
+    conn = pg_server.endpoint.connect("postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    conn.close()
+    return name
+
+
+@pytest.fixture(scope="module")
+def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
+    database = _copy_database(pg_server, feature_store.database, "model_assets")
+    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
+    state = tmp_path_factory.mktemp("model_assets")
+    mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("mlflow_orch"),
+                            artifact_root=str(state / "mlflow"))
+    endpoint = EndpointResource(home=str(state), port=_free_port())
+    yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
+           "dbt": dbt_resource(), "io_manager": mem_io_manager}
+    stop(endpoint.spec(mlflow.tracking_uri))
+
+
+def _run(resources, keys, training: dict | None = None, raise_on_error: bool = True):
+    job = build_definitions(resources).resolve_job_def("train_and_deploy")
+    config = {"ops": {"trained_model": {"config": {**QUICK, **(training or {})}}}}
+    with DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            run_config=config, instance=instance,
+            asset_selection=[AssetKey(k) for k in keys], raise_on_error=raise_on_error)
+
+
+def _materialised(result) -> dict[str, dict]:
+    return {e.asset_key.to_user_string(): e.materialization.metadata
+            for e in result.get_asset_materialization_events()}
+
+
+def test_definitions_hold_the_model_assets_checks_and_jobs():
+    repo = defs.get_repository_def()
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {*MODEL_KEYS, "deployed_endpoint", "batch_scores", "inference_log_ingest"} <= keys
+    checks = {k.name: k for k in repo.asset_graph.asset_check_keys}
+    assert checks["trained_model_is_sound"].asset_key == AssetKey("trained_model")
+    spec = next(s for s in defs.resolve_assets_def("trained_model").check_specs
+                if s.name == "trained_model_is_sound") if defs.resolve_assets_def(
+        "trained_model").check_specs else None
+    assert spec is None  # a separate @asset_check, not a spec on the asset itself
+    loop = defs.resolve_job_def("hireloop_loop")
+    loop_keys = {k.to_user_string() for k in loop.asset_layer.selected_asset_keys}
+    assert {"raw/interviews", "feature_store_summary", *MODEL_KEYS, "deployed_endpoint",
+            "batch_scores", "inference_log_ingest"} <= loop_keys
+    assert defs.resolve_job_def("build_feature_store") is not None
+    train = defs.resolve_job_def("train_and_deploy")
+    assert "raw/interviews" not in {k.to_user_string()
+                                    for k in train.asset_layer.selected_asset_keys}
+
+
+def test_first_run_promotes_serves_and_scores(resources, pg_server):
+    result = _run(resources, [*MODEL_KEYS, "deployed_endpoint", "batch_scores",
+                              "inference_log_ingest"])
+    assert result.success
+    meta = _materialised(result)
+    checks = result.get_asset_check_evaluations()
+    assert [c.passed for c in checks if c.check_name == "trained_model_is_sound"] == [True]
+
+    target = resources["mlflow"].target()
+    client = target.client
+    version = result.output_for_node("registered_challenger")
+    assert str(champion_version(client).version) == version
+    tags = client.get_model_version("hireloop-kpi", version).tags
+    assert tags["promotion.decision"] == "promoted"
+    assert json.loads(tags["promotion.reasons"]) == ["no champion yet"]
+    run = client.get_run(result.output_for_node("trained_model").logged.run_id)
+    assert run.data.tags[TAG_DAGSTER_RUN] == result.run_id
+    assert len(run.data.tags[TAG_DATA_SHA256]) == 64
+    assert len(run.data.tags.get(TAG_GIT_COMMIT, "x" * 40)) == 40
+    assert "model.overall.roc_auc" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert "plots/roc.png" in artifacts and "plots/shap_summary.png" in artifacts
+    url = meta["trained_model"]["mlflow_run"].value
+    assert url.startswith("http://127.0.0.1:5000/#/experiments/") and url.endswith(
+        run.info.run_id)
+    assert "AUC interviewer rating" in meta["trained_model"]["metrics_vs_baselines"].value
+
+    deployed = result.output_for_node("deployed_endpoint")
+    assert deployed["restarted"] and deployed["served_version"] == version
+    assert ping(deployed["url"])
+
+    batch = result.output_for_node("batch_scores")
+    assert batch["scored"] > 0 and batch["scored"] + batch["rejected"] == batch["candidates"]
+    conn = pg_server.endpoint.connect(resources["hireloop"].database)
+    conn.autocommit = True  # an open read transaction would block the ingest's DDL
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), min(model_version), max(model_version), "
+                    "count(candidate_pseudonym) FROM monitoring.scoring_log "
+                    "WHERE source = 'batch'")
+        n, vmin, vmax, with_pseudonym = cur.fetchone()
+    assert n == batch["logged"] == batch["scored"] == with_pseudonym
+    assert vmin == vmax == version
+
+    # Online: a real valid row over HTTP lands in the scoring log after ingest.
+    rows = [{**batch["example"], "request_id": f"orch-test-{i}"} for i in range(3)]
+    online = score_over_http(deployed["url"], rows)
+    assert online.scored == 3 and online.statuses == {200: 1}
+    ingest = build_definitions(resources).resolve_job_def("ingest_inference_log")
+    with DagsterInstance.ephemeral() as instance:
+        done = ingest.execute_in_process(instance=instance)
+    assert done.output_for_node("inference_log_ingest")["added"] == 3
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM monitoring.scoring_log WHERE source = 'online' "
+                    "AND request_id LIKE 'orch-test-%%' AND model_version = %s", [version])
+        assert cur.fetchone()[0] == 3
+    conn.close()
+
+
+def test_identical_retrain_keeps_the_champion_without_failing(resources):
+    client = resources["mlflow"].target().client
+    champion_before = str(champion_version(client).version)
+    result = _run(resources, [*MODEL_KEYS, "deployed_endpoint"])
+    assert result.success
+    version = result.output_for_node("registered_challenger")
+    assert version != champion_before
+    record = result.output_for_node("promotion_decision")
+    assert record["event"] == "kept_champion" and not record["promote"]
+    assert any("FAIL overall_auc" in r for r in record["reasons"])
+    assert str(champion_version(client).version) == champion_before
+    assert str(version_by_alias(client, "challenger").version) == version
+    tags = client.get_model_version("hireloop-kpi", version).tags
+    assert tags["promotion.decision"] == "kept_champion"
+    assert [e["event"] for e in promotion_history(client)][-2:] == ["promoted", "kept_champion"]
+    deployed = result.output_for_node("deployed_endpoint")
+    assert not deployed["restarted"] and deployed["served_version"] == champion_before
+
+
+def test_blocking_check_keeps_a_broken_model_out_of_the_registry(resources):
+    client = resources["mlflow"].target().client
+    versions_before = len(client.search_model_versions("name = 'hireloop-kpi'"))
+    champion_before = str(version_by_alias(client, CHAMPION).version)
+    # Interview length alone: a model no better than chance, below the interviewer's rating.
+    result = _run(resources, MODEL_KEYS, training={"include": ["mean_duration_minutes"],
+                                                   "make_figures": False},
+                  raise_on_error=False)
+    checks = [c for c in result.get_asset_check_evaluations()
+              if c.check_name == "trained_model_is_sound"]
+    assert len(checks) == 1 and not checks[0].passed
+    assert "FAIL beats_rating_baseline" in checks[0].description
+    assert set(_materialised(result)) == {"training_set", "trained_model"}
+    assert len(client.search_model_versions("name = 'hireloop-kpi'")) == versions_before
+    assert str(version_by_alias(client, CHAMPION).version) == champion_before
