@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ml.pyfunc_model import contract_of, score_frame
+from ml.rater_offsets import RATER_IDS
 from ml.scoring_input import (
     REQUEST_ID,
     ROLE_FAMILY,
@@ -44,7 +45,10 @@ class BatchScores:
 def request_frame(frame: pd.DataFrame, contract: InputContract,
                   request_ids: pd.Series | None = None) -> pd.DataFrame:
     """The request an interview tool would send for these feature-store rows."""
-    cols = [ROLE_FAMILY, *[n for n in contract.names if n in frame.columns]]
+    derived = set(getattr(contract, "adjusted", None) or {})  # the model derives these
+    cols = [ROLE_FAMILY, *[n for n in contract.names if n in frame.columns and n not in derived]]
+    if RATER_IDS in frame.columns and RATER_IDS not in cols:
+        cols.append(RATER_IDS)  # the served model derives rater-adjusted scores from them
     out = frame[cols].copy()
     out.insert(1, REQUEST_ID, None if request_ids is None else request_ids.to_numpy())
     return out.reset_index(drop=True)

@@ -24,6 +24,7 @@ from ml.datasets import read_training_set
 from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
 from ml.model_checks import beats_rating_baseline, carries_signature, finite_predictions
 from ml.promotion import GatePolicy, apply_decision, decide
+from ml.rater_offsets import read_rater_offsets
 from ml.registry import champion_version, git_commit, register_version, run_tags
 from ml.registry import data_fingerprint as registry_fingerprint
 from ml.tracking import TrainedCandidate, log_training
@@ -74,17 +75,23 @@ class TrainingConfig(Config):
 
 
 @asset(
+    deps=[AssetKey(["marts", "dim_interviewers"])],
     group_name=GROUP,
     kinds=KINDS,
-    description="XGBoost met_kpi model with both baselines, logged to MLflow (not registered).",
+    description="XGBoost met_kpi model with both baselines, logged to MLflow (not registered); "
+                "the interviewers' rater offsets are frozen into it for serving.",
 )
 def trained_model(context: AssetExecutionContext, config: TrainingConfig,
-                  training_set: pd.DataFrame, mlflow: MlflowResource) -> Output:
+                  training_set: pd.DataFrame, hireloop: HireloopRuntime,
+                  mlflow: MlflowResource) -> Output:
     train_config = TrainConfig(
         seed=config.seed, n_search=config.n_search, max_trees=config.max_trees,
         early_stopping_rounds=config.early_stopping_rounds, refit=config.refit,
         strategies=tuple(config.strategies), monotone=config.monotone, include=config.include)
-    result = train_and_evaluate(training_set, train_config, make_figures=config.make_figures)
+    with hireloop.connection() as conn:
+        offsets = read_rater_offsets(conn)
+    result = train_and_evaluate(training_set, train_config, make_figures=config.make_figures,
+                                rater_offsets=offsets)
     target = mlflow.target()
     fingerprint = registry_fingerprint(training_set)
     tags = run_tags(context.run_id, git_commit(REPO_ROOT), fingerprint)

@@ -1,0 +1,65 @@
+"""The model summary the demo prints: tables against both baselines, drivers, curl example."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pandas as pd
+
+from monitoring.model_summary import (
+    ModelSummary,
+    baseline_table,
+    curl_example,
+    format_model_summary,
+)
+
+
+def _table(auc: dict[str, float]) -> pd.DataFrame:
+    rows = {f: {"n": 100.0, "roc_auc": a, "pr_auc": a - 0.1, "brier": 0.2, "ece": 0.03}
+            for f, a in auc.items()}
+    return pd.DataFrame(rows).T
+
+
+METRICS = {
+    "model": _table({"sales": 0.74, "rnd": 0.70, "overall": 0.72}),
+    "baseline_rating": _table({"sales": 0.60, "rnd": 0.66, "overall": 0.62}),
+    "baseline_logit": _table({"sales": 0.70, "rnd": 0.64, "overall": 0.68}),
+}
+
+
+def test_baseline_table_puts_model_and_both_baselines_side_by_side():
+    table = baseline_table(METRICS)
+    assert list(table.index) == ["sales", "rnd", "overall"]
+    assert table.loc["sales", "AUC interviewer rating"] == 0.60
+    assert table.loc["rnd", "AUC logit on dimensions"] == 0.64
+    assert abs(table.loc["sales", "lift vs rating"] - 0.14) < 1e-9
+    assert table["n"].dtype.kind == "i"
+
+
+def test_curl_example_is_a_valid_shell_command_with_the_row():
+    row = {"role_family": "sales", "interviewer_communication": 7.0}
+    text = curl_example("http://127.0.0.1:5001", row)
+    args = shlex.split(text.replace("\\\n", " "))
+    assert args[:4] == ["curl", "-s", "-X", "POST"]
+    assert args[4] == "http://127.0.0.1:5001/invocations"
+    body = json.loads(args[args.index("-d") + 1])
+    assert body == {"dataframe_records": [row]}
+
+
+def test_format_model_summary_says_what_an_engineer_asks():
+    summary = ModelSummary(
+        metrics=METRICS, drivers={"sales": ["interviewer_persuasion", "ai_communication"]},
+        version="3", champion="2", decision="kept_champion", run_url="http://x/run",
+        endpoint_url="http://127.0.0.1:5001", served_version="2",
+        example={"role_family": "sales", "interviewer_persuasion": 6.0},
+        batch={"scored": 90, "rejected": 2, "bands": {"hold": 30}},
+        online={"rows": 10, "scored": 9, "refused": 1, "failed": 0, "statuses": {200: 1}},
+    )
+    text = format_model_summary(summary)
+    assert "registered version 3: kept out; champion stays version 2" in text
+    assert "AUC interviewer rating" in text and "AUC logit on dimensions" in text
+    assert "sales" in text and "interviewer_persuasion, ai_communication" in text
+    assert "90 scored, 2 refused" in text and "9 of 10 rows scored, 1 refused" in text
+    assert "http://127.0.0.1:5001/invocations (serving version 2" in text
+    assert "curl -s -X POST http://127.0.0.1:5001/invocations" in text
