@@ -136,6 +136,9 @@ class FamilyModel:
     def __post_init__(self) -> None:
         assert_allowed(self.features)
 
+    def __getstate__(self) -> dict:  # caches are rebuilt on first use, never pickled
+        return {**self.__dict__, "_engine_cache": None}
+
     def _engine(self) -> _Engine:
         key = (tuple(self.features), id(self.booster), id(self.booster.get_booster()),
                id(self.linear_base))
@@ -256,6 +259,9 @@ class HireloopModel:
     families: dict[str, FamilyModel]
     version_info: dict = field(default_factory=dict)
     _layouts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:  # caches are rebuilt on first use, never pickled
+        return {**self.__dict__, "_layouts": {}}
 
     def _family_rows(self, frame: Rows) -> dict[str, np.ndarray]:
         return self._rows_of(_families_of(frame))
