@@ -128,6 +128,19 @@ def _reason_groups(columns: tuple[str, ...]) -> tuple[list[str], list[list[int]]
     return list(groups), list(groups.values())
 
 
+@functools.lru_cache(maxsize=64)
+def _reason_plan(columns: tuple[str, ...]):
+    """`_reason_groups` as index arrays: each group's first column, the groups with a second
+    column (group, column), and the groups of three or more (summed one by one)."""
+    names, members = _reason_groups(columns)
+    first = np.array([m[0] for m in members], dtype=np.intp)
+    pairs = [(g, m[1]) for g, m in enumerate(members) if len(m) == 2]
+    second = (np.array([g for g, _ in pairs], dtype=np.intp),
+              np.array([i for _, i in pairs], dtype=np.intp))
+    longer = [g for g, m in enumerate(members) if len(m) > 2]
+    return names, members, first, second, longer
+
+
 def reason_texts(values: np.ndarray, columns: Sequence[str], top: int = N_REASONS
                  ) -> list[str]:
     """`reasons` for a float64 array (rows x columns) with its column names.
@@ -135,12 +148,15 @@ def reason_texts(values: np.ndarray, columns: Sequence[str], top: int = N_REASON
     A dimension's columns are added in column order with the compensated (Kahan) sum that
     pandas' groupby uses, so the figures match the frame version to the last bit.
     """
-    names, members = _reason_groups(tuple(columns))
-    grouped = np.empty((values.shape[0], len(names)), dtype=np.float64)
-    for g, idx in enumerate(members):
+    names, members, first, second, longer = _reason_plan(tuple(columns))
+    # Kahan on one or two values is exactly (0 + a) + b: done for all such groups at once
+    grouped = values[:, first] + 0.0
+    if len(second[0]):
+        grouped[:, second[0]] += values[:, second[1]]
+    for g in longer:
         total = np.zeros(values.shape[0])
         comp = np.zeros(values.shape[0])
-        for i in idx:
+        for i in members[g]:
             y = values[:, i] - comp
             t = total + y
             comp = t - total - y

@@ -135,3 +135,20 @@ def test_the_first_problem_in_field_order_is_named(feature_store):
     bad.loc[3, first] = 1e6              # out of range in an earlier field, later row
     with pytest.raises(ValueError, match=rf"^row 3: field '{first}' = 1e\+06 is out of range"):
         validate_rows(bad, contract, 10)
+
+
+def test_reasons_match_the_reference_on_random_contributions():
+    """Groups of one, two and three columns (interviewer_, ai_ and a derived score share a
+    dimension), zeros, an infinity and the non-reasons (bias, role family)."""
+    rng = np.random.default_rng(8)
+    cols = ["interviewer_communication", "ai_communication", "interviewer_logic_adj",
+            "interviewer_logic", "ai_logic", "overall_rating_mean", "bias", "role_family",
+            "role_family=rnd", "interviewer_persuasion", "n_interviews"]
+    values = rng.normal(size=(400, len(cols)))
+    values[rng.random(values.shape) < 0.3] = 0.0
+    values[:5] = 0.0
+    values[7, 0] = np.inf
+    values[9, 3] = -np.inf
+    frame = pd.DataFrame(values, columns=cols)
+    assert reasons(frame) == ref.reasons(frame)
+    assert reasons(frame.iloc[:, [0]]) == ref.reasons(frame.iloc[:, [0]])
