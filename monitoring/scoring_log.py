@@ -75,10 +75,20 @@ BEGIN
     RAISE EXCEPTION 'monitoring.% is append-only', TG_TABLE_NAME;
 END $$;
 
-DROP TRIGGER IF EXISTS scoring_log_append_only ON monitoring.scoring_log;
-CREATE TRIGGER scoring_log_append_only
-    BEFORE UPDATE OR DELETE ON monitoring.scoring_log
-    FOR EACH ROW EXECUTE FUNCTION monitoring.reject_change();
+-- Created only when missing: re-creating it would need an exclusive lock on the log and
+-- wait behind every open reader.
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_trigger
+        WHERE tgname = 'scoring_log_append_only'
+          AND tgrelid = 'monitoring.scoring_log'::regclass
+    ) THEN
+        CREATE TRIGGER scoring_log_append_only
+            BEFORE UPDATE OR DELETE ON monitoring.scoring_log
+            FOR EACH ROW EXECUTE FUNCTION monitoring.reject_change();
+    END IF;
+END $$;
 """
 
 _INSERT = (
