@@ -27,13 +27,10 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from hris.exports import record_export  # noqa: E402
-from hris.pseudonym import install_pseudonym_key  # noqa: E402
-from hris.raw_store import load_raw  # noqa: E402
-from hris.simulator import p_observable, simulate, write_truth  # noqa: E402
+from hris.simulator import p_observable  # noqa: E402
 from orchestration.config import Settings, disable_telemetry  # noqa: E402
-from orchestration.dbt import run_dbt_build  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
+from orchestration.simulated_store import build_store  # noqa: E402
 
 AS_OF = "2025-01-01"
 
@@ -79,37 +76,13 @@ def run_size(runtime: Runtime, n: int, eval_sample: int) -> dict:
 
 
 def _run_size(runtime: Runtime, n: int, eval_sample: int) -> dict:
-    endpoint = runtime.up()
-    admin = endpoint.connect("postgres")
-    admin.autocommit = True
-    database = f"bench_{n}"
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        cur.execute(f'CREATE DATABASE "{database}"')
-    admin.close()
-
+    store = build_store(runtime.up(), f"bench_{n}", n_candidates=n, seed=11, as_of=AS_OF,
+                        progress=True)
+    t_gen, t_load, t_dbt = (store.seconds[k] for k in ("simulate", "load", "dbt"))
+    raw_rows = sum(len(f) for f in store.sim.raw.values())
+    sample = store.sim.raw["candidates"]["candidate_id"].iloc[: min(eval_sample, n)].tolist()
     t0 = time.perf_counter()
-    sim = simulate(n_candidates=n, seed=11, as_of=AS_OF, progress=True)
-    t_gen = time.perf_counter() - t0
-    raw_rows = sum(len(f) for f in sim.raw.values())
-
-    conn = endpoint.connect(database)
-    t0 = time.perf_counter()
-    with conn, conn.cursor() as cur:
-        load_raw(conn, sim.raw, source=f"bench:{n}", progress=True)
-        write_truth(cur, sim)
-        record_export(cur, f"bench:{n}", "simulator", sim.as_of)
-        install_pseudonym_key(cur, b"bench-key-not-secret")
-    conn.close()
-    t_load = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    run_dbt_build(endpoint.dbt_env(database), AS_OF, target_path=f"target/bench_{n}")
-    t_dbt = time.perf_counter() - t0
-
-    sample = sim.raw["candidates"]["candidate_id"].iloc[: min(eval_sample, n)].tolist()
-    t0 = time.perf_counter()
-    p_observable(sim, sample)
+    p_observable(store.sim, sample)
     t_ceiling = time.perf_counter() - t0
     total = t_gen + t_load + t_dbt
     return {

@@ -28,7 +28,6 @@ from sklearn.metrics import roc_auc_score
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.feature_stores import build_store  # noqa: E402
 from hris.simulator import p_observable  # noqa: E402
 from ml.baselines import DimensionLogit, RatingBaseline  # noqa: E402
 from ml.metrics import bootstrap_ci  # noqa: E402
@@ -36,6 +35,7 @@ from ml.train import TrainConfig  # noqa: E402
 from ml.training_pipeline import train_and_evaluate  # noqa: E402
 from orchestration.config import Settings, disable_telemetry  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
+from orchestration.simulated_store import build_store  # noqa: E402
 
 SCORES = ("model", "baseline_logit", "baseline_rating", "p_observable", "p_true")
 

@@ -39,9 +39,14 @@ def up() -> None:
 
 @app.command()
 def down() -> None:
-    """Stop the embedded services."""
+    """Stop the scoring endpoint and the embedded PostgreSQL."""
+    from ml import serving
+
+    # Stopping reads only the endpoint's pid file: no tracking server is needed.
+    if serving.stop(_endpoint().spec(tracking_uri="")):
+        typer.echo("scoring endpoint stopped")
     stopped = _runtime().down()
-    typer.echo("embedded PostgreSQL stopped" if stopped else "nothing to stop")
+    typer.echo("embedded PostgreSQL stopped" if stopped else "PostgreSQL: nothing to stop")
 
 
 @app.command()

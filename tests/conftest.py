@@ -63,48 +63,12 @@ def pg_env(pg_server: PgServer) -> dict[str, str]:
     return pg_server.env("hireloop")
 
 
-@dataclass
-class FeatureStore:
-    """A feature store built by real dbt from a small synthetic HR history."""
-
-    database: str
-    endpoint: PgEndpoint
-    sim: object  # hris.simulator.SimulatedHRIS, for tests that need the truth
-
-    def connect(self):
-        return self.endpoint.connect(self.database)
-
-    def read(self, sql: str):
-        import pandas as pd
-
-        conn = self.connect()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                cols = [d[0] for d in cur.description]
-                return pd.DataFrame(cur.fetchall(), columns=cols)
-        finally:
-            conn.close()
-
-
 @pytest.fixture(scope="session")
-def feature_store(pg_server: PgServer) -> FeatureStore:
-    """Simulate 8,000 applicants, load them, and `dbt build` once per session."""
-    from hris.exports import record_export
-    from hris.pseudonym import install_pseudonym_key
-    from hris.raw_store import load_raw
-    from hris.simulator import simulate, write_truth
-    from orchestration.dbt import run_dbt_build
+def feature_store(pg_server: PgServer):
+    """8,000 simulated applicants, loaded and built by real dbt once per session.
 
-    database = pg_server.create_database("features")
-    sim = simulate(n_candidates=8_000, seed=21)
-    conn = pg_server.endpoint.connect(database)
-    with conn, conn.cursor() as cur:
-        load_raw(conn, sim.raw, source="tests")
-        write_truth(cur, sim)
-        record_export(cur, "tests", "simulator", sim.as_of)
-        install_pseudonym_key(cur, b"test-key-" + database.encode())
-    conn.close()
-    run_dbt_build(pg_server.endpoint.dbt_env(database), sim.as_of.isoformat(),
-                  target_path=f"target/tests_{database}")
-    return FeatureStore(database, pg_server.endpoint, sim)
+    An orchestration.simulated_store.BuiltStore: `.read(sql)`, `.sim`, `.database`.
+    """
+    from orchestration.simulated_store import build_store
+
+    return build_store(pg_server.endpoint, pg_server.create_database("features"), 8_000, 21)

@@ -90,7 +90,8 @@ def reasons(contributions: pd.DataFrame, top: int = 3) -> list[str]:
     grouped = contributions[cols].T.groupby(labels, sort=False).sum().T
     names = np.asarray(grouped.columns, dtype=object)
     values = grouped.to_numpy(dtype="float64")
-    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    order = np.array([sorted(range(len(names)), key=lambda j: (-round(abs(row[j]), 9), names[j]))
+                      for row in values], dtype=int).reshape(len(values), -1)[:, :top]
     return ["; ".join(f"{names[j]} {values[r, j]:+.2f}" for j in idx
                       if values[r, j] != 0 or len(idx) == 1)
             for r, idx in enumerate(order)]

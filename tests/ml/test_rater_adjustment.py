@@ -53,7 +53,7 @@ def to_score(feature_store) -> pd.DataFrame:
 
 def test_offsets_recover_the_planted_leniency(feature_store, offsets):
     staff = feature_store.sim.world.staff
-    key = b"test-key-" + feature_store.database.encode()
+    key = feature_store.key
     planted = pd.Series(staff.leniency.to_numpy(),
                         index=[pseudonym(key, e) for e in staff.employee_id])
     found = pd.Series(offsets.offsets)

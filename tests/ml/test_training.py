@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.datasets import read_training_set
 from ml.features import (
     BannedFeatureError,
     is_interview_signal,
@@ -19,6 +20,7 @@ from ml.model import HireloopModel
 from ml.split import time_split
 from ml.train import TrainConfig
 from ml.training_pipeline import LOGIT_BASELINE, MODEL, RATING_BASELINE, train_and_evaluate
+from orchestration.simulated_store import build_store
 
 AUC_MARGIN = 0.03   # measured margin over the rating baseline: about 0.10 overall
 
@@ -26,29 +28,10 @@ AUC_MARGIN = 0.03   # measured margin over the rating baseline: about 0.10 overa
 @pytest.fixture(scope="module")
 def training_frame(pg_server) -> pd.DataFrame:
     """fct_training_examples of a demo-size simulated HRIS, built by real dbt."""
-    from hris.exports import record_export
-    from hris.pseudonym import install_pseudonym_key
-    from hris.raw_store import load_raw
-    from hris.simulator import simulate, write_truth
-    from orchestration.dbt import run_dbt_build
-
-    database = pg_server.create_database("training")
-    sim = simulate(n_candidates=20_000, seed=7)
-    conn = pg_server.endpoint.connect(database)
-    with conn, conn.cursor() as cur:
-        load_raw(conn, sim.raw, source="tests")
-        write_truth(cur, sim)
-        record_export(cur, "tests", "simulator", sim.as_of)
-        install_pseudonym_key(cur, b"test-key-" + database.encode())
-    conn.close()
-    run_dbt_build(pg_server.endpoint.dbt_env(database), sim.as_of.isoformat(),
-                  target_path=f"target/tests_{database}")
-    conn = pg_server.endpoint.connect(database)
+    store = build_store(pg_server.endpoint, pg_server.create_database("training"), 20_000, 7)
+    conn = store.connect()
     try:
-        with conn.cursor() as cur:
-            cur.execute("select * from marts.fct_training_examples")
-            cols = [d[0] for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=cols)
+        return read_training_set(conn)
     finally:
         conn.close()
 

@@ -1,7 +1,8 @@
-"""Build simulated feature stores through the real pipeline (simulate -> raw -> dbt) for benchmarks.
+"""A feature store built through the real pipeline (simulate → raw → dbt), outside Dagster.
 
-Not a test helper: benchmarks may read `sim_truth`, so this module also links the simulator's
-raw candidate ids to the feature store's pseudonyms (same HMAC key, computed in Python).
+For tests and benchmarks: each store lives in its own database. Benchmarks may read
+`sim_truth`, so a store can also link the simulator's raw candidate ids to the feature
+store's pseudonyms (same HMAC key, computed in Python).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hris.exports import record_export
 from hris.pseudonym import install_pseudonym_key, pseudonym
 from hris.raw_store import load_raw
 from hris.simulator import SimulatedHRIS, simulate, write_truth
+from ml.datasets import read_frame
 from orchestration.dbt import run_dbt_build
 from orchestration.runtime import PgEndpoint
 
@@ -29,13 +31,14 @@ class BuiltStore:
     key: bytes
     seconds: dict[str, float]
 
+    def connect(self):
+        """A psycopg2 connection to the store's database (the caller closes it)."""
+        return self.endpoint.connect(self.database)
+
     def read(self, sql: str) -> pd.DataFrame:
-        conn = self.endpoint.connect(self.database)
+        conn = self.connect()
         try:
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                cols = [d[0] for d in cur.description]
-                return pd.DataFrame(cur.fetchall(), columns=cols)
+            return read_frame(conn, sql)
         finally:
             conn.close()
 
@@ -48,7 +51,10 @@ class BuiltStore:
 def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: int,
                 as_of: str = "2025-01-01", end: str = "2024-12-31",
                 progress: bool = False) -> BuiltStore:
-    """Simulate, load raw + truth, `dbt build` into a fresh database `database`."""
+    """Simulate, load raw + truth, `dbt build` into a fresh database `database`.
+
+    `seconds` holds the time of each step (simulate, load, dbt).
+    """
     admin = endpoint.connect("postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -60,18 +66,18 @@ def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: in
     sim = simulate(n_candidates=n_candidates, seed=seed, end=end, as_of=as_of,
                    progress=progress)
     seconds["simulate"] = time.perf_counter() - t0
-    key = f"bench-key-{database}".encode()
+    key = f"not-secret-key-{database}".encode()
     t0 = time.perf_counter()
     conn = endpoint.connect(database)
     with conn, conn.cursor() as cur:
-        load_raw(conn, sim.raw, source="bench", progress=progress)
+        load_raw(conn, sim.raw, source=f"simulator:{database}", progress=progress)
         write_truth(cur, sim)
-        record_export(cur, "bench", "simulator", sim.as_of)
+        record_export(cur, f"simulator:{database}", "simulator", sim.as_of)
         install_pseudonym_key(cur, key)
     conn.close()
     seconds["load"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     run_dbt_build(endpoint.dbt_env(database), sim.as_of.isoformat(),
-                  target_path=f"target/bench_{database}")
+                  target_path=f"target/{database}")
     seconds["dbt"] = time.perf_counter() - t0
     return BuiltStore(endpoint, database, sim, key, seconds)
