@@ -12,7 +12,7 @@ from pathlib import Path
 from hris.exports import record_export
 from hris.importer import ImportReport, import_export
 from hris.raw_store import LoadReport, load_raw
-from hris.simulator import simulate, write_truth
+from hris.simulator import SimulatedHRIS, simulate, write_truth
 
 
 def ingest_simulated(
@@ -29,7 +29,13 @@ def ingest_simulated(
         n_candidates=n_candidates, seed=seed, start=start, end=end,
         as_of=as_of.isoformat(), progress=progress,
     )
-    source = f"simulator:seed={seed}:n={n_candidates}"
+    return load_simulated(conn, sim, f"simulator:seed={seed}:n={n_candidates}", progress)
+
+
+def load_simulated(
+    conn, sim: SimulatedHRIS, source: str, progress: bool = False
+) -> LoadReport:
+    """Load a simulated history: raw tables, the truth, and its as-of date (caller commits)."""
     report = load_raw(conn, sim.raw, source=source, progress=progress)
     with conn.cursor() as cur:
         write_truth(cur, sim)

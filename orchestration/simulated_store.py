@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from hris.exports import record_export
+from hris.ingest import load_simulated
 from hris.pseudonym import install_pseudonym_key, pseudonym
-from hris.raw_store import load_raw
-from hris.simulator import SimulatedHRIS, simulate, write_truth
+from hris.simulator import SimulatedHRIS, simulate
 from ml.datasets import read_frame
 from orchestration.dbt import run_dbt_build
 from orchestration.runtime import PgEndpoint
@@ -70,9 +69,7 @@ def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: in
     t0 = time.perf_counter()
     conn = endpoint.connect(database)
     with conn, conn.cursor() as cur:
-        load_raw(conn, sim.raw, source=f"simulator:{database}", progress=progress)
-        write_truth(cur, sim)
-        record_export(cur, f"simulator:{database}", "simulator", sim.as_of)
+        load_simulated(conn, sim, f"simulator:{database}", progress)
         install_pseudonym_key(cur, key)
     conn.close()
     seconds["load"] = time.perf_counter() - t0
