@@ -290,6 +290,46 @@ def summary() -> None:
     conn.close()
 
 
+@app.command("rater-ids")
+def rater_ids(
+    out: Path | None = typer.Option(
+        None, help="CSV to write (default $HIRELOOP_HOME/exports/rater_ids.csv)"),
+) -> None:
+    """Write the interview tool's lookup: HR interviewer id -> `rater_ids` pseudonym.
+
+    The endpoint corrects interviewer leniency only for raters it can name; this file
+    (owner-only: it holds raw ids) lets the interview tool send them.
+    """
+    from hris.rater_ids import (
+        interviewer_ids,
+        key_matches_feature_store,
+        rater_id_lookup,
+        write_rater_id_lookup,
+    )
+
+    runtime = _runtime()
+    key = runtime.settings.pseudonym_key()
+    conn = runtime.up().connect()
+    try:
+        ids = interviewer_ids(conn)
+        matches = key_matches_feature_store(conn, key)
+    finally:
+        conn.close()
+    if matches is False:
+        typer.echo("the pseudonym key is not the one the feature store was built with "
+                   "(HIRELOOP_PSEUDONYM_KEY changed?): rebuild first, or the lookup would "
+                   "name no interviewer the model knows", err=True)
+        raise typer.Exit(2)
+    if not ids:
+        typer.echo("no interviews loaded: run `hireloop generate` or `hireloop import`",
+                   err=True)
+        raise typer.Exit(2)
+    path = out or runtime.settings.home / "exports" / "rater_ids.csv"
+    write_rater_id_lookup(rater_id_lookup(key, ids), path)
+    typer.echo(f"{len(ids)} interviewers -> {path} (mode 0600; holds HR ids: keep it with "
+               "the interview tool)")
+
+
 @app.command()
 def ui(port: int = typer.Option(3000), mlflow_port: int = typer.Option(5000)) -> None:
     """Start the Dagster UI and the MLflow UI on 127.0.0.1 (both stop on exit)."""

@@ -88,3 +88,19 @@ def test_import_check_then_import_then_refusal(cli_env, export_dir, tmp_path):
     assert refused.exit_code == 2
     assert "interviews.csv" in refused.output and "interview_date" in refused.output
     assert _count(cli_env, "SELECT count(*) FROM raw._exports") == exports_before
+
+
+def test_rater_ids_writes_the_interview_tools_lookup(cli_env, export_dir, tmp_path):
+    from hris.pseudonym import pseudonym
+    from orchestration.config import Settings
+
+    runner.invoke(app, ["import", str(export_dir), "--as-of", "2025-01-01"])
+    out = tmp_path / "rater_ids.csv"
+    result = runner.invoke(app, ["rater-ids", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lookup = pd.read_csv(out, dtype=str)
+    expected = pd.read_csv(export_dir / "interviews.csv", dtype=str)["interviewer_id"]
+    assert set(lookup["interviewer_id"]) == set(expected.dropna().str.strip())
+    key = Settings.from_env().pseudonym_key()
+    assert all(pseudonym(key, i) == r for i, r in lookup.itertuples(index=False))
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)
