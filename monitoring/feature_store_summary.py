@@ -1,7 +1,8 @@
 """What the feature store holds, in the terms an HR lead and an ML engineer ask about.
 
-Rows per table, quarantined rows by reason, the label rate per role family, and the
-seed's table for sales: the share of hires meeting the KPI by communication score band.
+Rows per mart, the label rate per role family, and the seed's table for sales: the share
+of hires meeting the KPI by communication score band. (What was quarantined and why is
+monitoring.data_quality_report.)
 """
 
 from __future__ import annotations
@@ -10,16 +11,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from hris.contract import RAW_TABLES
-
-SCHEMAS = ("raw", "staging", "quarantine", "marts")
+SCHEMAS = ("marts",)
 COMMUNICATION_BANDS = ("≥ 8", "6–8", "< 6")
 
 
 @dataclass
 class FeatureStoreSummary:
     rows: pd.DataFrame  # schema, table, rows
-    quarantine: pd.DataFrame  # table, reason, rows
     label_rate: pd.DataFrame  # role_family, hires, met_kpi_rate
     sales_by_communication: pd.DataFrame  # band, hires, met_kpi_rate
     notes: list[str] = field(default_factory=list)
@@ -46,16 +44,6 @@ def _count(conn, schema: str, table: str) -> int:
     return int(_query(conn, f'SELECT count(*) AS n FROM "{schema}"."{table}"')["n"].iloc[0])
 
 
-def _reason_column(conn, table: str) -> str | None:
-    cols = _query(
-        conn,
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'quarantine' AND table_name = %s ORDER BY ordinal_position",
-        [table],
-    )["column_name"].tolist()
-    return next((c for c in cols if "reason" in c), None)
-
-
 def summarise_feature_store(conn) -> FeatureStoreSummary:
     """Read the summary from a built feature store (a psycopg2 connection)."""
     tables = _tables(conn)
@@ -65,22 +53,6 @@ def summarise_feature_store(conn) -> FeatureStoreSummary:
             for s, t in tables.itertuples(index=False)
         ],
         columns=["schema", "table", "rows"],
-    )
-    parts = []
-    for table in tables.loc[tables.table_schema == "quarantine", "table_name"]:
-        reason = _reason_column(conn, table)
-        if reason is None:
-            continue
-        part = _query(
-            conn,
-            f'SELECT %s AS "table", "{reason}" AS reason, count(*) AS rows '
-            f'FROM quarantine."{table}" GROUP BY 2 ORDER BY 3 DESC',
-            [table],
-        )
-        parts.append(part)
-    quarantine = (
-        pd.concat(parts, ignore_index=True)
-        if parts else pd.DataFrame(columns=["table", "reason", "rows"])
     )
     label_rate = _query(
         conn,
@@ -104,19 +76,7 @@ def summarise_feature_store(conn) -> FeatureStoreSummary:
         sales.set_index("band").reindex(list(COMMUNICATION_BANDS)).reset_index()
         .fillna({"hires": 0})
     )
-    return FeatureStoreSummary(rows, quarantine, label_rate, sales)
-
-
-def conservation(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per raw table: rows in raw, staged, quarantined, and whether none was lost."""
-    by_name = {(r.schema, r.table): r.rows for r in rows.itertuples(index=False)}
-    out = []
-    for table in RAW_TABLES:
-        raw = by_name.get(("raw", table), 0)
-        staged = by_name.get(("staging", f"stg_hris__{table}"), 0)
-        quarantined = by_name.get(("quarantine", f"quarantine_{table}"), 0)
-        out.append((table, raw, staged, quarantined, raw == staged + quarantined))
-    return pd.DataFrame(out, columns=["table", "raw", "staged", "quarantined", "conserved"])
+    return FeatureStoreSummary(rows, label_rate, sales)
 
 
 def format_summary(summary: FeatureStoreSummary) -> str:
@@ -128,14 +88,10 @@ def format_summary(summary: FeatureStoreSummary) -> str:
         }
         return frame.to_string(index=False, formatters=formatters, na_rep="–")
 
-    quarantined = int(summary.quarantine["rows"].sum()) if len(summary.quarantine) else 0
     return "\n\n".join(
         [
-            "== Raw rows: staged + quarantined ==\n" + table(conservation(summary.rows)),
             "== Feature store (marts) ==\n"
             + table(summary.rows.loc[summary.rows["schema"] == "marts", ["table", "rows"]]),
-            f"== Quarantined rows by reason ({quarantined} in all) ==\n"
-            + (table(summary.quarantine) if quarantined else "none"),
             "== Label rate per role family (mature hires meeting the KPI) ==\n"
             + table(summary.label_rate),
             "== Sales: share of hires meeting the KPI by interviewer communication score ==\n"

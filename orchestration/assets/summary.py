@@ -1,8 +1,10 @@
-"""A summary of the built feature store, as Dagster metadata and as the demo's printout."""
+"""The after-build report, as Dagster metadata and as the demo's printout."""
+
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
-from monitoring.feature_store_summary import format_summary, summarise_feature_store
+from monitoring.store_report import build_store_report
 from orchestration.resources import HireloopRuntime
 
 
@@ -12,24 +14,25 @@ from orchestration.resources import HireloopRuntime
         AssetKey(["marts", "fct_candidates_to_score"]),
     ],
     group_name="reports",
-    kinds={"postgres", "python"},
-    description="Rows per table, quarantine by reason, label rate per role family.",
+    kinds={"postgres", "python", "html"},
+    description="Data quality per table (rows in, quarantined by reason, clean; the steward's "
+                "HTML page) and the feature store: rows, label rate per role family.",
 )
 def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRuntime) -> Output[str]:
     with hireloop.connection() as conn:
-        summary = summarise_feature_store(conn)
-    text = format_summary(summary)
-    quarantined = int(summary.quarantine["rows"].sum()) if len(summary.quarantine) else 0
-    return Output(
-        text,
-        metadata={
-            "label_rate": MetadataValue.md(summary.label_rate.to_markdown(index=False)),
-            "quarantine": MetadataValue.md(
-                summary.quarantine.to_markdown(index=False) if len(summary.quarantine) else "none"
-            ),
-            "sales_by_communication": MetadataValue.md(
-                summary.sales_by_communication.to_markdown(index=False)
-            ),
-            "quarantined_rows": quarantined,
-        },
-    )
+        report = build_store_report(conn, hireloop.settings.reports_dir)
+    tables = report.data_quality.tables
+    metadata = {
+        "data_quality": MetadataValue.md(tables.to_markdown(index=False)),
+        "data_quality_report": MetadataValue.path(str(report.report_path)),
+        "quarantined_rows": int(tables["quarantined"].sum()),
+        "rows_in": int(tables["rows_in"].sum()),
+        "every_row_accounted_for": bool(tables["conserved"].all()),
+        "label_rate": MetadataValue.md(
+            report.feature_store.label_rate.to_markdown(index=False)),
+        "sales_by_communication": MetadataValue.md(
+            report.feature_store.sales_by_communication.to_markdown(index=False)),
+    }
+    if report.data_docs is not None:
+        metadata["data_docs"] = MetadataValue.path(str(Path(report.data_docs)))
+    return Output(report.text, metadata=metadata)
