@@ -1,0 +1,207 @@
+"""Run suites with Great Expectations (ephemeral context) and build Data Docs.
+
+One `DataQualityRunner` per run: one GX context on one PostgreSQL URL, a Data Docs site in
+`docs_dir`. Result formats are SUMMARY with no unexpected values listed, so neither the
+HTML nor the outcomes carry a value from the data (only counts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitoring.data_quality.suites import SuiteSpec
+
+log = logging.getLogger(__name__)
+
+DOCS_SITE = "hireloop"
+# Counts only: GX lists no unexpected value, index or query anywhere.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0,
+                 "include_unexpected_rows": False, "return_unexpected_index_query": False}
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One expectation's result: counts only."""
+
+    expectation: str
+    column: str | None
+    reason: str
+    table_level: bool
+    success: bool
+    unexpected_count: int | None
+    element_count: int | None
+    description: str | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.reason}({self.column})" if self.column else self.reason
+
+
+@dataclass
+class SuiteOutcome:
+    """One suite's validation: one outcome per expectation."""
+
+    suite: str
+    kind: str
+    table: str
+    run_id: str
+    validated_at: dt.datetime
+    seconds: float
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    docs_url: str | None = None  # file:// URL of this validation's Data Docs page
+
+    @property
+    def success(self) -> bool:
+        return all(o.success for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def rows(self) -> int | None:
+        return next((o.unexpected_count for o in self.outcomes if o.reason == "row_count"),
+                    None)
+
+    def by_reason(self) -> dict[str, int]:
+        """Unexpected rows per reason (row rules only)."""
+        out: dict[str, int] = {}
+        for o in self.outcomes:
+            if not o.table_level and o.reason != "row_count" and o.unexpected_count:
+                out[o.reason] = out.get(o.reason, 0) + o.unexpected_count
+        return out
+
+
+def redact(message: str) -> str:
+    """The first line of a database error, quoted values after a colon redacted (a failed
+    cast names the value it could not read)."""
+    line = message.strip().splitlines()[0] if message.strip() else message
+    return re.sub(r"(:\s*)(\"[^\"]*\"|'[^']*')", r"\1<redacted>", line)[:500]
+
+
+def _exception_message(info) -> str | None:
+    """The first error of a GX exception_info (flat, or keyed by metric), redacted."""
+    if not info:
+        return None
+    if "exception_message" in info:
+        return redact(str(info["exception_message"])) if info.get("raised_exception") else None
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return redact(str(value.get("exception_message")))
+    return None
+
+
+def _outcome(result, rows: int | None) -> ExpectationOutcome:
+    config = result.expectation_config
+    meta = config.meta or {}
+    res = result.result or {}
+    exception = _exception_message(getattr(result, "exception_info", None))
+    etype = config.type
+    if etype == "unexpected_rows_expectation":
+        unexpected = res.get("observed_value")
+        elements = rows
+    elif etype == "expect_table_row_count_to_be_between":
+        unexpected = res.get("observed_value")  # the row count itself
+        elements = res.get("observed_value")
+    else:
+        unexpected = res.get("unexpected_count")
+        elements = res.get("element_count", rows)
+    return ExpectationOutcome(
+        expectation=etype, column=meta.get("column"), reason=meta.get("reason", etype),
+        table_level=bool(meta.get("table_level")), success=bool(result.success),
+        unexpected_count=None if unexpected is None else int(unexpected),
+        element_count=None if elements is None else int(elements),
+        description=config.description, error=exception)
+
+
+class DataQualityRunner:
+    """Validates suites against one database and keeps their Data Docs in `docs_dir`."""
+
+    def __init__(self, url: str, docs_dir: Path):
+        import great_expectations as gx
+
+        self._gx = gx
+        self.docs_dir = Path(docs_dir)
+        self.docs_dir.mkdir(parents=True, exist_ok=True)
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.context = gx.get_context(mode="ephemeral")
+        # Our own progress (validate_all) instead of a tqdm bar per metric batch.
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.context.add_data_docs_site(DOCS_SITE, {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(self.docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+        # add_sql, not add_postgres: its URL check wants a host, ours may be a Unix socket.
+        self.source = self.context.data_sources.add_sql(name="hireloop",
+                                                             connection_string=url)
+
+    @property
+    def index_path(self) -> Path:
+        return self.docs_dir / "index.html"
+
+    def _page_url(self, key) -> str | None:
+        try:
+            urls = self.context.get_docs_sites_urls(resource_identifier=key,
+                                                    site_name=DOCS_SITE)
+        except Exception:  # no page is no reason to lose the results
+            log.warning("no Data Docs page for %s", key, exc_info=True)
+            return None
+        return next((u["site_url"] for u in urls if u.get("site_url")), None)
+
+    def validate(self, spec: SuiteSpec, run_id: str) -> SuiteOutcome:
+        """Run one suite; returns its outcome (Data Docs updated)."""
+        gx = self._gx
+        started = time.perf_counter()
+        name = spec.name
+        asset = self.source.add_table_asset(name=name, table_name=spec.table,
+                                            schema_name=spec.schema)
+        batch = asset.add_batch_definition_whole_table(name)
+        suite = self.context.suites.add(gx.ExpectationSuite(name=name))
+        for expectation in spec.expectations:
+            suite.add_expectation(expectation)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        checkpoint = self.context.checkpoints.add(gx.Checkpoint(
+            name=name, validation_definitions=[definition], result_format=RESULT_FORMAT,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])]))
+        validated_at = dt.datetime.now(dt.UTC)
+        run = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
+        key, suite_result = next(iter(run.run_results.items()))
+        results = suite_result.results
+        rows = next((r.result.get("observed_value") for r in results
+                     if r.expectation_config.type == "expect_table_row_count_to_be_between"),
+                    None)
+        outcome = SuiteOutcome(suite=name, kind=spec.kind, table=spec.relation, run_id=run_id,
+                               validated_at=validated_at,
+                               seconds=time.perf_counter() - started,
+                               outcomes=[_outcome(r, rows) for r in results],
+                               docs_url=self._page_url(key))
+        log.info("%s: %d/%d expectations passed in %.1fs", name,
+                 len(outcome.outcomes) - len(outcome.failed), len(outcome.outcomes),
+                 outcome.seconds)
+        return outcome
+
+    def validate_all(self, specs: Iterable[SuiteSpec], run_id: str,
+                     progress: Callable[[str], None] | None = None) -> list[SuiteOutcome]:
+        """Run suites in order, reporting progress (`progress(message)`) after each."""
+        specs = list(specs)
+        out = []
+        for i, spec in enumerate(specs, 1):
+            outcome = self.validate(spec, run_id)
+            out.append(outcome)
+            if progress:
+                progress(f"[{i}/{len(specs)}] {spec.name}: "
+                         f"{'pass' if outcome.success else f'{len(outcome.failed)} failing'} "
+                         f"({outcome.seconds:.1f}s)")
+        return out

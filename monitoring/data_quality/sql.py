@@ -1,0 +1,180 @@
+"""SQL for the raw row rules, the same expressions as the dbt macros (macros/safe_casts.sql,
+macros/hris_validation.sql), so that GX on `raw` and the staging quarantine count alike.
+
+Every function returns a PostgreSQL boolean / value expression over raw text columns of
+the alias `b`; `bad_row_query` wraps a condition into an UnexpectedRowsExpectation query
+that selects only the row hash (never an id or a personal value). Queries carry a
+`{batch}` placeholder (the raw table); `gx_query` escapes them for GX.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from monitoring.data_quality.rules import OrderRule, OrphanRule, RangeRule, TableRules
+
+RAW = "raw"
+
+
+def q(name: str) -> str:
+    """A quoted identifier (contract names are plain, quoting keeps `round` etc. safe)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def clean(column: str, alias: str = "b") -> str:
+    """macros/safe_casts.sql clean_text: trimmed, blank -> NULL."""
+    return f"nullif(trim({alias}.{q(column)}), '')"
+
+
+def safe_date(expr: str) -> str:
+    return (
+        f"case when {expr} ~ '^[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ].*)?$' "
+        f"and left({expr}, 4) <> '0000' "
+        f"then case when substr({expr}, 9, 2)::int <= extract(day from ("
+        f"make_date(left({expr}, 4)::int, substr({expr}, 6, 2)::int, 1) "
+        f"+ interval '1 month - 1 day')) then left({expr}, 10)::date end end"
+    )
+
+
+def safe_number(expr: str) -> str:
+    return (
+        f"case when {expr} ~ '^[+-]?([0-9]{{1,20}}(\\.[0-9]*)?|\\.[0-9]{{1,20}})"
+        f"([eE][+-]?[0-9]{{1,2}})?$' then ({expr})::double precision end"
+    )
+
+
+def safe_bool(expr: str) -> str:
+    return (
+        f"case lower({expr}) when 'true' then true when 't' then true when 'yes' then true "
+        "when 'y' then true when '1' then true when '1.0' then true "
+        "when 'false' then false when 'f' then false when 'no' then false "
+        "when 'n' then false when '0' then false when '0.0' then false end"
+    )
+
+
+_PARSERS = {"date": safe_date, "number": safe_number, "bool": safe_bool}
+
+
+def typed(rules: TableRules, column: str, alias: str = "b") -> str:
+    """The column as staging types it: parsed when it has a type, else the clean text."""
+    kind = rules.types.get(column)
+    return _PARSERS[kind](clean(column, alias)) if kind else clean(column, alias)
+
+
+def lit(value: str | dt.date) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_present(rules: TableRules, alias: str = "b") -> str:
+    return " and ".join(f"{clean(k, alias)} is not null" for k in rules.key)
+
+
+def missing_key(rules: TableRules) -> str:
+    return " or ".join(f"{clean(k)} is null" for k in rules.key)
+
+
+def _first_row_join(rules: TableRules) -> str:
+    on = " and ".join(f"f.{q(k)} = b.{q(k)}" for k in rules.key)
+    return f"join {RAW}.{q(rules.table)} as f on {on} and f._dup_seq = 1"
+
+
+def duplicate_query(rules: TableRules, exact: bool) -> str:
+    """Repeats of a key (`_dup_seq > 1`): exact (same record hash as the first) or not."""
+    cmp = "=" if exact else "is distinct from"
+    return (f"select b._record_hash from {{batch}} as b {_first_row_join(rules)} "
+            f"where b._dup_seq > 1 and {key_present(rules)} "
+            f"and b._record_hash {cmp} f._record_hash")
+
+
+def near_duplicate_query(rules: TableRules) -> str:
+    """Same near-duplicate values (clean text, all present) under another id: every row of
+    such a group but the lowest id's (text order, collation "C"), among first occurrences."""
+    parts = ", ".join(clean(c, "r") for c in rules.near_duplicate)
+    present = " and ".join(f"{clean(c, 'r')} is not null" for c in rules.near_duplicate)
+    order = ", ".join(f'{clean(k, "r")} collate "C"' for k in rules.key)
+    inner = (f"select r._record_hash, row_number() over (partition by {parts} order by {order}) "
+             f"as n from {{batch}} as r where r._dup_seq = 1 and {key_present(rules, 'r')} "
+             f"and {present}")
+    return f"select _record_hash from ({inner}) as ranked where n > 1"
+
+
+def missing_value(column: str) -> str:
+    return f"{clean(column)} is null"
+
+
+def unparseable(rules: TableRules, column: str) -> str:
+    return f"{clean(column)} is not null and ({typed(rules, column)}) is null"
+
+
+def out_of_range(rules: TableRules, rule: RangeRule) -> str:
+    value = f"({typed(rules, rule.column)})"
+    bad = []
+    if rule.min is not None:
+        bad.append(f"{value} < {float(rule.min)!r}")
+    if rule.max is not None:
+        bad.append(f"{value} > {float(rule.max)!r}")
+    return " or ".join(bad)
+
+
+def out_of_order(rules: TableRules, rule: OrderRule) -> str:
+    a, b = f"({typed(rules, rule.column)})", f"({typed(rules, rule.other)})"
+    return f"{a} >= {b}" if rule.strict else f"{a} < {b}"
+
+
+def invalid_value(column: str, values: tuple[str, ...]) -> str:
+    return (f"lower({clean(column)}) is not null and lower({clean(column)}) not in "
+            f"({', '.join(lit(v) for v in values)})")
+
+
+def future_date(rules: TableRules, column: str, as_of: dt.date) -> str:
+    return f"({typed(rules, column)}) > date {lit(as_of)}"
+
+
+def orphan(rule: OrphanRule) -> str:
+    return (f"{clean(rule.column)} is not null and not exists (select 1 from {RAW}."
+            f"{q(rule.parent)} as p where {clean(rule.parent_column, 'p')} = "
+            f"{clean(rule.column)})")
+
+
+def _date(table: str, column: str, alias: str) -> str:
+    return safe_date(clean(column, alias))
+
+
+# Cross-table plausibility rules (raw_rules `plausible`), against the first occurrence of
+# the related rows in raw.
+PLAUSIBLE: dict[str, str] = {
+    # An interview dated after the hire date of the candidate it belongs to.
+    "interview_after_hire": (
+        f"select b._record_hash from {{batch}} as b "
+        f"join {RAW}.candidates as c on c._dup_seq = 1 "
+        f"and {clean('candidate_id', 'c')} = {clean('candidate_id')} "
+        f"join {RAW}.employees as e on e._dup_seq = 1 "
+        f"and {clean('employee_id', 'e')} = {clean('employee_id', 'c')} "
+        f"where ({safe_date(clean('interview_date'))}) > "
+        f"({safe_date(clean('hire_date', 'e'))})"
+    ),
+    # A review whose period starts before the employee was hired.
+    "review_before_hire": (
+        f"select b._record_hash from {{batch}} as b "
+        f"join {RAW}.employees as e on e._dup_seq = 1 "
+        f"and {clean('employee_id', 'e')} = {clean('employee_id')} "
+        f"where ({safe_date(clean('period_start'))}) < "
+        f"({safe_date(clean('hire_date', 'e'))})"
+    ),
+}
+
+
+def bad_row_query(condition: str) -> str:
+    """The hashes of the rows meeting `condition` (plain SQL with a `{batch}` placeholder)."""
+    return f"select b._record_hash from {{batch}} as b where {condition}"
+
+
+def gx_query(query: str) -> str:
+    """`query` for GX, which runs str.format on it: braces doubled except `{batch}`."""
+    marker = "\0"
+    escaped = (query.replace("{batch}", marker).replace("{", "{{").replace("}", "}}")
+               .replace(marker, "{batch}"))
+    # GX substitutes an aliased subquery (or a parenthesised one when the query joins):
+    # wrapped once more, our own alias works either way.
+    return re.sub(r"\{batch\} as (\w+)", r"(select * from {batch}) as \1", escaped)
