@@ -1,42 +1,73 @@
-{#- Validation of one raw table, in one place. Each validated base model declares a
-    `spec` and these macros turn it into SQL:
+{#- Validation of one raw table, in one place. The rules are data: var('raw_rules')[table]
+    in dbt_project.yml (the same spec the Great Expectations raw suites read), and these
+    macros turn them into SQL for the validated base model of that table:
 
-      spec.table     raw table name (source 'hris')
-      spec.columns   contract columns (all text in raw)
-      spec.key       source key columns
-      spec.required  columns that must hold a value           -> missing_value
-      spec.parsed    typed columns that must parse if present -> unparseable_value
-      spec.ranges    [(column, SQL "is bad" condition)]       -> out_of_range
-      spec.vocab     {column: vocabulary var}                 -> invalid_value
-      spec.orphans   [(column, parent model, parent column)]  -> orphan (parent row staged)
-      spec.personal  columns whose values are never copied    -> '<redacted>'
+      key             source key columns            -> missing_key, exact_duplicate,
+                                                       duplicate_key
+      near_duplicate  columns that make two ids one -> near_duplicate (lowest id kept)
+      required        columns that must hold a value -> missing_value
+      types           {column: date|number|bool}     -> unparseable_value
+      ranges, order   numeric bounds, column order   -> out_of_range
+      vocab           {column: vocabulary var}       -> invalid_value
+      not_future      dates after as_of_date         -> future_date
+      plausible       named cross-table date rules   -> interview_after_hire,
+                                                       review_before_hire
+      orphans         parent key absent from raw     -> orphan; parent row quarantined ->
+                                                       parent_quarantined
+      personal        columns whose values are never copied (reject_value '<redacted>')
 
-    One reason per row: the first failing rule in this order
-      missing_key, exact_duplicate, duplicate_key, missing_value, unparseable_value,
-      out_of_range, invalid_value, orphan
-    (and within a rule, the order of the spec's columns). -#}
+    One reason per row: the first failing rule in var('reject_reasons') order, and within
+    a reason the order of the spec (ranges before order). -#}
 
-{#- CTEs `dup_keys`, `first_hashes` and `cleaned`: trimmed text (`<col>__text`,
-    blank -> NULL), the load metadata, and `_first_hash`, the record hash of the first occurrence of the row's key
-    (only looked up for repeats, so the join stays small). -#}
-{% macro hris_cleaned_ctes(spec) -%}
+{% macro hris_rules(table) -%}
+    {%- set all_rules = var('raw_rules') -%}
+    {%- if table not in all_rules -%}
+        {{ exceptions.raise_compiler_error("var raw_rules has no table '" ~ table ~ "'") }}
+    {%- endif -%}
+    {{ return(all_rules[table]) }}
+{%- endmacro %}
+
+{#- The contract columns of a raw table, read from the table itself (hris.raw_store creates
+    it from hris/contract.py): no second column list to drift. Empty while parsing. -#}
+{% macro hris_raw_columns(table) -%}
+    {%- set columns = [] -%}
+    {%- if execute -%}
+        {%- for c in adapter.get_columns_in_relation(source('hris', table)) -%}
+            {%- if not c.name.startswith('_') -%}{%- do columns.append(c.name) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- if not columns -%}
+            {{ exceptions.raise_compiler_error("raw." ~ table ~ " is missing or has no columns: load raw first (hris.raw_store.ensure_raw_schema)") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{#- CTEs `dup_keys`, `first_hashes`, `cleaned` (trimmed text `<col>__text`, blank -> NULL,
+    the load metadata, and `_first_hash`: the record hash of the first occurrence of the
+    row's key, only looked up for repeats so the join stays small) and, with a
+    near_duplicate rule, `near_groups`: the groups of rows that pass the key rules and
+    share the near_duplicate values under more than one id, with the lowest id (text
+    order, collation "C") to keep. -#}
+{% macro hris_cleaned_ctes(table) -%}
+{%- set rules = hris_rules(table) -%}
+{%- set key = rules.key -%}
 dup_keys as (
-    select distinct {{ spec.key | join(', ') }}
-    from {{ source('hris', spec.table) }}
+    select distinct {{ key | join(', ') }}
+    from {{ source('hris', table) }}
     where _dup_seq > 1
 ),
 
 first_hashes as (
-    select {% for k in spec.key %}s.{{ k }}, {% endfor %}s._record_hash as _first_hash
-    from {{ source('hris', spec.table) }} as s
+    select {% for k in key %}s.{{ k }}, {% endfor %}s._record_hash as _first_hash
+    from {{ source('hris', table) }} as s
     inner join dup_keys as d
-        on {% for k in spec.key %}s.{{ k }} = d.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+        on {% for k in key %}s.{{ k }} = d.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
     where s._dup_seq = 1
 ),
 
 cleaned as (
     select
-        {%- for c in spec.columns %}
+        {%- for c in hris_raw_columns(table) %}
         {{ clean_text('s.' ~ c) }} as {{ c }}__text,
         {%- endfor %}
         s._dup_seq,
@@ -44,45 +75,174 @@ cleaned as (
         s._source,
         s._loaded_at,
         f._first_hash
-    from {{ source('hris', spec.table) }} as s
+    from {{ source('hris', table) }} as s
     left join first_hashes as f
         on s._dup_seq > 1
-        {%- for k in spec.key %}
+        {%- for k in key %}
         and f.{{ k }} = s.{{ k }}
         {%- endfor %}
 )
+{%- if rules.get('near_duplicate') %}
+{%- if key | length != 1 -%}
+    {{ exceptions.raise_compiler_error("near_duplicate needs a one-column key (" ~ table ~ ")") }}
+{%- endif %},
+
+near_groups as (
+    select
+        {%- for c in rules.near_duplicate %}
+        {{ c }}__text,
+        {%- endfor %}
+        min({{ key[0] }}__text collate "C") as _near_keep
+    from cleaned
+    where _dup_seq = 1 and {{ key[0] }}__text is not null
+        {%- for c in rules.near_duplicate %}
+        and {{ c }}__text is not null
+        {%- endfor %}
+    group by {% for c in rules.near_duplicate %}{{ c }}__text{{ ', ' if not loop.last }}{% endfor %}
+    having count(*) > 1
+)
+{%- endif %}
+{%- endmacro %}
+
+{#- The typed columns of the `types` rule, each followed by a comma:
+    `safe_date(<col>__text) as <col>,` ... -#}
+{% macro hris_typed_columns(table) -%}
+    {%- for c, kind in hris_rules(table).get('types', {}).items() %}
+        {%- if kind == 'date' %}
+        {{ safe_date(c ~ '__text') }} as {{ c }},
+        {%- elif kind == 'number' %}
+        {{ safe_number(c ~ '__text') }} as {{ c }},
+        {%- elif kind == 'bool' %}
+        {{ safe_bool(c ~ '__text') }} as {{ c }},
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("raw_rules." ~ table ~ ".types." ~ c ~ ": unknown type '" ~ kind ~ "'") }}
+        {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The hire date a `plausible` rule compares with, from the parent lookup of `parent`:
+    (join to add inside the parent lookup, expression). Raw facts of the parent's first
+    occurrence, whatever its own validity. -#}
+{% macro hris_parent_hire_date(parent) -%}
+    {%- if parent == 'employees' -%}
+        {{ return(('', 'p.hire_date')) }}
+    {%- elif parent == 'candidates' -%}
+        {{ return(('left join ' ~ ref('base_hris__employees') ~ ' as e on e.employee_id = '
+                   ~ 'p.employee_id and e._dup_seq = 1', 'e.hire_date')) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("no hire date through parent '" ~ parent ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The named plausible rules: reason -> (parent table, column, "is bad" condition).
+    `_hire_date` is the parent lookup's hire date. -#}
+{% macro hris_plausible_rules() -%}
+    {{ return({
+        'interview_after_hire': ('candidates', 'interview_date',
+                                 'interview_date > _hire_date'),
+        'review_before_hire': ('employees', 'period_start', 'period_start < _hire_date'),
+    }) }}
+{%- endmacro %}
+
+{#- The parent lookups of the orphan rules: [(column, cte name, parent, parent column,
+    with hire date)]. -#}
+{% macro hris_parents(table) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- set needs_hire = [] -%}
+    {%- for name in rules.get('plausible', []) -%}
+        {%- set known = hris_plausible_rules() -%}
+        {%- if name not in known -%}
+            {{ exceptions.raise_compiler_error("raw_rules." ~ table ~ ".plausible: unknown rule '" ~ name ~ "'") }}
+        {%- endif -%}
+        {%- do needs_hire.append(known[name][0]) -%}
+    {%- endfor -%}
+    {%- set parents = [] -%}
+    {%- for o in rules.get('orphans', []) -%}
+        {%- do parents.append((o.column, '_parent_' ~ loop.index, o.parent, o.parent_column,
+                               o.parent in needs_hire)) -%}
+    {%- endfor -%}
+    {%- for p in needs_hire -%}
+        {%- if p not in parents | map(attribute=2) | list -%}
+            {{ exceptions.raise_compiler_error("raw_rules." ~ table ~ ": a plausible rule needs an orphans rule on " ~ p) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(parents) }}
+{%- endmacro %}
+
+{#- [(reason, column, "is bad" condition, offending value)] in reject_reasons order. -#}
+{% macro hris_rule_list(table) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- set known = var('reject_reasons') -%}
+    {%- for r in ['missing_key', 'exact_duplicate', 'duplicate_key', 'near_duplicate',
+                  'missing_value', 'unparseable_value', 'out_of_range', 'invalid_value',
+                  'future_date', 'orphan', 'parent_quarantined'] + rules.get('plausible', [])
+          if r not in known -%}
+        {{ exceptions.raise_compiler_error("reason '" ~ r ~ "' is not in var reject_reasons") }}
+    {%- endfor -%}
+    {%- set by = {} -%}
+    {%- for r in known -%}{%- do by.update({r: []}) -%}{%- endfor -%}
+    {%- set key_missing = [] -%}
+    {%- for k in rules.key -%}{%- do key_missing.append(k ~ '__text is null') -%}{%- endfor -%}
+    {%- do by.missing_key.append((none, key_missing | join(' or '), 'null')) -%}
+    {%- do by.exact_duplicate.append((none,
+        '_dup_seq > 1 and _record_hash is not distinct from _first_hash', 'null')) -%}
+    {%- do by.duplicate_key.append((none, '_dup_seq > 1', 'null')) -%}
+    {%- if rules.get('near_duplicate') -%}
+        {%- set k = rules.key[0] -%}
+        {%- do by.near_duplicate.append((k, '_near_keep is not null and ' ~ k
+            ~ '__text collate "C" <> _near_keep', k)) -%}
+    {%- endif -%}
+    {%- for c in rules.get('required', []) -%}
+        {%- do by.missing_value.append((c, c ~ '__text is null', 'null')) -%}
+    {%- endfor -%}
+    {%- for c in rules.get('types', {}) -%}
+        {%- do by.unparseable_value.append((c,
+            c ~ '__text is not null and ' ~ c ~ ' is null', c ~ '__text')) -%}
+    {%- endfor -%}
+    {%- for r in rules.get('ranges', []) -%}
+        {%- set bad = [] -%}
+        {%- if r.min is defined -%}{%- do bad.append(r.column ~ ' < ' ~ r.min) -%}{%- endif -%}
+        {%- if r.max is defined -%}{%- do bad.append(r.column ~ ' > ' ~ r.max) -%}{%- endif -%}
+        {%- do by.out_of_range.append((r.column, bad | join(' or '), r.column ~ '__text')) -%}
+    {%- endfor -%}
+    {%- for r in rules.get('order', []) -%}
+        {%- if r.before is defined -%}
+            {%- set bad = r.column ~ ' >= ' ~ r.before -%}
+        {%- else -%}
+            {%- set bad = r.column ~ ' < ' ~ r.not_before -%}
+        {%- endif -%}
+        {%- do by.out_of_range.append((r.column, bad, r.column ~ '__text')) -%}
+    {%- endfor -%}
+    {%- for c, v in rules.get('vocab', {}).items() -%}
+        {%- do by.invalid_value.append((c,
+            c ~ ' is not null and ' ~ c ~ ' not in ' ~ vocab(v), c ~ '__text')) -%}
+    {%- endfor -%}
+    {%- for c in rules.get('not_future', []) -%}
+        {%- do by.future_date.append((c, c ~ ' > ' ~ as_of_date(), c ~ '__text')) -%}
+    {%- endfor -%}
+    {%- for name in rules.get('plausible', []) -%}
+        {%- set parent, c, bad = hris_plausible_rules()[name] -%}
+        {%- do by[name].append((c, bad, c ~ '__text')) -%}
+    {%- endfor -%}
+    {%- for c, cte, parent, parent_col, hire in hris_parents(table) -%}
+        {%- do by.orphan.append((c, c ~ ' is not null and ' ~ cte ~ '_found is null', c)) -%}
+        {%- do by.parent_quarantined.append((c, 'not ' ~ cte ~ '_staged', c)) -%}
+    {%- endfor -%}
+    {%- set flat = [] -%}
+    {%- for reason in known -%}
+        {%- for col, cond, val in by[reason] -%}
+            {%- do flat.append((reason, col, cond, val)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(flat) }}
 {%- endmacro %}
 
 {#- With index_only: `_reject_rule`, the number of the first failing rule (evaluated once
     per row); otherwise the three reject columns it maps to: _reject_reason,
     _reject_column, _reject_value. -#}
-{% macro hris_reject_columns(spec, index_only=false) -%}
-    {%- set personal = spec.get('personal', []) -%}
-    {%- set rules = [] -%}
-    {%- set key_missing = [] -%}
-    {%- for k in spec.key -%}{%- do key_missing.append(k ~ '__text is null') -%}{%- endfor -%}
-    {%- do rules.append(('missing_key', none, key_missing | join(' or '), 'null')) -%}
-    {%- do rules.append(('exact_duplicate', none,
-        '_dup_seq > 1 and _record_hash is not distinct from _first_hash', 'null')) -%}
-    {%- do rules.append(('duplicate_key', none, '_dup_seq > 1', 'null')) -%}
-    {%- for c in spec.get('required', []) -%}
-        {%- do rules.append(('missing_value', c, c ~ '__text is null', 'null')) -%}
-    {%- endfor -%}
-    {%- for c in spec.get('parsed', []) -%}
-        {%- do rules.append(('unparseable_value', c,
-            c ~ '__text is not null and ' ~ c ~ ' is null', c ~ '__text')) -%}
-    {%- endfor -%}
-    {%- for c, bad in spec.get('ranges', []) -%}
-        {%- do rules.append(('out_of_range', c, bad, c ~ '__text')) -%}
-    {%- endfor -%}
-    {%- for c, v in spec.get('vocab', {}).items() -%}
-        {%- do rules.append(('invalid_value', c,
-            c ~ ' is not null and ' ~ c ~ ' not in ' ~ vocab(v), c ~ '__text')) -%}
-    {%- endfor -%}
-    {%- for c, parent, parent_col in spec.get('orphans', []) -%}
-        {%- do rules.append(('orphan', c,
-            c ~ ' is not null and _parent_' ~ c ~ ' is null', c)) -%}
-    {%- endfor -%}
+{% macro hris_reject_columns(table, index_only=false) -%}
+    {%- set personal = hris_rules(table).get('personal', []) -%}
+    {%- set rules = hris_rule_list(table) -%}
     {%- if index_only %}
         case
         {%- for reason, col, cond, val in rules %}
@@ -109,30 +269,59 @@ cleaned as (
     {%- endif %}
 {%- endmacro %}
 
-{#- CTEs `joined` (typed rows + the parent keys found for orphan checks), `checked`
-    (+ the number of the first failing rule) and `validated` (+ the reject columns).
-    Expects a CTE `typed` with the `<col>__text` and the typed columns. -#}
-{% macro hris_validated_ctes(spec) -%}
+{#- CTEs `_parent_<n>` (one per orphans rule: the parent's key at its first occurrence in
+    raw, whether that row is staged, and the hire date a plausible rule needs), `joined`
+    (typed rows + parent lookups + the near-duplicate keep id), `checked` (+ the number of
+    the first failing rule) and `validated` (+ the reject columns). Expects a CTE `typed`
+    with the `<col>__text` and the typed columns. A parent key occurs once at _dup_seq 1,
+    so the left joins keep one row per raw row. -#}
+{% macro hris_validated_ctes(table) -%}
+{%- set rules = hris_rules(table) -%}
+{%- set parents = hris_parents(table) -%}
+{%- for c, cte, parent, parent_col, hire in parents %}
+{{ cte }} as (
+    select
+        p.{{ parent_col }} as _key,
+        p._reject_reason is null as _staged
+        {%- if hire %},
+        {{ hris_parent_hire_date(parent)[1] }} as _hire_date
+        {%- endif %}
+    from {{ ref('base_hris__' ~ parent) }} as p
+    {%- if hire %}
+    {{ hris_parent_hire_date(parent)[0] }}
+    {%- endif %}
+    where p._dup_seq = 1 and p.{{ parent_col }} is not null
+),
+{% endfor %}
 joined as (
     select
         t.*
-        {%- for c, parent, parent_col in spec.get('orphans', []) %},
-        p{{ loop.index }}.{{ parent_col }} as _parent_{{ c }}
+        {%- for c, cte, parent, parent_col, hire in parents %},
+        {{ cte }}._key as {{ cte }}_found,
+        {{ cte }}._staged as {{ cte }}_staged
+        {%- if hire %},
+        {{ cte }}._hire_date
+        {%- endif %}
         {%- endfor %}
+        {%- if rules.get('near_duplicate') %},
+        n._near_keep
+        {%- endif %}
     -- offset 0 keeps `typed` a subquery: each typed value (an HMAC, a safe cast) is
     -- computed once per row, not once per reference in the rules.
     from (select * from typed offset 0) as t
-    {%- for c, parent, parent_col in spec.get('orphans', []) %}
-    left join {{ ref(parent) }} as p{{ loop.index }}
-        on p{{ loop.index }}.{{ parent_col }} = t.{{ c }}
-        and p{{ loop.index }}._reject_reason is null
+    {%- for c, cte, parent, parent_col, hire in parents %}
+    left join {{ cte }} on {{ cte }}._key = t.{{ c }}
     {%- endfor %}
+    {%- if rules.get('near_duplicate') %}
+    left join near_groups as n
+        on {% for c in rules.near_duplicate %}n.{{ c }}__text = t.{{ c }}__text{{ ' and ' if not loop.last }}{% endfor %}
+    {%- endif %}
 ),
 
 checked as (
     select
         *,
-        {{ hris_reject_columns(spec, index_only=true) }}
+        {{ hris_reject_columns(table, index_only=true) }}
     from joined
     offset 0
 ),
@@ -140,7 +329,7 @@ checked as (
 validated as (
     select
         *,
-        {{ hris_reject_columns(spec) }}
+        {{ hris_reject_columns(table) }}
     from checked
 )
 {%- endmacro %}

@@ -1,6 +1,5 @@
 -- Every raw row is either staged or quarantined, never lost or duplicated.
-{%- set tables = ['job_roles', 'candidates', 'employees', 'interview_questions', 'interviews',
-                  'interview_scores', 'interview_answers', 'performance_reviews'] %}
+{%- set tables = var('raw_rules').keys() | list %}
 with counts as (
     {%- for t in tables %}
     select

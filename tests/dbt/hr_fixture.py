@@ -37,8 +37,9 @@ class Planted:
 
 
 PLANTED: list[Planted] = []
-# A hire with an interview on/after the hire date (must not feed features) and a review
-# before the hire date (must not feed the label).
+# A hire with an interview on the hire date (staged, but must not feed features), one
+# after it (quarantined: interview_after_hire) and a review before the hire date
+# (quarantined: review_before_hire).
 LATE_INTERVIEW_CANDIDATE = "C0001"
 EARLY_REVIEW_EMPLOYEE = "E0001"
 
@@ -146,29 +147,65 @@ def build_export(n_candidates: int = 80, seed: int = 7) -> dict[str, pd.DataFram
 
 def _plant(rows: dict[str, list[dict]]) -> None:
     """Append the known-bad rows (and the point-in-time traps) and record them."""
+    cand = rows["candidates"][-1]  # a generated row (planted ones are appended)
     first_iv = next(r for r in rows["interviews"] if r["candidate_id"] == LATE_INTERVIEW_CANDIDATE)
     hire = next(r for r in rows["employees"] if r["employee_id"] == "E0001")["hire_date"]
-    # Point-in-time traps (valid rows): an interview ON the hire date with extreme scores,
-    # and a review whose period starts before the hire date with an extreme KPI value.
+    # Point-in-time trap (a valid row): an interview ON the hire date with extreme scores.
     rows["interviews"].append({**first_iv, "interview_id": "I-LATE", "interview_date": hire,
                                "round": "director", "overall_rating": "5"})
     for by in SCORED_BY:
         for dim in DIMENSIONS:
             rows["interview_scores"].append(dict(interview_id="I-LATE", dimension=dim,
                                                  score="10", scored_by=by))
-    early = dt.date.fromisoformat(hire) - dt.timedelta(days=30)
-    rows["performance_reviews"].append(dict(
-        review_id="V-EARLY", employee_id=EARLY_REVIEW_EMPLOYEE, period_start=_d(early),
-        period_end=hire, kpi_name="kpi", kpi_value="999999999", kpi_target="1",
-        okr_score="0.5", rating="3", reviewer_id="M001", submitted_at=hire))
 
     scores = rows["interview_scores"]
     s0 = scores[0]
 
-    def plant(table: str, row: dict, reason: str, column: str | None, dup_seq: int = 1):
-        rows[table].append(row)
+    def expect(table: str, row: dict, reason: str, column: str | None, dup_seq: int = 1):
         key = tuple(row[k] for k in RAW_TABLES[table].key)
         PLANTED.append(Planted(table, key, dup_seq, reason, column))
+
+    def plant(table: str, row: dict, reason: str, column: str | None, dup_seq: int = 1):
+        rows[table].append(row)
+        expect(table, row, reason, column, dup_seq)
+
+    def cascade(interview_id: str) -> None:
+        """The scores and answers of a quarantined interview follow it."""
+        for table in ("interview_scores", "interview_answers"):
+            for row in rows[table]:
+                if row["interview_id"] == interview_id:
+                    expect(table, row, "parent_quarantined", "interview_id")
+
+    # Implausible dates (from the hire's own history) and the future.
+    early = dt.date.fromisoformat(hire) - dt.timedelta(days=30)
+    plant("performance_reviews", dict(
+        review_id="V-EARLY", employee_id=EARLY_REVIEW_EMPLOYEE, period_start=_d(early),
+        period_end=hire, kpi_name="kpi", kpi_value="999999999", kpi_target="1",
+        okr_score="0.5", rating="3", reviewer_id="M001", submitted_at=hire),
+        "review_before_hire", "period_start")
+    after = _d(dt.date.fromisoformat(hire) + dt.timedelta(days=5))
+    plant("interviews", {**first_iv, "interview_id": "I-AFTER", "interview_date": after,
+                         "interviewer_id": "P-AFTER"}, "interview_after_hire", "interview_date")
+    plant("interview_scores", {**s0, "interview_id": "I-AFTER"}, "parent_quarantined",
+          "interview_id")
+    future = _d(AS_OF + dt.timedelta(days=40))
+    plant("interviews", {**first_iv, "interview_id": "I-FUTURE", "interview_date": future,
+                         "interviewer_id": "P-FUTURE"}, "future_date", "interview_date")
+    plant("candidates", {**rows["candidates"][0], "candidate_id": "C-FUTURE",
+                         "application_date": future}, "future_date", "application_date")
+    plant("performance_reviews", {**rows["performance_reviews"][1], "review_id": "V-FUTURE",
+                                  "period_start": future, "period_end": future,
+                                  "submitted_at": future}, "future_date", "period_start")
+    # Near duplicates: the same candidate, round, interviewer and date under another id.
+    # The lowest id (text order) is kept: a higher copy goes, a lower copy stays and the
+    # original goes (its scores and answers with it).
+    near = rows["interviews"][10]
+    plant("interviews", {**near, "interview_id": "I99999", "overall_rating": "1"},
+          "near_duplicate", "interview_id")
+    replaced = rows["interviews"][12]
+    rows["interviews"].append({**replaced, "interview_id": "I-0COPY"})
+    expect("interviews", replaced, "near_duplicate", "interview_id")
+    cascade(replaced["interview_id"])
 
     plant("interview_scores", {**s0}, "exact_duplicate", None, dup_seq=2)
     plant("interview_scores", {**s0, "score": "0.5"}, "duplicate_key", None, dup_seq=3)
@@ -190,11 +227,13 @@ def _plant(rows: dict[str, list[dict]]) -> None:
           "unparseable_value", "interview_date")
     plant("interviews", {**iv, "interview_id": "I-FEB30", "interview_date": "2024-02-30"},
           "unparseable_value", "interview_date")
-    plant("interviews", {**iv, "interview_id": "I-RATING", "overall_rating": "6"},
-          "out_of_range", "overall_rating")
+    # Another interviewer, or it would be a near duplicate of `iv` (and, the lower id, kept).
+    plant("interviews", {**iv, "interview_id": "I-RATING", "overall_rating": "6",
+                         "interviewer_id": "P-RATING"}, "out_of_range", "overall_rating")
     plant("interviews", {**iv, "interview_id": "I-ROUND", "round": "final"},
           "invalid_value", "round")
-    cand = rows["candidates"][-1]
+    plant("interviews", {**iv, "interview_id": "I-GHOST", "candidate_id": "C-GHOST"},
+          "orphan", "candidate_id")
     plant("candidates", {**cand, "candidate_id": "C-BDAY", "birth_date": "1990-02-30"},
           "unparseable_value", "birth_date")
     plant("candidates", {**cand, "candidate_id": None}, "missing_key", None)
@@ -209,5 +248,29 @@ def _plant(rows: dict[str, list[dict]]) -> None:
           "out_of_range", "okr_score")
     plant("performance_reviews", {**rv, "review_id": "V-KPI", "kpi_value": "lots"},
           "unparseable_value", "kpi_value")
-    # A row of an interview that lands in quarantine is an orphan in turn.
-    plant("interview_scores", {**s0, "interview_id": "I-BADDATE"}, "orphan", "interview_id")
+    # Children of quarantined rows follow them, transitively: role -> candidate ->
+    # interview -> score; role -> employee -> review; question -> answer.
+    plant("interview_scores", {**s0, "interview_id": "I-BADDATE"}, "parent_quarantined",
+          "interview_id")
+    plant("interviews", {**iv, "interview_id": "I-OFSTATUS", "candidate_id": "C-STATUS"},
+          "parent_quarantined", "candidate_id")
+    plant("interview_scores", {**s0, "interview_id": "I-OFSTATUS"}, "parent_quarantined",
+          "interview_id")
+    role = rows["job_roles"][0]
+    plant("job_roles", {**role, "role_id": "R-BAD", "role_family": "astrology"},
+          "invalid_value", "role_family")
+    plant("candidates", {**cand, "candidate_id": "C-OFBADROLE", "applied_role_id": "R-BAD"},
+          "parent_quarantined", "applied_role_id")
+    emp = next(r for r in rows["employees"] if r["employee_id"] == rv["employee_id"])
+    plant("employees", {**emp, "employee_id": "E-BADROLE", "role_id": "R-BAD"},
+          "parent_quarantined", "role_id")
+    plant("employees", {**emp, "employee_id": "E-LEFTFIRST", "termination_date": "2020-01-01"},
+          "out_of_range", "termination_date")
+    plant("performance_reviews", {**rv, "review_id": "V-OFBAD", "employee_id": "E-LEFTFIRST"},
+          "parent_quarantined", "employee_id")
+    question = rows["interview_questions"][0]
+    plant("interview_questions", {**question, "question_id": "Q-BAD",
+                                  "scenario_type": "riddle"}, "invalid_value", "scenario_type")
+    answer = rows["interview_answers"][0]
+    plant("interview_answers", {**answer, "question_id": "Q-BAD"}, "parent_quarantined",
+          "question_id")

@@ -59,3 +59,38 @@ def test_docs_generate_succeeds(dbt_world):
     result = dbt_world.dbt("docs", "generate")
     assert result.returncode == 0, result.stdout[-4000:]
     assert (DBT_PROJECT_DIR / "target" / "catalog.json").exists()
+
+
+def test_raw_rules_match_the_contract():
+    """var raw_rules (read by staging and by the GX raw suites) names only contract tables,
+    keys and columns; parents are keyed by their key; vocabularies and reasons exist."""
+    dbt_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    rules, reasons = dbt_vars["raw_rules"], dbt_vars["reject_reasons"]
+    assert set(rules) == set(contract.RAW_TABLES)
+    for name, spec in rules.items():
+        table = contract.RAW_TABLES[name]
+        assert tuple(spec["key"]) == table.key, name
+        named = [*spec.get("near_duplicate", []), *spec.get("required", []),
+                 *spec.get("types", {}), *spec.get("vocab", {}),
+                 *spec.get("not_future", []), *spec.get("personal", [])]
+        named += [r["column"] for r in spec.get("ranges", [])]
+        named += [r["column"] for r in spec.get("order", [])]
+        named += [r.get("before", r.get("not_before")) for r in spec.get("order", [])]
+        named += [o["column"] for o in spec.get("orphans", [])]
+        assert set(named) <= set(table.columns), (name, set(named) - set(table.columns))
+        # A value that must be present cannot sit in a column the export may leave out.
+        assert not set(spec.get("required", [])) & table.optional, name
+        assert set(spec.get("personal", [])) == contract.PERSONAL_COLUMNS & set(table.columns)
+        assert set(spec.get("types", {}).values()) <= {"date", "number", "bool"}, name
+        assert {r["column"] for r in spec.get("ranges", [])} <= set(spec.get("types", {}))
+        for column in spec.get("not_future", []):
+            assert spec["types"][column] == "date", (name, column)
+        for vocabulary in spec.get("vocab", {}).values():
+            assert vocabulary in dbt_vars, (name, vocabulary)
+        for orphan in spec.get("orphans", []):
+            assert (orphan["parent_column"],) == contract.RAW_TABLES[orphan["parent"]].key
+        assert set(spec.get("plausible", [])) <= set(reasons), name
+    assert len(set(reasons)) == len(reasons)
+    assert {"missing_key", "exact_duplicate", "duplicate_key", "near_duplicate",
+            "missing_value", "unparseable_value", "out_of_range", "invalid_value",
+            "future_date", "orphan", "parent_quarantined"} <= set(reasons)

@@ -40,7 +40,8 @@ def test_labels_use_only_reviews_from_the_hire_date_on(dbt_world):
 
 
 def test_interview_on_the_hire_date_is_ignored(dbt_world):
-    """The fixture's hire C0001 has an all-10 interview on the hire date: it must not count."""
+    """The fixture's hire C0001 has an all-10 interview on the hire date: staged (not after
+    the hire date), but it must not count (features use interviews strictly before)."""
     frames = dbt_world.frames
     cid = LATE_INTERVIEW_CANDIDATE
     hire = frames["employees"].set_index("employee_id").loc[
@@ -63,15 +64,17 @@ def test_interview_on_the_hire_date_is_ignored(dbt_world):
 
 
 def test_review_before_the_hire_date_is_ignored(dbt_world):
-    """E0001 has a review starting before the hire date with a huge KPI value."""
+    """E0001 has a review starting before the hire date with a huge KPI value: quarantined
+    (review_before_hire), so the label comes from the reviews from the hire date on."""
     frames = dbt_world.frames
     employee = frames["employees"].set_index("employee_id").loc[EARLY_REVIEW_EMPLOYEE]
     reviews = frames["performance_reviews"]
     quarantined = {p.key[0] for p in PLANTED if p.table == "performance_reviews"}
-    mine = reviews[(reviews.employee_id == EARLY_REVIEW_EMPLOYEE)
-                   & ~reviews.review_id.isin(quarantined)]
-    assert (mine.period_start < employee.hire_date).any()
+    everything = reviews[reviews.employee_id == EARLY_REVIEW_EMPLOYEE]
+    assert (everything.period_start < employee.hire_date).any()
+    mine = everything[~everything.review_id.isin(quarantined)]
     first_four = mine[mine.period_start >= employee.hire_date].sort_values("period_start")[:4]
+    assert len(first_four) == len(mine[:4])
     met = [float(v) >= float(t) for v, t in zip(first_four.kpi_value, first_four.kpi_target,
                                                 strict=True)]
     row = dbt_world.query(

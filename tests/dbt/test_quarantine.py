@@ -21,7 +21,7 @@ def test_rows_are_conserved(dbt_world, table):
 
 
 def test_every_planted_row_is_quarantined_with_its_reason(dbt_world):
-    assert len(PLANTED) >= 15
+    assert len(PLANTED) >= 30
     for planted in PLANTED:
         key_cols = RAW_TABLES[planted.table].key
         where = []

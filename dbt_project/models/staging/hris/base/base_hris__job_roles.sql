@@ -1,32 +1,22 @@
-{%- set spec = {
-    'table': 'job_roles',
-    'columns': ['role_id', 'role_family', 'title', 'level', 'kpi_name', 'kpi_target',
-                'kpi_higher_is_better'],
-    'key': ['role_id'],
-    'required': ['role_family', 'kpi_target', 'kpi_higher_is_better'],
-    'parsed': ['kpi_target', 'kpi_higher_is_better'],
-    'ranges': [],
-    'vocab': {'role_family': 'role_families'},
-} -%}
+{%- set table = 'job_roles' -%}
 
 with
 
-{{ hris_cleaned_ctes(spec) }},
+{{ hris_cleaned_ctes(table) }},
 
 typed as (
     select
         *,
+        {{- hris_typed_columns(table) }}
         {{ pseudonym('role_id__text') }} as role_id,
         lower(role_family__text) as role_family,
         title__text as title,
         level__text as level,
-        kpi_name__text as kpi_name,
-        {{ safe_number('kpi_target__text') }} as kpi_target,
-        {{ safe_bool('kpi_higher_is_better__text') }} as kpi_higher_is_better
+        kpi_name__text as kpi_name
     from cleaned
 ),
 
-{{ hris_validated_ctes(spec) }}
+{{ hris_validated_ctes(table) }}
 
 select
     role_id,
