@@ -13,6 +13,7 @@ from hris.exports import record_export
 from hris.importer import ImportReport, import_export
 from hris.raw_store import LoadReport, load_raw
 from hris.simulator import SimulatedHRIS, simulate, write_truth
+from hris.simulator.defects import plant_defects, validate_rate, write_manifest
 
 
 def ingest_simulated(
@@ -23,22 +24,36 @@ def ingest_simulated(
     start: str = "2022-01-01",
     end: str = "2024-12-31",
     progress: bool = False,
+    defect_rate: float = 0.0,
 ) -> LoadReport:
-    """Generate a synthetic HR history and load it (raw tables and `sim_truth`)."""
+    """Generate a synthetic HR history and load it (raw tables and `sim_truth`).
+
+    `defect_rate` > 0 plants row-level defects first (hris.simulator.defects).
+    """
+    defect_rate = validate_rate(defect_rate)
     sim = simulate(
         n_candidates=n_candidates, seed=seed, start=start, end=end,
         as_of=as_of.isoformat(), progress=progress,
     )
-    return load_simulated(conn, sim, f"simulator:seed={seed}:n={n_candidates}", progress)
+    source = f"simulator:seed={seed}:n={n_candidates}"
+    if defect_rate:
+        source += f":defects={defect_rate:g}"
+    return load_simulated(conn, sim, source, progress, defect_rate=defect_rate)
 
 
 def load_simulated(
-    conn, sim: SimulatedHRIS, source: str, progress: bool = False
+    conn, sim: SimulatedHRIS, source: str, progress: bool = False, defect_rate: float = 0.0
 ) -> LoadReport:
-    """Load a simulated history: raw tables, the truth, and its as-of date (caller commits)."""
-    report = load_raw(conn, sim.raw, source=source, progress=progress)
+    """Load a simulated history: raw tables, the truth, and its as-of date (caller commits).
+
+    With `defect_rate` > 0 the raw tables are dirtied first (seeded by the simulation's
+    seed) and the expected quarantine goes to `sim_truth.planted_defects` (empty otherwise).
+    """
+    raw, manifest = plant_defects(sim.raw, defect_rate, seed=sim.seed, as_of=sim.as_of)
+    report = load_raw(conn, raw, source=source, progress=progress)
     with conn.cursor() as cur:
         write_truth(cur, sim)
+        write_manifest(cur, manifest)
         record_export(cur, source, "simulator", sim.as_of)
     return report
 

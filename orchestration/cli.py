@@ -55,11 +55,25 @@ def status() -> None:
     _print_status(_runtime())
 
 
+_DEFECTS_HELP = ("plant each row-level defect kind in this share of its table's rows "
+                 "(0-0.15); what staging must quarantine goes to sim_truth.planted_defects")
+
+
+def _defect_rate(value: float) -> float:
+    from hris.simulator.defects import validate_rate
+
+    try:
+        return validate_rate(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
 @app.command()
 def generate(
     candidates: int = typer.Option(20_000, help="number of applicants"),
     seed: int = typer.Option(7, help="random seed (same seed, same tables)"),
     as_of: str = typer.Option("2025-01-01", help="the simulator's clock (ISO date)"),
+    defects: float = typer.Option(0.0, "--defects", callback=_defect_rate, help=_DEFECTS_HELP),
 ) -> None:
     """Generate a synthetic HR history into `raw` (and the truth into `sim_truth`)."""
     from hris.ingest import ingest_simulated
@@ -68,7 +82,7 @@ def generate(
     conn = runtime.up().connect()
     with conn:
         report = ingest_simulated(conn, candidates, seed, dt.date.fromisoformat(as_of),
-                                  progress=True)
+                                  progress=True, defect_rate=defects)
     conn.close()
     typer.echo(str(report))
 
@@ -109,6 +123,8 @@ def build(
     as_of: str = typer.Option("2025-01-01"),
     import_dir: Path | None = typer.Option(None, help="import this export instead of simulating"),
     http_batch: int = typer.Option(100, help="rows per request when scoring over HTTP"),
+    defects: float = typer.Option(0.0, "--defects", callback=_defect_rate,
+                                  help="simulator: " + _DEFECTS_HELP),
 ) -> None:
     """The whole loop (Dagster job `hireloop_loop`), then score the waiting candidates over
     HTTP against the served champion, ingest the inference log, and print the summaries."""
@@ -122,7 +138,8 @@ def build(
 
     runtime = _runtime()
     _dagster_env(runtime)
-    outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir)
+    outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir,
+                       defect_rate=defects)
     typer.echo(outcome.feature_summary)
     mlflow, endpoint = _mlflow(), _endpoint()
     target = mlflow.target()

@@ -11,11 +11,13 @@ from dagster import DagsterInstance
 from ml.tracking import TrainedCandidate
 
 
-def run_build(candidates: int, seed: int, as_of: str, import_dir: Path | None = None) -> str:
+def run_build(candidates: int, seed: int, as_of: str, import_dir: Path | None = None,
+              defect_rate: float = 0.0) -> str:
     """Materialise ingest → feature store → summary; returns the printed summary."""
     from orchestration.definitions import defs
 
-    ingest = {"candidates": candidates, "seed": seed, "as_of": as_of, "progress": True}
+    ingest = {"candidates": candidates, "seed": seed, "as_of": as_of, "progress": True,
+              "defect_rate": defect_rate}
     if import_dir is not None:
         ingest.update(source="import", import_dir=str(import_dir))
     job = defs.resolve_job_def("build_feature_store")
@@ -49,11 +51,15 @@ def _output(result, node: str) -> Any:
 
 
 def run_loop(candidates: int, seed: int, as_of: str, import_dir: Path | None = None,
-             training: dict[str, Any] | None = None) -> LoopOutcome:
-    """Materialise the whole loop (`hireloop_loop`) in-process, visible in the Dagster UI."""
+             training: dict[str, Any] | None = None, defect_rate: float = 0.0) -> LoopOutcome:
+    """Materialise the whole loop (`hireloop_loop`) in-process, visible in the Dagster UI.
+
+    `defect_rate` > 0 plants defects in the simulated export (hris.simulator.defects).
+    """
     from orchestration.definitions import defs
 
-    ingest = {"candidates": candidates, "seed": seed, "as_of": as_of, "progress": True}
+    ingest = {"candidates": candidates, "seed": seed, "as_of": as_of, "progress": True,
+              "defect_rate": defect_rate}
     if import_dir is not None:
         ingest.update(source="import", import_dir=str(import_dir))
     ops: dict[str, Any] = {"raw_hr_tables": {"config": ingest}}

@@ -49,10 +49,12 @@ class BuiltStore:
 
 def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: int,
                 as_of: str = "2025-01-01", end: str = "2024-12-31",
-                progress: bool = False) -> BuiltStore:
+                progress: bool = False, defect_rate: float = 0.0) -> BuiltStore:
     """Simulate, load raw + truth, `dbt build` into a fresh database `database`.
 
-    `seconds` holds the time of each step (simulate, load, dbt).
+    `seconds` holds the time of each step (simulate, load, dbt). With `defect_rate` > 0 the
+    loaded raw tables carry planted defects (`sim.raw` stays the clean export) and the
+    expected quarantine is in `sim_truth.planted_defects`.
     """
     admin = endpoint.connect("postgres")
     admin.autocommit = True
@@ -69,7 +71,7 @@ def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: in
     t0 = time.perf_counter()
     conn = endpoint.connect(database)
     with conn, conn.cursor() as cur:
-        load_simulated(conn, sim, f"simulator:{database}", progress)
+        load_simulated(conn, sim, f"simulator:{database}", progress, defect_rate=defect_rate)
         install_pseudonym_key(cur, key)
     conn.close()
     seconds["load"] = time.perf_counter() - t0

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hris.contract import RAW_TABLES
+from hris.contract import RAW_TABLES, TRUTH_SCHEMA
+from hris.pg_copy import copy_frame
 
 MAX_RATE = 0.15  # 6 interview kinds on distinct rows: 0.2 would need every interview
 
@@ -111,6 +112,20 @@ def empty_manifest() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in MANIFEST_COLUMNS})
     frame["_dup_seq"] = frame["_dup_seq"].astype(np.int64)
     return frame
+
+
+def write_manifest(cursor, manifest: pd.DataFrame) -> None:
+    """Replace `sim_truth.planted_defects` with `manifest` (empty when nothing was planted).
+
+    Truth schema: dbt never declares it and training never reads it; tests and the demo
+    compare the quarantine with it.
+    """
+    cols = ", ".join(
+        f'"{c}" integer' if c == "_dup_seq" else f'"{c}" text' for c in MANIFEST_COLUMNS)
+    cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TRUTH_SCHEMA}"')
+    cursor.execute(f'DROP TABLE IF EXISTS "{TRUTH_SCHEMA}"."planted_defects"')
+    cursor.execute(f'CREATE TABLE "{TRUTH_SCHEMA}"."planted_defects" ({cols})')
+    copy_frame(cursor, f"{TRUTH_SCHEMA}.planted_defects", manifest, list(MANIFEST_COLUMNS))
 
 
 def plant_defects(

@@ -10,6 +10,7 @@ from pydantic import Field
 from hris.contract import RAW_TABLES
 from hris.ingest import ingest_export, ingest_simulated
 from hris.raw_store import LoadReport, TableLoad
+from hris.simulator.defects import MAX_RATE
 from orchestration.resources import HireloopRuntime
 
 RAW_ASSET_SPECS = [
@@ -32,6 +33,11 @@ class IngestConfig(Config):
     as_of: str = Field("2025-01-01", description="the export's date (ISO); drives maturity")
     import_dir: str | None = Field(None, description="import: directory of CSV/Parquet files")
     progress: bool = Field(False, description="show progress bars on the terminal")
+    defect_rate: float = Field(
+        0.0, ge=0.0, le=MAX_RATE,
+        description="simulator: share of each table's rows per planted defect kind "
+        "(expected quarantine in sim_truth.planted_defects)",
+    )
 
 
 @multi_asset(specs=RAW_ASSET_SPECS, name="raw_hr_tables", can_subset=False)
@@ -42,11 +48,14 @@ def raw_hr_tables(
     with hireloop.connection() as conn:
         if config.source == "simulator":
             report = ingest_simulated(
-                conn, config.candidates, config.seed, as_of, progress=config.progress
+                conn, config.candidates, config.seed, as_of, progress=config.progress,
+                defect_rate=config.defect_rate,
             )
         else:
             if not config.import_dir:
                 raise ValueError("source 'import' needs import_dir")
+            if config.defect_rate:
+                raise ValueError("defect_rate plants defects in simulated data only")
             report = ingest_export(conn, Path(config.import_dir), as_of)
     load = report if isinstance(report, LoadReport) else report.load
     context.log.info(str(report))
