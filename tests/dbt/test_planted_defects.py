@@ -188,3 +188,18 @@ def test_training_runs_on_the_clean_remainder(stores):
     result = train_and_evaluate(frame, quick, make_figures=False)
     assert len(result.model.families) > 0
     assert result.comparison[MODEL].notna().any()
+
+
+@pytest.mark.parametrize("rate", ["-0.01", "0.5"])
+def test_a_defect_rate_out_of_range_is_refused(rate):
+    from pydantic import ValidationError
+    from typer.testing import CliRunner
+
+    from orchestration.assets.ingest import IngestConfig
+    from orchestration.cli import app
+
+    for command in ("generate", "build"):
+        done = CliRunner().invoke(app, [command, "--defects", rate])
+        assert done.exit_code == 2 and "defect rate must be between 0" in done.output, command
+    with pytest.raises(ValidationError, match="defect_rate"):
+        IngestConfig(defect_rate=float(rate))
