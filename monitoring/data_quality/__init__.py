@@ -9,7 +9,13 @@ from monitoring.data_quality.feature_suite import FeatureStoreBounds, feature_st
 from monitoring.data_quality.gate import RawTablePolicy, table_failures
 from monitoring.data_quality.results import ensure_dq_results, write_results
 from monitoring.data_quality.rules import RuleSpec, TableRules, load_rules
-from monitoring.data_quality.runner import DataQualityRunner, ExpectationOutcome, SuiteOutcome
+from monitoring.data_quality.runner import (
+    DataQualityRunner,
+    ExpectationOutcome,
+    SuiteOutcome,
+    docs_dir_for,
+    write_docs_index,
+)
 from monitoring.data_quality.suites import (
     SuiteSpec,
     raw_suite,
@@ -21,7 +27,7 @@ from monitoring.data_quality.suites import (
 
 __all__ = [
     "DataQualityRunner", "ExpectationOutcome", "FeatureStoreBounds", "RawTablePolicy",
-    "RuleSpec", "SuiteOutcome", "SuiteSpec", "TableRules", "ensure_dq_results",
+    "RuleSpec", "SuiteOutcome", "SuiteSpec", "TableRules", "docs_dir_for", "ensure_dq_results",
     "feature_store_suite", "load_rules", "raw_suite", "raw_suites", "staging_columns",
-    "staging_suite", "staging_suites", "table_failures", "write_results",
+    "staging_suite", "staging_suites", "table_failures", "write_docs_index", "write_results",
 ]

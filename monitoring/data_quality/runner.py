@@ -121,8 +121,31 @@ def _outcome(result, rows: int | None) -> ExpectationOutcome:
         description=config.description, error=exception)
 
 
+def docs_dir_for(root: Path, kind: str) -> Path:
+    """The Data Docs site of one suite kind (raw, staging, feature_store) under `root`.
+
+    A GX site shows what its context validated and deletes other pages when it rebuilds its
+    index; one site per kind keeps the latest run of each kind side by side.
+    """
+    return Path(root) / kind
+
+
+def write_docs_index(root: Path) -> Path:
+    """`root/index.html`: links to the site of each kind present (plain HTML, no data)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    links = "".join(f'<li><a href="{p.parent.name}/index.html">{p.parent.name}</a></li>'
+                    for p in sorted(root.glob("*/index.html")))
+    index = root / "index.html"
+    index.write_text("<!doctype html><html><head><meta charset='utf-8'><title>hireloop data "
+                     "quality</title></head><body><h1>hireloop data quality: Data Docs</h1>"
+                     f"<ul>{links}</ul></body></html>\n")
+    return index
+
+
 class DataQualityRunner:
-    """Validates suites against one database and keeps their Data Docs in `docs_dir`."""
+    """Validates suites against one database and keeps their Data Docs in `docs_dir`
+    (one site: the pages of this runner's validations; see `docs_dir_for`)."""
 
     def __init__(self, url: str, docs_dir: Path):
         import great_expectations as gx
@@ -150,6 +173,16 @@ class DataQualityRunner:
     def index_path(self) -> Path:
         return self.docs_dir / "index.html"
 
+    def _forget(self, name: str) -> None:
+        """Drop an earlier validation of the same suite from this context (its results and
+        Data Docs pages stay)."""
+        if name not in {a.name for a in self.source.assets}:
+            return
+        self.context.checkpoints.delete(name)
+        self.context.validation_definitions.delete(name)
+        self.context.suites.delete(name)
+        self.source.delete_asset(name)
+
     def _page_url(self, key) -> str | None:
         try:
             urls = self.context.get_docs_sites_urls(resource_identifier=key,
@@ -164,6 +197,7 @@ class DataQualityRunner:
         gx = self._gx
         started = time.perf_counter()
         name = spec.name
+        self._forget(name)
         asset = self.source.add_table_asset(name=name, table_name=spec.table,
                                             schema_name=spec.schema)
         batch = asset.add_batch_definition_whole_table(name)
