@@ -298,12 +298,13 @@ def serve(
 
 @app.command()
 def summary() -> None:
-    """Print the feature-store summary of what is loaded now."""
-    from monitoring.feature_store_summary import format_summary, summarise_feature_store
+    """Print data quality and the feature store as built now (and write the HTML page)."""
+    from monitoring.store_report import build_store_report
 
-    conn = _runtime().up().connect()
+    runtime = _runtime()
+    conn = runtime.up().connect()
     with conn:
-        typer.echo(format_summary(summarise_feature_store(conn)))
+        typer.echo(build_store_report(conn, runtime.settings.reports_dir).text)
     conn.close()
 
 
