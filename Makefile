@@ -24,7 +24,7 @@ install: $(BIN)/.installed
 ## The whole loop on the embedded defaults (PostgreSQL, MLflow, Dagster, synthetic HR data).
 demo: install
 	$(BIN)/hireloop up
-	$(BIN)/hireloop build
+	$(BIN)/hireloop build --defects 0.01
 
 ## Lint, validate the Dagster definitions, run the test suite (real PostgreSQL, real dbt).
 test: install lint validate
