@@ -10,7 +10,16 @@ Not a test. All targets in one run on one machine, same request bodies:
 - MLflow floor: `mlflow models serve` of a pyfunc that returns a constant, logged with the
   model under test's signature;
 - HTTP floor: a bare ASGI app under uvicorn that returns a constant;
-- in process: `pyfunc.predict` and MLflow's whole `invocations()` handler, no HTTP.
+- in process: `pyfunc.predict` and MLflow's whole `invocations()` handler, no HTTP;
+- optionally (`--baseline-code DIR`, with `--demo-model`): the same model logged with the
+  `ml` package of another checkout (e.g. `git archive HEAD ml | tar -x -C DIR`), served
+  beside the endpoint and measured in the same alternating rounds, so a change to the
+  serving code is compared under the same background load.
+
+The endpoints serve as deployed: every scored row is appended to an inference log
+(`HIRELOOP_INFERENCE_LOG`, a file in the run's temporary folder). Requests carry
+`rater_ids` when the signature has the field (three interviewer pseudonyms, known to the
+model where it knows any), as the interview tool sends them.
 
 Load comes from one separate process (threads, one keep-alive `http.client` connection
 each, loopback only), pinned with `sched_setaffinity` to the last core; servers are pinned
@@ -21,6 +30,7 @@ set the pace.
     python bench/serving.py                    # ~2-3 minutes on 2 cores
     python bench/serving.py --demo-model /tmp/hireloop_demo_model   # + ~1 min to train once
     python bench/serving.py --model-uri models:/hireloop-kpi@champion --tracking-uri ...
+    python bench/serving.py --demo-model /tmp/hireloop_demo_model --baseline-code /tmp/base
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
+from ml.pyfunc_model import INFERENCE_LOG_ENV  # noqa: E402
 from ml.serving import ServeSpec, start, stop, wait_ready  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -97,6 +108,39 @@ def demo_model(folder: Path, model_dir: Path, home: Path, candidates: int, seed:
     with mlflow.start_run():
         info = log_pyfunc(HireloopModel.load(model_dir), "model")
     return info.model_uri, tracking_uri
+
+
+def baseline_model(code: Path, model_dir: Path, tracking_uri: str, folder: Path) -> str:
+    """The model in `model_dir` logged with `log_pyfunc` from the checkout `code` (its own
+    `ml` package travels as the pyfunc's code), into the same tracking store: URI."""
+    script = (
+        "import sys, mlflow\n"
+        "from pathlib import Path\n"
+        "from ml.model import HireloopModel\n"
+        "from ml.pyfunc_model import log_pyfunc\n"
+        "from ml.registry import configure\n"
+        "configure(sys.argv[1], Path(sys.argv[2]), experiment='bench-serving-baseline')\n"
+        "with mlflow.start_run():\n"
+        "    info = log_pyfunc(HireloopModel.load(Path(sys.argv[3])), 'model')\n"
+        "print(info.model_uri)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+    out = subprocess.run([sys.executable, "-c", script, tracking_uri, str(folder / "baseline"),
+                          str(model_dir)], cwd=code, env=env, capture_output=True, text=True,
+                         check=False)
+    if out.returncode:
+        raise SystemExit(f"could not log the baseline model from {code}:\n{out.stderr[-2000:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
+def rater_pseudonyms(model_dir: Path | None, n: int = 3) -> str:
+    """`n` interviewer pseudonyms, comma-separated: known to the model when it knows any."""
+    known: list[str] = []
+    if model_dir is not None and (model_dir / "model.json").exists():
+        info = json.loads((model_dir / "model.json").read_text())["version_info"]
+        known = sorted((info.get("rater_offsets") or {}).get("offsets") or {})
+    ids = known[:n] or [f"{i:032x}" for i in range(1, n + 1)]
+    return ",".join(ids)
 
 
 def build_models(folder: Path, model_uri: str | None) -> tuple[str, str, pd.DataFrame]:
@@ -276,6 +320,7 @@ class Server:
                 self.spec = ServeSpec(
                     tracking_uri=tracking_uri, state_dir=state / f"serve-{self.port}",
                     model_uri=model, port=self.port, workers=workers,
+                    extra_env={INFERENCE_LOG_ENV: str(state / f"inference-{self.port}.jsonl")},
                 )
                 self.pid = start(self.spec, timeout=180)["pid"]
         finally:
@@ -419,6 +464,9 @@ def main() -> None:
     parser.add_argument("--demo-model", type=Path, default=None,
                         help="serve the real model: a saved HireloopModel folder (trained "
                              "there on a demo-size store when it holds none)")
+    parser.add_argument("--baseline-code", type=Path, default=None,
+                        help="a checkout whose ml package serves the same model beside the "
+                             "endpoint, measured in the same alternating rounds")
     parser.add_argument("--candidates", type=int, default=20_000, help="demo store size")
     parser.add_argument("--seed", type=int, default=7, help="demo store seed")
     parser.add_argument("--home", type=Path, default=Path("/tmp/hireloop_bench_serving"),
@@ -428,7 +476,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="per cell, at most")
     parser.add_argument("--repeat", type=int, default=2000, help="in-process calls per figure")
     parser.add_argument("--pairs", type=int, default=5, help="alternating rounds for the ratio")
+    parser.add_argument("--pairs-only", action="store_true",
+                        help="only the in-process figures and the alternating rounds")
     args = parser.parse_args()
+    import mlflow
 
     load_before = os.getloadavg()[0]
     cpus = sorted(os.sched_getaffinity(0))
@@ -447,7 +498,17 @@ def main() -> None:
                                                  args.candidates, args.seed)
             os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
         endpoint_uri, constant_path, example = build_models(folder, model_uri)
+        signature = mlflow.models.Model.load(endpoint_uri).signature
+        if "rater_ids" in signature.inputs.input_names():
+            example["rater_ids"] = rater_pseudonyms(
+                args.demo_model.resolve() if args.demo_model else None)
         bodies = {1: request_body(example, 1), 100: request_body(example, 100)}
+        baseline_uri = None
+        if args.baseline_code is not None:
+            if args.demo_model is None:
+                raise SystemExit("--baseline-code needs --demo-model (the model to log)")
+            baseline_uri = baseline_model(args.baseline_code, args.demo_model.resolve(),
+                                          tracking_uri, folder)
 
         rows_in, breakdown = measure_in_process(endpoint_uri, bodies, server_cores, args.repeat)
         load = LoadGenerator(loadgen_core)
@@ -456,12 +517,15 @@ def main() -> None:
             plan = [("endpoint (model under test)", "mlflow", endpoint_uri, w, server_cores)
                     for w in args.workers]
             if len(cpus) == 2 and max(args.workers) > 1:
-                plan.append(("endpoint, all cores (shares loadgen's core)", "mlflow",
-                             endpoint_uri, max(args.workers), set(cpus)))
+                # one server core cannot show scaling: the same on both cores, per worker count
+                plan += [("endpoint, all cores (shares loadgen's core)", "mlflow",
+                          endpoint_uri, w, set(cpus)) for w in args.workers]
             plan += [
                 ("MLflow floor: constant pyfunc", "mlflow", constant_path, 1, server_cores),
                 ("HTTP floor: bare ASGI + uvicorn", "bare", None, 1, server_cores),
             ]
+            if args.pairs_only:
+                plan = []
             results = {}
             for name, kind, model, workers, cores in plan:
                 server = Server(kind, model, workers, cores, folder, tracking_uri)
@@ -477,6 +541,9 @@ def main() -> None:
                 "endpoint": Server("mlflow", endpoint_uri, 1, server_cores, folder, tracking_uri),
                 "floor": Server("mlflow", constant_path, 1, server_cores, folder, tracking_uri),
             }
+            if baseline_uri:
+                paired["baseline"] = Server("mlflow", baseline_uri, 1, server_cores, folder,
+                                            tracking_uri)
             try:
                 pairs = measure_pairs(load, paired, bodies[1], args)
             finally:
@@ -485,9 +552,11 @@ def main() -> None:
         finally:
             load.close()
 
-    const = next(v for (n, _), v in results.items() if n.startswith("MLflow floor"))
-    endpoint = next(v for (n, w), v in results.items() if n.startswith("endpoint (") and w == 1)
-    ratio = endpoint[(1, 1)]["p50_ms"] / const[(1, 1)]["p50_ms"]
+    const = next((v for (n, _), v in results.items() if n.startswith("MLflow floor")), None)
+    endpoint = next((v for (n, w), v in results.items() if n.startswith("endpoint (") and w == 1),
+                    None)
+    ratio = (endpoint[(1, 1)]["p50_ms"] / const[(1, 1)]["p50_ms"] if endpoint and const
+             else float("nan"))
     paired_ratio = median(pairs["endpoint"]) / median(pairs["floor"])
 
     load_after = os.getloadavg()
@@ -521,6 +590,14 @@ def main() -> None:
           f"**{paired_ratio:.2f}x** over {args.pairs} alternating rounds (endpoint p50s "
           f"{', '.join(f'{x:.2f}' for x in pairs['endpoint'])} ms; floor "
           f"{', '.join(f'{x:.2f}' for x in pairs['floor'])} ms). Aim ≤ 1.5x.")
+    if "baseline" in pairs:
+        base_ratio = median(pairs["baseline"]) / median(pairs["floor"])
+        print()
+        print(f"Baseline code ({args.baseline_code}), same model, same rounds: one-row p50s "
+              f"{', '.join(f'{x:.2f}' for x in pairs['baseline'])} ms; median "
+              f"{median(pairs['baseline']):.2f} ms against the endpoint's "
+              f"{median(pairs['endpoint']):.2f} ms: **{base_ratio:.2f}x** the floor "
+              f"(endpoint {paired_ratio:.2f}x).")
     print()
     print(f"### Where MLflow's request path spends its time (1 row, median of "
           f"{breakdown['repeat']} calls, in process)")

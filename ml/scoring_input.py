@@ -49,6 +49,8 @@ EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd")
 # Background the interview tool sends whether or not the current model uses it: checked when
 # present, never required, so the request format does not change with each model version.
 ALWAYS_ACCEPTED = ("years_experience", "education")
+# Up to this many rows a request is read as one object matrix (see `_Columns`).
+SMALL_BATCH_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -149,14 +151,35 @@ class InputContract:
         adjusted = any(adjusted_source(c) for c in names)
         return cls(fields, required, (rater_offsets or RaterOffsets()) if adjusted else None)
 
-    @property
+    @functools.cached_property
     def adjusted(self) -> dict[str, str]:
         """Rater-adjusted field -> the raw score field it is derived from."""
         return {f.name: src for f in self.fields if (src := adjusted_source(f.name))}
 
-    @property
+    @functools.cached_property
     def families(self) -> tuple[str, ...]:
         return tuple(sorted(self.required))
+
+    @functools.cached_property
+    def category_fields(self) -> tuple[tuple[int, FieldSpec], ...]:
+        """(position in `fields`, rule) of the category fields."""
+        return tuple((j, f) for j, f in enumerate(self.fields) if f.kind == "category")
+
+    @functools.cached_property
+    def _plans(self) -> dict[tuple, _ReadPlan]:
+        return {}
+
+    def read_plan(self, columns: Sequence[Any]) -> _ReadPlan:
+        """Where each numeric field comes from in a request with these columns (cached per
+        column list: an interview tool sends the same columns request after request)."""
+        key = tuple(columns)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = _ReadPlan.of(self, key)
+            if len(self._plans) > 256:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
 
     @property
     def names(self) -> list[str]:
@@ -183,6 +206,36 @@ class InputContract:
             high=np.array([np.inf if f.high is None else f.high for f in specs], dtype=float),
             count=np.array([f.kind == "count" for f in specs], dtype=bool),
         )
+
+
+@dataclass(frozen=True)
+class _ReadPlan:
+    """For one request column list: the numeric fields (columns of the numbers matrix) read
+    from a request column, that column's name, which of them are rater-adjusted (the raw
+    score minus the rows' mean offset), and the numeric fields the request lacks."""
+
+    read: np.ndarray           # numbers-matrix columns filled from the request
+    sources: tuple[str, ...]   # the request column each is read from
+    adjusted: np.ndarray       # positions in `read` that subtract the rater offsets
+    absent: np.ndarray         # numbers-matrix columns left null
+
+    @classmethod
+    def of(cls, contract: InputContract, columns: tuple) -> _ReadPlan:
+        present = set(columns)
+        checks = contract.number_checks
+        read, sources, adjusted, absent = [], [], [], []
+        for k, j in enumerate(checks.positions):
+            name = contract.fields[j].name
+            source = contract.adjusted.get(name, name)
+            if source in present:
+                if source != name:
+                    adjusted.append(len(read))
+                read.append(k)
+                sources.append(source)
+            else:
+                absent.append(k)
+        return cls(np.array(read, dtype=np.intp), tuple(sources),
+                   np.array(adjusted, dtype=np.intp), np.array(absent, dtype=np.intp))
 
 
 @dataclass(frozen=True)
@@ -297,8 +350,7 @@ def _check_numbers(x: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.
                          spec.name, i)
 
 
-def _categories(col: pd.Series, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray):
-    values = col.to_numpy(dtype=object)
+def _categories(values: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray):
     known = _isin(values, spec.categories)
     if known.all():
         return values.copy()
@@ -330,10 +382,55 @@ def _isin(values: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
         return np.array([isinstance(v, str) and v in allowed for v in values], dtype=bool)
 
 
-def _role_families(frame: pd.DataFrame, contract: InputContract) -> np.ndarray:
-    if ROLE_FAMILY not in frame.columns:
+class _Columns:
+    """A request's columns as arrays, each read once.
+
+    A small batch (a served request) is turned into one object matrix in a single pandas
+    call: taking 30 columns one by one as Series costs more than scoring the row. A large
+    one is read column by column, keeping each column's dtype (an object matrix of a
+    thousand rows costs more than the Series).
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.names = frame.columns.tolist()
+        self.at = {name: i for i, name in enumerate(self.names)}
+        self.rows = len(frame)
+        self._matrix = (frame.to_numpy(dtype=object) if len(frame) <= SMALL_BATCH_ROWS
+                        else None)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.at
+
+    def get(self, name: str) -> np.ndarray:
+        if self._matrix is not None:
+            return self._matrix[:, self.at[name]]
+        return self.frame[name].to_numpy()
+
+    def objects(self, name: str) -> np.ndarray:
+        return np.asarray(self.get(name), dtype=object)
+
+    def plain_numbers(self, names: Sequence[str]) -> np.ndarray | None:
+        """float64 matrix (rows x `names`, NaN for null) when every one of these columns
+        holds plain numbers only, else None."""
+        if self._matrix is not None:
+            block = self._matrix[:, [self.at[n] for n in names]]
+            if set(map(type, block.ravel().tolist())) <= _PLAIN_NUMBER_TYPES:
+                return block.astype(np.float64)
+            return None
+        out = np.empty((self.rows, len(names)), dtype=np.float64)
+        for i, name in enumerate(names):
+            x = _plain_numbers(self.get(name))
+            if x is None:
+                return None
+            out[:, i] = x
+        return out
+
+
+def _role_families(columns: _Columns, contract: InputContract) -> np.ndarray:
+    if ROLE_FAMILY not in columns:
         raise InputError(f"row 0: missing required field {ROLE_FAMILY!r}", ROLE_FAMILY, 0)
-    fams = frame[ROLE_FAMILY].to_numpy(dtype=object)
+    fams = columns.objects(ROLE_FAMILY)
     if _isin(fams, contract.families).all():
         return fams
     for i, v in enumerate(fams):
@@ -348,10 +445,12 @@ def _role_families(frame: pd.DataFrame, contract: InputContract) -> np.ndarray:
     return fams
 
 
-def _request_ids(frame: pd.DataFrame) -> np.ndarray:
-    if REQUEST_ID not in frame.columns:
-        return np.full(len(frame), None, dtype=object)
-    ids = frame[REQUEST_ID].to_numpy(dtype=object)
+def _request_ids(columns: _Columns) -> np.ndarray:
+    if REQUEST_ID not in columns:
+        return np.full(columns.rows, None, dtype=object)
+    ids = columns.objects(REQUEST_ID)
+    if all(type(v) is str and 0 < len(v) <= MAX_REQUEST_ID_CHARS for v in ids.tolist()):
+        return ids.copy()
     null = pd.isna(ids)
     given = ids[~null]
     if (infer_dtype(given, skipna=False) in ("string", "empty")
@@ -388,10 +487,12 @@ def validate(frame: Any, contract: InputContract, max_rows: int) -> pd.DataFrame
 def validate_rows(frame: Any, contract: InputContract, max_rows: int) -> CleanRows:
     """`validate`, returning arrays (CleanRows) instead of a DataFrame.
 
-    Every field is checked a column at a time and all numbers at once (nulls where the
-    family requires a value, ranges, whole numbers); only when something is wrong are the
-    fields walked again in order, so the message names the same first problem, field and
-    row, as a field-by-field check would.
+    The request's columns are read once into arrays (`_Columns`), rater-adjusted scores are
+    derived from them, and every field is checked at once (nulls where the family requires
+    a value, ranges, whole numbers). Only when something is wrong, or a column holds
+    anything but plain numbers, are the fields walked again in order on the DataFrame, so
+    the message names the same first problem, field and row, as a field-by-field check
+    would.
     """
     if not isinstance(frame, pd.DataFrame):
         try:
@@ -406,48 +507,62 @@ def validate_rows(frame: Any, contract: InputContract, max_rows: int) -> CleanRo
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
         raise InputError(f"field {dup!r} appears more than once", str(dup))
-    frame = with_adjusted_scores(frame, contract)
-    fams = _role_families(frame, contract)
-    ids = _request_ids(frame)
+    columns = _Columns(frame)
+    offsets = _mean_offsets(columns, contract)
+    fams = _role_families(columns, contract)
+    ids = _request_ids(columns)
     family_index, required = contract.required_matrix
     needs = required[np.fromiter(map(family_index.__getitem__, fams), np.intp, len(fams))]
     try:
-        rows = _checked_at_once(frame, contract, fams, ids, needs)
+        rows = _checked_at_once(columns, contract, fams, ids, needs, offsets)
     except InputError:
         rows = None
     if rows is None:
-        rows = _checked_in_order(frame, contract, fams, ids, needs)
+        rows = _checked_in_order(with_adjusted_scores(frame, contract, offsets), contract,
+                                 fams, ids, needs)
     return rows
 
 
-def _checked_at_once(frame: pd.DataFrame, contract: InputContract, fams: np.ndarray,
-                     ids: np.ndarray, needs: np.ndarray) -> CleanRows | None:
-    """The batch as CleanRows, or None when any check fails (the caller finds which)."""
+# The Python types of plain numbers (and null) in an object column; anything else (a bool,
+# a string, pd.NA) sends the batch to the field-by-field check, which names it or reads it.
+_PLAIN_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32,
+                                 type(None)})
+
+
+def _plain_numbers(values: np.ndarray) -> np.ndarray | None:
+    """float64 (NaN for null) when the column holds plain numbers only, else None."""
+    kind = values.dtype.kind
+    if kind == "f" or kind in "iu":
+        return values.astype(np.float64, copy=False)
+    if kind == "O" and set(map(type, values.tolist())) <= _PLAIN_NUMBER_TYPES:
+        return values.astype(np.float64)
+    return None
+
+
+def _checked_at_once(columns: _Columns, contract: InputContract, fams: np.ndarray,
+                     ids: np.ndarray, needs: np.ndarray, offsets: np.ndarray | None
+                     ) -> CleanRows | None:
+    """The batch as CleanRows, or None when any check fails or a column needs the careful
+    reading (the caller then finds what is wrong, or reads it field by field)."""
     checks = contract.number_checks
-    numbers = np.empty((len(frame), len(checks.positions)), dtype=np.float64)
+    plan = contract.read_plan(columns.names)
+    numbers = np.empty((columns.rows, len(checks.positions)), dtype=np.float64)
+    values = columns.plain_numbers(plan.sources)
+    if values is None:
+        return None
+    if offsets is not None and len(plan.adjusted):
+        values[:, plan.adjusted] -= offsets[:, None]
+    numbers[:, plan.read] = values
+    numbers[:, plan.absent] = np.nan
     categories: dict[str, np.ndarray] = {}
-    columns = frame.columns
-    k = 0
-    for j, spec in enumerate(contract.fields):
-        present = spec.name in columns
-        if spec.kind == "category":
-            if present:
-                categories[spec.name] = _categories(frame[spec.name], spec, needs[:, j], fams)
-            elif needs[:, j].any():
-                return None
-            else:
-                categories[spec.name] = np.full(len(frame), None, dtype=object)
-            continue
-        if present:
-            col = frame[spec.name]
-            dtype = col.dtype
-            if dtype == np.float64:
-                numbers[:, k] = col.to_numpy()
-            else:
-                numbers[:, k] = _numbers(col, spec)
+    for j, spec in contract.category_fields:
+        if spec.name in columns:
+            categories[spec.name] = _categories(columns.objects(spec.name), spec,
+                                                needs[:, j], fams)
+        elif needs[:, j].any():
+            return None
         else:
-            numbers[:, k] = np.nan
-        k += 1
+            categories[spec.name] = np.full(columns.rows, None, dtype=object)
     null = np.isnan(numbers)
     with np.errstate(invalid="ignore"):
         bad = null & needs[:, checks.positions]
@@ -482,7 +597,7 @@ def _checked_in_order(frame: pd.DataFrame, contract: InputContract, fams: np.nda
             continue
         col = frame[spec.name]
         if spec.kind == "category":
-            categories[spec.name] = _categories(col, spec, needed, fams)
+            categories[spec.name] = _categories(col.to_numpy(dtype=object), spec, needed, fams)
         else:
             x = _numbers(col, spec)
             _check_numbers(x, spec, needed, fams)
@@ -491,24 +606,18 @@ def _checked_in_order(frame: pd.DataFrame, contract: InputContract, fams: np.nda
     return CleanRows(contract, fams, ids, numbers, categories)
 
 
-def with_adjusted_scores(frame: pd.DataFrame, contract: InputContract) -> pd.DataFrame:
+def with_adjusted_scores(frame: pd.DataFrame, contract: InputContract,
+                         offsets: np.ndarray | None = None) -> pd.DataFrame:
     """The request with every rater-adjusted field derived: raw score - mean offset of the
     row's `rater_ids` (unknown interviewers and no rater_ids count as the average rater, 0).
     Values a caller sent for adjusted fields are replaced; a raw score that is not a number
     gives NaN here and is reported under its own name by the checks that follow.
+    `offsets` are the rows' mean offsets when already known (`_mean_offsets`).
     """
     adjusted = contract.adjusted
     if not adjusted:
         return frame
-    ids = (frame[RATER_IDS].to_numpy(dtype=object) if RATER_IDS in frame.columns
-           else np.full(len(frame), None, dtype=object))
-    offsets = contract.rater_offsets or RaterOffsets()
-    mean = np.empty(len(frame))
-    for i, value in enumerate(ids):
-        try:
-            mean[i] = offsets.mean_offset(parse_rater_ids(value))
-        except RaterIdsError as exc:
-            raise InputError(f"row {i}: field {RATER_IDS!r} {exc}", RATER_IDS, i) from None
+    mean = _mean_offsets(_Columns(frame), contract) if offsets is None else offsets
     out = frame.copy()
     for name, source in adjusted.items():
         if source in frame.columns:
@@ -516,6 +625,23 @@ def with_adjusted_scores(frame: pd.DataFrame, contract: InputContract) -> pd.Dat
         else:
             out[name] = np.nan
     return out
+
+
+def _mean_offsets(columns: _Columns, contract: InputContract) -> np.ndarray | None:
+    """Per row, the mean rater offset of its `rater_ids`; None when the model adjusts no
+    score. InputError names the first malformed rater_ids."""
+    if not contract.adjusted:
+        return None
+    mean = np.zeros(columns.rows)
+    if RATER_IDS not in columns:
+        return mean
+    offsets = contract.rater_offsets or RaterOffsets()
+    for i, value in enumerate(columns.objects(RATER_IDS).tolist()):
+        try:
+            mean[i] = offsets.mean_offset(parse_rater_ids(value))
+        except RaterIdsError as exc:
+            raise InputError(f"row {i}: field {RATER_IDS!r} {exc}", RATER_IDS, i) from None
+    return mean
 
 
 def _as_numbers(col: pd.Series) -> np.ndarray:

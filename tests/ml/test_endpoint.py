@@ -119,7 +119,7 @@ def test_served_prediction_equals_in_process(endpoint):
     status, text = endpoint.score(rows)
     assert status == 200, text
     served = pd.DataFrame(strict_json(text)["predictions"])
-    local = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion").predict(rows)
+    local = pd.DataFrame(mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion").predict(rows))
     np.testing.assert_allclose(served["probability"], local["probability"], rtol=0, atol=1e-12)
     for col in ("request_id", "band", "reasons", "model_version"):
         assert served[col].tolist() == local[col].tolist()

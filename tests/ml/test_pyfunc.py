@@ -58,6 +58,19 @@ def pyfunc(saved) -> HireloopPyfunc:
     return make_pyfunc(saved)
 
 
+def scored(predict, rows: pd.DataFrame) -> pd.DataFrame:
+    """A pyfunc's answer (one dict per row) as a table, after checking its shape: every
+    OUTPUT_COLUMNS key in order, plain Python values that JSON takes as they are."""
+    out = predict(rows)
+    assert isinstance(out, list) and len(out) == len(rows)
+    for row in out:
+        assert list(row) == list(OUTPUT_COLUMNS)
+        assert type(row["probability"]) is float and type(row["score"]) is float
+        assert all(type(row[k]) is str for k in ("request_id", "band", "reasons",
+                                                 "model_version"))
+    return pd.DataFrame(out)
+
+
 def valid_rows(model, n: int = 4, seed: int = 0) -> pd.DataFrame:
     """`n` rows cycling through the families, every field a family uses filled in range."""
     contract = contract_of(model)
@@ -78,7 +91,7 @@ def valid_rows(model, n: int = 4, seed: int = 0) -> pd.DataFrame:
 def test_valid_rows_score_with_every_field(model, pyfunc):
     rows = valid_rows(model, 8)
     rows.loc[5, "request_id"] = None
-    out = pyfunc.predict(None, rows)
+    out = scored(lambda r: pyfunc.predict(None, r), rows)
     assert list(out.columns) == list(OUTPUT_COLUMNS) and len(out) == len(rows)
     p = out["probability"].to_numpy(dtype=float)
     assert np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all()
@@ -101,16 +114,17 @@ def test_valid_rows_score_with_every_field(model, pyfunc):
 
 def test_optional_fields_may_be_null_or_absent_and_extra_fields_are_ignored(model, pyfunc):
     rows = valid_rows(model, 4)
-    base = pyfunc.predict(None, rows)
+    predict = lambda r: pyfunc.predict(None, r)  # noqa: E731
+    base = scored(predict, rows)
     optional = {c for f in model.families.values() for c in f.features} - {
         c for f in model.families.values() for c in f.required}
     assert optional, "the model should have optional inputs to test"
     nulled = rows.copy()
     nulled[sorted(optional)[0]] = None
     assert len(pyfunc.predict(None, nulled)) == 4
-    dropped = pyfunc.predict(None, rows.drop(columns=sorted(optional)))
+    dropped = scored(predict, rows.drop(columns=sorted(optional)))
     assert dropped["probability"].notna().all()
-    extra = pyfunc.predict(None, rows.assign(shoe_size=44, notes="great"))
+    extra = scored(predict, rows.assign(shoe_size=44, notes="great"))
     pd.testing.assert_frame_equal(extra, base)
 
 
@@ -265,7 +279,7 @@ def test_scores_are_appended_to_the_inference_log(model, saved, tmp_path):
     log = tmp_path / "logs" / "inference.jsonl"
     logging = make_pyfunc(saved, inference_log=str(log))
     rows = valid_rows(model, 3)
-    first = logging.predict(None, rows)
+    first = scored(lambda r: logging.predict(None, r), rows)
     logging.predict(None, rows.head(1))
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert len(lines) == 4
@@ -321,14 +335,14 @@ def test_logged_pyfunc_loads_and_knows_its_registered_version(model, mlflow_targ
     assert mlflow.models.Model.load(str(local)).load_input_example(str(local)) is not None
 
     rows = valid_rows(model, 4)
-    before = mlflow.pyfunc.load_model(info.model_uri).predict(rows)
+    before = scored(mlflow.pyfunc.load_model(info.model_uri).predict, rows)
     assert set(before["model_version"]) == {f"run:{run.info.run_id}"}
     version = register_version(mlflow_target.client, run.info.run_id, "model",
                                model_name="hireloop-kpi-pyfunc-test")
     after = mlflow.pyfunc.load_model(f"models:/hireloop-kpi-pyfunc-test/{version.version}")
-    scored = after.predict(rows)
-    assert set(scored["model_version"]) == {str(version.version)}
-    np.testing.assert_allclose(scored["probability"], before["probability"])
+    again = scored(after.predict, rows)
+    assert set(again["model_version"]) == {str(version.version)}
+    np.testing.assert_allclose(again["probability"], before["probability"])
     # MLflow's own schema enforcement runs first in process too: a string score is refused
     bad = rows.astype(object)
     bad.loc[0, "overall_rating_mean"] = "high"

@@ -14,12 +14,20 @@ import pandas as pd
 import pytest
 
 from ml.pyfunc_model import reasons
-from ml.scoring_input import InputContract, field_spec, input_hashes, validate, validate_rows
+from ml.rater_offsets import RaterOffsets, adjusted_source
+from ml.scoring_input import (
+    SMALL_BATCH_ROWS,
+    InputContract,
+    field_spec,
+    input_hashes,
+    validate,
+    validate_rows,
+)
 from ml.split import time_split
 from ml.train import TrainConfig, set_thresholds, train_strategy
 from tests.ml import reference_scoring as ref
 from tests.ml.model_fixture import trained_model
-from tests.ml.test_pyfunc import make_pyfunc, valid_rows
+from tests.ml.test_pyfunc import make_pyfunc, scored, valid_rows
 
 TOL = 1e-9
 
@@ -107,12 +115,12 @@ def test_the_served_pyfunc_matches_the_reference(feature_store, tmp_path):
     p_ref = ref.predict_proba(model, clean)
     b_ref = ref.band(model, clean, p_ref)
     r_ref = ref.reasons(ref.contributions(model, clean))
-    out = pyfunc.predict(None, rows)
+    out = scored(lambda r: pyfunc.predict(None, r), rows)
     np.testing.assert_allclose(out["probability"], p_ref, rtol=0, atol=TOL)
     assert list(out["band"]) == list(b_ref)
     assert list(out["reasons"]) == r_ref
     for i in rng.choice(len(rows), 12, replace=False):  # one-row requests: the same
-        one = pyfunc.predict(None, rows.iloc[[i]])
+        one = scored(lambda r: pyfunc.predict(None, r), rows.iloc[[i]])
         assert one["probability"].iloc[0] == pytest.approx(p_ref[i], abs=TOL)
         assert (one["band"].iloc[0], one["reasons"].iloc[0]) == (b_ref[i], r_ref[i])
 
@@ -152,3 +160,42 @@ def test_reasons_match_the_reference_on_random_contributions():
     frame = pd.DataFrame(values, columns=cols)
     assert reasons(frame) == ref.reasons(frame)
     assert reasons(frame.iloc[:, [0]]) == ref.reasons(frame.iloc[:, [0]])
+
+
+@pytest.mark.parametrize("n", [1, 9, SMALL_BATCH_ROWS + 86])
+def test_the_quick_reading_of_a_request_matches_the_careful_one(feature_store, n):
+    """Plain numeric columns are read at once (one object matrix for a small batch, column
+    by column for a larger one) and rater-adjusted scores derived from them; a column with
+    anything else (here pd.NA) sends the batch through the field-by-field reading. Both
+    give the same clean rows, with adjusted = raw score - mean offset of the raters."""
+    model = trained_model(feature_store)
+    lenient, strict = "a" * 32, "b" * 32
+    contract = InputContract.from_model(
+        model.families, rater_offsets=RaterOffsets({lenient: 0.75, strict: -0.5}))
+    adjusted = contract.adjusted
+    assert adjusted, "the model should use rater-adjusted scores"
+    rng = np.random.default_rng(n)
+    rows = valid_rows(model, n, seed=n)
+    raters = np.array([lenient, f"{lenient},{strict}", None, "c" * 32], dtype=object)
+    rows["rater_ids"] = raters[rng.integers(0, len(raters), n)]
+    rows["education"] = rng.choice(np.array(["bachelor", "phd", None], dtype=object), n)
+    optional = sorted({c for f in model.families.values() for c in f.features}
+                      - {c for f in model.families.values() for c in f.required}
+                      - set(adjusted))
+    nulled = rng.random(n) < 0.5
+    rows.loc[nulled, optional[0]] = np.nan
+    if "n_interviews" in rows:
+        rows["n_interviews"] = rows["n_interviews"].fillna(3).astype(int)
+
+    quick = validate_rows(rows, contract, 1000).frame()
+    odd = rows.astype(object)
+    odd.loc[nulled, optional[0]] = pd.NA
+    careful = validate_rows(odd, contract, 1000).frame()
+    pd.testing.assert_frame_equal(quick, careful)
+
+    mean = np.array([{lenient: 0.75, f"{lenient},{strict}": 0.125}.get(r, 0.0)
+                     for r in rows["rater_ids"]])
+    for name, source in adjusted.items():
+        if source in rows:
+            assert adjusted_source(name) == source
+            np.testing.assert_array_equal(quick[name], rows[source].astype(float) - mean)
