@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, FilesystemIOManager, define_asset_job
 
+from orchestration.assets.data_quality import (
+    DATA_QUALITY_CHECKS,
+    DataQualityResource,
+    feature_store_data_quality,
+)
 from orchestration.assets.feature_store import feature_store
 from orchestration.assets.ingest import raw_hr_tables
 from orchestration.assets.model import (
@@ -34,7 +39,9 @@ build_feature_store_job = define_asset_job(
 )
 train_and_deploy_job = define_asset_job(
     "train_and_deploy",
-    selection=AssetSelection.assets(*MODEL_ASSETS),
+    # The feature-store suite blocks training here too, when the store was built earlier.
+    selection=AssetSelection.assets(*MODEL_ASSETS)
+    | AssetSelection.checks(feature_store_data_quality),
     description="Train on the current feature store, register, gate, deploy, score.",
 )
 hireloop_loop_job = define_asset_job(
@@ -55,6 +62,7 @@ def default_resources(settings: Settings) -> dict:
     return {
         "hireloop": runtime,
         "dbt": dbt_resource(),
+        "data_quality": DataQualityResource(),
         "mlflow": MlflowResource(runtime=runtime),
         "endpoint": EndpointResource.from_settings(settings),
         # Outputs (the training set, the trained candidate) survive the run, so a later run
@@ -65,9 +73,10 @@ def default_resources(settings: Settings) -> dict:
 
 def build_definitions(resources: dict) -> Definitions:
     """Every asset, check and job, bound to `resources` (tests bind their own)."""
+    resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
         assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS],
-        asset_checks=[trained_model_is_sound],
+        asset_checks=[trained_model_is_sound, *DATA_QUALITY_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],
         resources=resources,
