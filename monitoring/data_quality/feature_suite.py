@@ -14,6 +14,7 @@ import great_expectations.expectations as gxe
 from hris.contract import DIMENSIONS, ROLE_FAMILIES, ROUNDS, SCENARIO_TYPES, SCORED_BY
 from ml.features import FAMILY_COLUMN, LABEL
 from monitoring.data_quality import sql
+from monitoring.data_quality.expectations import ExpectNoUnexpectedRows
 from monitoring.data_quality.suites import FEATURE_TABLE, MARTS_SCHEMA, SuiteSpec
 
 # What every training row must carry: its identity, family, cohort, label and the
@@ -64,7 +65,7 @@ def feature_store_suite(bounds: FeatureStoreBounds = FeatureStoreBounds()) -> Su
         add(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=lo, max_value=hi,
                                               meta=_meta("out_of_range", c)))
     fam, label = sql.q(FAMILY_COLUMN), sql.q(LABEL)
-    add(gxe.UnexpectedRowsExpectation(
+    add(ExpectNoUnexpectedRows(
         unexpected_rows_query=sql.gx_query(
             f"select b.{fam} from {{batch}} as b group by b.{fam} having "
             f"avg(b.{label}::int) < {bounds.label_rate_min!r} "
@@ -73,7 +74,7 @@ def feature_store_suite(bounds: FeatureStoreBounds = FeatureStoreBounds()) -> Su
                     f"[{bounds.label_rate_min}, {bounds.label_rate_max}]",
         meta=_meta("label_rate", LABEL)))
     families = ", ".join(f"({sql.lit(f)})" for f in bounds.role_families)
-    add(gxe.UnexpectedRowsExpectation(
+    add(ExpectNoUnexpectedRows(
         unexpected_rows_query=sql.gx_query(
             f"select f.family from (values {families}) as f(family) left join "
             f"(select b.{fam} as family, count(*) as n from {{batch}} as b group by b.{fam}) "

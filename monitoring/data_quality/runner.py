@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitoring.data_quality.expectations import ROW_QUERY_TYPES
 from monitoring.data_quality.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def _outcome(result, rows: int | None) -> ExpectationOutcome:
     res = result.result or {}
     exception = _exception_message(getattr(result, "exception_info", None))
     etype = config.type
-    if etype == "unexpected_rows_expectation":
+    if etype in ROW_QUERY_TYPES:
         unexpected = res.get("observed_value")
         elements = rows
     elif etype == "expect_table_row_count_to_be_between":
@@ -114,7 +115,8 @@ def _outcome(result, rows: int | None) -> ExpectationOutcome:
         unexpected = res.get("unexpected_count")
         elements = res.get("element_count", rows)
     return ExpectationOutcome(
-        expectation=etype, column=meta.get("column"), reason=meta.get("reason", etype),
+        expectation=etype, column=meta.get("column") or config.kwargs.get("column"),
+        reason=meta.get("reason", etype),
         table_level=bool(meta.get("table_level")), success=bool(result.success),
         unexpected_count=None if unexpected is None else int(unexpected),
         element_count=None if elements is None else int(elements),

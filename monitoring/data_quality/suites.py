@@ -18,6 +18,7 @@ import great_expectations.expectations as gxe
 
 from hris.contract import RAW_TABLES
 from monitoring.data_quality import sql
+from monitoring.data_quality.expectations import ExpectNoUnexpectedRows
 from monitoring.data_quality.rules import RuleSpec, TableRules
 
 TABLE_LEVEL_REASONS = ("missing_column",)
@@ -46,7 +47,7 @@ def _meta(reason: str, column: str | None = None, table_level: bool = False) -> 
 
 
 def _rows(query: str, reason: str, column: str | None, description: str) -> gxe.Expectation:
-    return gxe.UnexpectedRowsExpectation(
+    return ExpectNoUnexpectedRows(
         unexpected_rows_query=sql.gx_query(query), description=description,
         meta=_meta(reason, column))
 
