@@ -1,9 +1,10 @@
 """Train the met_kpi classifier: per role family or pooled, searched, calibrated, monotone.
 
 Steps for one strategy (per-family boosters, or one pooled booster with the role family
-one-hot): a sign-bounded linear base margin (ml.linear) on the interview signals, then a
-seeded, bounded random search over XGBoost settings with early stopping on the time-later
-validation cohorts, then Platt calibration on those cohorts' out-of-sample predictions, then
+one-hot): a sign-bounded linear base margin (ml.linear) with one evidence term per assessed
+dimension (rater-adjusted human score and AI score combined, the human/AI weighting shared
+by all families), then a seeded, bounded random search over XGBoost settings with early
+stopping on the time-later validation cohorts, then Platt calibration on those cohorts' out-of-sample predictions, then
 (optionally) a refit of base and trees on fit + validation with the chosen number of trees.
 `train_model` runs both strategies and keeps the one with the better held-out AUC.
 """
@@ -30,9 +31,10 @@ from ml.features import (
     required_inputs,
     select_features,
 )
-from ml.linear import LinearBase
+from ml.linear import LinearBase, shared_pair_weights
 from ml.metrics import band_thresholds
 from ml.model import FamilyModel, HireloopModel, design_matrix, onehot_name
+from ml.rater_offsets import ADJUSTED_SUFFIX
 from ml.split import TimeSplit
 
 STRATEGIES = ("per_family", "pooled")
@@ -60,6 +62,12 @@ class TrainConfig:
     monotone_overrides: dict[str, dict[str, int]] = field(default_factory=dict)  # per family
     linear_base: bool = True
     linear_l2: float = 3.0
+    # "scores": the base sees one evidence term per assessed dimension (rater-adjusted human
+    # score paired with the AI's, ml.linear) plus `linear_extra`; "signals": every interview
+    # signal column, each with its own coefficient (the earlier design).
+    linear_inputs: str = "scores"
+    linear_extra: tuple[str, ...] = ("key_kpi_scenario_answered_fully_share",)
+    linear_extra_l2: float = 100.0        # extra ridge on them, in rows' worth of evidence
     calibration: str = "platt"
     refit: bool = True
     strategies: tuple[str, ...] = STRATEGIES
@@ -75,6 +83,8 @@ class TrainConfig:
         unknown = set(self.strategies) - set(STRATEGIES)
         if unknown:
             raise ValueError(f"unknown strategies {sorted(unknown)}")
+        if self.linear_inputs not in ("scores", "signals"):
+            raise ValueError(f"unknown linear_inputs {self.linear_inputs!r}")
 
 
 def search_configs(n: int, seed: int) -> list[dict]:
@@ -116,16 +126,58 @@ class FittedPart:
     search: list[dict]
 
 
+def linear_inputs(features: Sequence[str], config: TrainConfig
+                  ) -> tuple[list[str], dict[str, str]]:
+    """The linear base's columns and its (human -> AI) score pairs.
+
+    "scores": per dimension the rater-adjusted human score (the raw one where no adjusted
+    column exists), paired with the AI's score of that dimension where present, plus
+    `config.linear_extra` and the role-family one-hots. Ratings, recommendations and raw
+    scores are functions of the same scores plus rater leniency and noise: in the base they
+    only add coefficients to estimate; the trees still see them.
+    """
+    have = set(features)
+    if config.linear_inputs == "signals":
+        cols = [c for c in features if is_interview_signal(c) or c.startswith("role_family=")]
+        return cols, {}
+    cols: list[str] = []
+    pairs: dict[str, str] = {}
+    for f in features:
+        if not f.startswith("interviewer_") or f.endswith(ADJUSTED_SUFFIX):
+            continue
+        human = f + ADJUSTED_SUFFIX if f + ADJUSTED_SUFFIX in have else f
+        cols.append(human)
+        ai = "ai_" + f[len("interviewer_"):]
+        if ai in have:
+            cols.append(ai)
+            pairs[human] = ai
+    cols += [c for c in features if c in config.linear_extra or c.startswith("role_family=")]
+    return cols, pairs
+
+
+def new_linear_base(features: Sequence[str], monotone: Mapping[str, int], config: TrainConfig,
+                    pair_weights: tuple[float, float] | None = None) -> LinearBase | None:
+    """An unfitted linear base on `linear_inputs(features)`; None when there is none."""
+    cols, pairs = linear_inputs(features, config)
+    if not config.linear_base or not cols:
+        return None
+    return LinearBase(cols, monotone, l2=config.linear_l2, pairs=pairs,
+                      pair_weights=pair_weights,
+                      extra_l2=dict.fromkeys(config.linear_extra, config.linear_extra_l2))
+
+
 def fit_part(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame, y_val: np.ndarray,
-             monotone: dict[str, int], config: TrainConfig) -> FittedPart:
-    """Linear base, bounded search with early stopping, calibration, optional refit."""
+             monotone: dict[str, int], config: TrainConfig,
+             pair_weights: tuple[float, float] | None = None) -> FittedPart:
+    """Linear base, bounded search with early stopping, calibration, optional refit.
+
+    `pair_weights`: the linear base's human/AI weights (ml.linear), chosen here if None.
+    """
     features = list(x_fit.columns)
-    lin_cols = [c for c in features if is_interview_signal(c) or c.startswith("role_family=")]
 
     def make_base(x: pd.DataFrame, y: np.ndarray) -> LinearBase | None:
-        if not config.linear_base or not lin_cols:
-            return None
-        return LinearBase(lin_cols, monotone, l2=config.linear_l2).fit(x, y)
+        base = new_linear_base(features, monotone, config, pair_weights)
+        return None if base is None else base.fit(x, y)
 
     base = make_base(x_fit, y_fit)
     m_fit = None if base is None else base.margin(x_fit)
@@ -187,14 +239,22 @@ def train_strategy(frame: pd.DataFrame, split: TimeSplit, strategy: str, config:
             out[f] = FamilyModel(f, feats, required[f], part.booster, part.calibrator,
                                  {"advance": 1.0, "review": 0.0}, mono, part.linear_base)
     else:
+        setup = {}
         for f in families:
             feats = family_features(train, features, f)
             mono = monotone_constraints(feats, config.monotone,
                                         config.monotone_overrides.get(f))
-            fs = fit[FAMILY_COLUMN].astype(str) == f
-            vs = val[FAMILY_COLUMN].astype(str) == f
+            fs = (fit[FAMILY_COLUMN].astype(str) == f).to_numpy()
+            setup[f] = (feats, mono, fs, (val[FAMILY_COLUMN].astype(str) == f).to_numpy())
+        # one human/AI weighting for every family (ml.linear.shared_pair_weights)
+        bases = [(new_linear_base(feats, mono, config), design_matrix(fit[fs], feats),
+                  _label(fit[fs])) for feats, mono, fs, _ in setup.values()]
+        weights = shared_pair_weights([b for b in bases if b[0] is not None])
+        info["pair_weights"] = list(weights)
+        for f, (feats, mono, fs, vs) in setup.items():
             part = fit_part(design_matrix(fit[fs], feats), _label(fit[fs]),
-                            design_matrix(val[vs], feats), _label(val[vs]), mono, config)
+                            design_matrix(val[vs], feats), _label(val[vs]), mono, config,
+                            weights)
             info["parts"][f] = _part_info(part)
             out[f] = FamilyModel(f, feats, required[f], part.booster, part.calibrator,
                                  {"advance": 1.0, "review": 0.0}, mono, part.linear_base)

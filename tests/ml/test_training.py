@@ -144,3 +144,35 @@ def test_save_load_round_trip_and_outputs(result, tmp_path):
         assert "overall_rating_mean" in fm.required
     assert "model card" in result.card and set(result.figures) == {
         "roc", "calibration", "feature_importance", "shap_summary", "kpi_attainment_by_band"}
+
+
+def test_paired_linear_base_is_exact_monotone_and_reads_old_versions():
+    """A (human, AI) pair is one term: contributions add up to the margin, a better AI or
+    human score never lowers it, a missing AI score falls back to the human one, and a base
+    pickled before pairs existed still scores as it did."""
+    import pickle
+
+    from ml.linear import LinearBase
+
+    rng = np.random.default_rng(0)
+    n = 400
+    ability = rng.normal(size=n)
+    x = pd.DataFrame({"h": ability + rng.normal(0, .6, n), "a": ability + rng.normal(0, 1, n),
+                      "k": rng.normal(size=n)})
+    x.loc[rng.random(n) < .5, "a"] = np.nan
+    y = (ability + rng.normal(0, 1, n) > 0).astype(int)
+    base = LinearBase(["h", "a", "k"], {"h": 1, "a": 1, "k": 0}, pairs={"h": "a"},
+                      extra_l2={"k": 50.0}).fit(x, y)
+    wh, wa = base.pair_weights_
+    assert 0 < wh <= 1 and wa > 0 and set(base.coefficients()) == {"h", "k"}
+    m = base.margin(x)
+    np.testing.assert_allclose(base.contributions(x).sum(axis=1) + base.intercept_, m)
+    for col in ("h", "a"):
+        up = x.copy()
+        up[col] += 1.0
+        assert (base.margin(up) >= m - 1e-12).all()
+    no_ai = x.assign(a=np.nan)
+    assert np.allclose(base.contributions(no_ai)["a"], 0.0)
+    old = LinearBase(["h", "k"], {"h": 1, "k": 0}).fit(x, y)
+    del old.__dict__["pairs_"], old.__dict__["pair_weights_"]
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(old)).margin(x), old.margin(x))
