@@ -168,6 +168,7 @@ class DataQualityRunner:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
         # add_sql, not add_postgres: its URL check wants a host, ours may be a Unix socket.
+        self._keys: dict[int, object] = {}  # outcome -> its validation result key
         self.source = self.context.data_sources.add_sql(name="hireloop",
                                                              connection_string=url)
 
@@ -194,8 +195,15 @@ class DataQualityRunner:
             return None
         return next((u["site_url"] for u in urls if u.get("site_url")), None)
 
-    def validate(self, spec: SuiteSpec, run_id: str) -> SuiteOutcome:
-        """Run one suite; returns its outcome (Data Docs updated)."""
+    def build_docs(self) -> Path:
+        """Render the Data Docs of every validation of this runner (one pass: templates are
+        compiled once); returns the site's index page."""
+        self.context.build_data_docs(site_names=[DOCS_SITE])
+        return self.index_path
+
+    def validate(self, spec: SuiteSpec, run_id: str, build_docs: bool = True) -> SuiteOutcome:
+        """Run one suite; returns its outcome (with its Data Docs page unless `build_docs`
+        is False: `validate_all` renders once for all suites)."""
         gx = self._gx
         started = time.perf_counter()
         name = spec.name
@@ -203,14 +211,18 @@ class DataQualityRunner:
         asset = self.source.add_table_asset(name=name, table_name=spec.table,
                                             schema_name=spec.schema)
         batch = asset.add_batch_definition_whole_table(name)
-        suite = self.context.suites.add(gx.ExpectationSuite(name=name))
+        expectations = []
         for expectation in spec.expectations:
-            suite.add_expectation(expectation)
+            # a copy: an expectation belongs to one suite, a spec may be validated again
+            fresh = expectation.copy(deep=True)
+            fresh.id = None
+            expectations.append(fresh)
+        # the suite whole, in one store write (add_expectation writes the suite each time)
+        suite = self.context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
         definition = self.context.validation_definitions.add(
             gx.ValidationDefinition(name=name, data=batch, suite=suite))
         checkpoint = self.context.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=[definition], result_format=RESULT_FORMAT,
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])]))
+            name=name, validation_definitions=[definition], result_format=RESULT_FORMAT))
         validated_at = dt.datetime.now(dt.UTC)
         run = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
         key, suite_result = next(iter(run.run_results.items()))
@@ -221,8 +233,11 @@ class DataQualityRunner:
         outcome = SuiteOutcome(suite=name, kind=spec.kind, table=spec.relation, run_id=run_id,
                                validated_at=validated_at,
                                seconds=time.perf_counter() - started,
-                               outcomes=[_outcome(r, rows) for r in results],
-                               docs_url=self._page_url(key))
+                               outcomes=[_outcome(r, rows) for r in results])
+        self._keys[id(outcome)] = key
+        if build_docs:
+            self.build_docs()
+            outcome.docs_url = self._page_url(key)
         log.info("%s: %d/%d expectations passed in %.1fs", name,
                  len(outcome.outcomes) - len(outcome.failed), len(outcome.outcomes),
                  outcome.seconds)
@@ -230,14 +245,21 @@ class DataQualityRunner:
 
     def validate_all(self, specs: Iterable[SuiteSpec], run_id: str,
                      progress: Callable[[str], None] | None = None) -> list[SuiteOutcome]:
-        """Run suites in order, reporting progress (`progress(message)`) after each."""
+        """Run suites in order, reporting progress (`progress(message)`) after each, then
+        render their Data Docs."""
         specs = list(specs)
         out = []
         for i, spec in enumerate(specs, 1):
-            outcome = self.validate(spec, run_id)
+            outcome = self.validate(spec, run_id, build_docs=False)
             out.append(outcome)
             if progress:
                 progress(f"[{i}/{len(specs)}] {spec.name}: "
                          f"{'pass' if outcome.success else f'{len(outcome.failed)} failing'} "
                          f"({outcome.seconds:.1f}s)")
+        started = time.perf_counter()
+        self.build_docs()
+        for outcome in out:
+            outcome.docs_url = self._page_url(self._keys[id(outcome)])
+        if progress:
+            progress(f"Data Docs: {self.index_path} ({time.perf_counter() - started:.1f}s)")
         return out
