@@ -108,12 +108,14 @@ def _failing_checks(conn) -> pd.DataFrame | None:
     if not _exists(conn, "monitoring.dq_results"):
         return None
     return _query(conn, """
-        SELECT suite, expectation, "column", reason, unexpected_count
+        SELECT suite_kind AS checked, table_name AS "table", column_name AS "column",
+               reason, expectation, unexpected_count AS rows_failing,
+               element_count AS rows_checked
         FROM monitoring.dq_results
         WHERE run_id = (SELECT run_id FROM monitoring.dq_results
                         ORDER BY validated_at DESC LIMIT 1)
           AND NOT success
-        ORDER BY suite, expectation, "column" """)
+        ORDER BY suite_kind, table_name, reason, column_name""")
 
 
 def format_data_quality(summary: DataQualitySummary) -> str:
@@ -179,7 +181,10 @@ def write_data_quality_report(summary: DataQualitySummary, path: Path,
             f"<h3><code>{r}</code></h3>" + _table_html(summary.samples[r])
             for r in seen if r in summary.samples))
     if summary.checks is not None:
-        sections.append("<h2>Great Expectations: failing checks of the latest run</h2>" + (
+        sections.append("<h2>Great Expectations: failing checks of the latest run</h2>"
+                        "<p>Checks on <code>raw</code> measure the defects above (those rows "
+                        "are quarantined); a failing check on <code>staging</code> or the "
+                        "<code>feature_store</code> is a real problem and stops training.</p>" + (
             _table_html(summary.checks) if len(summary.checks) else "<p>none</p>"))
     if data_docs is not None:
         sections.append(f"<p>Every check in detail: <a href='{data_docs.resolve().as_uri()}'>"

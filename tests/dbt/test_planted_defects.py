@@ -203,3 +203,34 @@ def test_a_defect_rate_out_of_range_is_refused(rate):
         assert done.exit_code == 2 and "defect rate must be between 0" in done.output, command
     with pytest.raises(ValidationError, match="defect_rate"):
         IngestConfig(defect_rate=float(rate))
+
+
+def test_the_stewards_report_counts_what_was_planted(stores, tmp_path):
+    """The data-quality summary (terminal and HTML) shows, per table and reason, exactly the
+    planted rows, and no raw id or name of the export."""
+    import html
+
+    from monitoring.data_quality_report import (
+        REASONS,
+        summarise_data_quality,
+        write_data_quality_report,
+    )
+
+    planted = stores[0.10]
+    conn = planted.store.connect()
+    try:
+        summary = summarise_data_quality(conn)
+    finally:
+        conn.close()
+    tables = summary.tables.set_index("table")
+    expected = planted.manifest.groupby(["table", "reason"]).size()
+    assert expected.sum() == tables["quarantined"].sum()
+    for (table, reason), n in expected.items():
+        assert tables.loc[table, reason] == n, (table, reason)
+    assert tables["conserved"].all()
+    page = write_data_quality_report(summary, tmp_path / "dq.html").read_text()
+    for reason in expected.index.get_level_values("reason").unique():
+        assert html.escape(REASONS[reason][0]) in page
+    candidates = planted.store.sim.raw["candidates"]
+    assert not any(v in page for v in candidates["full_name"].head(200))
+    assert not any(f">{v}<" in page for v in candidates["candidate_id"].head(200))
