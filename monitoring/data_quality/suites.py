@@ -133,6 +133,18 @@ def _staged(table: str) -> str:
     return f"stg_hris__{table}"
 
 
+# The plausible rules on staged rows (pseudonymised ids join as the raw ids do).
+STAGING_PLAUSIBLE = {
+    "interview_after_hire": (
+        f"select 1 as bad from {{batch}} as b join {STAGING_SCHEMA}.stg_hris__candidates as c "
+        f"on c.candidate_id = b.candidate_id join {STAGING_SCHEMA}.stg_hris__employees as e "
+        "on e.employee_id = c.employee_id where b.interview_date > e.hire_date"),
+    "review_before_hire": (
+        f"select 1 as bad from {{batch}} as b join {STAGING_SCHEMA}.stg_hris__employees as e "
+        "on e.employee_id = b.employee_id where b.period_start < e.hire_date"),
+}
+
+
 def staging_suite(rules: TableRules, as_of: dt.date, columns: Iterable[str]) -> SuiteSpec:
     """The same rules on the typed staging view; rules on columns staging drops are skipped."""
     t = rules.table
@@ -176,6 +188,9 @@ def staging_suite(rules: TableRules, as_of: dt.date, columns: Iterable[str]) -> 
         if c in have:
             add(_rows(f"select 1 as bad from {{batch}} as b where b.{sql.q(c)} > "
                       f"date {sql.lit(as_of)}", "future_date", c, f"{c} after {as_of}"))
+    for name in rules.plausible:
+        if name in STAGING_PLAUSIBLE:
+            add(_rows(STAGING_PLAUSIBLE[name], name, None, name.replace("_", " ")))
     for o in rules.orphans:
         if o.column in have:
             parent = f"{STAGING_SCHEMA}.{_staged(o.parent)}"
