@@ -422,16 +422,27 @@ def measure_in_process(model_uri: str, bodies: dict[int, bytes], cores: set[int]
     return rows, {"phases": phases, "profile": text.getvalue(), "repeat": repeat}
 
 
-def measure_pairs(load: LoadGenerator, servers: dict[str, Server], body: bytes, args) -> dict:
+def measure_pairs(load: LoadGenerator, servers: dict[str, Server], body: bytes, args
+                  ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """One-row p50 of several servers measured in alternation, so that background load on
-    a shared machine hits them alike; returns each server's per-round p50s."""
+    a shared machine hits them alike: each server's per-round p50s (ms), and its CPU time
+    per request in each round (ms, the server's whole process tree).
+
+    CPU time per request is the steadier figure on a loaded machine: waiting for a core
+    stretches wall-clock latency, not the work done (warm-up requests are counted in it,
+    so it is a slight overestimate, alike for every server).
+    """
     p50s: dict[str, list[float]] = {name: [] for name in servers}
+    cpu_ms: dict[str, list[float]] = {name: [] for name in servers}
+    warmup = 20
     for _ in range(args.pairs):
         for name, server in servers.items():
+            cpu0 = server.cpu()
             r = load.run(host="127.0.0.1", port=server.port, body=body, concurrency=1,
-                         requests=300, seconds=1.0, warmup=20)
+                         requests=300, seconds=1.0, warmup=warmup)
+            cpu_ms[name].append((server.cpu() - cpu0) * 1e3 / (r["n"] + warmup))
             p50s[name].append(r["p50_ms"])
-    return p50s
+    return p50s, cpu_ms
 
 
 # -- report ------------------------------------------------------------------------------
@@ -545,7 +556,7 @@ def main() -> None:
                 paired["baseline"] = Server("mlflow", baseline_uri, 1, server_cores, folder,
                                             tracking_uri)
             try:
-                pairs = measure_pairs(load, paired, bodies[1], args)
+                pairs, pair_cpu = measure_pairs(load, paired, bodies[1], args)
             finally:
                 for server in paired.values():
                     server.stop()
@@ -598,6 +609,13 @@ def main() -> None:
               f"{median(pairs['baseline']):.2f} ms against the endpoint's "
               f"{median(pairs['endpoint']):.2f} ms: **{base_ratio:.2f}x** the floor "
               f"(endpoint {paired_ratio:.2f}x).")
+    print()
+    print("Server CPU time per one-row request in the same rounds (median ms; the steadier "
+          "figure on a busy machine): "
+          + "; ".join(f"{name} {median(v):.2f}"
+                      + ("" if name == "floor" else
+                         f" ({median(v) / median(pair_cpu['floor']):.2f}x the floor)")
+                      for name, v in pair_cpu.items()) + ".")
     print()
     print(f"### Where MLflow's request path spends its time (1 row, median of "
           f"{breakdown['repeat']} calls, in process)")

@@ -280,6 +280,23 @@ class CleanRows:
             return self._categories[name]
         return self._numbers[:, self.contract.number_checks.index[name]]
 
+    def canonical_records(self) -> list[dict[str, Any]]:
+        """Per row, role_family and the fields that hold a value (numbers as Python floats):
+        what `input_hashes` hashes. Built from the numbers matrix in one conversion, not
+        value by value."""
+        numeric = [self.contract.fields[j].name for j in self.contract.number_checks.positions]
+        categories = [(name, values.tolist()) for name, values in self._categories.items()]
+        out = []
+        for i, (family, row) in enumerate(zip(self.families.tolist(), self._numbers.tolist(),
+                                             strict=True)):
+            canon = {name: v for name, v in zip(numeric, row, strict=True) if v == v}
+            canon[ROLE_FAMILY] = family
+            for name, values in categories:
+                if values[i] is not None:
+                    canon[name] = values[i]
+            out.append(canon)
+        return out
+
     def frame(self) -> pd.DataFrame:
         """role_family, request_id, then every contract field (as `validate` returns it)."""
         names = [ROLE_FAMILY, REQUEST_ID, *self.contract.names]
@@ -657,19 +674,22 @@ def input_hashes(clean: pd.DataFrame | CleanRows, contract: InputContract) -> li
     value, keys sorted, numbers as floats. Absent and null hash alike; request_id is not
     part of it, so the same interview hashes the same online and in batch scoring.
     """
-    cols = [ROLE_FAMILY, *contract.names]
     if isinstance(clean, CleanRows):
-        arrays = [clean[c] for c in cols]
-        records = (zip(cols, row, strict=True) for row in zip(*arrays, strict=True))
-    else:
-        records = (rec.items() for rec in clean[cols].to_dict(orient="records"))
+        if clean.contract is contract:
+            return [_digest(canon) for canon in clean.canonical_records()]
+        clean = clean.frame()
+    cols = [ROLE_FAMILY, *contract.names]
     out = []
-    for rec in records:
+    for rec in (rec.items() for rec in clean[cols].to_dict(orient="records")):
         canon = {}
         for k, v in rec:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
             canon[k] = float(v) if _is_number(v) else v
-        text = json.dumps(canon, sort_keys=True, separators=(",", ":"))
-        out.append(hashlib.sha256(text.encode()).hexdigest())
+        out.append(_digest(canon))
     return out
+
+
+def _digest(canon: dict[str, Any]) -> str:
+    text = json.dumps(canon, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
