@@ -74,17 +74,16 @@ def missing_key(rules: TableRules) -> str:
     return " or ".join(f"{clean(k)} is null" for k in rules.key)
 
 
-def _first_row_join(rules: TableRules) -> str:
-    on = " and ".join(f"f.{q(k)} = b.{q(k)}" for k in rules.key)
-    return f"join {RAW}.{q(rules.table)} as f on {on} and f._dup_seq = 1"
-
-
 def duplicate_query(rules: TableRules, exact: bool) -> str:
-    """Repeats of a key (`_dup_seq > 1`): exact (same record hash as the first) or not."""
-    cmp = "=" if exact else "is distinct from"
-    return (f"select b._record_hash from {{batch}} as b {_first_row_join(rules)} "
-            f"where b._dup_seq > 1 and {key_present(rules)} "
-            f"and b._record_hash {cmp} f._record_hash")
+    """Repeats of a key (`_dup_seq > 1`): exact (the first occurrence's record hash) or not.
+
+    A semi-join from the few repeats, so the key index finds each first occurrence.
+    """
+    same = " and ".join(f"f.{q(k)} = b.{q(k)}" for k in rules.key)
+    first = (f"exists (select 1 from {RAW}.{q(rules.table)} as f where {same} "
+             "and f._dup_seq = 1 and f._record_hash = b._record_hash)")
+    return (f"select b._record_hash from {{batch}} as b where b._dup_seq > 1 "
+            f"and {key_present(rules)} and {'' if exact else 'not '}{first}")
 
 
 def near_duplicate_query(rules: TableRules) -> str:
