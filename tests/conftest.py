@@ -37,6 +37,16 @@ class PgServer:
         conn.close()
         return name
 
+    def copy_database(self, template: str, prefix: str = "t") -> str:
+        """A new database with `template`'s contents (CREATE DATABASE … TEMPLATE)."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        conn = self.endpoint.connect("postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        conn.close()
+        return name
+
 
 @pytest.fixture(scope="session")
 def hireloop_home(tmp_path_factory: pytest.TempPathFactory):

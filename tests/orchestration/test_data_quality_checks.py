@@ -42,13 +42,7 @@ dbt_world = dbt_conftest.dbt_world  # the session's dbt build of the hr fixture
 @pytest.fixture(scope="module")
 def database(pg_server, dbt_world) -> str:
     """A copy of the hr fixture's built store (CREATE DATABASE … TEMPLATE)."""
-    name = pg_server.create_database("dq_checks")
-    conn = pg_server.endpoint.connect("postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{dbt_world.env["HIRELOOP_PG_DBNAME"]}"')
-    conn.close()
+    name = pg_server.copy_database(dbt_world.env["HIRELOOP_PG_DBNAME"], "dq_checks")
     conn = pg_server.endpoint.connect(name)
     with conn.cursor() as cur:  # the fixture loads raw without an export record
         record_export(cur, "tests/dbt fixture", "import", AS_OF)

@@ -40,21 +40,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _copy_database(pg_server, template: str, prefix: str) -> str:
-    """A fresh database with the feature store's contents (CREATE DATABASE … TEMPLATE)."""
-    name = pg_server.create_database(prefix)
-    conn = pg_server.endpoint.connect("postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    conn.close()
-    return name
-
-
 @pytest.fixture(scope="module")
 def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
-    database = _copy_database(pg_server, feature_store.database, "model_assets")
+    database = pg_server.copy_database(feature_store.database, "model_assets")
     runtime = HireloopRuntime(home=str(hireloop_home), database=database)
     state = tmp_path_factory.mktemp("model_assets")
     mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("mlflow_orch"),
