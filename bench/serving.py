@@ -370,8 +370,41 @@ def _timed(fn, repeat: int) -> list[float]:
     return times
 
 
+def _pyfunc_steps(python_model, enforced, folder: Path, repeat: int) -> dict[str, list[float]]:
+    """The served pyfunc's predict, step by step (one row): its input checks, the model
+    (XGBoost margin + SHAP, linear base, calibration, bands), the reasons, the input hashes
+    and the inference-log append."""
+    from datetime import UTC, datetime
+
+    from ml.pyfunc_model import (
+        append_inference_log,
+        inference_records,
+        reason_texts,
+        score_records,
+    )
+    from ml.scoring_input import input_hashes, validate_rows
+
+    contract, model = python_model.contract, python_model.model
+    clean = validate_rows(enforced, contract, 1000)
+    scored = model.score(clean)
+    records = score_records(model, clean, "bench")
+    lines = inference_records(records, input_hashes(clean, contract), datetime.now(UTC))
+    log = folder / "steps.jsonl"
+    return {
+        "  of which: input checks (validate_rows)": _timed(
+            lambda: validate_rows(enforced, contract, 1000), repeat),
+        "  of which: model.score (XGBoost margin + SHAP, linear base, calibration)": _timed(
+            lambda: model.score(clean), repeat),
+        "  of which: reasons (reason_texts)": _timed(
+            lambda: reason_texts(scored.contributions, scored.columns), repeat),
+        "  of which: input hashes": _timed(lambda: input_hashes(clean, contract), repeat),
+        "  of which: inference-log append": _timed(
+            lambda: append_inference_log(log, lines), repeat),
+    }
+
+
 def measure_in_process(model_uri: str, bodies: dict[int, bytes], cores: set[int],
-                       repeat: int) -> tuple[dict, dict]:
+                       repeat: int, folder: Path) -> tuple[dict, dict]:
     """pyfunc.predict and MLflow's invocations() in this process, plus a phase breakdown."""
     import mlflow
     from mlflow.models.utils import _enforce_schema
@@ -398,13 +431,16 @@ def measure_in_process(model_uri: str, bodies: dict[int, bytes], cores: set[int]
         frame = scoring_server._parse_json_data(body, model.metadata, schema).data
         enforced = _enforce_schema(frame, schema)
         preds = model.predict(frame)
+        steps = (_pyfunc_steps(python_model, enforced, folder, repeat)
+                 if hasattr(python_model, "contract") else {})  # the hireloop pyfunc's own
         phases = {
             "JSON -> DataFrame (_parse_json_data)": _timed(
                 lambda: scoring_server._parse_json_data(body, model.metadata, schema), repeat),
             "schema enforcement (_enforce_schema)": _timed(
                 lambda: _enforce_schema(frame, schema), repeat),
-            "model's own predict (validation + XGBoost)":
+            "model's own predict (checks, scoring, reasons, log)":
                 _timed(lambda: python_model.predict(None, enforced), repeat),
+            **steps,
             "pyfunc.predict (enforcement + model)": _timed(lambda: model.predict(frame), repeat),
             "predictions -> JSON": _timed(
                 lambda: scoring_server.predictions_to_json(preds, io.StringIO()), repeat),
@@ -521,7 +557,8 @@ def main() -> None:
             baseline_uri = baseline_model(args.baseline_code, args.demo_model.resolve(),
                                           tracking_uri, folder)
 
-        rows_in, breakdown = measure_in_process(endpoint_uri, bodies, server_cores, args.repeat)
+        rows_in, breakdown = measure_in_process(endpoint_uri, bodies, server_cores, args.repeat,
+                                               folder)
         load = LoadGenerator(loadgen_core)
         lines = []
         try:

@@ -521,7 +521,7 @@ def validate_rows(frame: Any, contract: InputContract, max_rows: int) -> CleanRo
     if len(frame) > max_rows:
         raise InputError(f"batch of {len(frame)} rows exceeds the maximum of {max_rows} rows "
                          "per request; split it")
-    if frame.columns.duplicated().any():
+    if not frame.columns.is_unique:
         dup = frame.columns[frame.columns.duplicated()][0]
         raise InputError(f"field {dup!r} appears more than once", str(dup))
     columns = _Columns(frame)
