@@ -169,6 +169,18 @@ def bad_row_query(condition: str) -> str:
     return f"select b._record_hash from {{batch}} as b where {condition}"
 
 
+def counts_query(rules: list[tuple[str | None, str]]) -> str:
+    """One row of every rule's count, in order: one scan of `{batch}` for the rules given
+    as a condition on `b` (`count(*) FILTER`), a scalar subquery for the others (a query
+    of their rows, e.g. a join or a window), each of which counts as that query would."""
+    parts = [f"count(*) filter (where {cond})" if cond is not None
+             else f"(select count(*) from ({query}) as rule_rows)"
+             for cond, query in rules]
+    columns = ", ".join(f"{p} as n{i}" for i, p in enumerate(parts))
+    scanned = any(cond is not None for cond, _ in rules)
+    return f"select {columns}" + (" from {batch} as b" if scanned else "")
+
+
 def gx_query(query: str) -> str:
     """`query` for GX, which runs str.format on it: braces doubled except `{batch}`."""
     marker = "\0"
