@@ -169,16 +169,61 @@ def bad_row_query(condition: str) -> str:
     return f"select b._record_hash from {{batch}} as b where {condition}"
 
 
-def counts_query(rules: list[tuple[str | None, str]]) -> str:
+def _columns(rules: TableRules) -> list[str]:
+    """The columns the row rules of `rules` read, in rule order."""
+    return list(dict.fromkeys([
+        *rules.key, *rules.near_duplicate, *rules.required, *rules.types, *rules.vocab,
+        *rules.not_future, *(r.column for r in rules.ranges),
+        *(c for o in rules.order for c in (o.column, o.other))]))
+
+
+def _precomputed(rules: TableRules, conditions: list[str]) -> tuple[str, list[str]]:
+    """`{batch} as b` with each column's clean text and parsed value computed once per row,
+    and `conditions` reading them: the same expressions, evaluated once instead of in
+    every rule that reads them (a date parse is most of a row rule's cost).
+
+    OFFSET 0 keeps PostgreSQL from flattening the subqueries, which would inline the
+    expressions back into every rule (LATERAL VALUES is flattened too: measured)."""
+    text = " ".join(conditions)
+    cleaned = [c for c in _columns(rules) if clean(c) in text]
+    parsed = [c for c in cleaned if c in rules.types and typed(rules, c) in text]
+    if not cleaned:
+        return "{batch} as b", conditions
+    out = []
+    for cond in conditions:
+        for c in parsed:  # the parse first: it contains the clean text
+            cond = cond.replace(typed(rules, c), f"b.{q('__t_' + c)}")
+        for c in cleaned:
+            cond = cond.replace(clean(c), f"b.{q('__c_' + c)}")
+        out.append(cond)
+    # the raw row itself only where a condition still reads it (narrower rows are cheaper)
+    rest = "b.*, " if re.search(r'\bb\."(?!__[ct]_)', " ".join(out)) else ""
+    level1 = ", ".join(f"{clean(c)} as {q('__c_' + c)}" for c in cleaned)
+    relation = f"(select {rest}{level1} from {{batch}} as b offset 0) as b"
+    if parsed:
+        level2 = ", ".join(f"{_PARSERS[rules.types[c]]('b.' + q('__c_' + c))} as "
+                           f"{q('__t_' + c)}" for c in parsed)
+        relation = f"(select b.*, {level2} from {relation} offset 0) as b"
+    return relation, out
+
+
+def counts_query(rules: list[tuple[str | None, str]], table: TableRules | None = None) -> str:
     """One row of every rule's count, in order: one scan of `{batch}` for the rules given
     as a condition on `b` (`count(*) FILTER`), a scalar subquery for the others (a query
-    of their rows, e.g. a join or a window), each of which counts as that query would."""
-    parts = [f"count(*) filter (where {cond})" if cond is not None
+    of their rows, e.g. a join or a window), each of which counts as that query would.
+
+    With `table` (the rules' TableRules), the scan computes each column's clean text and
+    parsed value once per row (`_precomputed`)."""
+    conditions = [cond for cond, _ in rules if cond is not None]
+    relation = "{batch} as b"
+    if table is not None and conditions:
+        relation, conditions = _precomputed(table, conditions)
+    shared = iter(conditions)
+    parts = [f"count(*) filter (where {next(shared)})" if cond is not None
              else f"(select count(*) from ({query}) as rule_rows)"
              for cond, query in rules]
     columns = ", ".join(f"{p} as n{i}" for i, p in enumerate(parts))
-    scanned = any(cond is not None for cond, _ in rules)
-    return f"select {columns}" + (" from {batch} as b" if scanned else "")
+    return f"select {columns}" + (f" from {relation}" if conditions else "")
 
 
 def gx_query(query: str) -> str:

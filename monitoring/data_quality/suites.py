@@ -67,11 +67,14 @@ RawRule = tuple[str, str | None, str, str, str | None]
 def _raw_rules(rules: TableRules, as_of: dt.date) -> list[RawRule]:
     """(reason, columns, query, description, condition) per reason of `rules`: `condition`
     is the rule as a condition on one raw row `b` (the query's WHERE), None for the rules
-    that need more than the row (duplicates, near duplicates, plausibility joins)."""
+    that need more than the row (duplicates, near duplicates, plausibility joins, orphans:
+    they keep their own query, planned as a join)."""
     out: list[RawRule] = []
 
-    def where(reason: str, columns: str | None, condition: str, description: str) -> None:
-        out.append((reason, columns, sql.bad_row_query(condition), description, condition))
+    def where(reason: str, columns: str | None, condition: str, description: str,
+              in_scan: bool = True) -> None:
+        out.append((reason, columns, sql.bad_row_query(condition), description,
+                    condition if in_scan else None))
 
     where("missing_key", None, sql.missing_key(rules), f"key ({', '.join(rules.key)}) is missing")
     out += [("exact_duplicate", None, sql.duplicate_query(rules, exact=True),
@@ -82,11 +85,12 @@ def _raw_rules(rules: TableRules, as_of: dt.date) -> list[RawRule]:
         out.append(("near_duplicate", None, sql.near_duplicate_query(rules),
                     f"same ({', '.join(rules.near_duplicate)}) under another id", None))
 
-    def per_reason(reason: str, items: list[tuple[str, str, str]]) -> None:
+    def per_reason(reason: str, items: list[tuple[str, str, str]], in_scan: bool = True
+                   ) -> None:
         if items:
             columns = ", ".join(dict.fromkeys(c for c, _, _ in items))
             where(reason, columns, _any([q for _, q, _ in items]),
-                  "; ".join(d for _, _, d in items))
+                  "; ".join(d for _, _, d in items), in_scan)
 
     per_reason("missing_value", [(c, sql.missing_value(c), f"{c} is empty")
                                  for c in rules.required])
@@ -108,7 +112,8 @@ def _raw_rules(rules: TableRules, as_of: dt.date) -> list[RawRule]:
         out.append((name, None, sql.PLAUSIBLE[name], name.replace("_", " "), None))
     per_reason("orphan", [(o.column, sql.orphan(o),
                            f"{o.column} has no {o.parent}.{o.parent_column} in raw")
-                          for o in rules.orphans])
+                          for o in rules.orphans],
+               in_scan=False)  # NOT EXISTS as a FILTER would probe the parent row by row
     return out
 
 
@@ -121,11 +126,12 @@ def raw_row_rules(rules: TableRules, as_of: dt.date) -> list[tuple[str, str | No
     return [r[:4] for r in _raw_rules(rules, as_of)]
 
 
-def _shared_rows(rules: list[tuple[str, str | None, str, str, str | None]]
+def _shared_rows(rules: list[RawRule], table: TableRules | None = None
                  ) -> list[gxe.Expectation]:
     """One expectation per rule (reason, columns, query, description, condition), all
     reading one `table_rules_query` (sql.counts_query): about one scan for the lot."""
-    shared = sql.gx_query(sql.counts_query([(cond, query) for *_, query, _, cond in rules]))
+    shared = sql.gx_query(sql.counts_query([(cond, query) for *_, query, _, cond in rules],
+                                           table))
     queries = [sql.gx_query(query) for _, _, query, _, _ in rules]
     return [ExpectNoUnexpectedRows(
         unexpected_rows_query=queries[i], table_rules_query=shared, table_rule_queries=queries,
@@ -144,7 +150,7 @@ def raw_suite(rules: TableRules, as_of: dt.date) -> SuiteSpec:
     for column in RAW_TABLES[t].required if t in RAW_TABLES else rules.required:
         add(gxe.ExpectColumnToExist(column=column, meta=_meta("missing_column", column, True),
                                     description=f"required column {column} is present"))
-    suite.expectations += _shared_rows(_raw_rules(rules, as_of))
+    suite.expectations += _shared_rows(_raw_rules(rules, as_of), rules)
     return suite
 
 
