@@ -197,7 +197,7 @@ def _precomputed(rules: TableRules, conditions: list[str]) -> tuple[str, list[st
             cond = cond.replace(clean(c), f"b.{q('__c_' + c)}")
         out.append(cond)
     # the raw row itself only where a condition still reads it (narrower rows are cheaper)
-    rest = "b.*, " if re.search(r'\bb\."(?!__[ct]_)', " ".join(out)) else ""
+    rest = "b.*, " if re.search(r'\bb\.(?!"__[ct]_)', " ".join(out)) else ""
     level1 = ", ".join(f"{clean(c)} as {q('__c_' + c)}" for c in cleaned)
     relation = f"(select {rest}{level1} from {{batch}} as b offset 0) as b"
     if parsed:

@@ -5,7 +5,8 @@ the quarantine for row rules, so per-reason counts line up with `quarantine.*`.
 Raw is text, so its row rules are UnexpectedRowsExpectations over the same SQL as dbt's
 validation macros (monitoring.data_quality.sql); their queries select only row hashes, and
 result formats never carry values, so neither Data Docs nor dq_results hold an id or a
-personal value.
+personal value. A raw table's rules are counted together, by one query computed once per
+validation (expectations.TableRuleCounts, sql.counts_query); each keeps its expectation.
 """
 
 from __future__ import annotations
