@@ -189,8 +189,15 @@ def staging_suite(rules: TableRules, as_of: dt.date, columns: Iterable[str]) -> 
         add(gxe.ExpectColumnValuesToBeUnique(column=rules.key[0],
                                              meta=_meta("duplicate_key", rules.key[0])))
     else:
-        add(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(rules.key),
-                                                meta=_meta("duplicate_key")))
+        # GX's compound-unique joins the view to its own grouped counts (4x the time of
+        # this hash aggregate at 20k); the same count: one row per row of a repeated key,
+        # rows with a key part missing left out (the inner join drops them there too).
+        keys = ", ".join(f"b.{sql.q(k)}" for k in rules.key)
+        present = " and ".join(f"b.{sql.q(k)} is not null" for k in rules.key)
+        add(_rows(f"select 1 as bad from (select count(*) as n from {{batch}} as b where "
+                  f"{present} group by {keys} having count(*) > 1) as g "
+                  "cross join generate_series(1, g.n)", "duplicate_key", None,
+                  f"a repeated key ({', '.join(rules.key)})"))
     if rules.near_duplicate and set(rules.near_duplicate) <= have:
         cols = ", ".join(sql.q(c) for c in rules.near_duplicate)
         add(_rows(f"select count(*) as n from {{batch}} as b group by {cols} "

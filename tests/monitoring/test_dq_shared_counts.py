@@ -1,5 +1,6 @@
 """The raw suites' rules share one query per table (monitoring.data_quality.expectations
 TableRuleCounts): GX runs it once per validation, and a rule that cannot run fails alone.
+The staging compound-key rule counts as GX's compound uniqueness does.
 
 Counts agreeing with the quarantine per reason is test_data_quality's job; here, how the
 counts are computed.
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import great_expectations.expectations as gxe
 import pytest
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
 from hris.raw_store import ensure_raw_schema
-from monitoring.data_quality import DataQualityRunner, load_rules, raw_suite
+from monitoring.data_quality import DataQualityRunner, load_rules, raw_suite, staging_suite
 from monitoring.data_quality.suites import raw_row_rules
 
 RULES = load_rules()
@@ -80,3 +82,28 @@ def test_a_rule_that_cannot_run_fails_alone(pg_server, tmp_path):
     assert failed  # the rules reading role_family, and only they
     missing_key = next(o for o in outcome.outcomes if o.reason == "missing_key")
     assert missing_key.error is None and missing_key.unexpected_count == 1
+
+
+def test_staging_compound_key_counts_as_gx_compound_unique(pg_server, tmp_path):
+    database = pg_server.create_database("dq_compound")
+    conn = pg_server.endpoint.connect(database)
+    with conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA staging; CREATE TABLE staging.stg_hris__interview_answers "
+                    "(interview_id text, question_id text)")
+        cur.executemany("INSERT INTO staging.stg_hris__interview_answers VALUES (%s, %s)",
+                        [("i1", "q1"), ("i1", "q1"), ("i1", "q2"), (None, "q1"), (None, "q1"),
+                         ("i2", None), ("i2", None), ("i3", "q3"), ("i3", "q3"), ("i3", "q3"),
+                         (None, None), (None, None)])
+    conn.commit()
+    conn.close()
+    rules = RULES.tables["interview_answers"]
+    assert len(rules.key) == 2
+    spec = staging_suite(rules, AS_OF, ["interview_id", "question_id"])
+    ours = [e for e in spec.expectations if e.meta["reason"] == "duplicate_key"]
+    spec.expectations = [*ours, gxe.ExpectCompoundColumnsToBeUnique(
+        column_list=list(rules.key), meta={"reason": "gx", "column": None,
+                                           "table_level": False})]
+    outcome = DataQualityRunner(pg_server.url(database), tmp_path).validate(
+        spec, "compound-run", build_docs=False)
+    counts = {o.reason: o.unexpected_count for o in outcome.outcomes}
+    assert counts["duplicate_key"] == counts["gx"] == 5, outcome.outcomes
