@@ -4,8 +4,9 @@ Steps for one strategy (per-family boosters, or one pooled booster with the role
 one-hot): a sign-bounded linear base margin (ml.linear) with one evidence term per assessed
 dimension (rater-adjusted human score and AI score combined, the human/AI weighting shared
 by all families), then a seeded, bounded random search over XGBoost settings with early
-stopping on the time-later validation cohorts, then Platt calibration on those cohorts' out-of-sample predictions, then
-(optionally) a refit of base and trees on fit + validation with the chosen number of trees.
+stopping on the time-later validation cohorts, then Platt calibration on those cohorts'
+out-of-sample predictions, then (optionally) a refit of base and trees on fit + validation
+with the chosen number of trees.
 `train_model` runs both strategies and keeps the one with the better held-out AUC.
 """
 
