@@ -27,25 +27,20 @@ class PgServer:
     def env(self, database: str = "hireloop") -> dict[str, str]:
         return {**TELEMETRY_OFF, **self.endpoint.dbt_env(database)}
 
-    def create_database(self, prefix: str = "t") -> str:
-        """A new empty database; returns its name."""
+    def create_database(self, prefix: str = "t", template: str | None = None) -> str:
+        """A new database, empty or with `template`'s contents; returns its name."""
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
         conn = self.endpoint.connect("postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            cur.execute(f'CREATE DATABASE "{name}"{copy}')
         conn.close()
         return name
 
     def copy_database(self, template: str, prefix: str = "t") -> str:
         """A new database with `template`'s contents (CREATE DATABASE … TEMPLATE)."""
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        conn = self.endpoint.connect("postgres")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        conn.close()
-        return name
+        return self.create_database(prefix, template)
 
 
 @pytest.fixture(scope="session")
