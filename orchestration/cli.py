@@ -213,6 +213,21 @@ def _actor(actor: str | None) -> str:
     return actor or getpass.getuser()
 
 
+def _move_champion(refused: str, change, errors: tuple[type[Exception], ...]) -> None:
+    """Run a person's champion move (`change(client, model_name)` -> its record), say what
+    it did or why it was refused, and redeploy a running endpoint."""
+    _runtime().up()
+    mlflow = _mlflow()
+    try:
+        record = change(mlflow.target().client, mlflow.model_name)
+    except errors as exc:
+        typer.echo(f"{refused} refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"champion: version {record['champion_after']} (was "
+               f"{record['champion_before']}); recorded as {record['history_key']}")
+    _redeploy_if_running(mlflow, _endpoint())
+
+
 @app.command()
 def promote(
     version: str = typer.Argument(..., help="registered version of hireloop-kpi"),
@@ -224,17 +239,11 @@ def promote(
 
     from ml.promotion import promote as promote_version
 
-    _runtime().up()
-    mlflow = _mlflow()
-    try:
-        record = promote_version(mlflow.target().client, version, _actor(actor), why,
-                                 model_name=mlflow.model_name)
-    except (MlflowException, ValueError) as exc:
-        typer.echo(f"promotion refused: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"champion: version {record['champion_after']} (was "
-               f"{record['champion_before']}); recorded as {record['history_key']}")
-    _redeploy_if_running(mlflow, _endpoint())
+    _move_champion(
+        "promotion",
+        lambda client, name: promote_version(client, version, _actor(actor), why,
+                                             model_name=name),
+        (MlflowException, ValueError))
 
 
 @app.command()
@@ -246,17 +255,10 @@ def rollback(
     from ml.promotion import NothingToRollBack
     from ml.promotion import rollback as rollback_champion
 
-    _runtime().up()
-    mlflow = _mlflow()
-    try:
-        record = rollback_champion(mlflow.target().client, _actor(actor), why,
-                                   model_name=mlflow.model_name)
-    except (NothingToRollBack, ValueError) as exc:
-        typer.echo(f"rollback refused: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"champion: version {record['champion_after']} (was "
-               f"{record['champion_before']}); recorded as {record['history_key']}")
-    _redeploy_if_running(mlflow, _endpoint())
+    _move_champion(
+        "rollback",
+        lambda client, name: rollback_champion(client, _actor(actor), why, model_name=name),
+        (NothingToRollBack, ValueError))
 
 
 @app.command()
