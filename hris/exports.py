@@ -37,3 +37,11 @@ def latest_as_of(cursor) -> dt.date | None:
         return None
     cursor.execute("SELECT max(as_of_date) FROM raw._exports")
     return cursor.fetchone()[0]
+
+
+def required_as_of(cursor) -> dt.date:
+    """`latest_as_of` for work that cannot start without an export (dbt, the checks)."""
+    as_of = latest_as_of(cursor)
+    if as_of is None:
+        raise RuntimeError("no export loaded yet: materialise raw_hr_tables first")
+    return as_of

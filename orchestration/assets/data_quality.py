@@ -24,7 +24,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from hris.exports import latest_as_of
+from hris.exports import required_as_of
 from monitoring.data_quality import (
     DataQualityRunner,
     FeatureStoreBounds,
@@ -127,9 +127,7 @@ def _metadata(outcome: SuiteOutcome, runner: DataQualityRunner) -> dict:
 def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRuntime,
                      data_quality: DataQualityResource):
     with hireloop.connection() as conn, conn.cursor() as cur:
-        as_of = latest_as_of(cur)
-    if as_of is None:
-        raise RuntimeError("no export loaded yet: materialise raw_hr_tables first")
+        as_of = required_as_of(cur)
     runner = data_quality.runner(hireloop, "raw")
     outcomes = runner.validate_all(raw_suites(RULES, as_of), context.run.run_id,
                                    progress=context.log.info)
@@ -166,10 +164,8 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
 def staging_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRuntime,
                          data_quality: DataQualityResource):
     with hireloop.connection() as conn, conn.cursor() as cur:
-        as_of = latest_as_of(cur)
+        as_of = required_as_of(cur)
         columns = staging_columns(cur, RULES.tables)
-    if as_of is None:
-        raise RuntimeError("no export loaded yet: materialise raw_hr_tables first")
     runner = data_quality.runner(hireloop, "staging")
     outcomes = runner.validate_all(staging_suites(RULES, as_of, columns), context.run.run_id,
                                    progress=context.log.info)

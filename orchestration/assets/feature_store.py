@@ -5,7 +5,7 @@ import json
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from hris.exports import latest_as_of
+from hris.exports import required_as_of
 from hris.pseudonym import install_pseudonym_key
 from orchestration.dbt import MANIFEST, dbt_project, translator
 from orchestration.resources import HireloopRuntime
@@ -16,9 +16,7 @@ def prepare_dbt_run(hireloop: HireloopRuntime) -> str:
     hireloop.export_dbt_env()
     with hireloop.connection() as conn, conn.cursor() as cur:
         install_pseudonym_key(cur, hireloop.settings.pseudonym_key())
-        as_of = latest_as_of(cur)
-    if as_of is None:
-        raise RuntimeError("no export loaded yet: materialise raw_hr_tables first")
+        as_of = required_as_of(cur)
     return json.dumps({"as_of_date": as_of.isoformat()})
 
 
