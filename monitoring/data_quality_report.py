@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from hris.contract import RAW_TABLES
+from ml.datasets import read_frame
 
 # Plain words for each reject reason: what it means and what the HR system should fix.
 REASONS: dict[str, tuple[str, str]] = {
@@ -55,14 +56,8 @@ class DataQualitySummary:
     checks: pd.DataFrame | None = None  # failing expectations of the latest run, if any
 
 
-def _query(conn, sql: str, params=None) -> pd.DataFrame:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
-
-
 def _exists(conn, relation: str) -> bool:
-    return _query(conn, "SELECT to_regclass(%s) IS NOT NULL AS ok", [relation])["ok"].iloc[0]
+    return read_frame(conn, "SELECT to_regclass(%s) IS NOT NULL AS ok", [relation])["ok"].iloc[0]
 
 
 def _key_text(key: tuple[str, ...]) -> str:
@@ -73,15 +68,15 @@ def summarise_data_quality(conn) -> DataQualitySummary:
     """Counts per table and reason, samples per reason, failing checks (psycopg2 conn)."""
     rows, counts, samples = [], [], []
     for name, table in RAW_TABLES.items():
-        raw = _query(conn, f"SELECT count(*) AS n FROM raw.{name}")["n"].iloc[0]
-        clean = _query(conn, f"SELECT count(*) AS n FROM staging.stg_hris__{name}")["n"].iloc[0]
+        raw = read_frame(conn, f"SELECT count(*) AS n FROM raw.{name}")["n"].iloc[0]
+        clean = read_frame(conn, f"SELECT count(*) AS n FROM staging.stg_hris__{name}")["n"].iloc[0]
         q = f"quarantine.quarantine_{name}"
-        by_reason = _query(conn, f"SELECT reject_reason AS reason, count(*) AS n FROM {q} "
+        by_reason = read_frame(conn, f"SELECT reject_reason AS reason, count(*) AS n FROM {q} "
                                  "GROUP BY 1")
         quarantined = int(by_reason["n"].sum())
         rows.append((name, int(raw), int(clean), quarantined, raw == clean + quarantined))
         counts += [(name, r.reason, int(r.n)) for r in by_reason.itertuples(index=False)]
-        samples.append(_query(conn, f"""
+        samples.append(read_frame(conn, f"""
             SELECT %s AS "table", reject_reason AS reason, {_key_text(table.key)} AS key,
                    reject_column AS "column", reject_value AS value
             FROM (SELECT *, row_number() OVER (PARTITION BY reject_reason
@@ -107,7 +102,7 @@ def _failing_checks(conn) -> pd.DataFrame | None:
     """Failing expectations of the latest validation run in monitoring.dq_results."""
     if not _exists(conn, "monitoring.dq_results"):
         return None
-    return _query(conn, """
+    return read_frame(conn, """
         SELECT suite_kind AS checked, table_name AS "table", column_name AS "column",
                reason, expectation, unexpected_count AS rows_failing,
                element_count AS rows_checked

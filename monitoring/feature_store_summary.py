@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ml.datasets import read_frame
+
 SCHEMAS = ("marts",)
 COMMUNICATION_BANDS = ("≥ 8", "6–8", "< 6")
 
@@ -23,15 +25,8 @@ class FeatureStoreSummary:
     notes: list[str] = field(default_factory=list)
 
 
-def _query(conn, sql: str, params=None) -> pd.DataFrame:
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        columns = [d[0] for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
-
-
 def _tables(conn) -> pd.DataFrame:
-    return _query(
+    return read_frame(
         conn,
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_schema = ANY(%s) AND table_name NOT LIKE '\\_%%' "
@@ -41,7 +36,7 @@ def _tables(conn) -> pd.DataFrame:
 
 
 def _count(conn, schema: str, table: str) -> int:
-    return int(_query(conn, f'SELECT count(*) AS n FROM "{schema}"."{table}"')["n"].iloc[0])
+    return int(read_frame(conn, f'SELECT count(*) AS n FROM "{schema}"."{table}"')["n"].iloc[0])
 
 
 def summarise_feature_store(conn) -> FeatureStoreSummary:
@@ -54,12 +49,12 @@ def summarise_feature_store(conn) -> FeatureStoreSummary:
         ],
         columns=["schema", "table", "rows"],
     )
-    label_rate = _query(
+    label_rate = read_frame(
         conn,
         "SELECT role_family, count(*) AS hires, avg(met_kpi::int) AS met_kpi_rate "
         "FROM marts.fct_training_examples GROUP BY 1 ORDER BY 1",
     )
-    sales = _query(
+    sales = read_frame(
         conn,
         """
         SELECT CASE WHEN interviewer_communication >= 8 THEN %s
