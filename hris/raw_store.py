@@ -206,7 +206,12 @@ def load_raw(
             for name in ordered:
                 if bar is not None:
                     bar.set_description(f"raw.{name}")
-                report.tables[name] = _load_table(cur, RAW_TABLES[name], frames[name], source)
+                report.tables[name] = load = _load_table(cur, RAW_TABLES[name], frames[name],
+                                                         source)
+                if load.inserted or load.updated:
+                    # Statistics now: dbt and the raw checks plan their joins right after
+                    # the load, before autovacuum would get to it (and compete for the CPU).
+                    cur.execute(sql.SQL("ANALYZE {}").format(_ident(RAW_SCHEMA, name)))
                 if bar is not None:
                     bar.update(len(frames[name]))
     finally:

@@ -95,6 +95,18 @@ def endpoint_from_url(url: str) -> PgEndpoint:
     )
 
 
+# The safe casts (dbt macros, GX raw suites) use pg_input_is_valid, new in PostgreSQL 16.
+MIN_SERVER_VERSION = 160000
+
+
+def check_server_version(version_num: int, where: str) -> None:
+    """Refuse a PostgreSQL older than MIN_SERVER_VERSION, saying which and why."""
+    if version_num < MIN_SERVER_VERSION:
+        raise RuntimeError(
+            f"{where} is version {version_num // 10000}; hireloop needs "
+            f"{MIN_SERVER_VERSION // 10000} or newer (its safe casts use pg_input_is_valid)")
+
+
 class Runtime:
     """Starts, stops and reports the services hireloop depends on."""
 
@@ -144,11 +156,14 @@ class Runtime:
         conn.close()
 
     def ensure_databases(self, endpoint: PgEndpoint) -> list[str]:
-        """Create the databases hireloop needs; return the ones created now."""
+        """Create the databases hireloop needs; return the ones created now (refused, with
+        the reason, on a server older than `MIN_SERVER_VERSION`)."""
         created = []
         conn = endpoint.connect("postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
+            cur.execute("SHOW server_version_num")
+            check_server_version(int(cur.fetchone()[0]), endpoint.describe())
             for name in DATABASES:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
                 if cur.fetchone() is None:

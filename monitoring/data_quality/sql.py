@@ -29,18 +29,16 @@ def clean(column: str, alias: str = "b") -> str:
 
 def safe_date(expr: str) -> str:
     return (
-        f"case when {expr} ~ '^[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ].*)?$' "
-        f"and left({expr}, 4) <> '0000' "
-        f"then case when substr({expr}, 9, 2)::int <= extract(day from ("
-        f"make_date(left({expr}, 4)::int, substr({expr}, 6, 2)::int, 1) "
-        f"+ interval '1 month - 1 day')) then left({expr}, 10)::date end end"
+        f"case when translate(left({expr}, 10), '0123456789', '0000000000') = '0000-00-00' "
+        f"and (length({expr}) = 10 or substr({expr}, 11, 1) in ('T', ' ')) "
+        f"and pg_input_is_valid(left({expr}, 10), 'date') then left({expr}, 10)::date end"
     )
 
 
 def safe_number(expr: str) -> str:
     return (
-        f"case when {expr} ~ '^[+-]?([0-9]{{1,20}}(\\.[0-9]*)?|\\.[0-9]{{1,20}})"
-        f"([eE][+-]?[0-9]{{1,2}})?$' then ({expr})::double precision end"
+        f"case when ltrim({expr}, '0123456789.eE+-') = '' "
+        f"and pg_input_is_valid({expr}, 'float8') then ({expr})::double precision end"
     )
 
 

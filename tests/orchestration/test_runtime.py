@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from orchestration.config import DATABASES, Settings
-from orchestration.runtime import Runtime, endpoint_from_url
+from orchestration.runtime import Runtime, check_server_version, endpoint_from_url
 
 
 def test_up_twice_is_a_noop_and_databases_exist(pg_server):
@@ -53,3 +54,10 @@ def test_generated_pseudonym_key_is_private_and_stable(tmp_path):
     first = settings.pseudonym_key()
     assert settings.pseudonym_key() == first
     assert (tmp_path / "pseudonym.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_postgresql_older_than_16_is_refused_with_the_reason():
+    check_server_version(160000, "external PostgreSQL at db:5432")  # 16.0 is enough
+    with pytest.raises(RuntimeError, match=r"db:5432 is version 15; hireloop needs 16 or "
+                                           r"newer \(its safe casts use pg_input_is_valid\)"):
+        check_server_version(150007, "external PostgreSQL at db:5432")
