@@ -14,8 +14,14 @@ import great_expectations.expectations as gxe
 from hris.contract import DIMENSIONS, ROLE_FAMILIES, ROUNDS, SCENARIO_TYPES, SCORED_BY
 from ml.features import FAMILY_COLUMN, LABEL
 from monitoring.data_quality import sql
-from monitoring.data_quality.expectations import ExpectNoUnexpectedRows
-from monitoring.data_quality.suites import FEATURE_TABLE, MARTS_SCHEMA, SuiteSpec
+from monitoring.data_quality.suites import (
+    FEATURE_TABLE,
+    MARTS_SCHEMA,
+    SuiteSpec,
+    query_rule,
+    row_rule,
+    shared_rows,
+)
 
 # What every training row must carry: its identity, family, cohort, label and the
 # interviewer's overall rating (the baseline the model must beat).
@@ -46,40 +52,38 @@ def _ranges() -> list[tuple[str, float | None, float | None]]:
     return out
 
 
-def _meta(reason: str, column: str | None = None) -> dict:
-    return {"reason": reason, "column": column, "table_level": True}
-
-
 def feature_store_suite(bounds: FeatureStoreBounds = FeatureStoreBounds()) -> SuiteSpec:
-    """The suite; every expectation is table level (a failure means: do not train)."""
+    """The suite; every expectation is table level (a failure means: do not train). Its
+    rules are counted together, by one query over the table (suites.shared_rows)."""
     suite = SuiteSpec(f"{MARTS_SCHEMA}.{FEATURE_TABLE}", "feature_store", MARTS_SCHEMA,
                       FEATURE_TABLE)
-    add = suite.expectations.append
-    add(gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=_meta("row_count"),
-                                           description="training examples exist"))
-    for c in REQUIRED:
-        add(gxe.ExpectColumnValuesToNotBeNull(column=c, meta=_meta("missing_value", c)))
-    add(gxe.ExpectColumnValuesToBeInSet(column=FAMILY_COLUMN, value_set=list(bounds.role_families),
-                                        meta=_meta("invalid_value", FAMILY_COLUMN)))
-    for c, lo, hi in _ranges():
-        add(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=lo, max_value=hi,
-                                              meta=_meta("out_of_range", c)))
-    fam, label = sql.q(FAMILY_COLUMN), sql.q(LABEL)
-    add(ExpectNoUnexpectedRows(
-        unexpected_rows_query=sql.gx_query(
-            f"select b.{fam} from {{batch}} as b group by b.{fam} having "
-            f"avg(b.{label}::int) < {bounds.label_rate_min!r} "
-            f"or avg(b.{label}::int) > {bounds.label_rate_max!r}"),
-        description=f"{LABEL} rate per role family within "
-                    f"[{bounds.label_rate_min}, {bounds.label_rate_max}]",
-        meta=_meta("label_rate", LABEL)))
+    q = sql.q
+    rules = [row_rule("missing_value", c, f"b.{q(c)} is null", f"{c} is missing")
+             for c in REQUIRED]
+    rules.append(row_rule("invalid_value", FAMILY_COLUMN,
+                           sql.not_in(f"b.{q(FAMILY_COLUMN)}", bounds.role_families),
+                           f"{FAMILY_COLUMN} not in {list(bounds.role_families)}"))
+    rules += [row_rule("out_of_range", c, sql.outside(f"b.{q(c)}", lo, hi),
+                       f"{c} outside [{sql.bound(lo)}, {sql.bound(hi)}]")
+              for c, lo, hi in _ranges()]
+    fam, label = q(FAMILY_COLUMN), q(LABEL)
+    rules.append(query_rule(
+        "label_rate", LABEL,
+        f"select b.{fam} from {{batch}} as b group by b.{fam} having "
+        f"avg(b.{label}::int) < {bounds.label_rate_min!r} "
+        f"or avg(b.{label}::int) > {bounds.label_rate_max!r}",
+        f"role families whose {LABEL} rate is outside "
+        f"[{bounds.label_rate_min}, {bounds.label_rate_max}]"))
     families = ", ".join(f"({sql.lit(f)})" for f in bounds.role_families)
-    add(ExpectNoUnexpectedRows(
-        unexpected_rows_query=sql.gx_query(
-            f"select f.family from (values {families}) as f(family) left join "
-            f"(select b.{fam} as family, count(*) as n from {{batch}} as b group by b.{fam}) "
-            f"as c on c.family = f.family "
-            f"where coalesce(c.n, 0) < {int(bounds.min_rows_per_family)}"),
-        description=f"at least {bounds.min_rows_per_family} rows per role family",
-        meta=_meta("min_rows", FAMILY_COLUMN)))
+    rules.append(query_rule(
+        "min_rows", FAMILY_COLUMN,
+        f"select f.family from (values {families}) as f(family) left join "
+        f"(select b.{fam} as family, count(*) as n from {{batch}} as b group by b.{fam}) "
+        f"as c on c.family = f.family where coalesce(c.n, 0) < {int(bounds.min_rows_per_family)}",
+        f"role families with fewer than {bounds.min_rows_per_family} rows"))
+    suite.expectations = [
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=1, description="training examples exist",
+            meta={"reason": "row_count", "column": None, "table_level": True}),
+        *shared_rows(rules, table_level=True)]
     return suite

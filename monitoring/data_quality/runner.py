@@ -163,6 +163,7 @@ class DataQualityRunner:
         self.context.add_data_docs_site(DOCS_SITE, {
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
+            "site_section_builders": {"expectations": "0", "profiling": "0"},
             "store_backend": {"class_name": "TupleFilesystemStoreBackend",
                               "base_directory": str(self.docs_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from monitoring.data_quality.rules import OrderRule, OrphanRule, RangeRule, TableRules
 
@@ -165,9 +166,25 @@ PLAUSIBLE: dict[str, str] = {
 }
 
 
-def bad_row_query(condition: str) -> str:
-    """The hashes of the rows meeting `condition` (plain SQL with a `{batch}` placeholder)."""
-    return f"select b._record_hash from {{batch}} as b where {condition}"
+def bound(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def outside(expr: str, low: float | None, high: float | None) -> str:
+    """`expr` below `low` or above `high` (a missing value is not outside)."""
+    return " or ".join([*([f"{expr} < {float(low)!r}"] if low is not None else []),
+                        *([f"{expr} > {float(high)!r}"] if high is not None else [])])
+
+
+def not_in(expr: str, values: Iterable[str]) -> str:
+    """`expr` present and not one of `values`."""
+    return f"{expr} not in ({', '.join(lit(v) for v in values)})"
+
+
+def bad_row_query(condition: str, select: str = "b._record_hash") -> str:
+    """The rows meeting `condition`, as `select` (raw: the row hash, never an id or a
+    personal value); plain SQL with a `{batch}` placeholder."""
+    return f"select {select} from {{batch}} as b where {condition}"
 
 
 def _columns(rules: TableRules) -> list[str]:

@@ -2,12 +2,14 @@
 
 Each expectation carries meta {reason, column, table_level}: `reason` is a reject reason of
 the quarantine for row rules, so per-reason counts line up with `quarantine.*`.
-Raw is text, so its row rules are UnexpectedRowsExpectations over the same SQL as dbt's
-validation macros (monitoring.data_quality.sql); their queries select only row hashes, and
-result formats never carry values, so neither Data Docs nor dq_results hold an id or a
-personal value. A raw table's rules are counted together, by one query computed once per
-validation (expectations.TableRuleCounts, sql.counts_query); each keeps its expectation.
-"""
+Every rule is a counting UnexpectedRowsExpectation (expectations.ExpectNoUnexpectedRows),
+and a suite's rules are counted together, by one query computed once per validation
+(expectations.TableRuleCounts, sql.counts_query: about one scan per table instead of one
+per rule, and a tenth of GX's per-expectation overhead of column-map expectations); each
+rule keeps its own expectation and result. Raw is text, so its rules are the same SQL as
+dbt's validation macros (monitoring.data_quality.sql); their queries select only row
+hashes, and result formats never carry values, so neither Data Docs nor dq_results hold
+an id or a personal value."""
 
 from __future__ import annotations
 
@@ -47,12 +49,6 @@ def _meta(reason: str, column: str | None = None, table_level: bool = False) -> 
     return {"reason": reason, "column": column, "table_level": table_level}
 
 
-def _rows(query: str, reason: str, column: str | None, description: str) -> gxe.Expectation:
-    return ExpectNoUnexpectedRows(
-        unexpected_rows_query=sql.gx_query(query), description=description,
-        meta=_meta(reason, column))
-
-
 def _row_count() -> gxe.Expectation:
     return gxe.ExpectTableRowCountToBeBetween(
         min_value=0, description="rows in the table (measured)", meta=_meta("row_count"))
@@ -62,15 +58,28 @@ def _any(conditions: list[str]) -> str:
     return " or ".join(f"({c})" for c in conditions)
 
 
-RawRule = tuple[str, str | None, str, str, str | None]
+# (reason, columns, query, description, condition): one rule of a suite, counted by the
+# suite's shared query; `condition` is the rule as a condition on one row `b` (None for
+# rules that need more than the row: their query is counted as a subquery).
+Rule = tuple[str, str | None, str, str, str | None]
 
 
-def _raw_rules(rules: TableRules, as_of: dt.date) -> list[RawRule]:
+def row_rule(reason: str, column: str | None, condition: str, description: str) -> Rule:
+    """A rule on one row of a typed relation (staging, feature store)."""
+    return (reason, column, sql.bad_row_query(condition, select="1 as bad"), description,
+            condition)
+
+
+def query_rule(reason: str, column: str | None, query: str, description: str) -> Rule:
+    return (reason, column, query, description, None)
+
+
+def _raw_rules(rules: TableRules, as_of: dt.date) -> list[Rule]:
     """(reason, columns, query, description, condition) per reason of `rules`: `condition`
     is the rule as a condition on one raw row `b` (the query's WHERE), None for the rules
     that need more than the row (duplicates, near duplicates, plausibility joins, orphans:
     they keep their own query, planned as a join)."""
-    out: list[RawRule] = []
+    out: list[Rule] = []
 
     def where(reason: str, columns: str | None, condition: str, description: str,
               in_scan: bool = True) -> None:
@@ -100,8 +109,7 @@ def _raw_rules(rules: TableRules, as_of: dt.date) -> list[RawRule]:
                                      for c, kind in rules.types.items()])
     per_reason("out_of_range", [
         *[(r.column, sql.out_of_range(rules, r),
-           f"{r.column} outside [{'' if r.min is None else r.min}, "
-           f"{'' if r.max is None else r.max}]") for r in rules.ranges],
+           f"{r.column} outside [{sql.bound(r.min)}, {sql.bound(r.max)}]") for r in rules.ranges],
         *[(o.column, sql.out_of_order(rules, o),
            f"{o.column} {'not before' if o.strict else 'before'} {o.other}")
           for o in rules.order]])
@@ -127,16 +135,16 @@ def raw_row_rules(rules: TableRules, as_of: dt.date) -> list[tuple[str, str | No
     return [r[:4] for r in _raw_rules(rules, as_of)]
 
 
-def _shared_rows(rules: list[RawRule], table: TableRules | None = None
-                 ) -> list[gxe.Expectation]:
-    """One expectation per rule (reason, columns, query, description, condition), all
-    reading one `table_rules_query` (sql.counts_query): about one scan for the lot."""
+def shared_rows(rules: list[Rule], table: TableRules | None = None,
+                table_level: bool = False) -> list[gxe.Expectation]:
+    """One expectation per rule, all reading one `table_rules_query` (sql.counts_query):
+    about one scan for the lot. `table` (raw text only) parses each column once per row."""
     shared = sql.gx_query(sql.counts_query([(cond, query) for *_, query, _, cond in rules],
                                            table))
     queries = [sql.gx_query(query) for _, _, query, _, _ in rules]
     return [ExpectNoUnexpectedRows(
         unexpected_rows_query=queries[i], table_rules_query=shared, table_rule_queries=queries,
-        rule_index=i, description=description, meta=_meta(reason, columns))
+        rule_index=i, description=description, meta=_meta(reason, columns, table_level))
         for i, (reason, columns, _, description, _) in enumerate(rules)]
 
 
@@ -151,7 +159,7 @@ def raw_suite(rules: TableRules, as_of: dt.date) -> SuiteSpec:
     for column in RAW_TABLES[t].required if t in RAW_TABLES else rules.required:
         add(gxe.ExpectColumnToExist(column=column, meta=_meta("missing_column", column, True),
                                     description=f"required column {column} is present"))
-    suite.expectations += _shared_rows(_raw_rules(rules, as_of), rules)
+    suite.expectations += shared_rows(_raw_rules(rules, as_of), rules)
     return suite
 
 
@@ -176,66 +184,66 @@ STAGING_PLAUSIBLE = {
 }
 
 
-def staging_suite(rules: TableRules, as_of: dt.date, columns: Iterable[str]) -> SuiteSpec:
-    """The same rules on the typed staging view; rules on columns staging drops are skipped."""
-    t = rules.table
-    have = set(columns)
-    suite = SuiteSpec(f"staging.{_staged(t)}", "staging", STAGING_SCHEMA, _staged(t))
-    add = suite.expectations.append
-    add(_row_count())
-    for k in rules.key:
-        add(gxe.ExpectColumnValuesToNotBeNull(column=k, meta=_meta("missing_key", k)))
-    if len(rules.key) == 1:
-        add(gxe.ExpectColumnValuesToBeUnique(column=rules.key[0],
-                                             meta=_meta("duplicate_key", rules.key[0])))
-    else:
-        # GX's compound-unique joins the view to its own grouped counts (4x the time of
-        # this hash aggregate at 20k); the same count: one row per row of a repeated key,
-        # rows with a key part missing left out (the inner join drops them there too).
-        keys = ", ".join(f"b.{sql.q(k)}" for k in rules.key)
-        present = " and ".join(f"b.{sql.q(k)} is not null" for k in rules.key)
-        add(_rows(f"select 1 as bad from (select count(*) as n from {{batch}} as b where "
-                  f"{present} group by {keys} having count(*) > 1) as g "
-                  "cross join generate_series(1, g.n)", "duplicate_key", None,
-                  f"a repeated key ({', '.join(rules.key)})"))
+def _staging_rules(rules: TableRules, as_of: dt.date, have: set[str]) -> list[Rule]:
+    """The rules of `rules` on the typed staging view, in reject_reasons order; rules on
+    columns staging drops are skipped."""
+    c = sql.q
+    out = [row_rule("missing_key", k, f"b.{c(k)} is null", f"{k} is missing")
+           for k in rules.key]
+    # One row per row of a repeated key, rows with a key part missing left out (as GX's
+    # unique and compound-unique count; theirs join the view to its grouped counts).
+    keys = ", ".join(f"b.{c(k)}" for k in rules.key)
+    present = " and ".join(f"b.{c(k)} is not null" for k in rules.key)
+    out.append(query_rule(
+        "duplicate_key", rules.key[0] if len(rules.key) == 1 else None,
+        f"select 1 as bad from (select count(*) as n from {{batch}} as b where {present} "
+        f"group by {keys} having count(*) > 1) as g cross join generate_series(1, g.n)",
+        f"a repeated key ({', '.join(rules.key)})"))
     if rules.near_duplicate and set(rules.near_duplicate) <= have:
-        cols = ", ".join(sql.q(c) for c in rules.near_duplicate)
-        add(_rows(f"select count(*) as n from {{batch}} as b group by {cols} "
-                  "having count(*) > 1", "near_duplicate", None,
-                  f"groups of the same ({', '.join(rules.near_duplicate)})"))
-    for c in rules.required:
-        if c in have:
-            add(gxe.ExpectColumnValuesToNotBeNull(column=c, meta=_meta("missing_value", c)))
+        cols = ", ".join(c(x) for x in rules.near_duplicate)
+        out.append(query_rule(
+            "near_duplicate", None, f"select count(*) as n from {{batch}} as b group by "
+            f"{cols} having count(*) > 1",
+            f"groups of the same ({', '.join(rules.near_duplicate)})"))
+    out += [row_rule("missing_value", x, f"b.{c(x)} is null", f"{x} is empty")
+            for x in rules.required if x in have]
     for r in rules.ranges:
         if r.column in have:
-            add(gxe.ExpectColumnValuesToBeBetween(
-                column=r.column, min_value=r.min, max_value=r.max,
-                meta=_meta("out_of_range", r.column)))
+            out.append(row_rule("out_of_range", r.column, sql.outside(f"b.{c(r.column)}", r.min,
+                                                                     r.max),
+                                 f"{r.column} outside [{sql.bound(r.min)}, {sql.bound(r.max)}]"))
     for o in rules.order:
         if {o.column, o.other} <= have:
-            # before: other > column; not_before: column >= other.
+            # before: other > column; not_before: column >= other (missing values pass).
             a, b = (o.other, o.column) if o.strict else (o.column, o.other)
-            add(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=a, column_B=b, or_equal=not o.strict,
-                ignore_row_if="either_value_is_missing", meta=_meta("out_of_range", o.column)))
-    for c, values in rules.vocab.items():
-        if c in have:
-            add(gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(values),
-                                                meta=_meta("invalid_value", c)))
-    for c in rules.not_future:
-        if c in have:
-            add(_rows(f"select 1 as bad from {{batch}} as b where b.{sql.q(c)} > "
-                      f"date {sql.lit(as_of)}", "future_date", c, f"{c} after {as_of}"))
-    for name in rules.plausible:
-        if name in STAGING_PLAUSIBLE:
-            add(_rows(STAGING_PLAUSIBLE[name], name, None, name.replace("_", " ")))
+            out.append(row_rule(
+                "out_of_range", o.column, f"not (b.{c(a)} {'>' if o.strict else '>='} "
+                f"b.{c(b)})", f"{o.column} {'not before' if o.strict else 'before'} "
+                f"{o.other}"))
+    out += [row_rule("invalid_value", x, sql.not_in(f"b.{c(x)}", values),
+                      f"{x} not in {list(values)}")
+            for x, values in rules.vocab.items() if x in have]
+    out += [row_rule("future_date", x, f"b.{c(x)} > date {sql.lit(as_of)}",
+                      f"{x} after {as_of}") for x in rules.not_future if x in have]
+    out += [query_rule(name, None, STAGING_PLAUSIBLE[name], name.replace("_", " "))
+            for name in rules.plausible if name in STAGING_PLAUSIBLE]
     for o in rules.orphans:
         if o.column in have:
             parent = f"{STAGING_SCHEMA}.{_staged(o.parent)}"
-            add(_rows(f"select 1 as bad from {{batch}} as b where b.{sql.q(o.column)} is not "
-                      f"null and not exists (select 1 from {parent} as p where "
-                      f"p.{sql.q(o.parent_column)} = b.{sql.q(o.column)})", "orphan", o.column,
-                      f"{o.column} has no staged {o.parent}"))
+            out.append(query_rule(
+                "orphan", o.column, f"select 1 as bad from {{batch}} as b where "
+                f"b.{c(o.column)} is not null and not exists (select 1 from {parent} as p "
+                f"where p.{c(o.parent_column)} = b.{c(o.column)})",
+                f"{o.column} has no staged {o.parent}"))
+    return out
+
+
+def staging_suite(rules: TableRules, as_of: dt.date, columns: Iterable[str]) -> SuiteSpec:
+    """The same rules on the typed staging view, counted together by one shared query."""
+    t = rules.table
+    suite = SuiteSpec(f"staging.{_staged(t)}", "staging", STAGING_SCHEMA, _staged(t))
+    suite.expectations = [_row_count(), *shared_rows(_staging_rules(rules, as_of,
+                                                                    set(columns)))]
     return suite
 
 

@@ -107,3 +107,86 @@ def test_staging_compound_key_counts_as_gx_compound_unique(pg_server, tmp_path):
         spec, "compound-run", build_docs=False)
     counts = {o.reason: o.unexpected_count for o in outcome.outcomes}
     assert counts["duplicate_key"] == counts["gx"] == 5, outcome.outcomes
+
+
+def _staging_tables(pg_server) -> str:
+    """Staging views as tables, with planted defects: job_roles (missing, repeated and
+    unknown values) and performance_reviews (ranges, order, missing values)."""
+    database = pg_server.create_database("dq_staging_native")
+    conn = pg_server.endpoint.connect(database)
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE SCHEMA staging; "
+            "CREATE TABLE staging.stg_hris__job_roles (role_id text, role_family text, "
+            "kpi_target float8, kpi_higher_is_better boolean); "
+            "CREATE TABLE staging.stg_hris__employees (employee_id text, hire_date date); "
+            "CREATE TABLE staging.stg_hris__performance_reviews (review_id text, "
+            "employee_id text, period_start date, period_end date, kpi_value float8, "
+            "kpi_target float8, okr_score float8, rating float8, submitted_at date)")
+        cur.executemany("INSERT INTO staging.stg_hris__job_roles VALUES (%s, %s, %s, %s)", [
+            ("r1", "sales", 1, True), ("r1", "sales", 2, True), ("r2", "pirates", None, True),
+            (None, "rnd", 3, None), ("r3", None, 4, False), ("r4", "Sales", 5, True)])
+        cur.execute("INSERT INTO staging.stg_hris__employees VALUES ('e1', '2023-01-01')")
+        cur.executemany(
+            "INSERT INTO staging.stg_hris__performance_reviews VALUES "
+            "(%s, 'e1', %s, %s, %s, 10, %s, %s, '2024-01-01')", [
+                ("v1", "2023-04-01", "2023-06-30", 5, 0.5, 3),
+                ("v2", "2023-07-01", "2023-06-30", -1, 1.5, 6),
+                ("v3", "2023-10-01", None, 0, None, 0),
+                ("v4", None, "2023-12-31", 2, -0.1, None),
+                ("v5", "2024-01-01", "2024-01-01", 3, 1.0, 5)])
+    conn.commit()
+    conn.close()
+    return pg_server.url(database)
+
+
+def _native(rules) -> list[gxe.Expectation]:
+    """GX's own column expectations for the staging rules of `rules` that have one, each
+    with meta reason 'gx:<reason>' and its column."""
+
+    def meta(reason: str, column: str) -> dict:
+        return {"reason": f"gx:{reason}", "column": column, "table_level": False}
+
+    out: list[gxe.Expectation] = [
+        *[gxe.ExpectColumnValuesToNotBeNull(column=k, meta=meta("missing_key", k))
+          for k in rules.key],
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c, meta=meta("missing_value", c))
+          for c in rules.required],
+        *[gxe.ExpectColumnValuesToBeBetween(column=r.column, min_value=r.min, max_value=r.max,
+                                            meta=meta("out_of_range", r.column))
+          for r in rules.ranges],
+        *[gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(v),
+                                          meta=meta("invalid_value", c))
+          for c, v in rules.vocab.items()]]
+    if len(rules.key) == 1:
+        out.append(gxe.ExpectColumnValuesToBeUnique(column=rules.key[0],
+                                                    meta=meta("duplicate_key", rules.key[0])))
+    for o in rules.order:  # before: other > column; not_before: column >= other
+        a, b = (o.other, o.column) if o.strict else (o.column, o.other)
+        out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=a, column_B=b, or_equal=not o.strict,
+            ignore_row_if="either_value_is_missing", meta=meta("out_of_range", o.column)))
+    return out
+
+
+@pytest.mark.parametrize("table", ["job_roles", "performance_reviews"])
+def test_staging_rules_count_as_gx_column_expectations_do(pg_server, tmp_path, table):
+    url = _staging_tables(pg_server)
+    rules = RULES.tables[table]
+    columns = [c for c in (*rules.key, *rules.required, *rules.types, *rules.vocab)]
+    spec = staging_suite(rules, AS_OF, columns)
+    native = _native(rules)
+    spec.expectations += native
+    outcome = DataQualityRunner(url, tmp_path).validate(spec, f"native-{table}",
+                                                        build_docs=False)
+    assert all(o.error is None for o in outcome.outcomes), outcome.outcomes
+    ours: dict[tuple[str, str | None], int] = {}
+    theirs: dict[tuple[str, str | None], int] = {}
+    for o in outcome.outcomes:
+        if o.reason.startswith("gx:"):
+            theirs[(o.reason[3:], o.column)] = o.unexpected_count
+        elif o.reason != "row_count":
+            ours[(o.reason, o.column)] = ours.get((o.reason, o.column), 0) + o.unexpected_count
+    assert len(theirs) == len(native)
+    assert {k: ours.get(k) for k in theirs} == theirs
+    assert sum(theirs.values()) >= 5  # the planted defects were seen, by both

@@ -100,7 +100,7 @@ def test_failing_feature_store_suite_blocks_training(hireloop_home, database, tm
     assert not result.success
     check = _checks(result)[("marts/fct_training_examples", FEATURE_STORE)]
     assert not check.passed and check.severity == AssetCheckSeverity.ERROR
-    assert "met_kpi rate per role family within [0.999, 0.95]" in check.description
+    assert "role families whose met_kpi rate is outside [0.999, 0.95]: 4" in check.description
     assert result.get_asset_materialization_events() == []  # no training, nothing after it
     failures = [e for e in result.all_events if e.is_step_failure]
     assert [e.step_key for e in failures] == ["feature_store_data_quality"]
