@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,12 +149,20 @@ def write_docs_index(root: Path) -> Path:
 
 class DataQualityRunner:
     """Validates suites against one database and keeps their Data Docs in `docs_dir`
-    (one site: the pages of this runner's validations; see `docs_dir_for`)."""
+    (one site: the pages of this runner's validations; see `docs_dir_for`).
 
-    def __init__(self, url: str, docs_dir: Path):
+    `validate_all` runs up to `workers` suites at a time, each worker with a GX context of
+    its own (a context is not shared between threads): while one waits on PostgreSQL, the
+    next does GX's bookkeeping or runs its own query on another core. Their results join
+    this runner's context, whose site renders them all.
+    """
+
+    def __init__(self, url: str, docs_dir: Path, workers: int = 2):
         import great_expectations as gx
 
         self._gx = gx
+        self.url = url
+        self.workers = max(1, int(workers))
         self.docs_dir = Path(docs_dir)
         self.docs_dir.mkdir(parents=True, exist_ok=True)
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -169,7 +179,7 @@ class DataQualityRunner:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
         # add_sql, not add_postgres: its URL check wants a host, ours may be a Unix socket.
-        self._keys: dict[int, object] = {}  # outcome -> its validation result key
+        self._results: dict[int, tuple] = {}  # outcome -> (result key, suite result)
         self.source = self.context.data_sources.add_sql(name="hireloop",
                                                              connection_string=url)
 
@@ -235,7 +245,7 @@ class DataQualityRunner:
                                validated_at=validated_at,
                                seconds=time.perf_counter() - started,
                                outcomes=[_outcome(r, rows) for r in results])
-        self._keys[id(outcome)] = key
+        self._results[id(outcome)] = (key, suite_result)
         if build_docs:
             self.build_docs()
             outcome.docs_url = self._page_url(key)
@@ -246,21 +256,41 @@ class DataQualityRunner:
 
     def validate_all(self, specs: Iterable[SuiteSpec], run_id: str,
                      progress: Callable[[str], None] | None = None) -> list[SuiteOutcome]:
-        """Run suites in order, reporting progress (`progress(message)`) after each, then
-        render their Data Docs."""
+        """Run suites (up to `workers` at a time), reporting progress (`progress(message)`)
+        as each ends, then render their Data Docs; outcomes come in the order of `specs`."""
         specs = list(specs)
-        out = []
-        for i, spec in enumerate(specs, 1):
-            outcome = self.validate(spec, run_id, build_docs=False)
-            out.append(outcome)
-            if progress:
-                progress(f"[{i}/{len(specs)}] {spec.name}: "
-                         f"{'pass' if outcome.success else f'{len(outcome.failed)} failing'} "
-                         f"({outcome.seconds:.1f}s)")
+        workers = min(self.workers, len(specs))
+        runners: queue.SimpleQueue[DataQualityRunner] = queue.SimpleQueue()
+        runners.put(self)
+        for _ in range(workers - 1):
+            runners.put(DataQualityRunner(self.url, self.docs_dir, workers=1))
+
+        def run(spec: SuiteSpec) -> tuple[SuiteOutcome, tuple]:
+            runner = runners.get()
+            try:
+                outcome = runner.validate(spec, run_id, build_docs=False)
+                return outcome, runner._results.pop(id(outcome))
+            finally:
+                runners.put(runner)
+
+        out: dict[int, SuiteOutcome] = {}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gx") as pool:
+            futures = {pool.submit(run, spec): i for i, spec in enumerate(specs)}
+            for done, future in enumerate(as_completed(futures), 1):
+                outcome, (key, result) = future.result()
+                # the result joins this runner's context: its site renders every page
+                self.context.validation_results_store.set(key, result)
+                self._results[id(outcome)] = (key, result)
+                out[futures[future]] = outcome
+                if progress:
+                    progress(f"[{done}/{len(specs)}] {outcome.suite}: "
+                             f"{'pass' if outcome.success else f'{len(outcome.failed)} failing'} "
+                             f"({outcome.seconds:.1f}s)")
+        outcomes = [out[i] for i in range(len(specs))]
         started = time.perf_counter()
         self.build_docs()
-        for outcome in out:
-            outcome.docs_url = self._page_url(self._keys[id(outcome)])
+        for outcome in outcomes:
+            outcome.docs_url = self._page_url(self._results[id(outcome)][0])
         if progress:
             progress(f"Data Docs: {self.index_path} ({time.perf_counter() - started:.1f}s)")
-        return out
+        return outcomes

@@ -66,6 +66,8 @@ class DataQualityResource(ConfigurableResource):
     min_rows_per_family: int = Field(30, description="feature store: rows per role family")
     docs_dir: str | None = Field(None, description="Data Docs folder "
                                                    "(default $HIRELOOP_HOME/reports/data_docs)")
+    workers: int = Field(2, ge=1, description="suites validated at a time (each with its own "
+                                              "GX context and database connection)")
 
     def policy(self) -> RawTablePolicy:
         return RawTablePolicy(max_orphan_share=self.max_orphan_share)
@@ -83,7 +85,7 @@ class DataQualityResource(ConfigurableResource):
         """A runner whose Data Docs site is `<docs>/<kind>` (`<docs>/index.html` links all)."""
         root = self.docs_path(hireloop)
         return DataQualityRunner(hireloop.endpoint().url(hireloop.database),
-                                 docs_dir_for(root, kind))
+                                 docs_dir_for(root, kind), workers=self.workers)
 
 
 def _record(hireloop: HireloopRuntime, data_quality: DataQualityResource,

@@ -56,7 +56,7 @@ def docs_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def raw_outcomes(url, docs_dir):
-    return DataQualityRunner(url, docs_dir_for(docs_dir, "raw")).validate_all(
+    return DataQualityRunner(url, docs_dir_for(docs_dir, "raw"), workers=2).validate_all(
         raw_suites(RULES, AS_OF), "raw-run")
 
 
@@ -246,3 +246,19 @@ def test_data_docs_and_results_carry_no_ids_or_personal_values(dbt_world, raw_ou
     finally:
         conn.close()
     assert pattern.findall(results_text) == []
+
+
+def test_suites_run_side_by_side_as_they_do_one_by_one(url, raw_outcomes, tmp_path):
+    """validate_all with two workers (two GX contexts) gives the serial run's results, in
+    the order of the suites, and one site with every validation page."""
+    serial = DataQualityRunner(url, tmp_path / "serial", workers=1).validate_all(
+        raw_suites(RULES, AS_OF), "serial-run")
+
+    def results(outcomes):
+        return [(s.suite, [(o.reason, o.column, o.unexpected_count, o.success)
+                           for o in s.outcomes]) for s in outcomes]
+
+    assert results(raw_outcomes) == results(serial)
+    assert sum(sum(s.by_reason().values()) for s in serial) > 0  # defects were counted
+    pages = {Path(o.docs_url.removeprefix("file://")) for o in raw_outcomes}
+    assert len(pages) == len(RAW_TABLES) and all(p.exists() for p in pages)
