@@ -272,27 +272,30 @@ class DataQualityRunner:
         for _ in range(workers - 1):
             runners.put(DataQualityRunner(self.url, self.docs_dir, workers=1))
 
-        def run(spec: SuiteSpec) -> tuple[SuiteOutcome, tuple]:
+        def run(spec: SuiteSpec) -> tuple[SuiteOutcome, DataQualityRunner]:
             runner = runners.get()
             try:
-                outcome = runner.validate(spec, run_id, build_docs=False)
-                return outcome, runner._results.pop(id(outcome))
+                return runner.validate(spec, run_id, build_docs=False), runner
             finally:
                 runners.put(runner)
 
         out: dict[int, SuiteOutcome] = {}
+        joining: list[tuple] = []  # (key, result) validated by another runner's context
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gx") as pool:
             futures = {pool.submit(run, spec): i for i, spec in enumerate(specs)}
             for done, future in enumerate(as_completed(futures), 1):
-                outcome, (key, result) = future.result()
-                # the result joins this runner's context: its site renders every page
-                self.context.validation_results_store.set(key, result)
-                self._results[id(outcome)] = (key, result)
+                outcome, runner = future.result()
+                if runner is not self:
+                    self._results[id(outcome)] = runner._results.pop(id(outcome))
+                    joining.append(self._results[id(outcome)])
                 out[futures[future]] = outcome
                 if progress:
                     progress(f"[{done}/{len(specs)}] {outcome.suite}: "
                              f"{'pass' if outcome.success else f'{len(outcome.failed)} failing'} "
                              f"({outcome.seconds:.1f}s)")
+        # once no worker uses this runner's context: its site renders every page
+        for key, result in joining:
+            self.context.validation_results_store.set(key, result)
         outcomes = [out[i] for i in range(len(specs))]
         started = time.perf_counter()
         self.build_docs()
