@@ -106,13 +106,7 @@ def unparseable(rules: TableRules, column: str) -> str:
 
 
 def out_of_range(rules: TableRules, rule: RangeRule) -> str:
-    value = f"({typed(rules, rule.column)})"
-    bad = []
-    if rule.min is not None:
-        bad.append(f"{value} < {float(rule.min)!r}")
-    if rule.max is not None:
-        bad.append(f"{value} > {float(rule.max)!r}")
-    return " or ".join(bad)
+    return outside(f"({typed(rules, rule.column)})", rule.min, rule.max)
 
 
 def out_of_order(rules: TableRules, rule: OrderRule) -> str:

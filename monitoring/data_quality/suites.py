@@ -5,7 +5,7 @@ the quarantine for row rules, so per-reason counts line up with `quarantine.*`.
 Every rule is a counting UnexpectedRowsExpectation (expectations.ExpectNoUnexpectedRows),
 and a suite's rules are counted together, by one query computed once per validation
 (expectations.TableRuleCounts, sql.counts_query: about one scan per table instead of one
-per rule, and a tenth of GX's per-expectation overhead of column-map expectations); each
+per rule, and about a fifth of the Python cost of GX's column-map expectations); each
 rule keeps its own expectation and result. Raw is text, so its rules are the same SQL as
 dbt's validation macros (monitoring.data_quality.sql); their queries select only row
 hashes, and result formats never carry values, so neither Data Docs nor dq_results hold
@@ -209,9 +209,9 @@ def _staging_rules(rules: TableRules, as_of: dt.date, have: set[str]) -> list[Ru
             for x in rules.required if x in have]
     for r in rules.ranges:
         if r.column in have:
-            out.append(row_rule("out_of_range", r.column, sql.outside(f"b.{c(r.column)}", r.min,
-                                                                     r.max),
-                                 f"{r.column} outside [{sql.bound(r.min)}, {sql.bound(r.max)}]"))
+            out.append(row_rule(
+                "out_of_range", r.column, sql.outside(f"b.{c(r.column)}", r.min, r.max),
+                f"{r.column} outside [{sql.bound(r.min)}, {sql.bound(r.max)}]"))
     for o in rules.order:
         if {o.column, o.other} <= have:
             # before: other > column; not_before: column >= other (missing values pass).
