@@ -229,7 +229,9 @@ def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> Table
 
     # 1. The export as it came, numbered: _dup_seq counts each key's occurrences in file
     # order (pandas does this faster than a window sort; '' and None are one key, NULL).
-    key_text = frame[list(table.key)].fillna("")
+    # Keys are compared as staging reads them, spaces trimmed: " C1" repeats "C1" (both
+    # would be pseudonym(C1) in staging), so the later one is a duplicate, not a 2nd key.
+    key_text = pd.DataFrame({k: frame[k].fillna("").str.strip(" ") for k in table.key})
     dup_seq = key_text.groupby(list(table.key), sort=False).cumcount().to_numpy() + 1
     present = [c for c in cols if c in frame.columns]
     numbered = pd.DataFrame({**{c: frame[c] for c in present}, "_dup_seq": dup_seq.astype(str)})

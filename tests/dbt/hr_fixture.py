@@ -208,6 +208,10 @@ def _plant(rows: dict[str, list[dict]]) -> None:
     cascade(replaced["interview_id"])
 
     plant("interview_scores", {**s0}, "exact_duplicate", None, dup_seq=2)
+    # The same id but for spaces: staging would read both as one id (one pseudonym).
+    spaced = rows["candidates"][3]
+    plant("candidates", {**spaced, "candidate_id": f" {spaced['candidate_id']} "},
+          "duplicate_key", None, dup_seq=2)
     plant("interview_scores", {**s0, "score": "0.5"}, "duplicate_key", None, dup_seq=3)
     def corrupt(table: str, match: dict, change: dict, reason: str, column: str) -> None:
         row = next(r for r in rows[table] if all(r[k] == v for k, v in match.items()))
