@@ -64,6 +64,9 @@ class SuiteOutcome:
     seconds: float
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     docs_url: str | None = None  # file:// URL of this validation's Data Docs page
+    # GX's result and its store key (what Data Docs render), kept for the runner
+    gx_key: object = field(default=None, repr=False, compare=False)
+    gx_result: object = field(default=None, repr=False, compare=False)
 
     @property
     def success(self) -> bool:
@@ -184,7 +187,6 @@ class DataQualityRunner:
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
         # add_sql, not add_postgres: its URL check wants a host, ours may be a Unix socket.
-        self._results: dict[int, tuple] = {}  # outcome -> (result key, suite result)
         self.source = self.context.data_sources.add_sql(name="hireloop",
                                                              connection_string=url)
 
@@ -251,8 +253,8 @@ class DataQualityRunner:
         outcome = SuiteOutcome(suite=name, kind=spec.kind, table=spec.relation, run_id=run_id,
                                validated_at=validated_at,
                                seconds=time.perf_counter() - started,
-                               outcomes=[_outcome(r, rows) for r in results])
-        self._results[id(outcome)] = (key, suite_result)
+                               outcomes=[_outcome(r, rows) for r in results],
+                               gx_key=key, gx_result=suite_result)
         if build_docs:
             self.build_docs()
             outcome.docs_url = self._page_url(key)
@@ -280,27 +282,26 @@ class DataQualityRunner:
                 runners.put(runner)
 
         out: dict[int, SuiteOutcome] = {}
-        joining: list[tuple] = []  # (key, result) validated by another runner's context
+        joining: list[SuiteOutcome] = []  # validated in another runner's context
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gx") as pool:
             futures = {pool.submit(run, spec): i for i, spec in enumerate(specs)}
             for done, future in enumerate(as_completed(futures), 1):
                 outcome, runner = future.result()
                 if runner is not self:
-                    self._results[id(outcome)] = runner._results.pop(id(outcome))
-                    joining.append(self._results[id(outcome)])
+                    joining.append(outcome)
                 out[futures[future]] = outcome
                 if progress:
                     progress(f"[{done}/{len(specs)}] {outcome.suite}: "
                              f"{'pass' if outcome.success else f'{len(outcome.failed)} failing'} "
                              f"({outcome.seconds:.1f}s)")
         # once no worker uses this runner's context: its site renders every page
-        for key, result in joining:
-            self.context.validation_results_store.set(key, result)
+        for outcome in joining:
+            self.context.validation_results_store.set(outcome.gx_key, outcome.gx_result)
         outcomes = [out[i] for i in range(len(specs))]
         started = time.perf_counter()
         self.build_docs()
         for outcome in outcomes:
-            outcome.docs_url = self._page_url(self._results[id(outcome)][0])
+            outcome.docs_url = self._page_url(outcome.gx_key)
         if progress:
             progress(f"Data Docs: {self.index_path} ({time.perf_counter() - started:.1f}s)")
         return outcomes

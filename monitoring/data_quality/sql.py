@@ -115,8 +115,8 @@ def out_of_order(rules: TableRules, rule: OrderRule) -> str:
 
 
 def invalid_value(column: str, values: tuple[str, ...]) -> str:
-    return (f"lower({clean(column)}) is not null and lower({clean(column)}) not in "
-            f"({', '.join(lit(v) for v in values)})")
+    value = f"lower({clean(column)})"
+    return f"{value} is not null and {not_in(value, values)}"
 
 
 def future_date(rules: TableRules, column: str, as_of: dt.date) -> str:
@@ -127,10 +127,6 @@ def orphan(rule: OrphanRule) -> str:
     return (f"{clean(rule.column)} is not null and not exists (select 1 from {RAW}."
             f"{q(rule.parent)} as p where {clean(rule.parent_column, 'p')} = "
             f"{clean(rule.column)})")
-
-
-def _date(table: str, column: str, alias: str) -> str:
-    return safe_date(clean(column, alias))
 
 
 # Cross-table plausibility rules (raw_rules `plausible`), against the first occurrence of

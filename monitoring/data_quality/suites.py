@@ -24,7 +24,6 @@ from monitoring.data_quality import sql
 from monitoring.data_quality.expectations import ExpectNoUnexpectedRows
 from monitoring.data_quality.rules import RuleSpec, TableRules
 
-TABLE_LEVEL_REASONS = ("missing_column",)
 STAGING_SCHEMA = "staging"
 MARTS_SCHEMA = "marts"
 FEATURE_TABLE = "fct_training_examples"
@@ -64,10 +63,12 @@ def _any(conditions: list[str]) -> str:
 Rule = tuple[str, str | None, str, str, str | None]
 
 
-def row_rule(reason: str, column: str | None, condition: str, description: str) -> Rule:
-    """A rule on one row of a typed relation (staging, feature store)."""
-    return (reason, column, sql.bad_row_query(condition, select="1 as bad"), description,
-            condition)
+def row_rule(reason: str, column: str | None, condition: str, description: str,
+             select: str = "1 as bad", in_scan: bool = True) -> Rule:
+    """A rule on one row; its query selects `select` (raw: the row hash). With `in_scan`
+    False it is counted by its own query, not as a condition of the shared scan."""
+    return (reason, column, sql.bad_row_query(condition, select), description,
+            condition if in_scan else None)
 
 
 def query_rule(reason: str, column: str | None, query: str, description: str) -> Rule:
@@ -83,8 +84,8 @@ def _raw_rules(rules: TableRules, as_of: dt.date) -> list[Rule]:
 
     def where(reason: str, columns: str | None, condition: str, description: str,
               in_scan: bool = True) -> None:
-        out.append((reason, columns, sql.bad_row_query(condition), description,
-                    condition if in_scan else None))
+        out.append(row_rule(reason, columns, condition, description, "b._record_hash",
+                            in_scan))
 
     where("missing_key", None, sql.missing_key(rules), f"key ({', '.join(rules.key)}) is missing")
     out += [("exact_duplicate", None, sql.duplicate_query(rules, exact=True),
