@@ -30,6 +30,7 @@ from psycopg2 import sql
 
 from hris.contract import RAW_SCHEMA, RAW_TABLES, RawTable
 from hris.pg_copy import copy_text_frame
+from hris.profile import ensure_profile_tables
 
 _IN = "_hireloop_raw_in"
 _STAGED = "_hireloop_raw_staged"
@@ -64,6 +65,7 @@ def _key_index_ddl(table: RawTable) -> sql.Composed:
 def ensure_raw_schema(cursor) -> None:
     """Create schema `raw`, its tables, their key indexes and `__replaced` tables (idempotent)."""
     cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(RAW_SCHEMA)))
+    ensure_profile_tables(cursor)
     for table in RAW_TABLES.values():
         cursor.execute("SELECT to_regclass(%s)", [f"{RAW_SCHEMA}.{table.name}"])
         is_new = cursor.fetchone()[0] is None

@@ -38,9 +38,28 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
+# What the manifest is derived from: a change to any of these makes it stale.
+_MANIFEST_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _MANIFEST_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+    return newest
+
+
+def manifest_is_current() -> bool:
+    """The manifest exists and is newer than every file of the dbt project it reads."""
+    return MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime()
+
+
 def ensure_manifest(force: bool = False) -> Path:
-    """`dbt parse` so that Dagster definitions can load (also in CI)."""
-    if MANIFEST.exists() and not force:
+    """The dbt manifest Dagster's dbt assets are defined from: `dbt parse` when it is missing
+    or older than the project (a fresh clone has none; an edited rule must not be missed)."""
+    if manifest_is_current() and not force:
         return MANIFEST
     env = {**_PARSE_ENV, **os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     subprocess.run(
@@ -48,6 +67,7 @@ def ensure_manifest(force: bool = False) -> Path:
          "--profiles-dir", str(DBT_PROJECT_DIR)],
         check=True, env=env,
     )
+    MANIFEST.touch()  # partial parsing may leave an unchanged manifest's time as it was
     return MANIFEST
 
 

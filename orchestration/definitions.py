@@ -22,11 +22,10 @@ from orchestration.assets.model import (
 from orchestration.assets.serving import batch_scores, deployed_endpoint, inference_log_ingest
 from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
-from orchestration.dbt import dbt_resource, ensure_manifest
+from orchestration.dbt import dbt_resource
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 
 disable_telemetry()
-ensure_manifest()
 
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,

@@ -7,7 +7,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from hris.exports import required_as_of
 from hris.pseudonym import install_pseudonym_key
-from orchestration.dbt import MANIFEST, dbt_project, translator
+from orchestration.dbt import dbt_project, ensure_manifest, translator
 from orchestration.resources import HireloopRuntime
 
 
@@ -20,7 +20,9 @@ def prepare_dbt_run(hireloop: HireloopRuntime) -> str:
     return json.dumps({"as_of_date": as_of.isoformat()})
 
 
-@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=translator)
+# The manifest is made here, where the decorator reads it: importing this module on a
+# fresh clone (no dbt_project/target yet) must work.
+@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator)
 def feature_store(context: AssetExecutionContext, dbt: DbtCliResource, hireloop: HireloopRuntime):
     dbt_vars = prepare_dbt_run(hireloop)
     yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()

@@ -55,3 +55,20 @@ def test_build_job_materialises_ingest_and_feature_store(pg_server, hireloop_hom
     conn.close()
     assert n_examples > 50
     assert [str(a[0]) for a in as_of] == ["2025-01-01"]
+
+
+def test_definitions_load_in_a_fresh_process_with_a_stale_manifest():
+    """A fresh clone has no manifest and an edited project a stale one: loading the
+    definitions (what `make demo` does first) re-parses instead of failing or using it."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.dbt import MANIFEST, ensure_manifest, manifest_is_current
+
+    ensure_manifest()
+    os.utime(MANIFEST, (0, 0))  # older than every project file, as after an edit
+    assert not manifest_is_current()
+    subprocess.run([sys.executable, "-c", "import orchestration.definitions"], check=True,
+                   timeout=300)
+    assert manifest_is_current()
