@@ -306,7 +306,8 @@ def summary() -> None:
     runtime = _runtime()
     conn = runtime.up().connect()
     with conn:
-        typer.echo(build_store_report(conn, runtime.settings.reports_dir).text)
+        typer.echo(build_store_report(conn, runtime.settings.reports_dir,
+                                      language=runtime.settings.page_language).text)
     conn.close()
 
 

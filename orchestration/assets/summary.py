@@ -20,7 +20,8 @@ from orchestration.resources import HireloopRuntime
 )
 def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRuntime) -> Output[str]:
     with hireloop.connection() as conn:
-        report = build_store_report(conn, hireloop.settings.reports_dir)
+        report = build_store_report(conn, hireloop.settings.reports_dir,
+                                    language=hireloop.settings.page_language)
     tables = report.data_quality.tables
     metadata = {
         "data_quality": MetadataValue.md(tables.to_markdown(index=False)),
