@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from string import Formatter
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -35,6 +36,34 @@ def extract_messages(source_dir: Path = MONITORING_DIR) -> Catalog:
 def read_catalog(language: str) -> Catalog:
     with open(po_path(language), "rb") as fh:
         return read_po(fh, locale=language, domain=DOMAIN)
+
+
+def untranslated(catalog: Catalog) -> list[str]:
+    """Msgids with no translation, or only a fuzzy one (gettext ignores fuzzy entries)."""
+    return [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+
+
+def missing_messages(template: Catalog, catalog: Catalog) -> list[str]:
+    """Messages the code uses that the catalog lacks."""
+    return [m.id for m in template if m.id and m.id not in catalog]
+
+
+def unused_messages(template: Catalog, catalog: Catalog) -> list[str]:
+    """Messages of the catalog the code no longer uses."""
+    return [m.id for m in catalog if m.id and m.id not in template]
+
+
+def placeholder_errors(catalog: Catalog) -> list[str]:
+    """Translations whose {placeholders} differ from their msgid's."""
+    out = []
+    for m in catalog:
+        if m.id and m.string and _fields(m.id) != _fields(m.string):
+            out.append(f"{m.id!r}: {sorted(_fields(m.string))} != {sorted(_fields(m.id))}")
+    return out
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _lit, name, _spec, _conv in Formatter().parse(text) if name is not None}
 
 
 def update_catalogs(source_dir: Path = MONITORING_DIR) -> list[Path]:
