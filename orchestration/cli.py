@@ -21,7 +21,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def _runtime() -> Runtime:
     disable_telemetry()
-    return Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    try:
+        settings.page_language  # noqa: B018 (a bad HIRELOOP_LANGUAGE: say so before any work)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    return Runtime(settings)
 
 
 def _print_status(runtime: Runtime) -> None:

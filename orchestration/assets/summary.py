@@ -26,6 +26,7 @@ def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRunt
     metadata = {
         "data_quality": MetadataValue.md(tables.to_markdown(index=False)),
         "data_quality_report": MetadataValue.path(str(report.report_path)),
+        "data_quality_every_build": MetadataValue.path(str(report.history_index)),
         "quarantined_rows": int(tables["quarantined"].sum()),
         "rows_in": int(tables["rows_in"].sum()),
         "every_row_accounted_for": bool(tables["conserved"].all()),

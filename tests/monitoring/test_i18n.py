@@ -80,3 +80,16 @@ def test_the_language_comes_from_one_setting_and_a_bad_one_is_a_clear_error(monk
         Settings.from_env().page_language  # noqa: B018
     with pytest.raises(ValueError, match="unknown page language 'de'"):
         check_language("de")
+
+
+def test_the_cli_refuses_an_unknown_language_in_one_line(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    monkeypatch.setenv("HIRELOOP_HOME", str(tmp_path))
+    monkeypatch.setenv("HIRELOOP_LANGUAGE", "fr")
+    done = CliRunner().invoke(app, ["status"])
+    assert done.exit_code == 2
+    assert "unknown page language 'fr': set HIRELOOP_LANGUAGE to one of en, zh" in done.output
+    assert "Traceback" not in done.output
