@@ -7,7 +7,8 @@ transaction (so the CLI, the Dagster asset and the tests all get them, and a ref
 leaves nothing):
 
 - **As-of.** The export loaded last governs (load order, not the greatest date). A real
-  export states its as-of; the same as-of again is a no-op in the register; an as-of
+  export states its as-of; the same export again at the as-of in force is a no-op (no
+  register row; the raw store leaves unchanged rows alone anyway); an as-of
   earlier than the one in force is refused unless the load says, with a reason, that it
   corrects a wrong date (recorded in `corrects_as_of` / `correction_reason`).
 - **Sandbox or real.** An installation is decided by the first export it receives: a
@@ -194,9 +195,9 @@ def admit(cursor, kind: str, as_of: dt.date | None, *, source: str,
     elif in_force is not None and as_of < in_force.as_of:
         raise LoadRefused(
             f"as-of {as_of} is earlier than the as-of in force, {in_force.as_of} (export "
-            f"#{in_force.export_id}): data loaded after it would be judged by an older date. "
-            f"If {in_force.as_of} was wrong, say so: load again with {CORRECTION_HINT}; the "
-            "correction is recorded in raw._exports")
+            f"#{in_force.export_id}): loading it would move back the date that decides what "
+            f"is future and what is mature. If {in_force.as_of} was wrong, load again with "
+            f"{CORRECTION_HINT}; the correction is recorded in raw._exports")
     return Admission(kind, as_of, in_force, correction, source)
 
 

@@ -114,7 +114,7 @@ def ingest_export(
     """
     directory = Path(directory)
     kind, as_of = export_kind_and_as_of(directory, as_of)
-    source = str(directory)
+    source = str(directory.resolve())  # one name per folder: the same export again is a no-op
     extra: dict[str, Any] = {}
     if profile is not None:
         extra = {"profile": profile, "profile_source": profile_source}
@@ -136,7 +136,7 @@ def preflight_export(conn, directory: Path, as_of: dt.date | None, *,
     the load itself checks again, inside its transaction.
     """
     kind, as_of = export_kind_and_as_of(Path(directory), as_of)
-    _preflight(conn, kind, as_of, str(directory), correct_as_of, today)
+    _preflight(conn, kind, as_of, str(Path(directory).resolve()), correct_as_of, today)
 
 
 def preflight_simulated(conn, n_candidates: int, seed: int, as_of: dt.date,
