@@ -212,6 +212,18 @@ def _mix_message(installation: str) -> str:
             + SEPARATE_HOME)
 
 
+def describe_in_force(cursor) -> str:
+    """One line for the user after a load: the installation and the as-of now in force."""
+    kind = installation_kind(cursor)
+    if kind is None:
+        return "nothing loaded yet"
+    cursor.execute("SELECT export_id, as_of_date, corrects_as_of FROM raw._exports "
+                   "ORDER BY export_id DESC LIMIT 1")
+    export_id, as_of, corrects = cursor.fetchone()
+    fixed = f", correcting {corrects}" if corrects else ""
+    return f"{kind} installation; as-of in force: {as_of} (export #{export_id}{fixed})"
+
+
 def record_admitted(cursor, admission: Admission) -> bool:
     """Register an admitted load (unless it is a no-op); True when a row was added."""
     if admission.is_noop:

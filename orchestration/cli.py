@@ -112,7 +112,7 @@ def generate(
     """Generate a synthetic HR history into `raw` (and the truth into `sim_truth`).
 
     Only into a sandbox: an installation that holds real exports refuses simulated data."""
-    from hris.exports import LoadRefused
+    from hris.exports import LoadRefused, describe_in_force
     from hris.ingest import ingest_simulated
 
     clock = _date("generate", as_of)
@@ -122,11 +122,13 @@ def generate(
         with conn:
             report = ingest_simulated(conn, candidates, seed, clock, progress=True,
                                       defect_rate=defects, correct_as_of=correct_as_of)
+        with conn, conn.cursor() as cur:
+            in_force = describe_in_force(cur)
     except LoadRefused as exc:
         raise _refuse("generate", exc) from None
     finally:
         conn.close()
-    typer.echo(str(report))
+    typer.echo(f"{report}\n{in_force}")
 
 
 @app.command("import")
@@ -143,7 +145,7 @@ def import_(
     """Import an HR export (CSV or Parquet files of the raw contract).
 
     A real export goes only into a real installation, a simulated one only into a sandbox."""
-    from hris.exports import LoadRefused
+    from hris.exports import LoadRefused, describe_in_force
     from hris.importer import ImportRefused
     from hris.ingest import ingest_export
 
@@ -156,11 +158,13 @@ def import_(
                 conn, directory, day, check=check, progress=True, correct_as_of=correct_as_of,
                 profile=rules, profile_source=None if profile is None else str(profile),
             )
+        with conn, conn.cursor() as cur:
+            in_force = "" if check else "\n" + describe_in_force(cur)
     except (ImportRefused, LoadRefused) as exc:
         raise _refuse("import", exc) from None
     finally:
         conn.close()
-    typer.echo(("would import (nothing loaded):\n" if check else "") + str(report))
+    typer.echo(("would import (nothing loaded):\n" if check else "") + str(report) + in_force)
 
 
 def _dagster_env(runtime: Runtime) -> None:

@@ -264,3 +264,26 @@ def test_an_older_register_is_brought_up_to_date_and_read_in_load_order(new_db, 
     conn.commit()
     _import(conn, real_export, JUN)
     assert _register(conn)[-1][1:] == (str(real_export), "import", JUN, None, None)
+
+
+def test_two_loads_cannot_decide_an_installation_at_once(new_db, pg_server):
+    """The first admitted load holds the register until it ends: a second one waits."""
+    from psycopg2.errors import LockNotAvailable
+
+    from hris.exports import REAL, SIMULATED, admit
+
+    first = new_db()
+    with first.cursor() as cur:
+        cur.execute("CREATE SCHEMA raw")
+    first.commit()
+    with first.cursor() as cur:
+        admit(cur, REAL, JUN, source="a", today=TODAY)  # transaction left open
+    second = pg_server.endpoint.connect(first.info.dbname)
+    try:
+        with second.cursor() as cur:
+            cur.execute("SET lock_timeout = '50ms'")
+            with pytest.raises(LockNotAvailable):
+                admit(cur, SIMULATED, JUN, source="b")
+    finally:
+        second.close()
+    first.rollback()

@@ -160,6 +160,8 @@ def test_an_earlier_as_of_is_refused_until_corrected_on_the_record(real_installa
 
     fixed = runner.invoke(app, [*earlier, "--correct-as-of", "March was a typo"])
     assert fixed.exit_code == 0, fixed.output
+    assert "real installation; as-of in force: 2025-01-01" in fixed.output
+    assert "correcting 2025-03-01" in fixed.output
     assert _register(real_installation) == [
         *before, ("2025-01-01", "2025-03-01", "March was a typo")]
 

@@ -16,8 +16,8 @@ from dagster import DagsterInstance
 from hris.ingest import ingest_export, ingest_simulated
 from orchestration.assets.feature_store import prepare_dbt_run
 from orchestration.dbt import dbt_resource
-from orchestration.definitions import defs
-from orchestration.resources import HireloopRuntime
+from orchestration.definitions import build_definitions, defs
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from tests.hris.raw_fixtures import make_raw_frames, write_csv_export
 
 
@@ -84,3 +84,27 @@ def test_the_last_load_governs_the_as_of_dbt_is_given(pg_server, hireloop_home, 
         os.environ.clear()
         os.environ.update(environ)
     assert json.loads(dbt_vars) == {"as_of_date": "2025-03-01"}  # not the greatest date
+
+
+def test_a_simulated_export_folder_goes_through_the_ingest_step(pg_server, hireloop_home,
+                                                                tmp_path):
+    from dagster import AssetKey
+
+    from hris.contract import RAW_TABLES
+    from hris.simulated_export import write_simulated_export
+    from hris.simulator import simulate
+
+    database = pg_server.create_database("ingest_simfolder")
+    folder = write_simulated_export(simulate(n_candidates=120, seed=4), tmp_path / "q1")
+    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
+    resources = {"hireloop": runtime, "dbt": dbt_resource(),  # the rest is never used
+                 "mlflow": MlflowResource(runtime=runtime, database="unused_mlflow"),
+                 "endpoint": EndpointResource(home=str(tmp_path))}
+    config = {"source": "import", "import_dir": str(folder)}  # its as-of from the manifest
+    job = build_definitions(resources).resolve_job_def("build_feature_store")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            run_config={"ops": {"raw_hr_tables": {"config": config}}}, instance=instance,
+            asset_selection=[AssetKey(["raw", t]) for t in RAW_TABLES])
+    assert result.success
+    assert _register(pg_server, database) == [("simulator", dt.date(2025, 1, 1))]
