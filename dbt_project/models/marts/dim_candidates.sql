@@ -1,4 +1,6 @@
-{#- One row per staged candidate. gender, age_band and race_ethnicity are protected
+{#- One row per staged candidate, i.e. per application (a person who applied again has
+    two rows, possibly with one employee_id); hire_date only on the application that led to
+    the hire (int_hires_joined). gender, age_band and race_ethnicity are protected
     attributes: they are here ONLY for the fairness audit and never join into a feature
     table or a model's inputs. -#}
 with
