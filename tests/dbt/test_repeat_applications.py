@@ -5,7 +5,8 @@ internal move), a rehire is a second hire, and no review feeds two labels.
 The hr fixture's re-applications (hr_fixture._reapply) are valid rows: before this was
 modelled, a second hired application of one employee failed the build on
 unique_int_performance_reviews_ranked_review_id, and the interviews of any application
-made after the hire date were quarantined as interview_after_hire.
+made after the hire date were quarantined as interview_after_hire. The simulator's defect
+injection follows the same rule (its manifest must equal the quarantine).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from statistics import mean
 
+import pandas as pd
 import pytest
 
 from hris.pseudonym import pseudonym
+from hris.simulator import simulate
+from hris.simulator.defects import MAX_RATE, plant_defects
 from tests.dbt.hr_fixture import (
     AS_OF,
     EARLIER_APPLICATION,
@@ -195,3 +199,38 @@ def test_the_label_test_catches_a_label_moved_to_another_application(dbt_world):
     assert moved.returncode != 0 and f"FAIL 1 {LABEL_TEST}" in moved.stdout, moved.stdout[-2000:]
     clean = dbt_world.dbt("test", "--select", LABEL_TEST)
     assert clean.returncode == 0, clean.stdout[-2000:]
+
+
+def _with_reapplications(raw: dict, n: int) -> tuple[dict, set[str]]:
+    """`raw` plus `n` internal moves: a hire applies again (hired) after the hire date and
+    is interviewed twice after it. Returns the export and those interviews' ids."""
+    cands, emps, ivs = raw["candidates"], raw["employees"], raw["interviews"]
+    hires = cands[cands.status == "hired"].merge(
+        emps[["employee_id", "hire_date"]], on="employee_id")
+    hires = hires[hires.hire_date < "2024-06-01"].head(n)
+    assert len(hires) == n
+    moves = hires.drop(columns="hire_date").assign(
+        candidate_id=hires.candidate_id + "-MOVE",
+        application_date=[(dt.date.fromisoformat(d) + dt.timedelta(days=30)).isoformat()
+                          for d in hires.hire_date])
+    template = ivs.iloc[0]
+    new = [{**template, "interview_id": f"{cid}-I{k}", "candidate_id": cid,
+            "interview_date": (dt.date.fromisoformat(app) + dt.timedelta(days=10 * k)).isoformat()}
+           for cid, app in zip(moves.candidate_id, moves.application_date, strict=True)
+           for k in (1, 2)]
+    out = {**raw, "candidates": pd.concat([cands, moves], ignore_index=True),
+           "interviews": pd.concat([ivs, pd.DataFrame(new)], ignore_index=True)}
+    return out, {r["interview_id"] for r in new}
+
+
+def test_simulated_defects_never_plant_interview_after_hire_on_a_reapplication():
+    """The simulator's defect injection knows the rule too: an interview of an application
+    made after the hire date is no interview_after_hire, so it is never planted as one (the
+    manifest must equal the quarantine)."""
+    sim = simulate(n_candidates=400, seed=5)
+    raw, moved = _with_reapplications(sim.raw, 40)
+    _, manifest = plant_defects(raw, MAX_RATE, seed=1, as_of=sim.as_of)
+    planted = manifest[(manifest.table == "interviews")
+                       & (manifest.reason == "interview_after_hire")]
+    assert len(planted) > 0
+    assert not set(planted.interview_id) & moved
