@@ -92,15 +92,23 @@ def test_the_label_sits_on_the_application_that_led_to_the_hire(dbt_world):
     training = _candidates_in(dbt_world, "marts.fct_training_examples",
                               [*REAPPLIED_HIRES, *NOT_THE_HIRE, REHIRE, "C0066"])
     assert training == {*REAPPLIED_HIRES, REHIRE, "C0066"}
-    # dim_candidates: one row per application; the hire date only on the hire application.
-    dim = dict(dbt_world.query(
-        "select candidate_id, hire_date from marts.dim_candidates where candidate_id = any(%s)",
-        (_ids(dbt_world, *REAPPLIED_HIRES, *NOT_THE_HIRE),)))
+    # dim_candidates: one row per application; the hire date only on the hire application,
+    # and employee_link says which application of the employee each one is.
+    links = {**{c: "hire" for c in (*REAPPLIED_HIRES, REHIRE, "C0066")},
+             INTERNAL_MOVE: "after_hire", PENDING_REAPPLICATION: "after_hire",
+             EARLIER_APPLICATION: "before_hire", "C0003": None}
+    assert dbt_world.frames["candidates"].set_index("candidate_id").employee_id["C0003"] is None
+    dim = {c: (d, link) for c, d, link in dbt_world.query(
+        "select candidate_id, hire_date, employee_link from marts.dim_candidates "
+        "where candidate_id = any(%s)", (_ids(dbt_world, *links),))}
     hires = dbt_world.frames["employees"].set_index("employee_id").hire_date
-    for cid, eid in REAPPLIED_HIRES.items():
-        assert dim[pseudonym(dbt_world.key, cid)] == dt.date.fromisoformat(hires[eid])
-    for cid in NOT_THE_HIRE:
-        assert dim[pseudonym(dbt_world.key, cid)] is None, cid
+    for cid, link in links.items():
+        hire_date, got = dim[pseudonym(dbt_world.key, cid)]
+        assert got == link, cid
+        eid = REAPPLIED_HIRES.get(cid)
+        assert hire_date == (dt.date.fromisoformat(hires[eid]) if eid else hire_date), cid
+        if link != "hire":
+            assert hire_date is None, cid
 
 
 def _expected_attainment(frames, employee_id: str) -> float:
