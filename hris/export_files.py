@@ -96,12 +96,15 @@ def read_export_files(directory: Path, profile: ImportProfile | None = None) -> 
             raise ImportRefused(f"{name}: table {table!r} is given twice (also "
                                 f"{printable(export.files[table].name)})")
         read = _read_parquet if suffix == ".parquet" else _read_csv
-        frame, ignored = read(path, table, profile)
+        frame, ignored, unused = read(path, table, profile)
         export.frames[table] = frame
         export.files[table] = path
         if ignored:
             export.warnings.append(f"{name}: column(s) not in the contract ignored: "
                                    f"{', '.join(repr(printable(c)) for c in ignored)}")
+        if unused:
+            export.warnings.append(f"{name}: the profile renames column(s) the file does not "
+                                   f"have: {', '.join(repr(printable(c)) for c in unused)}")
     if not export.frames:
         raise ImportRefused(f"{printable(str(directory))}: no export files (<table>.csv, "
                             ".csv.gz or .parquet for a contract table)")
@@ -160,8 +163,9 @@ def _renames(profile: ImportProfile | None, table: str) -> dict[str, str]:
 
 def _check_header(
     path: Path, table: str, header: list[str], renames: dict[str, str]
-) -> tuple[list[str], list[str], list[str]]:
-    """(contract columns present, ignored extra columns, the header as renamed).
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(contract columns present, ignored extra columns, the header as renamed, renames of
+    columns the file does not have).
 
     Refuses a column given twice (also by a rename) and a missing required column, with a
     hint at the profile rename that would fix it.
@@ -182,7 +186,8 @@ def _check_header(
     missing = [c for c in contract.required if c not in seen]
     if missing:
         raise ImportRefused(_missing_message(name, table, missing, seen, extra, renames))
-    return [c for c in contract.columns if c in seen], extra, renamed
+    unused = [s for s in renames if s not in header]
+    return [c for c in contract.columns if c in seen], extra, renamed, unused
 
 
 def _missing_message(name: str, table: str, missing: list[str], seen: dict[str, str],
@@ -241,6 +246,22 @@ def _binary(path: Path) -> Iterator:
         yield fh
 
 
+def _refuse_utf8_under(path: Path, encoding: str) -> None:
+    """Refuse a UTF-8 file the profile says is in another encoding: any of them would
+    decode it, into garbled text. (Non-ASCII text that is valid UTF-8 by chance is
+    practically never GB18030 or Latin-1.)"""
+    try:
+        with _binary(path) as raw:
+            sample = raw.read(64 << 10)
+    except (OSError, EOFError):
+        return  # the read that follows says what is wrong with the file
+    if max(sample, default=0) >= 0x80 and _decodes(sample, "utf-8"):
+        raise ImportRefused(
+            f"{printable(path.name)}: valid UTF-8 text, not {encoding} as the profile says: "
+            "read as that, its text would be garbled. Remove `encoding` from the profile "
+            "(or write `encoding: utf-8`) for this export")
+
+
 def _csv_header(path: Path, encoding: str) -> list[str]:
     try:
         with _binary(path) as raw:
@@ -260,10 +281,13 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
 
 def _read_csv(
     path: Path, table: str, profile: ImportProfile | None
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     encoding = _encoding(profile)
+    if _python_codec(encoding) != "utf-8-sig":
+        _refuse_utf8_under(path, encoding)
     header = _csv_header(path, encoding)
-    present, extra, names = _check_header(path, table, header, _renames(profile, table))
+    present, extra, names, unused = _check_header(path, table, header,
+                                                  _renames(profile, table))
     block = _FIRST_BLOCK
     while True:
         try:
@@ -290,7 +314,7 @@ def _read_csv(
             pass
         # Outside the except clauses: the parser's text (it quotes rows) is not chained.
         raise _diagnose(path, encoding, len(header))
-    return _to_frame(path, table, arrow), extra
+    return _to_frame(path, table, arrow), extra, unused
 
 
 # ------------------------------------------------------------------------ why a CSV failed
@@ -417,7 +441,7 @@ def _first_ragged_record(path: Path, codec: str, n_fields: int) -> tuple[int, in
 
 def _read_parquet(
     path: Path, table: str, profile: ImportProfile | None
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     name = printable(path.name)
     try:
         parquet = pq.ParquetFile(path)
@@ -425,14 +449,15 @@ def _read_parquet(
     except (pa.ArrowException, OSError):
         raise ImportRefused(f"{name}: unreadable Parquet (not a Parquet file, or corrupt or "
                             "truncated)") from None
-    present, extra, renamed = _check_header(path, table, header, _renames(profile, table))
+    present, extra, renamed, unused = _check_header(path, table, header,
+                                                    _renames(profile, table))
     source = {c: h for h, c in zip(header, renamed, strict=True) if c in present}
     try:
         arrow = parquet.read(columns=[source[c] for c in present])
     except (pa.ArrowException, OSError):
         raise ImportRefused(f"{name}: unreadable Parquet (corrupt or truncated data)") from None
     columns = {c: _as_text(path, c, arrow.column(source[c])) for c in present}
-    return _to_frame(path, table, pa.table(columns)), extra
+    return _to_frame(path, table, pa.table(columns)), extra, unused
 
 
 def _as_text(path: Path, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:

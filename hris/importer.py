@@ -23,7 +23,7 @@ from psycopg2 import sql
 from hris.contract import RAW_SCHEMA, RAW_TABLES
 from hris.export_files import ImportRefused, read_export, read_export_files
 from hris.printable import printable
-from hris.profile import ImportProfile, profile_in_force, record_profile
+from hris.profile import ImportProfile, profile_change, profile_in_force
 from hris.raw_store import LoadReport, load_raw
 
 __all__ = ["ImportRefused", "ImportReport", "export_raw", "import_export", "read_export"]
@@ -85,17 +85,15 @@ def import_export(
     try:
         load = load_raw(conn, export.frames, source, progress=progress)
         with conn.cursor() as cur:
-            in_force = profile_in_force(cur)
-            if profile is not None and (in_force is None or in_force[1] != profile.sha256()):
-                profile_id, recorded = record_profile(
-                    cur, profile, profile_source or "(unnamed profile)"), True
-            elif in_force is not None:
+            if profile is not None:
+                change = profile_change(cur, profile, profile_source or "(unnamed profile)")
+                profile_id, recorded = change.profile_id, change.recorded
+            elif (in_force := profile_in_force(cur)) is not None:
                 profile_id = in_force[0]
-                if profile is None:
-                    export.warnings.append(
-                        f"import profile {profile_id} is in force: its value and date rules "
-                        "apply to this export too, but its encoding and column renames were "
-                        "not used (name it with --profile FILE if this export needs them)")
+                export.warnings.append(
+                    f"import profile {profile_id} is in force: its value and date rules "
+                    "apply to this export too, but its encoding and column renames were "
+                    "not used (name it with --profile FILE if this export needs them)")
         if before_commit is not None:
             with conn.cursor() as cur:
                 before_commit(cur)

@@ -413,3 +413,44 @@ def profile_in_force(cursor) -> tuple[int, str, dict] | None:
                    "ORDER BY profile_id DESC LIMIT 1")
     row = cursor.fetchone()
     return None if row is None else (row[0], row[1], row[2])
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """What recording a profile by hand (`hireloop profile FILE`) did and what it needs."""
+
+    profile_id: int
+    recorded: bool  # False: the same profile was in force already
+    source: str
+    rules: tuple[int, int]  # value rules, date formats
+    needs_reimport: tuple[str, ...]  # "encoding", "columns": import-side parts that changed
+
+    @property
+    def message(self) -> str:
+        where = printable(self.source)
+        if not self.recorded:
+            return (f"import profile {self.profile_id} ({where}) is in force already: "
+                    "nothing recorded")
+        values, dates = self.rules
+        text = (f"import profile {self.profile_id} recorded from {where}: {values} value "
+                f"rule(s) and {dates} date format(s) act on the next build, without a re-import")
+        if self.needs_reimport:
+            parts = " and ".join("its encoding" if p == "encoding" else "its column renames"
+                                 for p in self.needs_reimport)
+            text += (f". {parts[0].upper()}{parts[1:]} changed: they act only when the files "
+                     "are read, so re-import the export with --profile FILE")
+        return text
+
+
+def profile_change(cursor, profile: ImportProfile, source: str) -> ProfileChange:
+    """Record `profile` unless it is in force already, and say whether the data needs a
+    re-import (its encoding or renames differ from the profile in force before)."""
+    before = profile_in_force(cursor)
+    rules = (sum(len(m) for m in profile.values.values()), len(profile.dates))
+    if before is not None and before[1] == profile.sha256():
+        return ProfileChange(before[0], False, source, rules, ())
+    stored = before[2] if before is not None else {"encoding": None, "columns": {}}
+    now = profile.as_json()
+    changed = tuple(k for k in ("encoding", "columns")
+                    if (stored.get(k) or None) != (now[k] or None))
+    return ProfileChange(record_profile(cursor, profile, source), True, source, rules, changed)

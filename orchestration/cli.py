@@ -111,6 +111,32 @@ def import_(
     typer.echo(("would import (nothing loaded):\n" if check else "") + str(report))
 
 
+@app.command()
+def profile(
+    file: Path = typer.Argument(..., help="import profile (YAML; see "
+                                "docs/import-profile.example.yaml)"),
+) -> None:
+    """Record a corrected import profile for this installation, without a re-import.
+
+    Its value and date rules act on the next build; a changed encoding or column rename
+    acts only when files are read, so it needs a re-import with --profile.
+    """
+    from hris.profile import ProfileError, load_profile, profile_change
+
+    try:
+        loaded = load_profile(file)
+    except ProfileError as exc:
+        typer.echo(f"profile refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    conn = _runtime().up().connect()
+    try:
+        with conn, conn.cursor() as cur:
+            change = profile_change(cur, loaded, str(file.resolve()))
+    finally:
+        conn.close()
+    typer.echo(change.message)
+
+
 def _dagster_env(runtime: Runtime) -> None:
     runtime.up()
     os.environ["DAGSTER_HOME"] = str(runtime.settings.dagster_home)
