@@ -21,6 +21,7 @@ import codecs
 import csv
 import difflib
 import gzip
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,8 +42,10 @@ SUFFIXES = (".csv.gz", ".csv", ".parquet")  # matched ignoring case, longest fir
 PROFILE_EXAMPLE = "docs/import-profile.example.yaml"
 
 # pyarrow parses CSV in blocks, and with newlines in values a row must fit in one block:
-# start at 16 MiB (a long answer text of a few MB) and grow on "straddling object".
-_FIRST_BLOCK = 16 << 20
+# start at pyarrow's default (1 MiB, parallel parsing of ordinary files) and, on
+# "straddling object" (a row longer than a block: an answer text of megabytes), read again
+# with blocks 16 times larger.
+_FIRST_BLOCK = 1 << 20
 _MAX_BLOCK = (1 << 31) - 1
 _SCAN_CHUNK = 1 << 20
 
@@ -246,6 +249,12 @@ def _binary(path: Path) -> Iterator:
         yield fh
 
 
+def _text(raw, encoding: str) -> io.TextIOWrapper:
+    """Decoded text for the csv module: newline="" so only CR/LF end records (U+2028 or
+    form feeds inside a value do not)."""
+    return io.TextIOWrapper(raw, encoding=_python_codec(encoding), newline="")
+
+
 def _refuse_utf8_under(path: Path, encoding: str) -> None:
     """Refuse a UTF-8 file the profile says is in another encoding: any of them would
     decode it, into garbled text. (Non-ASCII text that is valid UTF-8 by chance is
@@ -265,8 +274,7 @@ def _refuse_utf8_under(path: Path, encoding: str) -> None:
 def _csv_header(path: Path, encoding: str) -> list[str]:
     try:
         with _binary(path) as raw:
-            text = codecs.getreader(_python_codec(encoding))(raw)
-            header = next(csv.reader(text), None)
+            header = next(csv.reader(_text(raw, encoding)), None)
     except (UnicodeDecodeError, csv.Error):
         raise _diagnose(path, encoding, None) from None
     except (OSError, EOFError):
@@ -308,7 +316,7 @@ def _read_csv(
             break
         except pa.ArrowInvalid as exc:
             if "straddl" in str(exc) and block < _MAX_BLOCK:
-                block = min(block * 8, _MAX_BLOCK)  # one row longer than a block
+                block = min(block * 16, _MAX_BLOCK)  # one row longer than a block
                 continue
         except (pa.ArrowException, UnicodeError, OSError, EOFError):
             pass
@@ -329,7 +337,7 @@ def _diagnose(path: Path, encoding: str, n_fields: int | None) -> ImportRefused:
         if bad_line is not None:
             return ImportRefused(_encoding_message(name, encoding, bad_line, sample))
         if n_fields is not None:
-            ragged = _first_ragged_record(path, _python_codec(encoding), n_fields)
+            ragged = _first_ragged_record(path, encoding, n_fields)
             if ragged is not None:
                 line, got = ragged
                 return ImportRefused(
@@ -415,14 +423,14 @@ def _decodes(sample: bytes, codec: str) -> bool:
     return True
 
 
-def _first_ragged_record(path: Path, codec: str, n_fields: int) -> tuple[int, int] | None:
+def _first_ragged_record(path: Path, encoding: str, n_fields: int) -> tuple[int, int] | None:
     """(first line, field count) of the first record whose field count is not the header's,
     as Python's csv module splits records (quoted newlines included); None when all fit."""
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)
     try:
         with _binary(path) as raw:
-            reader = csv.reader(codecs.getreader(codec)(raw))
+            reader = csv.reader(_text(raw, encoding))
             next(reader, None)
             start = reader.line_num + 1
             for record in reader:

@@ -437,7 +437,8 @@ class ProfileChange:
         if self.needs_reimport:
             parts = " and ".join("its encoding" if p == "encoding" else "its column renames"
                                  for p in self.needs_reimport)
-            text += (f". {parts[0].upper()}{parts[1:]} changed: they act only when the files "
+            acts = "that acts" if len(self.needs_reimport) == 1 else "those act"
+            text += (f". {parts[0].upper()}{parts[1:]} changed: {acts} only when the files "
                      "are read, so re-import the export with --profile FILE")
         return text
 

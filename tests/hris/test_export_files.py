@@ -87,6 +87,15 @@ def test_a_row_with_a_five_megabyte_field_loads_whole(new_db, export_dir):
         assert cur.fetchone()[0] == len(answers)
 
 
+def test_a_field_longer_than_two_growths_of_the_block_reads_whole(tmp_path):
+    text = "x" * (17 * 2**20)  # beyond the 16 MiB of the first larger block
+    (tmp_path / "job_roles.csv").write_text(
+        f"{JOB_ROLES_HEADER}\nR1,sales,\"{text}\",1,k,1,true\nR2,rnd,t,1,k,1,true\n",
+        encoding="utf-8")
+    frame = read_export(tmp_path)["job_roles"]
+    assert list(frame["title"].str.len()) == [len(text), 1]
+
+
 # ----------------------------------------------------------- names, folders, links
 
 
@@ -293,6 +302,14 @@ def test_no_refusal_quotes_a_value_of_the_row(loaded, export_dir, damage, names)
     for marker in MARKERS:
         assert marker not in logged
     assert _raw_state(conn) == before
+
+
+def test_the_line_of_a_ragged_row_is_the_one_an_editor_shows(new_db, export_dir):
+    _append(export_dir / "job_roles.csv",
+            'R90,sales,"two\nlines",1,k,1,true\nR91,sales,a\u2028b\x0cc,1,k,1,true\n'
+            f"{PERSONAL_ROW},surplus\n".encode())
+    with pytest.raises(ImportRefused, match=r"job_roles\.csv: line 13: a row of 8 field"):
+        import_export(new_db(), export_dir)
 
 
 def test_a_wrong_profile_encoding_is_refused_without_values(loaded, export_dir, tmp_path):
