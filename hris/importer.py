@@ -44,8 +44,8 @@ class ImportReport:
 
     def __str__(self) -> str:
         verb = "check (nothing written)" if self.checked else "import"
-        lines = [f"{verb} of {printable(str(self.directory))} as source "
-                 f"{printable(self.source)!r}", self.load.as_table()]
+        lines = [f"{verb} of {printable(str(self.directory))} as source '{self.source}'",
+                 self.load.as_table()]
         if self.profile_id is not None:
             state = "recorded by this import" if self.profile_recorded else "in force, unchanged"
             lines.append(f"import profile {self.profile_id}: {state}")
@@ -77,7 +77,8 @@ def import_export(
     """
     directory = Path(directory)
     export = read_export_files(directory, profile)
-    source = source or directory.resolve().name
+    # Stored as text: a folder name's control characters or undecodable bytes escaped.
+    source = printable(source or directory.resolve().name)
     autocommit = conn.autocommit
     if autocommit:
         conn.autocommit = False

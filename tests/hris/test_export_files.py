@@ -225,6 +225,15 @@ def test_undecodable_bytes_in_a_name_are_shown_escaped(new_db, export_dir):
     assert str(refused.value).startswith("\\xffcand.csv: unknown table")
 
 
+def test_a_folder_whose_name_is_not_utf8_imports(new_db, small_export, tmp_path):
+    directory = Path(os.fsdecode(os.fsencode(tmp_path) + b"/export-\xff"))
+    shutil.copytree(small_export, directory)
+    report = import_export(new_db(), directory)
+    assert report.load.inserted == report.load.rows_read > 0
+    assert "export-\\xff as source 'export-\\xff'" in str(report)
+    str(report).encode("utf-8")  # printable: no undecodable byte left
+
+
 def test_the_report_escapes_the_folder_name(new_db, small_export, tmp_path):
     directory = Path(shutil.copytree(small_export, tmp_path / "q3\x1b[31m"))
     report = import_export(new_db(), directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from orchestration.cli import app
@@ -19,11 +20,26 @@ def _profiles(pg_server) -> list[tuple]:
     return rows
 
 
-def test_profile_records_a_corrected_profile_and_says_what_needs_a_reimport(
-    monkeypatch, pg_server, hireloop_home, tmp_path
-):
+@pytest.fixture
+def cli_env(monkeypatch, pg_server, hireloop_home, tmp_path):
+    """The CLI on the session's server; the profiles this test records are removed after
+    it, so the session's other users of database `hireloop` see none in force."""
     monkeypatch.setenv("HIRELOOP_HOME", str(hireloop_home))
     monkeypatch.delenv("HIRELOOP_DATABASE_URL", raising=False)
+    yield pg_server
+    conn = pg_server.endpoint.connect("hireloop")
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('raw._profiles')")
+        if cur.fetchone()[0] is not None:
+            cur.execute("DELETE FROM raw._profiles WHERE source LIKE %s", [f"{tmp_path}%"])
+            cur.execute("DELETE FROM raw._value_map")
+            cur.execute("DELETE FROM raw._date_formats")
+    conn.close()
+
+
+def test_profile_records_a_corrected_profile_and_says_what_needs_a_reimport(
+    cli_env, pg_server, tmp_path
+):
     rules = tmp_path / "rules.yaml"
     rules.write_text("values:\n  interviews.recommendation: {hire: 'yes', 不录用: 'no'}\n"
                      "dates:\n  interviews.interview_date: YYYY/MM/DD\n", encoding="utf-8")
