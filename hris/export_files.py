@@ -322,7 +322,42 @@ def _read_csv(
             pass
         # Outside the except clauses: the parser's text (it quotes rows) is not chained.
         raise _diagnose(path, encoding, len(header))
+    _refuse_unclosed_quote(path, encoding)
     return _to_frame(path, table, arrow), extra, unused
+
+
+def _refuse_unclosed_quote(path: Path, encoding: str) -> None:
+    """The parser takes a quote opened in a row's last value and never closed as a value
+    running to the end of the file: the rows after it would vanish into it, silently.
+    Quotes in well-formed CSV come in pairs (0x22 is no part of a multibyte character in
+    any supported encoding), so only a file with an odd count is read again to find one."""
+    count = 0
+    with _binary(path) as raw:
+        while chunk := raw.read(_SCAN_CHUNK):
+            count += chunk.count(b'"')
+    if count % 2 == 0:
+        return
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        with _binary(path) as raw:
+            reader = csv.reader(_text(raw, encoding), strict=True)
+            start = 1
+            while True:
+                try:
+                    next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if "unexpected end of data" in str(exc):  # csv's own words, no value
+                        break
+                start = reader.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
+    raise ImportRefused(
+        f"{printable(path.name)}: line {start}: a quoted value that is never closed (every "
+        "row after it would be read into it); close the quote in the export (its values "
+        "are not shown here)")
 
 
 # ------------------------------------------------------------------------ why a CSV failed

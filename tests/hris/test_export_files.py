@@ -251,6 +251,11 @@ def _short(d: Path) -> None:
     _append(d / "job_roles.csv", f'R97,sales,"{NAME}\n{NATIONAL_ID}",{EMAIL}\n'.encode())
 
 
+def _unclosed_quote(d: Path) -> None:
+    # The last value's quote never closes: the parser reads every later row into it.
+    _append(d / "job_roles.csv", f'R97,sales,t,1,k,1,"true\n{PERSONAL_ROW}\n'.encode())
+
+
 def _latin1(d: Path) -> None:
     _append(d / "job_roles.csv", f"{PERSONAL_ROW.replace('Zhang', 'Jörg')}\n".encode("latin-1"))
 
@@ -288,6 +293,7 @@ def _truncated_gzip(d: Path) -> None:
     [
         (_ragged, ["job_roles.csv", "line 10:", "9 field(s)", "header has 7"]),
         (_short, ["job_roles.csv", "line 10:", "4 field(s)"]),
+        (_unclosed_quote, ["job_roles.csv", "line 10:", "never closed"]),
         (_latin1, ["job_roles.csv", "line 10", "not UTF-8"]),
         (_gbk, ["job_roles.csv", "line 10", "not UTF-8", "encoding: gb18030", "--profile FILE"]),
         (_nul, ["job_roles.csv", "'title'", "NUL", "data row 9"]),
@@ -311,6 +317,12 @@ def test_no_refusal_quotes_a_value_of_the_row(loaded, export_dir, damage, names)
     for marker in MARKERS:
         assert marker not in logged
     assert _raw_state(conn) == before
+
+
+def test_a_lone_quote_inside_an_unquoted_value_is_kept_as_text(export_dir):
+    _append(export_dir / "job_roles.csv", b'R96,sales,12" screen seller,1,k,1,true\n')
+    frames = read_export(export_dir)
+    assert frames["job_roles"]["title"].iloc[-1] == '12" screen seller'
 
 
 def test_the_line_of_a_ragged_row_is_the_one_an_editor_shows(new_db, export_dir):
