@@ -24,8 +24,11 @@ YYYY, MM and DD (each once) and the separators of DATE_SEPARATORS (`-` `/` `.` s
 The profile in force is the one recorded last (`raw._profiles`); its value and date rules
 are materialised in `raw._value_map` and `raw._date_formats`, which staging joins.
 Value keys are matched case-insensitively on the trimmed text (`lower(trim(value))`).
+An import records the profile it is given, in its own transaction, unless that profile is
+in force already (so a re-import stays a no-op); `hireloop profile FILE` records one by
+hand (`profile_change`, which says whether the data needs a re-import).
 
-Example::
+Example (docs/import-profile.example.yaml is the commented one)::
 
     encoding: gb18030
     columns:
