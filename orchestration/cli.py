@@ -183,13 +183,9 @@ def profile(
     Its value and date rules act on the next build; a changed encoding or column rename
     acts only when files are read, so it needs a re-import with --profile.
     """
-    from hris.profile import ProfileError, load_profile, profile_change
+    from hris.profile import profile_change
 
-    try:
-        loaded = load_profile(file)
-    except ProfileError as exc:
-        typer.echo(f"profile refused: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    loaded = _profile("profile", file)
     conn = _runtime().up().connect()
     try:
         with conn, conn.cursor() as cur:
