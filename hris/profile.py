@@ -16,9 +16,10 @@ encoding of ENCODINGS (utf-8 with or without BOM, gb18030, gbk, gb2312, big5, cp
 iso8859-1: ASCII-compatible ones, so CSV punctuation stays single bytes); value mappings
 only on categorical columns (a `vocab` or `bool` column of the rule spec, dbt vars
 `raw_rules`, or gender / education / race_ethnicity) with targets in the column's
-vocabulary where the spec has one; date patterns only on date columns, made of the tokens
-YYYY, MM and DD (each once) and the separators of DATE_SEPARATORS (`-` `/` `.` space
-`年` `月` `日`), which PostgreSQL's to_date reads as they are. Every scalar is read as text
+vocabulary where the spec has one; date patterns only on date columns, made of one year
+(YYYY), one month (MM, or FMMM without a leading zero) and one day (DD, or FMDD) token and
+the separators of DATE_SEPARATORS (`-` `/` `.` space `年` `月` `日`), which PostgreSQL's
+to_date and to_char read as they are. Every scalar is read as text
 (`yes`, `no` and `01` stay as written) and a key given twice is an error.
 
 The profile in force is the one recorded last (`raw._profiles`); its value and date rules
@@ -117,9 +118,12 @@ TOP_LEVEL_KEYS = ("encoding", "columns", "values", "dates")
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "cp1252", "iso8859-1")
 
 # Date patterns: PostgreSQL to_date patterns made of these tokens (each once) and separators.
-DATE_TOKENS = ("YYYY", "MM", "DD")
+# Tokens per part: YYYY; MM or FMMM (no leading zero: 3 for March); DD or FMDD. Staging
+# parses strictly (the date must print back as written), so padding matters.
+DATE_PARTS = {"year": ("YYYY",), "month": ("MM", "FMMM"), "day": ("DD", "FMDD")}
+DATE_TOKENS = tuple(t for tokens in DATE_PARTS.values() for t in tokens)
 DATE_SEPARATORS = "-/. 年月日"
-_DATE_TOKEN = re.compile("|".join(DATE_TOKENS))
+_DATE_TOKEN = re.compile("|".join(sorted(DATE_TOKENS, key=len, reverse=True)))
 
 BOOL_VALUES = ("true", "false")
 # Descriptive columns a profile may map even where the rule spec names no vocabulary yet.
@@ -353,8 +357,11 @@ def date_pattern_problem(pattern: str) -> str | None:
     if stray:
         return (f"{printable(stray[0])!r} is neither a token ({', '.join(DATE_TOKENS)}, "
                 f"upper case) nor a separator ({' '.join(repr(s) for s in DATE_SEPARATORS)})")
-    if sorted(_DATE_TOKEN.findall(pattern)) != sorted(DATE_TOKENS):
-        return f"needs each of {', '.join(DATE_TOKENS)} exactly once"
+    found = _DATE_TOKEN.findall(pattern)
+    for part, tokens in DATE_PARTS.items():
+        if sum(t in tokens for t in found) != 1:
+            return (f"needs the {part} exactly once ({' or '.join(tokens)}); a pattern is "
+                    "one year, one month and one day token between separators")
     return None
 
 

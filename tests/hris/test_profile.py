@@ -38,7 +38,7 @@ def test_the_documented_example_profile_loads_as_it_says():
     assert profile.values[("candidates", "gender")] == {"男": "male", "女": "female"}
     assert profile.values[("interviews", "recommendation")]["不录用"] == "no"
     assert profile.values[("interview_answers", "answered_fully")] == {"是": "true", "否": "false"}
-    assert profile.dates[("candidates", "application_date")] == "YYYY年MM月DD日"
+    assert profile.dates[("candidates", "application_date")] == "YYYY年FMMM月FMDD日"
 
 
 def test_every_scalar_stays_text_as_written(tmp_path):
@@ -104,7 +104,9 @@ def test_encodings_are_stored_by_their_canonical_name(tmp_path, name, expected):
         ("dates:\n  candidates.application_date: yyyy-mm-dd\n",
          ["dates.candidates.application_date", "'y' is neither a token"]),
         ("dates:\n  candidates.application_date: YYYY-MM\n",
-         ["dates.candidates.application_date", "each of YYYY, MM, DD exactly once"]),
+         ["dates.candidates.application_date", "needs the day exactly once (DD or FMDD)"]),
+        ("dates:\n  candidates.application_date: YYYY-MM-FMMM-DD\n",
+         ["dates.candidates.application_date", "needs the month exactly once (MM or FMMM)"]),
         ("dates:\n  candidates.application_date: YYYY-MM-DD HH24:MI\n",
          ["dates.candidates.application_date", "'H' is neither a token"]),
         ("dates:\n  candidates.application_date: ''\n",
@@ -162,15 +164,18 @@ def test_the_mappable_columns_come_from_the_rule_spec_and_the_contract():
     ("pattern", "text"),
     [("YYYY/MM/DD", "2024/03/05"), ("DD.MM.YYYY", "05.03.2024"), ("MM/DD/YYYY", "03/05/2024"),
      ("YYYY年MM月DD日", "2024年03月05日"), ("YYYYMMDD", "20240305"), ("DD MM YYYY", "05 03 2024"),
-     ("YYYY-MM-DD", "2024-03-05")],
+     ("YYYY-MM-DD", "2024-03-05"), ("YYYY年FMMM月FMDD日", "2024年3月5日"),
+     ("FMMM/FMDD/YYYY", "3/5/2024")],
 )
-def test_every_accepted_pattern_reads_its_date_in_postgresql(new_db, pattern, text):
+def test_every_accepted_pattern_reads_and_prints_its_date_in_postgresql(new_db, pattern, text):
+    # Staging parses strictly: to_date, and to_char must give the text back.
     assert date_pattern_problem(pattern) is None
-    assert set(pattern) - set("YMD") <= set(DATE_SEPARATORS)
+    assert set(pattern) - set("YMDF") <= set(DATE_SEPARATORS)
     conn = new_db()
     with conn.cursor() as cur:
-        cur.execute("SELECT to_date(%s, %s)", [text, pattern])
-        assert cur.fetchone()[0] == dt.date(2024, 3, 5)
+        cur.execute("SELECT to_date(%s, %s), to_char(to_date(%s, %s), %s)",
+                    [text, pattern, text, pattern, pattern])
+        assert cur.fetchone() == (dt.date(2024, 3, 5), text)
 
 
 def test_recording_by_hand_says_what_acts_when(new_db, tmp_path):
