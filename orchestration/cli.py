@@ -448,9 +448,9 @@ def _start_uis(supervisor: Supervisor, services: list[Service]) -> list[Service]
 
 
 def _stop_started(supervisor: Supervisor, started: list[Service]) -> None:
-    for service in reversed(started):
-        if supervisor.stop(service.name):
-            typer.echo(f"{service.label} stopped")
+    labels = {service.name: service.label for service in started}
+    for name in supervisor.stop_many(list(labels)):
+        typer.echo(f"{labels[name]} stopped")
 
 
 def _wait_for_signal(supervisor: Supervisor, started: list[Service]) -> int:

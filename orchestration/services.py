@@ -55,7 +55,9 @@ def mlflow_ui(settings: Settings, mlflow: Any = None) -> Service:
     `mlflow` is the `MlflowResource` (needed only to launch: it starts PostgreSQL).
     """
     def launch() -> Launch:
-        return Launch([*mlflow.ui_command(str(BIN / "mlflow")), "--workers", "1"], env=_env())
+        # Job execution (GenAI trace jobs, unused here) would add seven huey workers.
+        return Launch([*mlflow.ui_command(str(BIN / "mlflow")), "--workers", "1"],
+                      env=_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"))
 
     return Service("mlflow-ui", "MLflow UI", launch, port=settings.mlflow_port,
                    probe_path="/health", port_setting="HIRELOOP_MLFLOW_PORT")

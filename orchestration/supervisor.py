@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,9 +129,10 @@ def _process(pid: int, create_time: float) -> psutil.Process | None:
 class Supervisor:
     """Starts, reports and stops the services of one `$HIRELOOP_HOME`."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, stop_timeout_s: float = 15.0):
         self.run_dir = Path(home) / "run"
         self.log_dir = Path(home) / "logs"
+        self.stop_timeout_s = stop_timeout_s  # TERM, then KILL what is left after this
 
     def pid_file(self, name: str) -> Path:
         return self.run_dir / f"{name}.pid"
@@ -241,13 +243,14 @@ class Supervisor:
             time.sleep(0.25)
         return time.monotonic() - began
 
-    def stop(self, name: str, timeout: float = 15.0) -> bool:
-        """TERM the service's process group, KILL what is left after `timeout`, remove the
-        pid file. False when nothing of it was running."""
+    def stop(self, name: str, timeout: float | None = None) -> bool:
+        """TERM the service's process group, KILL what is left after `timeout` (default
+        `stop_timeout_s`), remove the pid file. False when nothing of it was running."""
         with self._lock(name):
             return self._stop_locked(name, timeout)
 
-    def _stop_locked(self, name: str, timeout: float = 15.0) -> bool:
+    def _stop_locked(self, name: str, timeout: float | None = None) -> bool:
+        timeout = self.stop_timeout_s if timeout is None else timeout
         record = self._record(name)
         self.pid_file(name).unlink(missing_ok=True)
         if record is None:
@@ -275,6 +278,15 @@ class Supervisor:
                 break
         return True
 
-    def stop_all(self, timeout: float = 15.0) -> list[str]:
+    def stop_many(self, names: Sequence[str], timeout: float | None = None) -> list[str]:
+        """Stop these services all at once (each shuts down in its own time); the names of
+        those that were running."""
+        if not names:
+            return []
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            stopped = list(pool.map(lambda name: self.stop(name, timeout), names))
+        return [name for name, was in zip(names, stopped, strict=True) if was]
+
+    def stop_all(self, timeout: float | None = None) -> list[str]:
         """Stop every service with a pid file here; the names of those that were running."""
-        return [name for name in reversed(self.names()) if self.stop(name, timeout)]
+        return self.stop_many(self.names(), timeout)
