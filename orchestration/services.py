@@ -31,7 +31,7 @@ def dagster_webserver(settings: Settings, mlflow: Any = None) -> Service:
     def launch() -> Launch:
         from orchestration.dbt import ensure_manifest
 
-        ensure_manifest(force=True)  # once, before the webserver and daemon both load it
+        ensure_manifest()  # current before the webserver and the daemon both load it
         return Launch([BIN / "dagster-webserver", "-w", REPO_ROOT / "workspace.yaml",
                        "-h", "127.0.0.1", "-p", str(settings.dagster_port)],
                       env=_env(DAGSTER_HOME=str(settings.dagster_home)), cwd=REPO_ROOT)
