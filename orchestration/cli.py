@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -453,29 +455,36 @@ def _stop_started(supervisor: Supervisor, started: list[Service]) -> None:
         typer.echo(f"{labels[name]} stopped")
 
 
-def _wait_for_signal(supervisor: Supervisor, started: list[Service]) -> int:
-    """Block until Ctrl-C or SIGTERM (0), or until a started service dies (1)."""
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """Collect Ctrl-C, SIGTERM and SIGHUP instead of dying of them, from the very start,
+    so a signal during start-up still stops what was started."""
     import signal
-    import time
 
-    stopping: list[int] = []
-
-    def handler(signum, frame) -> None:
-        stopping.append(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    received: list[int] = []
+    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum))
+                for sig in sigs}
     try:
-        while not stopping:
-            for service in started:
-                if not supervisor.status(service).running:
-                    typer.echo(f"{service.label} exited; see "
-                               f"{supervisor.log_file(service.name)}", err=True)
-                    return 1
-            time.sleep(0.5)
-        return 0
+        yield received
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def _wait_for_signal(supervisor: Supervisor, started: list[Service], received: list[int]
+                     ) -> int:
+    """Block until a stop signal (0), or until a started service dies (1)."""
+    import time
+
+    while not received:
+        for service in started:
+            if not supervisor.status(service).running:
+                typer.echo(f"{service.label} exited; see "
+                           f"{supervisor.log_file(service.name)}", err=True)
+                return 1
+        time.sleep(0.5)
+    return 0
 
 
 @app.command()
@@ -503,16 +512,20 @@ def ui(
         **({} if mlflow_port is None else {"mlflow_port": mlflow_port}))
     mlflow = _mlflow(ui_port=settings.mlflow_port)
     supervisor = _supervisor(settings)
-    started = _start_uis(supervisor, [make(settings, mlflow) for make in UI_SERVICES])
-    if not started:
-        typer.echo("everything already runs: nothing started (`hireloop down` stops it)")
-        return
+    services = [make(settings, mlflow) for make in UI_SERVICES]
     if detach:
-        typer.echo("running detached: `hireloop down` stops them")
+        started = _start_uis(supervisor, services)
+        typer.echo("running detached: `hireloop down` stops them" if started else
+                   "everything already runs: nothing started (`hireloop down` stops it)")
         return
-    typer.echo("Ctrl-C stops what this command started")
-    code = _wait_for_signal(supervisor, started)
-    _stop_started(supervisor, started)
+    with _stop_signals() as received:
+        started = _start_uis(supervisor, services)
+        if not started:
+            typer.echo("everything already runs: nothing started (`hireloop down` stops it)")
+            return
+        typer.echo("Ctrl-C stops what this command started")
+        code = _wait_for_signal(supervisor, started, received)
+        _stop_started(supervisor, started)
     raise typer.Exit(code)
 
 

@@ -141,6 +141,11 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
         assert "nothing started" in second.stdout
         assert inst.pids() == first
 
+        # Every socket any of their processes listens on is bound to loopback.
+        listening = {c.laddr.ip for g in first.values() for proc in group_members(g)
+                     for c in proc.net_connections("inet") if c.status == "LISTEN"}
+        assert listening == {"127.0.0.1"}
+
         # `status` reports each UI, the endpoint and the champion.
         status = inst.cli("status")
         assert status.returncode == 0, status.stderr
