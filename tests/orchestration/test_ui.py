@@ -194,3 +194,36 @@ def test_two_installations_side_by_side_then_down_stops_each(installations):
     down = one.cli("down")
     assert down.returncode == 0 and "PostgreSQL: nothing to stop" in down.stdout
     one.nothing_left(groups[one.home])
+
+
+def test_status_names_the_served_and_champion_versions_and_down_stops_the_endpoint(
+        installations):
+    import mlflow
+
+    from ml.promotion import promote
+    from ml.registry import register_version
+    from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+    from tests.ml.conftest import log_constant_model
+
+    inst = installations("served", embedded_pg=True)
+    assert inst.cli("up").returncode == 0
+    resource = MlflowResource(runtime=HireloopRuntime(home=str(inst.home)))
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    try:
+        target = resource.target()  # this installation's own MLflow
+        version = str(register_version(target.client, log_constant_model(0.5), "model").version)
+        promote(target.client, version, actor="test", why="status test")
+        process = EndpointResource.from_settings(inst.settings).process(target.tracking_uri)
+        pid = process.start(served_version=version)["pid"]
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+
+    status = inst.cli("status")
+    assert (f"endpoint: http://127.0.0.1:{inst.ports[0]} running (pid {pid}), serving "
+            f"version {version}; champion version {version}") in status.stdout, status.stdout
+
+    down = inst.cli("down")
+    assert down.returncode == 0, down.stderr
+    assert "endpoint stopped" in down.stdout and "embedded PostgreSQL stopped" in down.stdout
+    inst.nothing_left([pid])
