@@ -435,8 +435,9 @@ def _start_uis(supervisor: Supervisor, services: list[Service]) -> list[Service]
             if new:
                 started.append(service)
             else:
-                typer.echo(f"{service.label}: {service.url or ''} already running "
-                           f"(pid {state.pid}); nothing started".replace(":  ", ": "))
+                where = f"{state.url} " if state.url else ""
+                typer.echo(f"{service.label}: {where}already running (pid {state.pid}); "
+                           "nothing started")
         for service in started:
             supervisor.wait_ready(service)
             where = f"{service.url} " if service.url else ""

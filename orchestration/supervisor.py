@@ -173,10 +173,10 @@ class Supervisor:
         """Whether it runs (a stale pid file counts as not running); starts nothing."""
         record = self._record(service.name) or {}
         pid = self._live_pid(service.name)
-        return ServiceStatus(
+        return ServiceStatus(  # a running one answers where it was started
             name=service.name, label=service.label, running=pid is not None, pid=pid,
-            url=service.url, log=self.log_file(service.name),
-            meta=record.get("meta", {}) if pid else {},
+            url=record.get("url", service.url) if pid else service.url,
+            log=self.log_file(service.name), meta=record.get("meta", {}) if pid else {},
         )
 
     def ready(self, service: Service) -> bool:

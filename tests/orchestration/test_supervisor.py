@@ -65,6 +65,8 @@ def test_a_second_start_starts_nothing_and_stop_ends_the_group(supervisor):
 
     again, started_again = supervisor.start(service)
     assert not started_again and again.pid == state.pid
+    elsewhere = server(free_port())  # asked on another port: says where the running one is
+    assert supervisor.status(elsewhere).url == service.url
     assert len(group_members(state.pid)) == 1
 
     assert supervisor.stop("web")
