@@ -112,9 +112,14 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop every supervised process (endpoint, UIs, daemon) and the embedded PostgreSQL."""
+    from orchestration.services import adopt_legacy_endpoint
+
     runtime = _runtime()
-    for name in _supervisor(runtime.settings).stop_all():
-        typer.echo(f"{name} stopped")
+    supervisor = _supervisor(runtime.settings)
+    adopt_legacy_endpoint(supervisor, runtime.settings.home)
+    labels = {name: supervisor.label(name) for name in supervisor.names()}
+    for name in supervisor.stop_all():
+        typer.echo(f"{labels[name]} stopped")
     stopped = runtime.down()
     typer.echo("embedded PostgreSQL stopped" if stopped else "PostgreSQL: nothing to stop")
 

@@ -67,6 +67,21 @@ def mlflow_ui(settings: Settings, mlflow: Any = None) -> Service:
 UI_SERVICES: tuple[Callable[..., Service], ...] = (dagster_webserver, dagster_daemon, mlflow_ui)
 
 
+def adopt_legacy_endpoint(supervisor: Supervisor, home: Path) -> None:
+    """An endpoint started by hireloop 0.1 before the supervisor (`serve/serve.pid`) is
+    taken over, so `down` stops it instead of leaving it on the port."""
+    legacy = home / "serve" / "serve.pid"
+    try:
+        pid = int(legacy.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        legacy.unlink(missing_ok=True)
+        return
+    if b"models\0serve" in cmdline and not supervisor.pid_file(ENDPOINT).exists():
+        supervisor.adopt(ENDPOINT, pid, "scoring endpoint")
+    legacy.unlink(missing_ok=True)
+
+
 class EndpointProcess:
     """The scoring endpoint under the supervisor: the `ml.deploy.EndpointProcess` given to
     the deploy step. The served version is recorded in its pid file at start."""

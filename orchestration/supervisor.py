@@ -169,6 +169,25 @@ class Supervisor:
         """Every service with a pid file here (running or stale)."""
         return sorted(p.stem for p in self.run_dir.glob("*.pid"))
 
+    def label(self, name: str) -> str:
+        """What the service is called in messages (its name if the pid file says nothing)."""
+        return (self._record(name) or {}).get("label", name)
+
+    def adopt(self, name: str, pid: int, label: str) -> bool:
+        """Take over a process started before this supervisor (a pid file of an older
+        version), so stop() can end it; False if `pid` is gone or leads no group."""
+        try:
+            proc = psutil.Process(pid)
+            if os.getpgid(pid) != pid or proc.status() == psutil.STATUS_ZOMBIE:
+                return False
+            record = {"pid": pid, "create_time": proc.create_time(), "label": label,
+                      "command": proc.cmdline(), "url": None, "meta": {}}
+        except (psutil.Error, ProcessLookupError):
+            return False
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.pid_file(name).write_text(json.dumps(record, indent=2) + "\n")
+        return True
+
     def status(self, service: Service) -> ServiceStatus:
         """Whether it runs (a stale pid file counts as not running); starts nothing."""
         record = self._record(service.name) or {}
@@ -217,6 +236,7 @@ class Supervisor:
                     dict(launch.env), cwd=launch.cwd, stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, start_new_session=True)
             record = {"pid": proc.pid, "create_time": psutil.Process(proc.pid).create_time(),
+                      "label": service.label,
                       "command": [str(c) for c in launch.command], "url": service.url,
                       "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                       "meta": dict(launch.meta)}

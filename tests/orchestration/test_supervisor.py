@@ -145,3 +145,26 @@ def test_a_service_that_exits_fails_fast_and_leaves_no_pid_file(supervisor):
                                            r".*broken\.log"):
         supervisor.start(service)
     assert not supervisor.pid_file("broken").exists()
+
+
+def test_an_endpoint_started_before_the_supervisor_is_taken_over_and_stopped(tmp_path):
+    from orchestration.services import adopt_legacy_endpoint
+
+    port = free_port()
+    old = subprocess.Popen([sys.executable, "-c", SERVER, str(port), "plain", "models",
+                            "serve"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not port_in_use("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.1)  # long running, as an endpoint left by hireloop 0.1 would be
+        (tmp_path / "serve").mkdir()
+        (tmp_path / "serve" / "serve.pid").write_text(f"{old.pid}\n")  # hireloop 0.1's file
+        supervisor = Supervisor(tmp_path, stop_timeout_s=5)
+        adopt_legacy_endpoint(supervisor, tmp_path)
+        assert supervisor.label("endpoint") == "scoring endpoint"
+        assert supervisor.stop_all() == ["endpoint"]
+        assert old.wait(timeout=10) is not None and group_members(old.pid) == []
+        assert not (tmp_path / "serve" / "serve.pid").exists()
+    finally:
+        old.kill()
+        old.wait()
