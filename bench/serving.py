@@ -61,7 +61,9 @@ import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
 from ml.pyfunc_model import INFERENCE_LOG_ENV  # noqa: E402
-from ml.serving import ServeSpec, start, stop, wait_ready  # noqa: E402
+from ml.serving import ServeSpec  # noqa: E402
+from orchestration.services import EndpointProcess  # noqa: E402
+from orchestration.supervisor import Launch, Service, Supervisor  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 FAMILIES = ("sales", "customer_service", "rnd", "manufacturing")
@@ -306,23 +308,24 @@ class Server:
         own = os.sched_getaffinity(0)
         os.sched_setaffinity(0, cores)
         try:
+            self.supervisor = Supervisor(state / f"serve-{self.port}")
             if kind == "bare":
-                self.log = open(state / f"bare-{self.port}.log", "wb")  # noqa: SIM115
-                self.proc = subprocess.Popen(
-                    [str(Path(sys.executable).parent / "uvicorn"), "--app-dir", str(BENCH),
-                     "serving_floor_app:app", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--workers", str(workers)],
-                    stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-                )
-                self.pid = self.proc.pid
-                wait_ready(f"http://127.0.0.1:{self.port}", 60, pid=self.pid)
+                command = [Path(sys.executable).parent / "uvicorn", "--app-dir", BENCH,
+                           "serving_floor_app:app", "--host", "127.0.0.1",
+                           "--port", str(self.port), "--workers", str(workers)]
+                bare = Service("bare", "bare uvicorn", lambda: Launch(command),
+                               port=self.port, probe_path="/ping", ready_timeout_s=60)
+                self.pid = self.supervisor.start(bare)[0].pid
+                self.stop_name = "bare"
             else:
-                self.spec = ServeSpec(
-                    tracking_uri=tracking_uri, state_dir=state / f"serve-{self.port}",
-                    model_uri=model, port=self.port, workers=workers,
+                spec = ServeSpec(
+                    tracking_uri=tracking_uri, model_uri=model, port=self.port,
+                    workers=workers,
                     extra_env={INFERENCE_LOG_ENV: str(state / f"inference-{self.port}.jsonl")},
                 )
-                self.pid = start(self.spec, timeout=180)["pid"]
+                self.pid = EndpointProcess(self.supervisor, spec,
+                                           ready_timeout_s=180).start()["pid"]
+                self.stop_name = "endpoint"
         finally:
             os.sched_setaffinity(0, own)
 
@@ -330,12 +333,7 @@ class Server:
         return _tree_cpu(self.pid)
 
     def stop(self) -> None:
-        if self.kind == "bare":
-            os.killpg(self.pid, 15)
-            self.proc.wait(20)
-            self.log.close()
-        else:
-            stop(self.spec)
+        self.supervisor.stop(self.stop_name)
 
 
 # -- measurement -------------------------------------------------------------------------

@@ -2,16 +2,27 @@
 
 `mlflow models serve models:/…@champion` resolves the alias once, at start, so after the
 alias moves the running server still answers with the old version until it restarts.
+The process itself is the caller's (orchestration's supervisor): this module is given an
+`EndpointProcess` and decides only whether to restart it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from mlflow import MlflowClient
 
-from ml import serving
 from ml.registry import MODEL_NAME, champion_version
+
+
+class EndpointProcess(Protocol):
+    """The running endpoint as the deploy step needs it."""
+
+    def status(self) -> dict[str, Any]:
+        """At least `running`, `ready` and `served_version`."""
+
+    def restart(self, served_version: str) -> dict[str, Any]:
+        """Stop whatever runs, start again (re-resolving the alias), wait until ready."""
 
 
 def redeploy_reason(state: dict[str, Any], champion: str) -> str | None:
@@ -27,19 +38,15 @@ def redeploy_reason(state: dict[str, Any], champion: str) -> str | None:
 
 
 def ensure_champion_served(
-    spec: serving.ServeSpec,
-    client: MlflowClient,
-    *,
-    model_name: str = MODEL_NAME,
-    timeout: float = 120.0,
+    process: EndpointProcess, client: MlflowClient, *, model_name: str = MODEL_NAME
 ) -> dict[str, Any]:
-    """Serve the current champion at `spec.url`, restarting only when needed.
+    """Serve the current champion, restarting the endpoint only when needed.
 
     Returns the endpoint's status plus `champion`, `restarted` and `reason`. Without a
     champion nothing is started (there is nothing to serve).
     """
     champion = champion_version(client, model_name)
-    state = serving.status(spec)
+    state = process.status()
     if champion is None:
         return {**state, "champion": None, "restarted": False, "reason": "no champion yet"}
     version = str(champion.version)
@@ -47,5 +54,5 @@ def ensure_champion_served(
     if reason is None:
         return {**state, "champion": version, "restarted": False,
                 "reason": f"already serving version {version}"}
-    state = serving.restart(spec, served_version=version, timeout=timeout)
+    state = process.restart(served_version=version)
     return {**state, "champion": version, "restarted": True, "reason": reason}

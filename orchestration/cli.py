@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
-from orchestration.config import Settings, disable_telemetry
+from orchestration.config import ConfigError, Settings, disable_telemetry
 from orchestration.runtime import Runtime
+from orchestration.supervisor import Service, ServiceError, Supervisor
 
 app = typer.Typer(help="hireloop: interview signals → job performance, in a closed loop.",
                   no_args_is_help=True, add_completion=False)
@@ -19,9 +20,42 @@ app = typer.Typer(help="hireloop: interview signals → job performance, in a cl
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hireloop")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        import tomllib
+
+        return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"hireloop {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="print hireloop's version and exit"),
+) -> None:
+    """hireloop: interview signals → job performance, in a closed loop."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        typer.echo(f"configuration: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 def _runtime() -> Runtime:
     disable_telemetry()
-    settings = Settings.from_env()
+    settings = _settings()
     try:
         settings.page_language  # noqa: B018 (a bad HIRELOOP_LANGUAGE: say so before any work)
     except ValueError as exc:
@@ -30,9 +64,45 @@ def _runtime() -> Runtime:
     return Runtime(settings)
 
 
+def _supervisor(settings: Settings) -> Supervisor:
+    return Supervisor(settings.home)
+
+
+def _champion(runtime: Runtime) -> str:
+    """The champion version, read only when PostgreSQL already runs (status starts nothing)."""
+    if runtime.status()["postgres_state"] == "stopped":
+        return "unknown (PostgreSQL stopped)"
+    try:
+        from mlflow import MlflowClient
+
+        from ml.registry import champion_version
+
+        mlflow = _mlflow()
+        uri = mlflow.tracking_uri
+        champion = champion_version(MlflowClient(tracking_uri=uri, registry_uri=uri),
+                                    mlflow.model_name)
+    except Exception as exc:  # status reports what it can: it must not fail
+        return f"unknown ({type(exc).__name__})"
+    return f"version {champion.version}" if champion else "none yet"
+
+
 def _print_status(runtime: Runtime) -> None:
+    """PostgreSQL, then the endpoint (served and champion versions), then each UI."""
     for key, value in runtime.status().items():
         typer.echo(f"{key:>15}: {value}")
+    settings = runtime.settings
+    endpoint = _endpoint().process(tracking_uri="").status()
+    served = endpoint.get("served_version")
+    line = f"{endpoint['url']} " + (
+        f"running (pid {endpoint['pid']}), serving version {served}"
+        if endpoint["running"] else "not running")
+    typer.echo(f"{'endpoint':>15}: {line}; champion {_champion(runtime)}")
+    from orchestration.services import UI_SERVICES
+
+    supervisor = _supervisor(settings)
+    for make in UI_SERVICES:
+        state = supervisor.status(make(settings))
+        typer.echo(f"{state.label:>15}: {state.describe()}")
 
 
 @app.command()
@@ -40,24 +110,30 @@ def up() -> None:
     """Start the embedded services (a second `up` is a no-op)."""
     runtime = _runtime()
     runtime.up()
+    # Start-up housekeeping on the running database goes here (e.g. sweeping Dagster runs
+    # orphaned by a killed process to FAILURE), before anything is started on top of it.
     _print_status(runtime)
 
 
 @app.command()
 def down() -> None:
-    """Stop the scoring endpoint and the embedded PostgreSQL."""
-    from ml import serving
+    """Stop every supervised process (endpoint, UIs, daemon) and the embedded PostgreSQL."""
+    from orchestration.services import adopt_legacy_endpoint
 
-    # Stopping reads only the endpoint's pid file: no tracking server is needed.
-    if serving.stop(_endpoint().spec(tracking_uri="")):
-        typer.echo("scoring endpoint stopped")
-    stopped = _runtime().down()
+    runtime = _runtime()
+    supervisor = _supervisor(runtime.settings)
+    adopt_legacy_endpoint(supervisor, runtime.settings.home)
+    labels = {name: supervisor.label(name) for name in supervisor.names()}
+    for name in supervisor.stop_all():
+        typer.echo(f"{labels[name]} stopped")
+    stopped = runtime.down()
     typer.echo("embedded PostgreSQL stopped" if stopped else "PostgreSQL: nothing to stop")
 
 
 @app.command()
 def status() -> None:
-    """Say what runs where (starts nothing)."""
+    """Say what runs where: PostgreSQL, the endpoint and the champion, the UIs (starts
+    nothing)."""
     _print_status(_runtime())
 
 
@@ -298,30 +374,28 @@ def _preflight_build(runtime: Runtime, candidates: int, seed: int, as_of: str | 
 
 
 def _mlflow(**overrides):
-    from orchestration.resources import HireloopRuntime, MlflowResource
+    from orchestration.resources import MlflowResource
 
-    return MlflowResource(runtime=HireloopRuntime.from_settings(Settings.from_env()),
-                          **overrides)
+    return MlflowResource.from_settings(_settings(), **overrides)
 
 
 def _endpoint(**overrides):
     from orchestration.resources import EndpointResource
 
-    return EndpointResource.from_settings(Settings.from_env(), **overrides)
+    return EndpointResource.from_settings(_settings(), **overrides)
 
 
 def _redeploy_if_running(mlflow, endpoint) -> None:
     """After a person moved `champion`, a running endpoint must serve the new one."""
-    from ml import serving
     from ml.deploy import ensure_champion_served
 
     target = mlflow.target()
-    spec = endpoint.spec(target.tracking_uri)
-    if not serving.status(spec)["running"]:
+    process = endpoint.process(target.tracking_uri)
+    if not process.status()["running"]:
         typer.echo("endpoint not running; `hireloop serve` starts it with the new champion")
         return
-    state = ensure_champion_served(spec, target.client, model_name=mlflow.model_name)
-    typer.echo(f"endpoint {spec.url}: serving version {state.get('served_version')} "
+    state = ensure_champion_served(process, target.client, model_name=mlflow.model_name)
+    typer.echo(f"endpoint {process.spec.url}: serving version {state.get('served_version')} "
                f"({'restarted' if state['restarted'] else 'unchanged'})")
 
 
@@ -382,38 +456,44 @@ def rollback(
 @app.command()
 def serve(
     workers: int = typer.Option(1, help="scoring server worker processes"),
-    port: int = typer.Option(5001),
+    port: int | None = typer.Option(None, help="default: HIRELOOP_ENDPOINT_PORT (5001)"),
     stop: bool = typer.Option(False, "--stop", help="stop the running endpoint"),
 ) -> None:
     """Serve the champion on 127.0.0.1 (detached; waits for /ping) or stop it."""
-    from ml import serving
     from ml.deploy import ensure_champion_served
     from ml.evaluation import load_version_model
     from ml.pyfunc_model import contract_of, example_input
+    from ml.serving import ServeError
     from monitoring.model_summary import curl_example
 
-    _runtime().up()
-    mlflow, endpoint = _mlflow(), _endpoint(workers=workers, port=port)
-    target = mlflow.target()
-    spec = endpoint.spec(target.tracking_uri)
     if stop:
-        typer.echo("endpoint stopped" if serving.stop(spec) else "endpoint was not running")
+        stopped = _endpoint().process(tracking_uri="").stop()  # reads only the pid file
+        typer.echo("endpoint stopped" if stopped else "endpoint was not running")
         return
-    state = serving.status(spec)
-    if state["running"] and str(state.get("workers")) != str(workers):
-        serving.stop(spec)  # asked for another number of workers: start afresh
-    state = ensure_champion_served(spec, target.client, model_name=mlflow.model_name,
-                                   timeout=endpoint.ready_timeout_s)
+    _runtime().up()
+    mlflow = _mlflow()
+    endpoint = _endpoint(workers=workers, **({} if port is None else {"port": port}))
+    target = mlflow.target()
+    process = endpoint.process(target.tracking_uri)
+    state = process.status()
+    if state["running"] and (str(state.get("workers")) != str(workers)
+                             or state["url"] != process.spec.url):
+        process.stop()  # asked for another number of workers or port: start afresh
+    try:
+        state = ensure_champion_served(process, target.client, model_name=mlflow.model_name)
+    except ServeError as exc:
+        typer.echo(f"serve: {exc}", err=True)
+        raise typer.Exit(2) from exc
     if state.get("champion") is None:
         typer.echo("no champion yet: run `hireloop build` first", err=True)
         raise typer.Exit(2)
     model = load_version_model(target.client, state["champion"], mlflow.model_name,
                                tracking_uri=target.tracking_uri)
     example = example_input(contract_of(model)).iloc[0].dropna().to_dict()
-    typer.echo(f"serving hireloop-kpi version {state['served_version']} at {spec.url} "
+    typer.echo(f"serving hireloop-kpi version {state['served_version']} at {process.spec.url} "
                f"({workers} worker{'s' if workers > 1 else ''}; {state['reason']}; "
-               f"log {spec.log_file})\nstop with `hireloop serve --stop`\n")
-    typer.echo(curl_example(spec.url, example))
+               f"log {state['log']})\nstop with `hireloop serve --stop`\n")
+    typer.echo(curl_example(process.spec.url, example))
 
 
 @app.command()
@@ -469,47 +549,109 @@ def rater_ids(
                "the interview tool)")
 
 
+def _start_uis(supervisor: Supervisor, services: list[Service]) -> list[Service]:
+    """Start those not running (all launched, then all awaited); say what already ran.
+    Returns those started now; on a failure, stops them and exits with the reason."""
+    started: list[Service] = []
+    try:
+        for service in services:
+            state, new = supervisor.start(service, wait=False)
+            if new:
+                started.append(service)
+            else:
+                where = f"{state.url} " if state.url else ""
+                typer.echo(f"{service.label}: {where}already running (pid {state.pid}); "
+                           "nothing started")
+        for service in started:
+            supervisor.wait_ready(service)
+            where = f"{service.url} " if service.url else ""
+            typer.echo(f"{service.label}: {where}started "
+                       f"(log {supervisor.log_file(service.name)})")
+    except ServiceError as exc:
+        _stop_started(supervisor, started)
+        typer.echo(f"ui: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return started
+
+
+def _stop_started(supervisor: Supervisor, started: list[Service]) -> None:
+    labels = {service.name: service.label for service in started}
+    for name in supervisor.stop_many(list(labels)):
+        typer.echo(f"{labels[name]} stopped")
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[list[int]]:
+    """Collect Ctrl-C, SIGTERM and SIGHUP instead of dying of them, from the very start,
+    so a signal during start-up still stops what was started."""
+    import signal
+
+    received: list[int] = []
+    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, frame: received.append(signum))
+                for sig in sigs}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _wait_for_signal(supervisor: Supervisor, started: list[Service], received: list[int]
+                     ) -> int:
+    """Block until a stop signal (0), or until a started service dies (1)."""
+    import time
+
+    while not received:
+        for service in started:
+            if not supervisor.status(service).running:
+                typer.echo(f"{service.label} exited; see "
+                           f"{supervisor.log_file(service.name)}", err=True)
+                return 1
+        time.sleep(0.5)
+    return 0
+
+
 @app.command()
-def ui(port: int = typer.Option(3000), mlflow_port: int = typer.Option(5000)) -> None:
-    """Start the Dagster UI and the MLflow UI on 127.0.0.1 (both stop on exit)."""
-    from orchestration.dbt import ensure_manifest
+def ui(
+    port: int | None = typer.Option(None, help="Dagster UI port (default: "
+                                               "HIRELOOP_DAGSTER_PORT, 3000)"),
+    mlflow_port: int | None = typer.Option(None, help="MLflow UI port (default: "
+                                                      "HIRELOOP_MLFLOW_PORT, 5000)"),
+    detach: bool = typer.Option(False, "--detach", help="return once ready; `hireloop down` "
+                                                        "stops them"),
+) -> None:
+    """Start the Dagster UI (webserver and daemon) and the MLflow UI on 127.0.0.1.
+
+    What already runs is left alone and said so. In the foreground (default), Ctrl-C or
+    SIGTERM stops what this command started; with --detach they keep running.
+    """
+    import dataclasses
+
+    from orchestration.services import UI_SERVICES
 
     runtime = _runtime()
     _dagster_env(runtime)
-    ensure_manifest(force=True)
-    mlflow = _mlflow(ui_port=mlflow_port)
-    mlflow_cmd = mlflow.ui_command(str(Path(sys.executable).with_name("mlflow")))
-    mlflow_log = runtime.settings.home / "mlflow_ui.log"
-    with open(mlflow_log, "ab") as log:
-        mlflow_ui = subprocess.Popen([*mlflow_cmd, "--workers", "1"], stdout=log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-    dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
-           "-h", "127.0.0.1", "-p", str(port)]
-    typer.echo(f"Dagster UI: http://127.0.0.1:{port}\nMLflow UI: {mlflow.ui_url} "
-               f"(log {mlflow_log})")
-    try:
-        code = subprocess.call(cmd, cwd=REPO_ROOT)
-    finally:
-        _stop_group(mlflow_ui)
+    settings = dataclasses.replace(
+        runtime.settings, **({} if port is None else {"dagster_port": port}),
+        **({} if mlflow_port is None else {"mlflow_port": mlflow_port}))
+    mlflow = _mlflow(ui_port=settings.mlflow_port)
+    supervisor = _supervisor(settings)
+    services = [make(settings, mlflow) for make in UI_SERVICES]
+    if detach:
+        started = _start_uis(supervisor, services)
+        typer.echo("running detached: `hireloop down` stops them" if started else
+                   "everything already runs: nothing started (`hireloop down` stops it)")
+        return
+    with _stop_signals() as received:
+        started = _start_uis(supervisor, services)
+        if not started:
+            typer.echo("everything already runs: nothing started (`hireloop down` stops it)")
+            return
+        typer.echo("Ctrl-C stops what this command started")
+        code = _wait_for_signal(supervisor, started, received)
+        _stop_started(supervisor, started)
     raise typer.Exit(code)
-
-
-def _stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    """End a process we started in its own session, with its children."""
-    import signal
-
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=timeout)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def main() -> None:

@@ -22,6 +22,26 @@ TELEMETRY_OFF = {
 
 DATABASES = ("hireloop", "mlflow", "dagster")
 
+# Where the platform's servers listen (all on 127.0.0.1): variable -> default port.
+PORT_SETTINGS = {
+    "HIRELOOP_ENDPOINT_PORT": 5001,
+    "HIRELOOP_DAGSTER_PORT": 3000,
+    "HIRELOOP_MLFLOW_PORT": 5000,
+}
+
+
+class ConfigError(ValueError):
+    """A configuration variable holds a value hireloop cannot use (the message says which)."""
+
+
+def _port(name: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return PORT_SETTINGS[name]
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"{name} must be a TCP port number (1-65535), got {raw!r}")
+    return int(raw)
+
 
 def disable_telemetry() -> None:
     """Force telemetry off in this process and every child it starts."""
@@ -36,6 +56,9 @@ class Settings:
     database_url: str | None = None
     pseudonym_key_hex: str | None = None
     language: str = "en"  # HIRELOOP_LANGUAGE: pages for HR people in en | zh
+    endpoint_port: int = PORT_SETTINGS["HIRELOOP_ENDPOINT_PORT"]
+    dagster_port: int = PORT_SETTINGS["HIRELOOP_DAGSTER_PORT"]
+    mlflow_port: int = PORT_SETTINGS["HIRELOOP_MLFLOW_PORT"]
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,6 +68,9 @@ class Settings:
             database_url=os.environ.get("HIRELOOP_DATABASE_URL") or None,
             pseudonym_key_hex=os.environ.get("HIRELOOP_PSEUDONYM_KEY") or None,
             language=os.environ.get("HIRELOOP_LANGUAGE", "").strip().lower() or "en",
+            endpoint_port=_port("HIRELOOP_ENDPOINT_PORT"),
+            dagster_port=_port("HIRELOOP_DAGSTER_PORT"),
+            mlflow_port=_port("HIRELOOP_MLFLOW_PORT"),
         )
 
     @property

@@ -62,7 +62,7 @@ def default_resources(settings: Settings) -> dict:
         "hireloop": runtime,
         "dbt": dbt_resource(),
         "data_quality": DataQualityResource(),
-        "mlflow": MlflowResource(runtime=runtime),
+        "mlflow": MlflowResource(runtime=runtime, ui_port=settings.mlflow_port),
         "endpoint": EndpointResource.from_settings(settings),
         # Outputs (the training set, the trained candidate) survive the run, so a later run
         # (e.g. from the UI) can re-materialise one step on its own.

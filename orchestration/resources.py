@@ -14,6 +14,8 @@ from ml.serving import ServeSpec
 from ml.tracking import run_url
 from orchestration.config import Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
+from orchestration.services import EndpointProcess
+from orchestration.supervisor import Supervisor
 
 
 class HireloopRuntime(ConfigurableResource):
@@ -79,6 +81,12 @@ class MlflowResource(ConfigurableResource):
     ui_port: int = 5000
     model_name: str = MODEL_NAME
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides) -> MlflowResource:
+        """On this installation's PostgreSQL, its UI on `HIRELOOP_MLFLOW_PORT`."""
+        return cls(runtime=HireloopRuntime.from_settings(settings),
+                   **{"ui_port": settings.mlflow_port, **overrides})
+
     @property
     def tracking_uri(self) -> str:
         return self.runtime.endpoint().url(self.database)
@@ -109,19 +117,20 @@ class MlflowResource(ConfigurableResource):
 
 
 class EndpointResource(ConfigurableResource):
-    """The scoring endpoint: where it listens, its workers, its state and inference log."""
+    """The scoring endpoint: where it listens, its workers, its inference log; its process
+    is supervised under `home` (pid file `run/endpoint.pid`, log `logs/endpoint.log`)."""
 
     home: str
     host: str = "127.0.0.1"
     port: int = 5001
     workers: int = 1
-    state_dir: str | None = None
     inference_log: str | None = None
     ready_timeout_s: float = 180.0
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> EndpointResource:
-        return cls(home=str(settings.home), **overrides)
+        """On `HIRELOOP_ENDPOINT_PORT` unless `overrides` say otherwise."""
+        return cls(home=str(settings.home), **{"port": settings.endpoint_port, **overrides})
 
     @property
     def inference_log_path(self) -> Path:
@@ -134,8 +143,11 @@ class EndpointResource(ConfigurableResource):
     def spec(self, tracking_uri: str) -> ServeSpec:
         """What `mlflow models serve` runs: the champion, with the inference log's path."""
         return ServeSpec(
-            tracking_uri=tracking_uri,
-            state_dir=Path(self.state_dir or Path(self.home) / "serve"),
-            host=self.host, port=self.port, workers=self.workers,
+            tracking_uri=tracking_uri, host=self.host, port=self.port, workers=self.workers,
             extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
         )
+
+    def process(self, tracking_uri: str) -> EndpointProcess:
+        """The supervised endpoint process serving `spec(tracking_uri)`."""
+        return EndpointProcess(Supervisor(Path(self.home)), self.spec(tracking_uri),
+                               ready_timeout_s=self.ready_timeout_s)

@@ -28,8 +28,8 @@ def deployed_endpoint(context: AssetExecutionContext, mlflow: MlflowResource,
                       endpoint: EndpointResource) -> Output:
     target = mlflow.target()
     spec = endpoint.spec(target.tracking_uri)
-    state = ensure_champion_served(spec, target.client, model_name=mlflow.model_name,
-                                   timeout=endpoint.ready_timeout_s)
+    state = ensure_champion_served(endpoint.process(target.tracking_uri), target.client,
+                                   model_name=mlflow.model_name)
     context.log.info(f"endpoint {spec.url}: {state['reason']}")
     return Output(
         {k: state.get(k) for k in ("url", "champion", "served_version", "restarted", "reason",

@@ -23,8 +23,10 @@ import pytest
 from ml.promotion import promote
 from ml.pyfunc_model import INFERENCE_LOG_ENV, OUTPUT_COLUMNS, log_pyfunc
 from ml.registry import MODEL_NAME, register_version
-from ml.serving import ServeSpec, start, stop
+from ml.serving import ServeSpec
 from monitoring.scoring_log import ingest_inference_log
+from orchestration.services import EndpointProcess
+from orchestration.supervisor import Supervisor
 from tests.ml.model_fixture import trained_model
 from tests.ml.test_pyfunc import valid_rows
 
@@ -81,19 +83,20 @@ def endpoint(mlflow_target, tmp_path_factory, feature_store):
     promote(mlflow_target.client, version.version, actor="test", why="endpoint test")
     folder = tmp_path_factory.mktemp("endpoint")
     log = folder / "inference" / "online.jsonl"
-    spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, state_dir=folder / "serve",
-                     port=free_port(), extra_env={INFERENCE_LOG_ENV: str(log)})
+    spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
+                     extra_env={INFERENCE_LOG_ENV: str(log)})
+    process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
     # Start from an empty folder: the server must import `ml` from the model's own code.
     cwd = Path.cwd()
     os.chdir(folder)
     try:
-        start(spec, served_version=str(version.version), timeout=120)
+        process.start(served_version=str(version.version))
     finally:
         os.chdir(cwd)
     try:
         yield Endpoint(spec.host, spec.port, str(version.version), log, model)
     finally:
-        stop(spec)
+        process.stop()
 
 
 def test_valid_payload_answers_200_with_every_field(endpoint):

@@ -1,4 +1,5 @@
-"""The endpoint process: `mlflow models serve` of `@champion` over real HTTP on loopback."""
+"""The endpoint process: `mlflow models serve` of `@champion` over real HTTP on loopback,
+run by orchestration's supervisor as `ml.deploy` is given it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 
 from ml.promotion import promote
 from ml.registry import register_version
-from ml.serving import ServeError, ServeSpec, ping, restart, start, status, stop
+from ml.serving import ServeError, ServeSpec, ping
+from orchestration.services import EndpointProcess
+from orchestration.supervisor import Supervisor
 from tests.ml.conftest import example_frame, log_constant_model
 
 
@@ -33,16 +36,16 @@ def score(url: str, rows: int = 2) -> list[float]:
 
 @pytest.fixture
 def served(mlflow_target, tmp_path):
-    """A model name of the test's own and a spec serving its champion on a free port."""
+    """A model name of the test's own and the endpoint serving its champion on a free port."""
     name = f"hireloop-kpi-serve-{uuid.uuid4().hex[:8]}"
     spec = ServeSpec(
         tracking_uri=mlflow_target.tracking_uri,
-        state_dir=tmp_path / "serve",
         model_uri=f"models:/{name}@champion",
         port=free_port(),
     )
-    yield name, spec
-    stop(spec)
+    process = EndpointProcess(Supervisor(tmp_path), spec, ready_timeout_s=60)
+    yield name, process
+    process.stop()
 
 
 def register_constant(client, name: str, value: float) -> str:
@@ -51,11 +54,12 @@ def register_constant(client, name: str, value: float) -> str:
 
 
 def test_serves_champion_and_redeploys_on_alias_move(mlflow_target, served):
-    client, (name, spec) = mlflow_target.client, served
+    client, (name, process) = mlflow_target.client, served
+    spec = process.spec
     v1 = register_constant(client, name, 0.25)
     promote(client, v1, actor="test", why="first model", model_name=name)
 
-    state = start(spec, served_version=v1)
+    state = process.start(served_version=v1)
     assert state["running"] and state["ready"] and state["served_version"] == v1
     assert ping(spec.url)
     assert score(spec.url, rows=3) == [0.25, 0.25, 0.25]
@@ -65,20 +69,21 @@ def test_serves_champion_and_redeploys_on_alias_move(mlflow_target, served):
     assert score(spec.url) == [0.25, 0.25]  # @champion was resolved at start
 
     old_pid = state["pid"]
-    state = restart(spec, served_version=v2)
+    state = process.restart(served_version=v2)
     assert state["pid"] != old_pid and state["served_version"] == v2
     assert score(spec.url) == [0.75, 0.75]
 
-    with pytest.raises(ServeError, match="already running"):
-        start(spec)
-    assert stop(spec)
+    again = process.start(served_version=v1)  # a second start starts nothing
+    assert not again["started"] and again["pid"] == state["pid"]
+    assert again["served_version"] == v2
+    assert process.stop()
     assert not ping(spec.url)
-    assert status(spec)["running"] is False
-    assert not stop(spec)
+    assert process.status()["running"] is False
+    assert not process.stop()
 
 
 def test_start_fails_fast_on_unknown_model(served):
-    _, spec = served
-    with pytest.raises(ServeError, match="exited"):
-        start(spec, timeout=60)
-    assert status(spec)["running"] is False
+    _, process = served
+    with pytest.raises(ServeError, match=r"exited before it was ready; see .*endpoint\.log"):
+        process.start()
+    assert process.status()["running"] is False

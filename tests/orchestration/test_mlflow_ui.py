@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from orchestration.config import Settings
 from orchestration.resources import HireloopRuntime, MlflowResource
+from orchestration.services import mlflow_ui as mlflow_ui_service
+from orchestration.supervisor import Supervisor
 
 
 def _free_port() -> int:
@@ -39,21 +38,12 @@ def mlflow_ui(pg_server, hireloop_home, tmp_path):
     with mlflow.start_run(experiment_id=target.experiment_id) as run:
         mlflow.log_metric("model.overall.roc_auc", 0.7)
         mlflow.log_artifact(str(plot), "plots")
-    cmd = resource.ui_command(str(Path(sys.executable).with_name("mlflow")))
-    proc = subprocess.Popen([*cmd, "--workers", "1"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if _get(f"{resource.ui_url}/health")[0] == 200:
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"MLflow UI did not start: {' '.join(cmd)}") from None
-            time.sleep(0.5)
+    settings = Settings(home=tmp_path / "home", mlflow_port=resource.ui_port)
+    supervisor = Supervisor(settings.home)
+    service = mlflow_ui_service(settings, resource)  # the very service `hireloop ui` starts
+    supervisor.start(service)  # returns once /health answers
     yield resource, target, run.info.run_id
-    proc.terminate()
-    proc.wait(timeout=30)
+    assert supervisor.stop(service.name)
 
 
 def test_ui_serves_the_linked_run_and_its_plots(mlflow_ui):

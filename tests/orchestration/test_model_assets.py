@@ -22,7 +22,7 @@ from ml.registry import (
     champion_version,
     version_by_alias,
 )
-from ml.serving import ping, stop
+from ml.serving import ping
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions, defs
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
@@ -50,7 +50,7 @@ def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
     endpoint = EndpointResource(home=str(state), port=_free_port())
     yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
            "dbt": dbt_resource(), "io_manager": mem_io_manager}
-    stop(endpoint.spec(mlflow.tracking_uri))
+    endpoint.process(mlflow.tracking_uri).stop()
 
 
 def _run(resources, keys, training: dict | None = None, raise_on_error: bool = True):
