@@ -33,6 +33,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hris.import_rules import ensure_date_parser
+
 PROFILE_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw._profiles (
@@ -92,8 +94,10 @@ def load_profile(path: Path) -> ImportProfile:
 
 
 def ensure_profile_tables(cursor) -> None:
-    """Create the profile tables (idempotent; empty tables mean: no profile in force)."""
+    """Create the profile tables (idempotent; empty tables mean: no profile in force) and the
+    strict date parser staging applies their formats with (hris.import_rules)."""
     cursor.execute(PROFILE_DDL)
+    ensure_date_parser(cursor)
 
 
 def record_profile(cursor, profile: ImportProfile, source: str) -> int:

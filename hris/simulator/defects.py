@@ -25,21 +25,14 @@ import pandas as pd
 
 from hris.contract import RAW_TABLES, TRUTH_SCHEMA
 from hris.pg_copy import copy_frame
+from hris.rules import load_rules
 
 MAX_RATE = 0.15  # 6 interview kinds on distinct rows: 0.2 would need every interview
 
+RULES = load_rules()
 # Parent relations of the staging rules (dbt var raw_rules, `orphans`): a row whose parent
-# key is in raw but only on quarantined rows goes as parent_quarantined. Kept equal to the
-# dbt spec by tests/hris/test_defects.py.
-RELATIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("candidates", "applied_role_id", "job_roles", "role_id"),
-    ("employees", "role_id", "job_roles", "role_id"),
-    ("interviews", "candidate_id", "candidates", "candidate_id"),
-    ("interview_scores", "interview_id", "interviews", "interview_id"),
-    ("interview_answers", "interview_id", "interviews", "interview_id"),
-    ("interview_answers", "question_id", "interview_questions", "question_id"),
-    ("performance_reviews", "employee_id", "employees", "employee_id"),
-)
+# key is in raw but only on quarantined rows goes as parent_quarantined.
+RELATIONS: tuple[tuple[str, str, str, str], ...] = RULES.relations()
 
 # The union of the raw tables' key columns: the manifest's key columns (text; NULL where a
 # column is not part of the row's table key, or where the planted key itself is NULL).

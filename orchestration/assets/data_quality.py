@@ -25,6 +25,7 @@ from dagster import (
 from pydantic import Field
 
 from hris.exports import required_as_of
+from hris.import_rules import read_import_rules
 from monitoring.data_quality import (
     DataQualityRunner,
     FeatureStoreBounds,
@@ -130,8 +131,9 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
                      data_quality: DataQualityResource):
     with hireloop.connection() as conn, conn.cursor() as cur:
         as_of = required_as_of(cur)
+        imports = read_import_rules(cur)  # the profile in force, as staging reads it
     runner = data_quality.runner(hireloop, "raw")
-    outcomes = runner.validate_all(raw_suites(RULES, as_of), context.run.run_id,
+    outcomes = runner.validate_all(raw_suites(RULES, as_of, imports), context.run.run_id,
                                    progress=context.log.info)
     _record(hireloop, data_quality, outcomes)
     policy = data_quality.policy()

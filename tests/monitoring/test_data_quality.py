@@ -32,7 +32,7 @@ from monitoring.data_quality import (
     write_docs_index,
     write_results,
 )
-from monitoring.data_quality.suites import raw_row_rules
+from monitoring.data_quality.suites import raw_row_rules, raw_void_rules
 from tests.dbt import conftest as dbt_conftest
 from tests.dbt.hr_fixture import AS_OF
 
@@ -145,6 +145,35 @@ def test_one_defect_rows_give_equal_counts_per_reason(dbt_world, flagged):
     assert equal >= 25
 
 
+def _field_defects(world, table: str) -> dict[tuple[str, str], Counter]:
+    """(column, reason) -> Counter of the record hashes of the raw rows whose field staging
+    voided (quarantine.field_defects)."""
+    hashes = _raw_hashes(world, table)
+    key = RAW_TABLES[table].key
+    out: dict[tuple[str, str], Counter] = {}
+    for *k, seq, column, reason in world.query(
+            f"select {', '.join(key)}, _dup_seq, column_name, reason "
+            "from quarantine.field_defects where table_name = %s", (table,)):
+        out.setdefault((column, reason), Counter())[hashes[(*k, seq)]] += 1
+    return out
+
+
+def test_raw_void_counts_equal_the_field_defects(dbt_world, raw_outcomes):
+    """Per table, column and reason, GX flags exactly the rows whose field staging voided."""
+    outcomes = {o.table: o for o in raw_outcomes}
+    compared = 0
+    for table, rules in RULES.tables.items():
+        recorded = _field_defects(dbt_world, table)
+        flagged = {(column, reason): Counter(h for (h,) in dbt_world.query(
+                       query.replace("{batch}", f"raw.{table}").replace("%", "%%")))
+                   for reason, column, query, _ in raw_void_rules(rules)}
+        assert {k: v for k, v in flagged.items() if v} == recorded, table
+        assert outcomes[f"raw.{table}"].field_defects() == {
+            k: sum(v.values()) for k, v in recorded.items()}, table
+        compared += sum(sum(v.values()) for v in recorded.values())
+    assert compared >= 7  # the fixture's voided fields
+
+
 def test_staging_suites_pass_in_full_on_clean_rows(dbt_world, url, docs_dir):
     conn = dbt_world.connect()
     try:
@@ -189,7 +218,8 @@ def test_results_table_holds_one_row_per_expectation(dbt_world, raw_outcomes):
         conn.close()
     assert written == n == sum(len(o.outcomes) for o in raw_outcomes)
     assert suites == len(RAW_TABLES)
-    assert unexpected == sum(sum(o.by_reason().values()) for o in raw_outcomes)
+    assert unexpected == sum(sum(o.by_reason().values()) + sum(o.field_defects().values())
+                             for o in raw_outcomes)
 
 
 def test_orphans_above_the_limit_fail_the_table(raw_outcomes):
