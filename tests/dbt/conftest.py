@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hris.profile import ImportProfile, record_profile
 from hris.pseudonym import install_pseudonym_key
 from hris.raw_store import load_raw
 from tests.dbt.hr_fixture import AS_OF, build_export
@@ -70,16 +71,15 @@ def run_dbt(env: dict[str, str], *args: str, with_vars: bool = True) -> subproce
                           timeout=600)
 
 
-@pytest.fixture(scope="session")
-def dbt_world(pg_server) -> Iterator[DbtWorld]:
-    database = pg_server.create_database("dbt")
+def _built_world(pg_server, name: str, frames: dict[str, pd.DataFrame]) -> DbtWorld:
+    """`frames` loaded into a database of its own and built by dbt."""
+    database = pg_server.create_database(name)
     env = {**os.environ, **pg_server.env(database),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "true"}
 
     def connect():
         return pg_server.endpoint.connect(database)
 
-    frames = build_export()
     key = secrets.token_bytes(32)
     conn = connect()
     try:
@@ -90,4 +90,64 @@ def dbt_world(pg_server) -> Iterator[DbtWorld]:
     finally:
         conn.close()
     build = run_dbt(env, "build")
-    yield DbtWorld(frames=frames, key=key, env=env, connect=connect, build=build)
+    return DbtWorld(frames=frames, key=key, env=env, connect=connect, build=build)
+
+
+@pytest.fixture(scope="session")
+def dbt_world(pg_server) -> Iterator[DbtWorld]:
+    yield _built_world(pg_server, "dbt", build_export())
+
+
+# The import profile of another HR system (hris.profile): its spellings of gender, education
+# and recommendation, and its review submission dates as YYYY/MM/DD.
+FOREIGN_PROFILE = ImportProfile(
+    values={("candidates", "gender"): {"男": "male", "女": "female"},
+            ("candidates", "education"): {"本科": "bachelor"},
+            ("interviews", "recommendation"): {"Hire": "yes", "no_hire": "no"}},
+    dates={("performance_reviews", "submitted_at"): "YYYY/MM/DD"})
+# A review whose foreign date is not a calendar date: unparseable even with the profile.
+BAD_FOREIGN_DATE = "2024/02/31"
+
+
+@dataclass
+class ProfileWorld:
+    """The hr fixture with foreign review dates, built before and after its profile was
+    recorded (no re-import in between)."""
+
+    world: DbtWorld
+    before: dict  # what the first build gave (see profile_world)
+    bad_date_review: str  # raw review_id of the BAD_FOREIGN_DATE row
+
+
+def _raw_digest(world: DbtWorld) -> dict[str, tuple]:
+    return {t: world.query(f"select count(*), md5(string_agg(_record_hash || ':' || _dup_seq, "
+                           f"',' order by _record_hash, _dup_seq)) from raw.{t}")[0]
+            for t in world.frames}
+
+
+@pytest.fixture(scope="session")
+def profile_world(pg_server) -> Iterator[ProfileWorld]:
+    frames = build_export()
+    reviews = frames["performance_reviews"]
+    reviews["submitted_at"] = reviews["submitted_at"].map(
+        lambda v: v if v is None else v.replace("-", "/"))
+    bad = reviews.index[2]
+    reviews.loc[bad, "submitted_at"] = BAD_FOREIGN_DATE
+    world = _built_world(pg_server, "dbt_profile", frames)
+    before = {
+        "build": world.build,
+        "raw": _raw_digest(world),
+        "staged_reviews": world.query(
+            "select count(*) from staging.stg_hris__performance_reviews")[0][0],
+        "field_defects": world.query("select table_name, column_name, reason, value "
+                                     "from quarantine.field_defects"),
+    }
+    conn = world.connect()
+    try:
+        with conn.cursor() as cur:
+            record_profile(cur, FOREIGN_PROFILE, "tests/dbt foreign profile")
+        conn.commit()
+    finally:
+        conn.close()
+    world.build = run_dbt(world.env, "build")
+    yield ProfileWorld(world, before, reviews.loc[bad, "review_id"])
