@@ -137,6 +137,20 @@ RAW_TABLES: dict[str, RawTable] = {
     )
 }
 
+# Units of the numeric columns (the contract's documentation, hris.contract_doc).
+UNITS: dict[tuple[str, str], str] = {
+    ("job_roles", "kpi_target"): "the role's KPI unit (e.g. sales per month, a share 0–1)",
+    ("candidates", "years_experience"): "years",
+    ("interviews", "duration_minutes"): "minutes",
+    ("interviews", "overall_rating"): "rating points",
+    ("interview_scores", "score"): "score points",
+    ("interview_answers", "response_seconds"): "seconds",
+    ("performance_reviews", "kpi_value"): "the role's KPI unit",
+    ("performance_reviews", "kpi_target"): "the role's KPI unit",
+    ("performance_reviews", "okr_score"): "share of the OKR reached",
+    ("performance_reviews", "rating"): "rating points",
+}
+
 # Columns that identify a person. They never leave schema `raw`.
 PERSONAL_COLUMNS = frozenset(
     {"full_name", "national_id", "email", "phone", "birth_date"}
