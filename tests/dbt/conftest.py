@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from hris.profile import ImportProfile, record_profile
-from hris.pseudonym import install_pseudonym_key
+from hris.pseudonym import install_pseudonym_key, pseudonym
 from hris.raw_store import load_raw
 from tests.dbt.hr_fixture import AS_OF, build_export
 
@@ -103,10 +103,13 @@ def dbt_world(pg_server) -> Iterator[DbtWorld]:
 FOREIGN_PROFILE = ImportProfile(
     values={("candidates", "gender"): {"男": "male", "女": "female"},
             ("candidates", "education"): {"本科": "bachelor"},
+            ("interview_questions", "is_key_question"): {"是": "true", "否": "false"},
             ("interviews", "recommendation"): {"Hire": "yes", "no_hire": "no"}},
     dates={("performance_reviews", "submitted_at"): "YYYY/MM/DD"})
 # A review whose foreign date is not a calendar date: unparseable even with the profile.
 BAD_FOREIGN_DATE = "2024/02/31"
+# A candidate exported as 女, and a question whose yes/no says 是 (both mapped by the profile).
+FEMALE_CANDIDATE, YES_QUESTION = "C0005", "Q-YES"
 
 
 @dataclass
@@ -133,6 +136,11 @@ def profile_world(pg_server) -> Iterator[ProfileWorld]:
         lambda v: v if v is None else v.replace("-", "/"))
     bad = reviews.index[2]
     reviews.loc[bad, "submitted_at"] = BAD_FOREIGN_DATE
+    candidates = frames["candidates"]
+    candidates.loc[candidates["candidate_id"] == FEMALE_CANDIDATE, "gender"] = "女"
+    questions = frames["interview_questions"]
+    questions.loc[len(questions)] = {**questions.iloc[0].to_dict(), "question_id": YES_QUESTION,
+                                     "is_key_question": "是"}
     world = _built_world(pg_server, "dbt_profile", frames)
     before = {
         "build": world.build,
@@ -141,6 +149,9 @@ def profile_world(pg_server) -> Iterator[ProfileWorld]:
             "select count(*) from staging.stg_hris__performance_reviews")[0][0],
         "field_defects": world.query("select table_name, column_name, reason, value "
                                      "from quarantine.field_defects"),
+        "yes_question": world.query(
+            "select reject_reason, reject_column from quarantine.quarantine_interview_questions "
+            "where question_id = %s", (pseudonym(world.key, YES_QUESTION),)),
     }
     conn = world.connect()
     try:

@@ -10,7 +10,7 @@ from collections import Counter
 
 from hris.contract import RAW_TABLES
 from hris.pseudonym import pseudonym
-from tests.dbt.conftest import BAD_FOREIGN_DATE, _raw_digest
+from tests.dbt.conftest import BAD_FOREIGN_DATE, FEMALE_CANDIDATE, YES_QUESTION, _raw_digest
 from tests.dbt.hr_fixture import (
     EDUCATION_CANDIDATE,
     GENDER_CANDIDATE,
@@ -93,9 +93,11 @@ def test_unmapped_foreign_values_are_voided_before_the_profile(profile_world):
     assert before["build"].returncode == 0, before["build"].stdout[-3000:]
     defects = {(t, c, r, v) for t, c, r, v in before["field_defects"]}
     assert ("candidates", "gender", "invalid_value", "男") in defects
+    assert ("candidates", "gender", "invalid_value", "女") in defects
     assert ("candidates", "education", "invalid_value", "本科") in defects
     assert ("interviews", "recommendation", "invalid_value", "hire") in defects
     assert before["staged_reviews"] == 0  # every submitted_at unreadable as ISO
+    assert before["yes_question"] == [("unparseable_value", "is_key_question")]
 
 
 def test_a_recorded_profile_releases_rows_on_the_next_build(profile_world):
@@ -110,6 +112,15 @@ def test_a_recorded_profile_releases_rows_on_the_next_build(profile_world):
                                  "where interview_id = %s",
                                  (pseudonym(world.key, VOID_INTERVIEW),))
     assert (gender, education, recommendation) == ([("male",)], [("bachelor",)], [("yes",)])
+    # in the marts too, where the fairness audit reads them
+    genders = dict(world.query(
+        "select candidate_id, gender from marts.dim_candidates where candidate_id in (%s, %s)",
+        (pseudonym(world.key, GENDER_CANDIDATE), pseudonym(world.key, FEMALE_CANDIDATE))))
+    assert genders == {pseudonym(world.key, GENDER_CANDIDATE): "male",
+                       pseudonym(world.key, FEMALE_CANDIDATE): "female"}
+    assert world.query("select is_key_question from staging.stg_hris__interview_questions "
+                       "where question_id = %s", (pseudonym(world.key, YES_QUESTION),)) == [
+        (True,)]
     mapped = {GENDER_CANDIDATE, EDUCATION_CANDIDATE, VOID_INTERVIEW}
     assert _defects(world) == _expected(world, [v for v in VOIDED if v.key[0] not in mapped])
 
