@@ -141,12 +141,16 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
         table = outcome.table.split(".", 1)[1]
         meta = _metadata(outcome, runner)
         defects = outcome.by_reason()
+        voided = outcome.field_defects()  # fields staging voids, their rows kept
+        description = ((f"{sum(defects.values())} row defects in {outcome.rows} rows: "
+                        + ", ".join(f"{r} {n}" for r, n in defects.items())) if defects
+                       else f"no row defects in {outcome.rows} rows")
+        if voided:
+            description += ("; voided fields: "
+                            + ", ".join(f"{c} {r} {n}" for (c, r), n in voided.items()))
         yield AssetCheckResult(
-            asset_key=raw_key(table), check_name=RAW_ROWS, passed=not defects,
-            severity=AssetCheckSeverity.WARN, metadata=meta,
-            description=(f"{sum(defects.values())} row defects in {outcome.rows} rows: "
-                         + ", ".join(f"{r} {n}" for r, n in defects.items())) if defects
-            else f"no row defects in {outcome.rows} rows")
+            asset_key=raw_key(table), check_name=RAW_ROWS, passed=not defects and not voided,
+            severity=AssetCheckSeverity.WARN, metadata=meta, description=description)
         failures = table_failures(outcome, policy)
         for message in failures:
             context.log.error(message)

@@ -27,4 +27,16 @@ select
 from {{ ref('base_hris__' ~ t) }}
 where _void_{{ c }} is not null
 {{ 'union all' if not loop.last }}
+{%- else %}
+select
+    null::text as table_name,
+    {%- for k in keys %}
+    null::text as {{ k }},
+    {%- endfor %}
+    null::integer as _dup_seq,
+    null::text as column_name,
+    null::text as reason,
+    null::text as value,
+    null::boolean as row_staged
+where false
 {%- endfor %}
