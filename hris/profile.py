@@ -56,6 +56,7 @@ from typing import Any, ClassVar
 import yaml
 
 from hris.contract import RAW_TABLES
+from hris.import_rules import ensure_date_parser
 from hris.printable import printable
 
 PROFILE_DDL = """
@@ -382,8 +383,10 @@ def _dates(where: str, value: Any, rules: ColumnRules) -> dict[tuple[str, str], 
     return dates
 
 def ensure_profile_tables(cursor) -> None:
-    """Create the profile tables (idempotent; empty tables mean: no profile in force)."""
+    """Create the profile tables (idempotent; empty tables mean: no profile in force) and the
+    strict date parser staging applies their formats with (hris.import_rules)."""
     cursor.execute(PROFILE_DDL)
+    ensure_date_parser(cursor)
 
 
 def record_profile(cursor, profile: ImportProfile, source: str) -> int:

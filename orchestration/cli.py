@@ -654,6 +654,15 @@ def ui(
     raise typer.Exit(code)
 
 
+@app.command()
+def contract() -> None:
+    """Print the raw data contract: every table and column, its type, range, allowed values,
+    whether it is required and what a bad value does (the page docs/CONTRACT.md holds)."""
+    from hris.contract_doc import render_contract
+
+    typer.echo(render_contract(), nl=False)
+
+
 def main() -> None:
     app()
 
