@@ -54,7 +54,7 @@ class ModelSummary:
     drivers: dict[str, list[str]]
     version: str | None = None  # this build's registered version
     champion: str | None = None
-    decision: str | None = None  # promoted / kept_champion
+    decision: str | None = None  # promoted / kept_champion / identical_version
     run_url: str | None = None
     endpoint_url: str | None = None
     served_version: str | None = None
@@ -75,7 +75,9 @@ def format_model_summary(s: ModelSummary) -> str:
     lines = ["", "Model (holdout: newest mature hires)", "=" * 36]
     if s.version:
         verdict = {"promoted": "promoted to champion",
-                   "kept_champion": f"kept out; champion stays version {s.champion}"}.get(
+                   "kept_champion": f"kept out; champion stays version {s.champion}",
+                   "identical_version": "same data, training config and code: not registered "
+                                        f"again; champion stays version {s.champion}"}.get(
             s.decision or "", s.decision or "")
         lines.append(f"registered version {s.version}: {verdict}")
     if s.run_url:
