@@ -9,6 +9,7 @@ the error and its stack, enough to debug or report.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dagster import AssetCheckSeverity, DagsterEventType
@@ -126,6 +127,18 @@ def _from_dbt(result, evaluation) -> bool:
                for e in result.all_events)
 
 
+_DBT_TEST_FAILURE = re.compile(r"Failure in test (\S+)")
+_DBT_ERROR = re.compile(r"\b(Database|Compilation|Runtime|Parsing|Dependency) Error\b")
+
+
+def dbt_failed_tests(message: str) -> list[str]:
+    """The dbt tests a dbt CLI error reports as failed, when failed tests are all it
+    reports (any dbt error besides, e.g. a model's SQL, makes it an error: [])."""
+    if "dbt CLI process" not in message or _DBT_ERROR.search(message):
+        return []
+    return list(dict.fromkeys(_DBT_TEST_FAILURE.findall(message)))
+
+
 def explain_failure(result) -> RunFailure | None:
     """None when the run succeeded; else the failed checks and the unexplained errors.
 
@@ -145,6 +158,12 @@ def explain_failure(result) -> RunFailure | None:
         if inner is not None and inner.cls_name == "DagsterAssetCheckFailedError" and checks:
             continue
         if event.step_key == DBT_STEP and dbt_tests_failed:
+            continue
+        tests = dbt_failed_tests(inner.message) if inner is not None else []
+        if tests:  # dbt tests that are no asset checks (e.g. singular tests on two models)
+            known = {c.check for c in checks}
+            checks += [FailedCheck(asset="dbt", check=t, description="dbt test failed on "
+                                   "the data", from_dbt=True) for t in tests if t not in known]
             continue
         errors.append(StepError(step=event.step_key or "?", error=_one_line(inner),
                                 details=error.to_string() if error is not None else ""))

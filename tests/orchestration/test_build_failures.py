@@ -21,6 +21,7 @@ from dagster import (
     mem_io_manager,
     op,
 )
+from dagster_dbt import DbtCliResource
 
 from hris.exports import record_export
 from orchestration.assets.data_quality import DataQualityResource, feature_store_data_quality
@@ -30,7 +31,7 @@ from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
 from orchestration.jobs import execute, store_report_text
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
-from orchestration.run_failures import explain_failure
+from orchestration.run_failures import dbt_failed_tests, explain_failure
 from tests.dbt import conftest as dbt_conftest
 from tests.dbt.hr_fixture import AS_OF
 
@@ -122,6 +123,50 @@ def test_an_unexpected_error_is_reported_with_its_stack():
     assert error.error == "ZeroDivisionError: a bug, not the data"
     assert "test_build_failures.py" in error.details  # the stack, to debug
     assert "not a data problem" in failure.message()
+
+
+def test_a_dbt_test_failing_on_the_data_is_a_failed_check_not_an_error(
+        pg_server, database, hireloop_home, monkeypatch):
+    # Two clean job roles made to share an id behind staging's back: dbt's unique test on
+    # stg_hris__job_roles fails, as a dbt test does on data the quarantine let through.
+    name = pg_server.copy_database(database, "dbt_test_fails")
+    conn = pg_server.endpoint.connect(name)
+    with conn.cursor() as cur:
+        cur.execute("""UPDATE staging.base_hris__job_roles SET role_id = (
+                           SELECT min(role_id) FROM staging.stg_hris__job_roles)
+                       WHERE role_id = (SELECT max(role_id) FROM staging.stg_hris__job_roles)""")
+    conn.commit()
+    conn.close()
+    for key, value in pg_server.endpoint.dbt_env(name).items():
+        monkeypatch.setenv(key, value)
+
+    @op(name="feature_store")
+    def dbt_unique_test(dbt: DbtCliResource):
+        dbt.cli(["test", "--select", "unique_stg_hris__job_roles_role_id"]).wait()
+
+    @job(resource_defs={"dbt": dbt_resource()})
+    def dbt_tests():
+        dbt_unique_test()
+
+    with DagsterInstance.ephemeral() as instance:
+        result = dbt_tests.execute_in_process(instance=instance, raise_on_error=False)
+    failure = explain_failure(result)
+    assert failure is not None and failure.expected, failure.errors
+    assert [(c.check, c.from_dbt) for c in failure.checks] == [
+        ("unique_stg_hris__job_roles_role_id", True)]
+    message = failure.message()
+    assert "check unique_stg_hris__job_roles_role_id on dbt failed" in message
+    assert "A dbt test failed on the data" in message and "Traceback" not in message
+
+
+def test_a_dbt_error_that_is_no_test_failure_stays_an_error():
+    message = ("The dbt CLI process with command\n\n`dbt build`\n\nfailed with exit code `1`."
+               "\n\nErrors parsed from dbt logs:\n\nDatabase Error in model stg_x (models/x.sql)"
+               "\n\nFailure in test unique_y (models/y.yml)")
+    assert dbt_failed_tests(message) == []
+    assert dbt_failed_tests(message.split("Database Error")[0] + "Failure in test unique_y "
+                            "(models/y.yml)\nFailure in test unique_y (models/y.yml)") == [
+        "unique_y"]
 
 
 def test_cli_build_that_trips_a_check_exits_2_with_the_report_and_no_traceback():
