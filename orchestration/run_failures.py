@@ -10,9 +10,16 @@ the error and its stack, enough to debug or report.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dagster import AssetCheckSeverity, DagsterEventType
+
+from hris.export_files import ImportRefused
+from hris.profile import ProfileError
+
+# Errors that are a refusal of the user's input, with a message that says what to do
+# (by class name: a step's error reaches us serialised). Add new refusals here.
+REFUSALS = (ImportRefused.__name__, ProfileError.__name__)
 
 # What to do, per check (the GX checks and the model gate; dbt tests share one text).
 ADVICE = {
@@ -67,15 +74,17 @@ class RunFailure:
     run_id: str
     checks: list[FailedCheck]
     errors: list[StepError]
+    refusals: list[str] = field(default_factory=list)  # refused input, in its own words
 
     @property
     def expected(self) -> bool:
-        """Only checks stopped the run: the data (or model) failed, nothing broke."""
+        """Only checks or refusals stopped the run: the data failed, nothing broke."""
         return not self.errors
 
     def message(self) -> str:
         """What failed and what to do (no stack traces)."""
         lines = [f"The build stopped (Dagster run {self.run_id}):"]
+        lines += [f"- refused: {r}" for r in self.refusals]
         for c in self.checks:
             lines.append(f"- check {c.check} on {c.asset} failed: {c.description}")
         for e in self.errors:
@@ -86,6 +95,10 @@ class RunFailure:
             if advice not in seen:
                 seen.append(advice)
         lines += seen
+        if self.refusals:
+            lines.append("The input was refused before anything was loaded from it: fix what "
+                         "the refusal names, then run again (`hireloop import --check DIR` "
+                         "checks an export without building).")
         if self.errors:
             lines.append("This is not a data problem hireloop knows: the details follow, "
                          "and the run's log is in the Dagster UI (`hireloop ui`, Runs).")
@@ -96,6 +109,11 @@ def _innermost(error):
     while error.cause is not None:
         error = error.cause
     return error
+
+
+def _bare(error) -> str:
+    """The error's own message, without the `module.Class: ` Dagster puts before it."""
+    return re.sub(rf"^[\w.]*\b{re.escape(error.cls_name)}: ", "", error.message.strip())
 
 
 def _one_line(error) -> str:
@@ -149,7 +167,7 @@ def explain_failure(result) -> RunFailure | None:
         return None
     checks = failed_checks(result)
     dbt_tests_failed = any(c.from_dbt for c in checks)
-    errors = []
+    errors, refusals = [], []
     for event in result.all_events:
         if not event.is_step_failure:
             continue
@@ -159,6 +177,9 @@ def explain_failure(result) -> RunFailure | None:
             continue
         if event.step_key == DBT_STEP and dbt_tests_failed:
             continue
+        if inner is not None and inner.cls_name in REFUSALS:
+            refusals.append(_bare(inner))
+            continue
         tests = dbt_failed_tests(inner.message) if inner is not None else []
         if tests:  # dbt tests that are no asset checks (e.g. singular tests on two models)
             known = {c.check for c in checks}
@@ -167,7 +188,7 @@ def explain_failure(result) -> RunFailure | None:
             continue
         errors.append(StepError(step=event.step_key or "?", error=_one_line(inner),
                                 details=error.to_string() if error is not None else ""))
-    return RunFailure(result.run_id, checks, errors)
+    return RunFailure(result.run_id, checks, errors, refusals)
 
 
 def dbt_ran(result) -> bool:

@@ -29,7 +29,7 @@ from orchestration.assets.feature_store import feature_store
 from orchestration.assets.summary import feature_store_summary
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
-from orchestration.jobs import execute, store_report_text
+from orchestration.jobs import execute, run_loop, store_report_text
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from orchestration.run_failures import dbt_failed_tests, explain_failure
 from tests.dbt import conftest as dbt_conftest
@@ -101,6 +101,21 @@ def test_a_passing_build_prints_the_summary_assets_report(hireloop_home, databas
     assert text == result.output_for_node("feature_store_summary")
     assert "== Data quality:" in text and "== invalid_value: the allowed values" in text
     assert str(hireloop_home / "reports" / "data_quality.html") in text
+
+
+def test_a_refused_import_stops_the_loop_with_its_message_and_no_report(
+        hireloop_home, database, tmp_path):
+    definitions = _definitions(hireloop_home, database, tmp_path)
+    with DagsterInstance.ephemeral() as instance:
+        outcome = run_loop(candidates=0, seed=0, as_of=AS_OF.isoformat(),
+                           import_dir=tmp_path / "no-such-export", definitions=definitions,
+                           instance=instance)
+    assert outcome.feature_summary is None  # dbt did not run: nothing new to report
+    failure = outcome.failure
+    assert failure is not None and failure.expected and failure.errors == []
+    assert failure.refusals == [f"{tmp_path / 'no-such-export'}: not a directory"]
+    assert "refused before anything was loaded" in failure.message()
+    assert outcome.candidate is None and outcome.version is None
 
 
 @op
