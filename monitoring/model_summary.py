@@ -73,11 +73,12 @@ def format_model_summary(s: ModelSummary) -> str:
     """Plain text for the terminal."""
     table = baseline_table(s.metrics)
     lines = ["", "Model (holdout: newest mature hires)", "=" * 36]
-    if s.version:
+    if s.version and s.decision == "identical_version":
+        lines.append(f"no new version: same data, training config and code as version "
+                     f"{s.version}; champion stays version {s.champion}")
+    elif s.version:
         verdict = {"promoted": "promoted to champion",
-                   "kept_champion": f"kept out; champion stays version {s.champion}",
-                   "identical_version": "same data, training config and code: not registered "
-                                        f"again; champion stays version {s.champion}"}.get(
+                   "kept_champion": f"kept out; champion stays version {s.champion}"}.get(
             s.decision or "", s.decision or "")
         lines.append(f"registered version {s.version}: {verdict}")
     if s.run_url:
