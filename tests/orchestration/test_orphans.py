@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter, job, op
 
+from orchestration.jobs import execute
 from orchestration.orphans import TAG_PID, sweep_orphaned_runs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +94,24 @@ def test_a_killed_run_is_marked_failed_and_a_live_one_left_alone(dagster_home, t
         live.wait(timeout=60)
     with DagsterInstance.get() as instance:
         assert [o.run_id for o in sweep_orphaned_runs(instance)] == [live_run.run_id]
+
+
+@op
+def nothing():
+    return None
+
+
+@job
+def next_run():
+    nothing()
+
+
+def test_the_next_run_sweeps_orphans_first_and_carries_its_process(dagster_home, tmp_path):
+    killed, _ = _start_run(tmp_path, "killed")
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=60)
+    with DagsterInstance.get() as instance:
+        result = execute(Definitions(jobs=[next_run]), "next_run", instance)
+        assert result.success
+        assert _run_of(instance, killed.pid).status == DagsterRunStatus.FAILURE
+        assert _run_of(instance, os.getpid()).run_id == result.run_id
