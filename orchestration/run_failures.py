@@ -188,6 +188,9 @@ def explain_failure(result) -> RunFailure | None:
             continue
         errors.append(StepError(step=event.step_key or "?", error=_one_line(inner),
                                 details=error.to_string() if error is not None else ""))
+    if not (checks or errors or refusals):  # e.g. cancelled: nothing to explain it by
+        errors.append(StepError(step="run", error="the run failed without a failed step or "
+                                "check", details=""))
     return RunFailure(result.run_id, checks, errors, refusals)
 
 
