@@ -141,10 +141,10 @@ def test_an_unexpected_error_is_reported_with_its_stack():
 
 
 def test_a_dbt_test_failing_on_the_data_is_a_failed_check_not_an_error(
-        pg_server, database, hireloop_home, monkeypatch):
+        pg_server, dbt_world, monkeypatch):
     # Two clean job roles made to share an id behind staging's back: dbt's unique test on
     # stg_hris__job_roles fails, as a dbt test does on data the quarantine let through.
-    name = pg_server.copy_database(database, "dbt_test_fails")
+    name = pg_server.copy_database(dbt_world.env["HIRELOOP_PG_DBNAME"], "dbt_test_fails")
     conn = pg_server.endpoint.connect(name)
     with conn.cursor() as cur:
         cur.execute("""UPDATE staging.base_hris__job_roles SET role_id = (
