@@ -31,7 +31,6 @@ import logging
 import os
 import tempfile
 import uuid
-import warnings
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,11 +334,6 @@ def _single_threaded(model: Any) -> None:
             booster.get_booster().set_param({"nthread": 1})
 
 
-# MLflow nudges towards type-hint validation; we declare an explicit signature and check
-# every row ourselves (ml/scoring_input.py), so the nudge is noise in every CLI run.
-warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
-
-
 class HireloopPyfunc(mlflow.pyfunc.PythonModel):
     """`HireloopModel` behind MLflow's pyfunc interface, with its own input checks."""
 
@@ -354,8 +348,14 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
         # The served pyfunc's one window on its starter: see the module docstring.
         self.log_path = inference_log_path(config, os.environ)
 
-    def predict(self, context, model_input, params: dict[str, Any] | None = None
-                ) -> list[dict[str, Any]]:
+    # `model_input` is annotated: MLflow checks the annotation when this class is defined
+    # (PythonModel.__init_subclass__, in every process that imports this module: the CLI,
+    # the Dagster code server, the scoring server) and, without one, warns "Add type hints
+    # to the `predict` method" from inside its own `catch_warnings` block, which overrides
+    # any filter of ours. A DataFrame annotation is one MLflow infers no schema from: the
+    # explicit signature stays in force and the rows are still checked here.
+    def predict(self, context, model_input: pd.DataFrame,
+                params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """One dict per row, keys OUTPUT_COLUMNS (`score_records`; `pd.DataFrame(...)` of it
         is the response as a table)."""
         try:

@@ -8,15 +8,12 @@ decides where MLflow lives.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
-import pandas as pd
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -32,6 +29,10 @@ TAG_DAGSTER_RUN = "dagster.run_id"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 TAG_DATA_ROWS = "hireloop.data.rows"
 TAG_DATA_SHA256 = "hireloop.data.sha256"
+TAG_CONFIG_SHA256 = "hireloop.train.config_sha256"
+TAG_CODE_SHA256 = "hireloop.code.sha256"
+# A version is identical to another when all three match (data, training config, code).
+IDENTITY_TAGS = (TAG_DATA_SHA256, TAG_CONFIG_SHA256, TAG_CODE_SHA256)
 
 
 @dataclass(frozen=True)
@@ -137,21 +138,6 @@ def challenger_version(client: MlflowClient, model_name: str = MODEL_NAME) -> Mo
     return version_by_alias(client, CHALLENGER, model_name)
 
 
-def data_fingerprint(frame: pd.DataFrame) -> dict[str, Any]:
-    """Rows and a SHA-256 of the training data, independent of row and column order.
-
-    Rows come from SQL without a guaranteed order, so per-row hashes are sorted before
-    hashing; column names and dtypes are part of the hash, so a schema change shows.
-    """
-    ordered = frame.reindex(columns=sorted(frame.columns, key=str))
-    row_hashes = np.sort(pd.util.hash_pandas_object(ordered, index=False).to_numpy())
-    digest = hashlib.sha256()
-    schema = ";".join(f"{c}:{t}" for c, t in ordered.dtypes.astype(str).items())
-    digest.update(schema.encode())
-    digest.update(row_hashes.tobytes())
-    return {"rows": len(frame), "sha256": digest.hexdigest()}
-
-
 def git_commit(repo_dir: Path) -> str | None:
     """HEAD's commit of the repository at `repo_dir`, or None outside git (e.g. a wheel)."""
     try:
@@ -165,15 +151,43 @@ def git_commit(repo_dir: Path) -> str | None:
 
 
 def run_tags(
-    dagster_run_id: str | None, git_commit: str | None, data_fingerprint: dict[str, Any]
+    dagster_run_id: str | None, git_commit: str | None, data_fingerprint: dict[str, Any],
+    identity: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The tags every training run carries: who ran it, from which code, on which data."""
+    """The tags every training run carries: who ran it, from which code, on which data;
+    `identity` adds the config and code fingerprints (`identity_tags`)."""
     tags = {
         TAG_DATA_ROWS: str(int(data_fingerprint["rows"])),
         TAG_DATA_SHA256: str(data_fingerprint["sha256"]),
+        **(identity or {}),
     }
     if dagster_run_id:
         tags[TAG_DAGSTER_RUN] = dagster_run_id
     if git_commit:
         tags[TAG_GIT_COMMIT] = git_commit
     return tags
+
+
+def identity_tags(data_sha256: str, config_sha256: str, code_sha256: str) -> dict[str, str]:
+    """The tags that say what a version was made of (see IDENTITY_TAGS)."""
+    return {TAG_DATA_SHA256: data_sha256, TAG_CONFIG_SHA256: config_sha256,
+            TAG_CODE_SHA256: code_sha256}
+
+
+def identical_version(
+    client: MlflowClient, identity: dict[str, str], model_name: str = MODEL_NAME
+) -> ModelVersion | None:
+    """The newest registered version made of the same data, config and code, if any.
+
+    A version lacking one of the tags (registered before they existed) matches nothing.
+    """
+    if set(identity) != set(IDENTITY_TAGS):
+        raise ValueError(f"identity needs exactly {IDENTITY_TAGS}")
+    try:
+        versions = client.search_model_versions(f"name = '{model_name}'")
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    same = [v for v in versions if all(v.tags.get(k) == identity[k] for k in IDENTITY_TAGS)]
+    return max(same, key=lambda v: int(v.version), default=None)

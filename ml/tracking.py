@@ -110,9 +110,11 @@ class TrainedCandidate:
     drivers: dict[str, list[str]]
     fingerprint: dict[str, Any]
     signature: Any = None  # mlflow ModelSignature as logged
+    identity: dict[str, str] = field(default_factory=dict)  # ml.registry.identity_tags
 
     @classmethod
     def from_result(cls, result: TrainingResult, logged: LoggedTraining,
-                    fingerprint: dict[str, Any], signature: Any = None) -> TrainedCandidate:
+                    fingerprint: dict[str, Any], signature: Any = None,
+                    identity: dict[str, str] | None = None) -> TrainedCandidate:
         return cls(logged, result.model, result.holdout, result.comparison, result.metrics,
-                   top_drivers(result.importance), fingerprint, signature)
+                   top_drivers(result.importance), fingerprint, signature, identity or {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -11,6 +10,7 @@ from matplotlib.figure import Figure
 from ml import plots
 from ml.baselines import DimensionLogit, RatingBaseline
 from ml.features import FAMILY_COLUMN, LABEL, numeric_frame
+from ml.fingerprint import data_fingerprint
 from ml.metrics import metrics_by_family
 from ml.model import HireloopModel
 from ml.model_card import model_card
@@ -44,14 +44,6 @@ class TrainingResult:
                     if pd.notna(v):
                         out[f"{who}.{fam}.{k}"] = float(v)
         return out
-
-
-def data_fingerprint(frame: pd.DataFrame) -> dict:
-    """Rows and a content hash of the training frame (order-independent by candidate id)."""
-    ordered = frame.sort_values("candidate_id") if "candidate_id" in frame else frame
-    digest = hashlib.sha256(pd.util.hash_pandas_object(ordered.astype(str), index=False)
-                            .to_numpy().tobytes()).hexdigest()
-    return {"rows": len(frame), "sha256": digest[:16]}
 
 
 def top_drivers(importance: pd.DataFrame, k: int = 3) -> dict[str, list[str]]:
@@ -137,4 +129,4 @@ def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
                           figures)
 
 
-__all__ = ["TrainingResult", "data_fingerprint", "train_and_evaluate"]
+__all__ = ["TrainingResult", "train_and_evaluate"]

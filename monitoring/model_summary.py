@@ -54,7 +54,7 @@ class ModelSummary:
     drivers: dict[str, list[str]]
     version: str | None = None  # this build's registered version
     champion: str | None = None
-    decision: str | None = None  # promoted / kept_champion
+    decision: str | None = None  # promoted / kept_champion / identical_version
     run_url: str | None = None
     endpoint_url: str | None = None
     served_version: str | None = None
@@ -73,7 +73,10 @@ def format_model_summary(s: ModelSummary) -> str:
     """Plain text for the terminal."""
     table = baseline_table(s.metrics)
     lines = ["", "Model (holdout: newest mature hires)", "=" * 36]
-    if s.version:
+    if s.version and s.decision == "identical_version":
+        lines.append(f"no new version: same data, training config and code as version "
+                     f"{s.version}; champion stays version {s.champion}")
+    elif s.version:
         verdict = {"promoted": "promoted to champion",
                    "kept_champion": f"kept out; champion stays version {s.champion}"}.get(
             s.decision or "", s.decision or "")

@@ -30,6 +30,7 @@ from monitoring.feature_store_summary import (
     summarise_feature_store,
 )
 from monitoring.i18n import translator
+from monitoring.invalid_values import format_invalid_values, invalid_value_columns
 
 REPORT_NAME = "data_quality.html"
 DATA_DOCS_INDEX = Path("data_docs") / "index.html"
@@ -39,7 +40,7 @@ DATA_DOCS_INDEX = Path("data_docs") / "index.html"
 class StoreReport:
     text: str
     data_quality: DataQualitySummary
-    feature_store: FeatureStoreSummary
+    feature_store: FeatureStoreSummary | None  # None: asked for data quality only
     report_path: Path  # the latest page (data_quality.html)
     data_docs: Path | None
     build_page: Path | None = None  # this build's page, kept
@@ -67,11 +68,15 @@ def write_steward_pages(dq: DataQualitySummary, reports_dir: Path, language: str
 
 
 def build_store_report(conn, reports_dir: Path, as_of: str | None = None,
-                       language: str = "en") -> StoreReport:
+                       language: str = "en", with_feature_store: bool = True) -> StoreReport:
     """Summarise a built store and write the steward's pages under `reports_dir`
-    (in `language`: en | zh)."""
+    (in `language`: en | zh).
+
+    `with_feature_store=False` leaves the marts out: a build that stopped inside dbt has
+    its quarantine (staging) but perhaps no marts, and the steward still needs the page.
+    """
     dq = summarise_data_quality(conn)
-    fs = summarise_feature_store(conn)
+    fs = summarise_feature_store(conn) if with_feature_store else None
     docs = reports_dir / DATA_DOCS_INDEX
     docs = docs if docs.exists() else None
     path, build, index = write_steward_pages(dq, reports_dir, language=language, as_of=as_of,
@@ -80,5 +85,7 @@ def build_store_report(conn, reports_dir: Path, as_of: str | None = None,
              f"  this build, kept: {build}\n  every build, with the trend: {index}")
     if docs is not None:
         where += f"\nGreat Expectations Data Docs: {docs}"
-    text = "\n\n".join([format_data_quality(dq), where, format_summary(fs)])
+    invalid = format_invalid_values(invalid_value_columns(conn))
+    parts = [format_data_quality(dq), invalid, where, format_summary(fs) if fs else ""]
+    text = "\n\n".join(p for p in parts if p)
     return StoreReport(text, dq, fs, path, docs, build_page=build, history_index=index)

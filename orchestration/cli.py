@@ -109,10 +109,18 @@ def _print_status(runtime: Runtime) -> None:
 def up() -> None:
     """Start the embedded services (a second `up` is a no-op)."""
     runtime = _runtime()
-    runtime.up()
-    # Start-up housekeeping on the running database goes here (e.g. sweeping Dagster runs
-    # orphaned by a killed process to FAILURE), before anything is started on top of it.
+    _dagster_env(runtime)
+    _sweep_orphans()
     _print_status(runtime)
+
+
+def _sweep_orphans() -> None:
+    """Runs left STARTED by a killed process are marked failed (orchestration.orphans)."""
+    from orchestration.orphans import sweep_current_instance
+
+    for orphan in sweep_current_instance():
+        typer.echo(f"marked Dagster run {orphan.run_id} ({orphan.job_name}) failed: the "
+                   f"process that ran it (pid {orphan.pid}) is gone", err=True)
 
 
 @app.command()
@@ -308,7 +316,10 @@ def build(
     _dagster_env(runtime)
     outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir,
                        defect_rate=defects, correct_as_of=correct_as_of, profile=profile)
-    typer.echo(outcome.feature_summary)
+    if outcome.feature_summary is not None:
+        typer.echo(outcome.feature_summary)
+    if outcome.failure is not None:
+        _stop_on(outcome.failure)
     mlflow, endpoint = _mlflow(), _endpoint()
     target = mlflow.target()
     deployed = outcome.deployed or {}
@@ -345,6 +356,22 @@ def build(
         online=online,
     )
     typer.echo(format_model_summary(summary))
+
+
+# `hireloop build` exit codes: 0 built; 2 stopped by a check on the data or the model (the
+# message says what failed and what to do); 1 an unexpected error (with its details).
+EXIT_CHECK_FAILED, EXIT_ERROR = 2, 1
+
+
+def _stop_on(failure) -> None:
+    """Say why the run stopped and exit: a check's failure in words, an error in full."""
+    typer.echo("\n" + failure.message(), err=True)
+    if failure.expected:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    for error in failure.errors:
+        typer.echo(f"\n--- step {error.step} ---\n{error.details}", err=True)
+    raise typer.Exit(EXIT_ERROR)
+
 
 
 def _preflight_build(runtime: Runtime, candidates: int, seed: int, as_of: str | None,

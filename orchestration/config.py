@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import warnings
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,20 +96,33 @@ class Settings:
     def pseudonym_key(self) -> bytes:
         """The HMAC key for pseudonyms: from the environment, else generated once.
 
-        A generated key is written to `$HIRELOOP_HOME/pseudonym.key` with mode 0600 and a
-        warning, so pseudonyms stay stable across runs of one installation.
+        A generated key is written to `$HIRELOOP_HOME/pseudonym.key` with mode 0600, and
+        the user is told once, on stderr, so they back it up: pseudonyms change if it is
+        lost. Not `warnings.warn`: Great Expectations routes every warning of the process
+        into logging (`logging.captureWarnings`), where nothing shows it.
         """
         if self.pseudonym_key_hex:
             return self.pseudonym_key_hex.encode()
         path = self.home / "pseudonym.key"
-        if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-            warnings.warn(
-                f"HIRELOOP_PSEUDONYM_KEY is unset: generated a pseudonym key in {path} "
-                "(mode 0600). Back it up: pseudonyms change if it is lost.",
-                stacklevel=2,
-            )
+        if not path.exists() and _create_key_file(path):
+            sys.stderr.write(
+                f"hireloop: HIRELOOP_PSEUDONYM_KEY is unset: generated a pseudonym key in "
+                f"{path} (mode 0600). Back it up: pseudonyms change if it is lost.\n")
+            sys.stderr.flush()
         return path.read_text().strip().encode()
+
+
+def _create_key_file(path: Path) -> bool:
+    """Write a new random key to `path` whole or not at all; False if another process
+    got there first (a reader never sees a half-written key)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pseudonym.key.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    return True

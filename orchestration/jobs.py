@@ -1,14 +1,27 @@
-"""Running the Dagster jobs in-process against the persistent instance (CLI and demo)."""
+"""Running the Dagster jobs in-process against the persistent instance (CLI and demo).
+
+Every run is tagged with the process that runs it, and orphans of killed processes are
+swept to failed before it starts (orchestration/orphans.py). A run that stops is explained
+(orchestration/run_failures.py), and whenever dbt ran, pass or fail, the data-quality
+report is made: the steward needs it most when the build stopped.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance
+from dagster import DagsterInstance, Definitions
 
 from ml.tracking import TrainedCandidate
+from orchestration.orphans import process_tags, sweep_orphaned_runs
+from orchestration.run_failures import RunFailure, dbt_ran, explain_failure
+
+log = logging.getLogger(__name__)
+SUMMARY = "feature_store_summary"
+CONSOLE_LEVEL = "CRITICAL"
 
 
 def ingest_config(candidates: int, seed: int, as_of: str | None,
@@ -30,27 +43,14 @@ def ingest_config(candidates: int, seed: int, as_of: str | None,
     return ingest
 
 
-def run_build(candidates: int, seed: int, as_of: str | None, import_dir: Path | None = None,
-              defect_rate: float = 0.0) -> str:
-    """Materialise ingest → feature store → summary; returns the printed summary."""
-    from orchestration.definitions import defs
-
-    ingest = ingest_config(candidates, seed, as_of, import_dir, defect_rate)
-    job = defs.resolve_job_def("build_feature_store")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            run_config={"ops": {"raw_hr_tables": {"config": ingest}}}, instance=instance
-        )
-    if not result.success:
-        raise RuntimeError("build_feature_store failed; see the run in the Dagster UI")
-    return result.output_for_node("feature_store_summary")
-
-
 @dataclass
 class LoopOutcome:
-    """What `hireloop build` prints: the feature-store summary and the model's figures."""
+    """What `hireloop build` prints: the feature-store report, why the run stopped if it
+    did, and the model's figures."""
 
-    feature_summary: str
+    run_id: str
+    feature_summary: str | None  # None: dbt did not run (nothing new to report)
+    failure: RunFailure | None
     candidate: TrainedCandidate | None
     version: str | None
     decision: dict[str, Any] | None
@@ -66,36 +66,86 @@ def _output(result, node: str) -> Any:
         return None
 
 
+def _definitions(definitions: Definitions | None) -> Definitions:
+    if definitions is not None:
+        return definitions
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def execute(definitions: Definitions, job_name: str, instance: DagsterInstance,
+            run_config: dict[str, Any] | None = None, console_level: str = CONSOLE_LEVEL):
+    """Sweep orphaned runs, then run `job_name` in-process, tagged with this process; a
+    failing run is returned, not raised (`explain_failure` says why).
+
+    Dagster's console log shows events from `console_level` up; every event still goes to
+    the instance's event log (the run's page in the UI). The default keeps the console to
+    what the CLI prints itself: a failed step's stack trace is for the UI, not the user.
+    """
+    for orphan in sweep_orphaned_runs(instance):
+        log.warning("marked run %s (%s) failed: its process %s is gone", orphan.run_id,
+                    orphan.job_name, orphan.pid)
+    job = definitions.resolve_job_def(job_name)
+    config = {"loggers": {"console": {"config": {"log_level": console_level}}},
+              **(run_config or {})}
+    return job.execute_in_process(run_config=config, instance=instance,
+                                  tags=process_tags(), raise_on_error=False)
+
+
+def store_report_text(result, definitions: Definitions) -> str | None:
+    """The summary asset's text, or, when the run stopped before it, the same report made
+    here (data quality only when the marts cannot be read); None when dbt did not run."""
+    if not dbt_ran(result):
+        return None
+    text = _output(result, SUMMARY)
+    if text is not None:
+        return text
+    from monitoring.store_report import build_store_report
+
+    hireloop = definitions.resources["hireloop"]
+    reports = hireloop.settings.reports_dir
+    with hireloop.connection() as conn:
+        try:
+            return build_store_report(conn, reports).text
+        except Exception as exc:  # the marts are missing or stale after a dbt failure
+            conn.rollback()
+            log.info("feature store not summarised: %s", exc)
+    with hireloop.connection() as conn:
+        return build_store_report(conn, reports, with_feature_store=False).text + (
+            "\n\n(the feature store itself was not completed in this run)")
+
+
 def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | None = None,
              training: dict[str, Any] | None = None, defect_rate: float = 0.0,
-             correct_as_of: str | None = None, profile: Path | None = None) -> LoopOutcome:
+             correct_as_of: str | None = None, profile: Path | None = None,
+             definitions: Definitions | None = None,
+             instance: DagsterInstance | None = None) -> LoopOutcome:
     """Materialise the whole loop (`hireloop_loop`) in-process, visible in the Dagster UI.
 
     `defect_rate` > 0 plants defects in the simulated export (hris.simulator.defects).
+    `definitions` and `instance` default to the configured ones (`$DAGSTER_HOME`).
     """
-    from orchestration.definitions import defs
-
+    defs = _definitions(definitions)
     ingest = ingest_config(candidates, seed, as_of, import_dir, defect_rate, correct_as_of,
                            profile)
     ops: dict[str, Any] = {"raw_hr_tables": {"config": ingest}}
     if training:
         ops["trained_model"] = {"config": training}
-    job = defs.resolve_job_def("hireloop_loop")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(run_config={"ops": ops}, instance=instance,
-                                        raise_on_error=False)
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        checks = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-        raise RuntimeError(f"hireloop_loop failed (steps {failed}, checks {checks}); "
-                           "see the run in the Dagster UI")
+    if instance is None:
+        with DagsterInstance.get() as own:
+            result = execute(defs, "hireloop_loop", own, {"ops": ops})
+    else:
+        result = execute(defs, "hireloop_loop", instance, {"ops": ops})
     candidate = _output(result, "trained_model")
-    mlflow = defs.resources["mlflow"]
     url = None
     if candidate is not None:
-        url = mlflow.run_url(candidate.logged.experiment_id, candidate.logged.run_id)
+        url = defs.resources["mlflow"].run_url(candidate.logged.experiment_id,
+                                               candidate.logged.run_id)
     return LoopOutcome(
-        feature_summary=result.output_for_node("feature_store_summary"),
+        run_id=result.run_id,
+        feature_summary=store_report_text(result, defs),
+        failure=explain_failure(result),
         candidate=candidate,
         version=_output(result, "registered_challenger"),
         decision=_output(result, "promotion_decision"),
@@ -107,9 +157,10 @@ def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | N
 
 def run_inference_log_ingest() -> dict[str, Any]:
     """Materialise `inference_log_ingest` (online scores → monitoring.scoring_log)."""
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("ingest_inference_log")
+    defs = _definitions(None)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance)
+        result = execute(defs, "ingest_inference_log", instance)
+    failure = explain_failure(result)
+    if failure is not None:
+        raise RuntimeError(failure.message())
     return result.output_for_node("inference_log_ingest")

@@ -21,6 +21,7 @@ from hris.profile import ProfileError, load_profile
 from hris.raw_store import LoadReport, TableLoad
 from hris.simulator.defects import MAX_RATE
 from orchestration.resources import HireloopRuntime
+from orchestration.run_failures import LOAD_REFUSED
 
 RAW_ASSET_SPECS = [
     AssetSpec(
@@ -84,7 +85,7 @@ def raw_hr_tables(
                 in_force = latest_as_of(cur)
     except (LoadRefused, ImportRefused, ProfileError) as exc:
         # An expected refusal: its message is the whole story (nothing was loaded).
-        raise Failure(description=f"load refused: {exc}", allow_retries=False) from None
+        raise Failure(description=f"{LOAD_REFUSED}{exc}", allow_retries=False) from None
     load = report if isinstance(report, LoadReport) else report.load
     context.log.info(str(report))
     for name in RAW_TABLES:

@@ -22,11 +22,20 @@ from pydantic import Field
 
 from ml.datasets import read_training_set
 from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
+from ml.fingerprint import code_fingerprint, config_fingerprint, data_fingerprint
 from ml.model_checks import beats_rating_baseline, carries_signature, finite_predictions
 from ml.promotion import GatePolicy, apply_decision, decide
+from ml.rater_offsets import VERSION_KEY as RATER_OFFSETS_KEY
 from ml.rater_offsets import read_rater_offsets
-from ml.registry import champion_version, git_commit, register_version, run_tags
-from ml.registry import data_fingerprint as registry_fingerprint
+from ml.registry import (
+    TAG_DAGSTER_RUN,
+    champion_version,
+    git_commit,
+    identical_version,
+    identity_tags,
+    register_version,
+    run_tags,
+)
 from ml.tracking import TrainedCandidate, log_training
 from ml.train import TrainConfig
 from ml.training_pipeline import train_and_evaluate
@@ -34,6 +43,7 @@ from monitoring.model_summary import baseline_table, drivers_table
 from orchestration.resources import HireloopRuntime, MlflowResource
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+ML_CODE = REPO_ROOT / "ml"  # the package that trains, and travels with the model to serve
 GROUP = "model"
 KINDS = {"python", "xgboost", "mlflow"}
 
@@ -51,7 +61,7 @@ def _md(frame: pd.DataFrame, index: bool = True) -> MetadataValue:
 def training_set(context: AssetExecutionContext, hireloop: HireloopRuntime) -> Output:
     with hireloop.connection() as conn:
         frame = read_training_set(conn)
-    fingerprint = registry_fingerprint(frame)
+    fingerprint = data_fingerprint(frame)
     rates = frame.groupby("role_family")["met_kpi"].agg(["size", "mean"]).rename(
         columns={"size": "hires", "mean": "met_kpi_rate"})
     return Output(frame, metadata={
@@ -93,11 +103,17 @@ def trained_model(context: AssetExecutionContext, config: TrainingConfig,
     result = train_and_evaluate(training_set, train_config, make_figures=config.make_figures,
                                 rater_offsets=offsets)
     target = mlflow.target()
-    fingerprint = registry_fingerprint(training_set)
-    tags = run_tags(context.run_id, git_commit(REPO_ROOT), fingerprint)
+    info = result.model.version_info
+    fingerprint = info["data_fingerprint"]
+    identity = identity_tags(
+        fingerprint["sha256"],
+        config_fingerprint({"train": info.get("config"),
+                            "rater_offsets": info.get(RATER_OFFSETS_KEY)}),
+        code_fingerprint(ML_CODE))
+    tags = run_tags(context.run_id, git_commit(REPO_ROOT), fingerprint, identity)
     logged = log_training(result, tags, model_name=mlflow.model_name)
     signature = get_model_info(logged.model_uri).signature
-    candidate = TrainedCandidate.from_result(result, logged, fingerprint, signature)
+    candidate = TrainedCandidate.from_result(result, logged, fingerprint, signature, identity)
     url = mlflow.run_url(target.experiment_id, logged.run_id)
     artifacts = Path(logged.artifact_uri.removeprefix("file://"))
     metadata = {
@@ -147,12 +163,21 @@ def trained_model_is_sound(trained_model: TrainedCandidate) -> AssetCheckResult:
 def registered_challenger(context: AssetExecutionContext, trained_model: TrainedCandidate,
                           mlflow: MlflowResource) -> Output:
     target = mlflow.target()
+    identity = trained_model.identity
+    same = identical_version(target.client, identity, mlflow.model_name) if identity else None
+    if same is not None:
+        context.log.info(f"same data, training config and code as version {same.version}: "
+                         "not registered again")
+        return Output(str(same.version), metadata={
+            "version": str(same.version), "model": mlflow.model_name, "registered": False,
+            "identical_to": str(same.version)})
     version = register_version(target.client, trained_model.logged.run_id,
                                trained_model.logged.artifact_path,
                                model_name=mlflow.model_name,
-                               tags={"dagster.run_id": context.run_id})
+                               tags={TAG_DAGSTER_RUN: context.run_id, **identity})
     return Output(str(version.version), metadata={
         "version": str(version.version), "model": mlflow.model_name, "alias": "challenger",
+        "registered": True,
         "mlflow_run": MetadataValue.url(
             mlflow.run_url(target.experiment_id, trained_model.logged.run_id))})
 
@@ -174,6 +199,19 @@ def _gate_table(challenger: dict, champion: dict | None) -> pd.DataFrame:
         for k, (new, old) in rows.items()}).T
 
 
+IDENTICAL = "identical_version"
+
+
+def _no_new_challenger(version: str, champion) -> dict:
+    """The gate's record when this build trained what an existing version already is:
+    nothing to decide, nothing recorded, the champion stays."""
+    champ = str(champion.version) if champion is not None else None
+    return {"event": IDENTICAL, "version": version, "promote": False,
+            "reasons": [f"same data, training config and code as version {version}: no new "
+                        f"challenger, champion stays {champ or 'unset'}"],
+            "champion_before": champ, "champion_after": champ}
+
+
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -184,9 +222,18 @@ def promotion_decision(context: AssetExecutionContext, config: GateConfig,
                        trained_model: TrainedCandidate, registered_challenger: str,
                        mlflow: MlflowResource) -> Output:
     target = mlflow.target()
+    champion = champion_version(target.client, mlflow.model_name)
+    registered = target.client.get_model_version(mlflow.model_name, registered_challenger)
+    if registered.tags.get(TAG_DAGSTER_RUN) != context.run_id:  # an identical older version
+        record = _no_new_challenger(registered_challenger, champion)
+        context.log.info(record["reasons"][0])
+        return Output(record, metadata={
+            "outcome": record["event"], "challenger": registered_challenger,
+            "champion_before": str(record["champion_before"]),
+            "champion_after": str(record["champion_after"]),
+            "reasons": MetadataValue.md(f"- {record['reasons'][0]}")})
     holdout = trained_model.holdout
     challenger = gate_metrics(holdout_metrics(trained_model.model, holdout))
-    champion = champion_version(target.client, mlflow.model_name)
     champion_figs = None
     if champion is not None:
         model = load_version_model(target.client, champion.version, mlflow.model_name,

@@ -8,6 +8,7 @@ import uuid
 import pandas as pd
 import pytest
 
+from ml.fingerprint import code_fingerprint, config_fingerprint, data_fingerprint
 from ml.promotion import (
     GatePolicy,
     NothingToRollBack,
@@ -22,7 +23,8 @@ from ml.registry import (
     PREVIOUS_CHAMPION,
     TAG_DATA_SHA256,
     champion_version,
-    data_fingerprint,
+    identical_version,
+    identity_tags,
     register_version,
     run_tags,
     version_by_alias,
@@ -230,3 +232,34 @@ def test_run_tags(mlflow_target):
     assert tags["dagster.run_id"] == "dagster-run-1"
     assert tags["mlflow.source.git.commit"] == "abc123"
     assert "dagster.run_id" not in run_tags(None, None, fingerprint)
+
+
+def test_identical_version_matches_data_config_and_code_only_all_three(
+        mlflow_target, run_id, model_name, tmp_path):
+    client = mlflow_target.client
+    code = tmp_path / "pkg"
+    code.mkdir()
+    (code / "train.py").write_text("depth = 3\n")
+    data = data_fingerprint(pd.DataFrame({"a": [1.0, 2.0]}))["sha256"]
+    identity = identity_tags(data, config_fingerprint({"seed": 0, "n_search": 8}),
+                             code_fingerprint(code))
+    assert identical_version(client, identity, model_name) is None  # no model yet
+    first = register_version(client, run_id, "model", model_name=model_name, tags=identity)
+    assert identical_version(client, identity, model_name).version == first.version
+    # Same data, config and code in another order or spelling: the same version.
+    assert identity == identity_tags(
+        data_fingerprint(pd.DataFrame({"a": [2.0, 1.0]}))["sha256"],
+        config_fingerprint({"n_search": 8, "seed": 0}), code_fingerprint(code))
+    # Any one of the three changed: nothing identical.
+    changed_config = {**identity, **identity_tags(data, config_fingerprint({"seed": 1}),
+                                                   code_fingerprint(code))}
+    (code / "train.py").write_text("depth = 4\n")
+    changed_code = identity_tags(data, identity["hireloop.train.config_sha256"],
+                                 code_fingerprint(code))
+    changed_data = {**identity, TAG_DATA_SHA256: data_fingerprint(
+        pd.DataFrame({"a": [1.0, 2.5]}))["sha256"]}
+    for other in (changed_config, changed_code, changed_data):
+        assert other != identity and identical_version(client, other, model_name) is None
+    untagged = register_version(client, run_id, "model", model_name=model_name)
+    assert identical_version(client, identity, model_name).version == first.version
+    assert untagged.version != first.version

@@ -63,3 +63,12 @@ def test_format_model_summary_says_what_an_engineer_asks():
     assert "90 scored, 2 refused" in text and "9 of 10 rows scored, 1 refused" in text
     assert "http://127.0.0.1:5001/invocations (serving version 2" in text
     assert "curl -s -X POST http://127.0.0.1:5001/invocations" in text
+
+
+def test_a_build_on_unchanged_data_says_no_new_version_and_which_it_is():
+    summary = ModelSummary(metrics=METRICS, drivers={}, version="2", champion="2",
+                           decision="identical_version")
+    text = format_model_summary(summary)
+    assert ("no new version: same data, training config and code as version 2; champion "
+            "stays version 2") in text
+    assert "registered version" not in text

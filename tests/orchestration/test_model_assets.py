@@ -16,6 +16,7 @@ from ml.http_scoring import score_over_http
 from ml.promotion import promotion_history
 from ml.registry import (
     CHAMPION,
+    IDENTITY_TAGS,
     TAG_DAGSTER_RUN,
     TAG_DATA_SHA256,
     TAG_GIT_COMMIT,
@@ -145,10 +146,37 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server):
     conn.close()
 
 
-def test_identical_retrain_keeps_the_champion_without_failing(resources):
+def test_a_build_on_unchanged_data_registers_no_duplicate_and_keeps_going(resources):
+    # Same feature store, same training config, same code as the first run's version.
     client = resources["mlflow"].target().client
     champion_before = str(champion_version(client).version)
+    versions_before = len(client.search_model_versions("name = 'hireloop-kpi'"))
+    history_before = promotion_history(client)
     result = _run(resources, [*MODEL_KEYS, "deployed_endpoint"])
+    assert result.success
+    assert len(client.search_model_versions("name = 'hireloop-kpi'")) == versions_before
+    version = result.output_for_node("registered_challenger")
+    assert version == champion_before  # says which version it is
+    meta = _materialised(result)["registered_challenger"]
+    assert not meta["registered"].value and meta["identical_to"].value == version
+    record = result.output_for_node("promotion_decision")
+    assert record["event"] == "identical_version" and not record["promote"]
+    assert f"as version {version}: no new challenger" in record["reasons"][0]
+    assert promotion_history(client) == history_before  # nothing decided, nothing recorded
+    assert str(champion_version(client).version) == champion_before
+    tags = client.get_model_version("hireloop-kpi", version).tags
+    assert all(tags[k] for k in IDENTITY_TAGS)
+    deployed = result.output_for_node("deployed_endpoint")
+    assert not deployed["restarted"] and deployed["served_version"] == champion_before
+
+
+def test_retrain_with_another_config_is_a_new_challenger_gated_against_the_champion(
+        resources):
+    client = resources["mlflow"].target().client
+    champion_before = str(champion_version(client).version)
+    # One more early-stopping round: a new config, so a new version, no better than before.
+    result = _run(resources, [*MODEL_KEYS, "deployed_endpoint"],
+                  training={"early_stopping_rounds": QUICK["early_stopping_rounds"] + 1})
     assert result.success
     version = result.output_for_node("registered_challenger")
     assert version != champion_before

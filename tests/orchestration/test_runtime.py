@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 import sqlalchemy as sa
@@ -49,11 +50,28 @@ def test_external_url_is_parsed_and_not_started(tmp_path):
     assert runtime.down() is False
 
 
-def test_generated_pseudonym_key_is_private_and_stable(tmp_path):
-    settings = Settings(home=tmp_path)
-    first = settings.pseudonym_key()
-    assert settings.pseudonym_key() == first
+def test_generated_pseudonym_key_is_private_and_stable_and_announced_once(tmp_path, capfd):
+    # Great Expectations turns every warning of the process into a log record nobody
+    # shows (logging.captureWarnings): the notice must reach stderr all the same.
+    logging.captureWarnings(True)
+    try:
+        settings = Settings(home=tmp_path)
+        first = settings.pseudonym_key()
+        told = capfd.readouterr().err
+        assert settings.pseudonym_key() == first and len(first) == 64
+        again = capfd.readouterr().err
+    finally:
+        logging.captureWarnings(False)
     assert (tmp_path / "pseudonym.key").stat().st_mode & 0o777 == 0o600
+    assert told.count("generated a pseudonym key") == 1 and str(tmp_path) in told
+    assert "Back it up" in told and first.decode() not in told
+    assert again == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["pseudonym.key"]  # no temp file left
+
+
+def test_a_key_from_the_environment_is_used_and_nothing_is_written(tmp_path, capfd):
+    assert Settings(home=tmp_path, pseudonym_key_hex="ab" * 32).pseudonym_key() == b"ab" * 32
+    assert capfd.readouterr().err == "" and not (tmp_path / "pseudonym.key").exists()
 
 
 def test_a_postgresql_older_than_16_is_refused_with_the_reason():
