@@ -184,7 +184,7 @@ def explain_failure(result) -> RunFailure | None:
             refusals.append(_bare(inner))
             continue
         if inner is not None and LOAD_REFUSED in inner.message:
-            refusals.append(inner.message[inner.message.index(LOAD_REFUSED):].strip())
+            refusals.append(inner.message.split(LOAD_REFUSED, 1)[1].strip())
             continue
         tests = dbt_failed_tests(inner.message) if inner is not None else []
         if tests:  # dbt tests that are no asset checks (e.g. singular tests on two models)
