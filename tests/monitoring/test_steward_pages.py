@@ -10,6 +10,7 @@ import gettext
 import html
 import re
 from collections import Counter
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -328,3 +329,16 @@ def test_the_failing_check_table_shows_each_rules_policy(dbt_world, summary):
     for v in VOIDED:
         assert shown[(f"raw.{v.table}", v.column, v.reason)] == "field voided, row kept", v
     assert shown[("raw.interview_scores", "score", "out_of_range")] == "row quarantined"
+
+
+def test_a_voided_value_that_looks_personal_is_hidden(summary):
+    """field_defects shows vocabulary values; one that looks like an email, phone or national
+    id (an export with a shifted column) is never printed on the page."""
+    defects = summary.field_defects.copy()
+    gender = defects.index[defects["column"] == "gender"][0]
+    defects.loc[gender, "value"] = "ana@example.org"
+    page = render_data_quality_page(replace(summary, field_defects=defects), translator("en"),
+                                    NOW, Path("."))
+    section = _section(page, "Fields voided (rows kept)")
+    assert "ana@example.org" not in page
+    assert "(hidden: personal data) (1)" in section
