@@ -224,6 +224,32 @@ def test_results_table_holds_one_row_per_expectation(dbt_world, raw_outcomes):
                              for o in raw_outcomes)
 
 
+def test_results_say_whether_a_rule_quarantines_the_row_or_voids_the_field(dbt_world,
+                                                                          raw_outcomes):
+    conn = dbt_world.connect()
+    try:
+        write_results(conn, raw_outcomes)
+        conn.commit()
+        with conn.cursor() as cur:
+            cur.execute("select table_name, column_name, reason, table_level, policy "
+                        "from monitoring.dq_results where run_id = 'raw-run'")
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    voids = {(o.table, x.column, x.reason) for o in raw_outcomes for x in o.outcomes
+             if x.voids}
+    assert voids == {(f"raw.{t}", column, reason) for t, spec in RULES.tables.items()
+                     for reason, column, *_ in raw_void_rules(spec)}
+    for table, column, reason, table_level, policy in rows:
+        if (table, column, reason) in voids:
+            assert policy == "void"
+        elif table_level or reason == "row_count":
+            assert policy is None  # a table check routes no row
+        else:
+            assert policy == "quarantine", (table, column, reason)
+    assert {p for *_, p in rows} == {"void", "quarantine", None}
+
+
 def test_orphans_above_the_limit_fail_the_table(raw_outcomes):
     candidates = next(o for o in raw_outcomes if o.table == "raw.candidates")
     assert table_failures(candidates) == []  # 1 orphan of 87 rows is within 20 %
