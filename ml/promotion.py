@@ -21,8 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import pandas as pd
 from mlflow import MlflowClient
 
+from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
 from ml.registry import (
     CHALLENGER,
     CHAMPION,
@@ -151,6 +153,52 @@ def decide(
     figures["checks"] = {r.name: {"passed": r.passed, **r.figures} for r in results}
     reasons = [f"{'pass' if r.passed else 'FAIL'} {r.name}: {r.reason}" for r in results]
     return Decision(all(r.passed for r in results), reasons, figures)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Challenger and champion figures on the same holdout rows, and the gate's decision."""
+
+    challenger: Metrics
+    champion: Metrics | None  # None: there was no champion to judge
+    champion_version: str | None
+    decision: Decision
+
+
+def judge(
+    client: MlflowClient,
+    challenger: Any,
+    holdout: pd.DataFrame,
+    policy: GatePolicy | None = None,
+    *,
+    model_name: str = MODEL_NAME,
+    tracking_uri: str | None = None,
+    checks: Sequence[GateCheck | Callable[..., CheckResult]] = DEFAULT_CHECKS,
+) -> Judgement:
+    """Score the challenger (a HireloopModel) and the registered champion on the same
+    `holdout` rows (the challenger's newest mature hires) with the same metric code, and
+    decide. Reads the registry, writes nothing (`apply_decision` records the outcome)."""
+    champion = champion_version(client, model_name)
+    new = gate_metrics(holdout_metrics(challenger, holdout))
+    old = None
+    if champion is not None:
+        model = load_version_model(client, champion.version, model_name,
+                                   tracking_uri=tracking_uri)
+        old = gate_metrics(holdout_metrics(model, holdout))
+    return Judgement(new, old, None if champion is None else str(champion.version),
+                     decide(new, old, policy, checks))
+
+
+IDENTICAL = "identical_version"
+
+
+def no_new_challenger(version: str, champion_before: str | None) -> dict[str, Any]:
+    """The gate's record when a build trained what an existing version already is:
+    nothing to decide, nothing recorded, the champion stays."""
+    return {"event": IDENTICAL, "version": version, "promote": False,
+            "reasons": [f"same data, training config and code as version {version}: no new "
+                        f"challenger, champion stays {champion_before or 'unset'}"],
+            "champion_before": champion_before, "champion_after": champion_before}
 
 
 # -- recording ------------------------------------------------------------------------------

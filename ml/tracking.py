@@ -98,7 +98,7 @@ def log_training(
 
 
 @dataclass
-class TrainedCandidate:
+class TrainedModel:
     """A trained, logged, not yet registered model and what the next steps need of it:
     the holdout (the gate scores the champion on the same rows), figures and drivers."""
 
@@ -111,10 +111,16 @@ class TrainedCandidate:
     fingerprint: dict[str, Any]
     signature: Any = None  # mlflow ModelSignature as logged
     identity: dict[str, str] = field(default_factory=dict)  # ml.registry.identity_tags
+    strategy: str | None = None  # the training strategy chosen by measurement
+    holdout_cohorts: list[str] = field(default_factory=list)
+    n_train: int = 0
 
     @classmethod
     def from_result(cls, result: TrainingResult, logged: LoggedTraining,
                     fingerprint: dict[str, Any], signature: Any = None,
-                    identity: dict[str, str] | None = None) -> TrainedCandidate:
+                    identity: dict[str, str] | None = None) -> TrainedModel:
+        winner = result.report.get("winner")
         return cls(logged, result.model, result.holdout, result.comparison, result.metrics,
-                   top_drivers(result.importance), fingerprint, signature, identity or {})
+                   top_drivers(result.importance), fingerprint, signature, identity or {},
+                   None if winner is None else str(winner), list(result.split.holdout_cohorts),
+                   len(result.split.train))

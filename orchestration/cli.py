@@ -308,7 +308,7 @@ def build(
     from ml.http_scoring import score_over_http
     from ml.pyfunc_model import contract_of
     from monitoring.model_summary import ModelSummary, format_model_summary
-    from orchestration.jobs import run_inference_log_ingest, run_loop
+    from orchestration.runs import run_inference_log_ingest, run_loop
 
     runtime = _runtime()
     _preflight_build(runtime, candidates, seed, as_of, import_dir, defects, correct_as_of,
@@ -341,14 +341,14 @@ def build(
                   "messages": report.messages}
         ingested = run_inference_log_ingest()
         online["ingested"] = ingested["added"]
-    candidate = outcome.candidate
-    if candidate is None:
+    trained = outcome.model
+    if trained is None:
         typer.echo("no model was trained (see the Dagster run)")
         return
     decision = outcome.decision or {}
     batch = outcome.batch or {}
     summary = ModelSummary(
-        metrics=candidate.metrics, drivers=candidate.drivers, version=outcome.version,
+        metrics=trained.metrics, drivers=trained.drivers, version=outcome.version,
         champion=decision.get("champion_after"), decision=decision.get("event"),
         run_url=outcome.run_url, endpoint_url=deployed.get("url"),
         served_version=deployed.get("served_version"), example=batch.get("example"),

@@ -64,7 +64,7 @@ def default_resources(settings: Settings) -> dict:
         "data_quality": DataQualityResource(),
         "mlflow": MlflowResource(runtime=runtime, ui_port=settings.mlflow_port),
         "endpoint": EndpointResource.from_settings(settings),
-        # Outputs (the training set, the trained candidate) survive the run, so a later run
+        # Outputs (the training set, the trained model) survive the run, so a later run
         # (e.g. from the UI) can re-materialise one step on its own.
         "io_manager": FilesystemIOManager(base_dir=str(settings.dagster_home / "storage")),
     }

@@ -11,39 +11,26 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
-    Config,
     MetadataValue,
     Output,
     asset,
     asset_check,
 )
-from mlflow.models import get_model_info
 from pydantic import Field
 
 from ml.datasets import read_training_set
-from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
-from ml.fingerprint import code_fingerprint, config_fingerprint, data_fingerprint
+from ml.fingerprint import data_fingerprint
 from ml.model_checks import beats_rating_baseline, carries_signature, finite_predictions
-from ml.promotion import GatePolicy, apply_decision, decide
-from ml.rater_offsets import VERSION_KEY as RATER_OFFSETS_KEY
+from ml.promotion import GatePolicy, apply_decision, judge, no_new_challenger
 from ml.rater_offsets import read_rater_offsets
-from ml.registry import (
-    TAG_DAGSTER_RUN,
-    champion_version,
-    git_commit,
-    identical_version,
-    identity_tags,
-    register_version,
-    run_tags,
-)
-from ml.tracking import TrainedCandidate, log_training
+from ml.registry import TAG_DAGSTER_RUN, champion_version, identical_version, register_version
+from ml.tracking import TrainedModel
 from ml.train import TrainConfig
-from ml.training_pipeline import train_and_evaluate
+from ml.training_run import train_and_log
 from monitoring.model_summary import baseline_table, drivers_table
+from orchestration.assets.run_config import config_from, to_settings
 from orchestration.resources import HireloopRuntime, MlflowResource
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ML_CODE = REPO_ROOT / "ml"  # the package that trains, and travels with the model to serve
 GROUP = "model"
 KINDS = {"python", "xgboost", "mlflow"}
 
@@ -69,19 +56,10 @@ def training_set(context: AssetExecutionContext, hireloop: HireloopRuntime) -> O
         "by_role_family": _md(rates.reset_index(), index=False)})
 
 
-class TrainingConfig(Config):
-    """Training settings (defaults: production); tests shrink the search."""
-
-    seed: int = 0
-    n_search: int = Field(8, description="hyper-parameter configurations tried (1-12)")
-    max_trees: int = 500
-    early_stopping_rounds: int = 40
-    strategies: list[str] = Field(["per_family", "pooled"],
-                                  description="per_family and/or pooled; the best is kept")
-    refit: bool = True
-    monotone: bool = True
-    include: list[str] | None = Field(None, description="only these feature columns")
-    make_figures: bool = True
+TrainingConfig = config_from(
+    TrainConfig, "TrainingConfig",
+    "ml.train.TrainConfig, editable per run (defaults: production); tests shrink the search.",
+    make_figures=(bool, Field(True, description="draw the evaluation plots (slow)")))
 
 
 @asset(
@@ -94,44 +72,31 @@ class TrainingConfig(Config):
 def trained_model(context: AssetExecutionContext, config: TrainingConfig,
                   training_set: pd.DataFrame, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
-    train_config = TrainConfig(
-        seed=config.seed, n_search=config.n_search, max_trees=config.max_trees,
-        early_stopping_rounds=config.early_stopping_rounds, refit=config.refit,
-        strategies=tuple(config.strategies), monotone=config.monotone, include=config.include)
     with hireloop.connection() as conn:
         offsets = read_rater_offsets(conn)
-    result = train_and_evaluate(training_set, train_config, make_figures=config.make_figures,
-                                rater_offsets=offsets)
     target = mlflow.target()
-    info = result.model.version_info
-    fingerprint = info["data_fingerprint"]
-    identity = identity_tags(
-        fingerprint["sha256"],
-        config_fingerprint({"train": info.get("config"),
-                            "rater_offsets": info.get(RATER_OFFSETS_KEY)}),
-        code_fingerprint(ML_CODE))
-    tags = run_tags(context.run_id, git_commit(REPO_ROOT), fingerprint, identity)
-    logged = log_training(result, tags, model_name=mlflow.model_name)
-    signature = get_model_info(logged.model_uri).signature
-    candidate = TrainedCandidate.from_result(result, logged, fingerprint, signature, identity)
+    trained = train_and_log(training_set, to_settings(config, TrainConfig),
+                            rater_offsets=offsets, make_figures=config.make_figures,
+                            dagster_run_id=context.run_id, model_name=mlflow.model_name)
+    logged = trained.logged
     url = mlflow.run_url(target.experiment_id, logged.run_id)
     artifacts = Path(logged.artifact_uri.removeprefix("file://"))
     metadata = {
         "mlflow_run": MetadataValue.url(url),
         "mlflow_run_id": logged.run_id,
-        "metrics_vs_baselines": _md(baseline_table(result.metrics)),
-        "top_drivers": _md(drivers_table(candidate.drivers), index=False),
-        "strategy": str(result.report.get("winner")),
-        "holdout_cohorts": ", ".join(result.split.holdout_cohorts),
-        "n_train": len(result.split.train),
-        "n_holdout": len(result.split.holdout),
-        "data_sha256": fingerprint["sha256"],
+        "metrics_vs_baselines": _md(baseline_table(trained.metrics)),
+        "top_drivers": _md(drivers_table(trained.drivers), index=False),
+        "strategy": str(trained.strategy),
+        "holdout_cohorts": ", ".join(trained.holdout_cohorts),
+        "n_train": trained.n_train,
+        "n_holdout": len(trained.holdout),
+        "data_sha256": trained.fingerprint["sha256"],
     }
     for name, path in logged.plots.items():
         metadata[f"plot_{name}"] = MetadataValue.path(str(artifacts / path))
-    overall = result.comparison.loc["overall"]
+    overall = trained.comparison.loc["overall"]
     context.log.info(f"holdout AUC {overall.to_dict()}; MLflow run {url}")
-    return Output(candidate, metadata=metadata)
+    return Output(trained, metadata=metadata)
 
 
 @asset_check(
@@ -140,7 +105,7 @@ def trained_model(context: AssetExecutionContext, config: TrainingConfig,
     description="Beats the interviewer-rating baseline on the holdout, predicts no NaN, "
                 "carries its signature; a failure keeps the model out of the registry.",
 )
-def trained_model_is_sound(trained_model: TrainedCandidate) -> AssetCheckResult:
+def trained_model_is_sound(trained_model: TrainedModel) -> AssetCheckResult:
     checks = [
         beats_rating_baseline(trained_model.comparison),
         finite_predictions(trained_model.model, trained_model.holdout),
@@ -160,7 +125,7 @@ def trained_model_is_sound(trained_model: TrainedCandidate) -> AssetCheckResult:
     description="The trained model registered as a new version of hireloop-kpi, alias "
                 "challenger.",
 )
-def registered_challenger(context: AssetExecutionContext, trained_model: TrainedCandidate,
+def registered_challenger(context: AssetExecutionContext, trained_model: TrainedModel,
                           mlflow: MlflowResource) -> Output:
     target = mlflow.target()
     identity = trained_model.identity
@@ -182,12 +147,7 @@ def registered_challenger(context: AssetExecutionContext, trained_model: Trained
             mlflow.run_url(target.experiment_id, trained_model.logged.run_id))})
 
 
-class GateConfig(Config):
-    """ml.promotion.GatePolicy, editable per run."""
-
-    auc_margin: float = GatePolicy.auc_margin
-    per_family_tolerance: float = GatePolicy.per_family_tolerance
-    calibration_tolerance: float = GatePolicy.calibration_tolerance
+GateConfig = config_from(GatePolicy, "GateConfig", "ml.promotion.GatePolicy, editable per run.")
 
 
 def _gate_table(challenger: dict, champion: dict | None) -> pd.DataFrame:
@@ -199,19 +159,6 @@ def _gate_table(challenger: dict, champion: dict | None) -> pd.DataFrame:
         for k, (new, old) in rows.items()}).T
 
 
-IDENTICAL = "identical_version"
-
-
-def _no_new_challenger(version: str, champion) -> dict:
-    """The gate's record when this build trained what an existing version already is:
-    nothing to decide, nothing recorded, the champion stays."""
-    champ = str(champion.version) if champion is not None else None
-    return {"event": IDENTICAL, "version": version, "promote": False,
-            "reasons": [f"same data, training config and code as version {version}: no new "
-                        f"challenger, champion stays {champ or 'unset'}"],
-            "champion_before": champ, "champion_after": champ}
-
-
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -219,29 +166,24 @@ def _no_new_challenger(version: str, champion) -> dict:
                 "`champion` or keeps it (both normal), recorded as version tags.",
 )
 def promotion_decision(context: AssetExecutionContext, config: GateConfig,
-                       trained_model: TrainedCandidate, registered_challenger: str,
+                       trained_model: TrainedModel, registered_challenger: str,
                        mlflow: MlflowResource) -> Output:
     target = mlflow.target()
-    champion = champion_version(target.client, mlflow.model_name)
     registered = target.client.get_model_version(mlflow.model_name, registered_challenger)
     if registered.tags.get(TAG_DAGSTER_RUN) != context.run_id:  # an identical older version
-        record = _no_new_challenger(registered_challenger, champion)
+        champion = champion_version(target.client, mlflow.model_name)
+        record = no_new_challenger(registered_challenger,
+                                   None if champion is None else str(champion.version))
         context.log.info(record["reasons"][0])
         return Output(record, metadata={
             "outcome": record["event"], "challenger": registered_challenger,
             "champion_before": str(record["champion_before"]),
             "champion_after": str(record["champion_after"]),
             "reasons": MetadataValue.md(f"- {record['reasons'][0]}")})
-    holdout = trained_model.holdout
-    challenger = gate_metrics(holdout_metrics(trained_model.model, holdout))
-    champion_figs = None
-    if champion is not None:
-        model = load_version_model(target.client, champion.version, mlflow.model_name,
-                                   tracking_uri=target.tracking_uri)
-        champion_figs = gate_metrics(holdout_metrics(model, holdout))
-    policy = GatePolicy(config.auc_margin, config.per_family_tolerance,
-                        config.calibration_tolerance)
-    decision = decide(challenger, champion_figs, policy)
+    judged = judge(target.client, trained_model.model, trained_model.holdout,
+                   to_settings(config, GatePolicy), model_name=mlflow.model_name,
+                   tracking_uri=target.tracking_uri)
+    decision = judged.decision
     record = apply_decision(target.client, registered_challenger, decision, actor="dagster",
                             why=f"automatic gate, Dagster run {context.run_id}",
                             model_name=mlflow.model_name)
@@ -252,6 +194,6 @@ def promotion_decision(context: AssetExecutionContext, config: GateConfig,
         "champion_before": str(record["champion_before"]),
         "champion_after": str(record["champion_after"]),
         "reasons": MetadataValue.md("\n".join(f"- {r}" for r in decision.reasons)),
-        "holdout_figures": _md(_gate_table(challenger, champion_figs)),
+        "holdout_figures": _md(_gate_table(judged.challenger, judged.champion)),
         "gate_figures": MetadataValue.json(decision.figures),
     })

@@ -29,9 +29,9 @@ from orchestration.assets.feature_store import feature_store
 from orchestration.assets.summary import feature_store_summary
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
-from orchestration.jobs import execute, run_loop, store_report_text
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from orchestration.run_failures import dbt_failed_tests, explain_failure
+from orchestration.runs import execute, run_loop, store_report_text
 from tests.dbt import conftest as dbt_conftest
 from tests.dbt.hr_fixture import AS_OF
 
@@ -115,7 +115,7 @@ def test_a_refused_import_stops_the_loop_with_its_message_and_no_report(
     assert failure is not None and failure.expected and failure.errors == []
     assert failure.refusals == [f"{tmp_path / 'no-such-export'}: not a directory"]
     assert "refused before anything was loaded" in failure.message()
-    assert outcome.candidate is None and outcome.version is None
+    assert outcome.model is None and outcome.version is None
 
 
 @op

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter, job, op
 
-from orchestration.jobs import execute
 from orchestration.orphans import TAG_PID, sweep_orphaned_runs
+from orchestration.runs import execute
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

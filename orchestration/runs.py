@@ -1,4 +1,5 @@
-"""Running the Dagster jobs in-process against the persistent instance (CLI and demo).
+"""Runs of the Dagster jobs (defined in orchestration/definitions.py), in-process against the
+persistent instance (CLI and demo).
 
 Every run is tagged with the process that runs it, and orphans of killed processes are
 swept to failed before it starts (orchestration/orphans.py). A run that stops is explained
@@ -15,7 +16,7 @@ from typing import Any
 
 from dagster import DagsterInstance, Definitions
 
-from ml.tracking import TrainedCandidate
+from ml.tracking import TrainedModel
 from orchestration.orphans import process_tags, sweep_orphaned_runs
 from orchestration.run_failures import RunFailure, dbt_ran, explain_failure
 
@@ -51,7 +52,7 @@ class LoopOutcome:
     run_id: str
     feature_summary: str | None  # None: dbt did not run (nothing new to report)
     failure: RunFailure | None
-    candidate: TrainedCandidate | None
+    model: TrainedModel | None  # the trained model, None when training did not run
     version: str | None
     decision: dict[str, Any] | None
     deployed: dict[str, Any] | None
@@ -137,16 +138,15 @@ def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | N
             result = execute(defs, "hireloop_loop", own, {"ops": ops})
     else:
         result = execute(defs, "hireloop_loop", instance, {"ops": ops})
-    candidate = _output(result, "trained_model")
+    model = _output(result, "trained_model")
     url = None
-    if candidate is not None:
-        url = defs.resources["mlflow"].run_url(candidate.logged.experiment_id,
-                                               candidate.logged.run_id)
+    if model is not None:
+        url = defs.resources["mlflow"].run_url(model.logged.experiment_id, model.logged.run_id)
     return LoopOutcome(
         run_id=result.run_id,
         feature_summary=store_report_text(result, defs),
         failure=explain_failure(result),
-        candidate=candidate,
+        model=model,
         version=_output(result, "registered_challenger"),
         decision=_output(result, "promotion_decision"),
         deployed=_output(result, "deployed_endpoint"),
