@@ -56,7 +56,8 @@ class TrainConfig:
     """Everything training may vary; defaults are the production settings."""
 
     seed: int = 0
-    n_search: int = 8                     # configurations tried (bounded: <= 12)
+    n_search: int = field(default=8, metadata={
+        "description": "hyper-parameter configurations tried (1-12: a bounded search)"})
     max_trees: int = 500
     early_stopping_rounds: int = 40
     monotone: bool = True
@@ -71,10 +72,12 @@ class TrainConfig:
     linear_extra_l2: float = 100.0        # extra ridge on them, in rows' worth of evidence
     calibration: str = "platt"
     refit: bool = True
-    strategies: tuple[str, ...] = STRATEGIES
+    strategies: tuple[str, ...] = field(default=STRATEGIES, metadata={
+        "description": "per_family and/or pooled; the better on the holdout is kept"})
     holdout_share: float = 0.15
     valid_share: float = 0.2
-    include: Sequence[str] | None = None
+    include: Sequence[str] | None = field(default=None, metadata={
+        "description": "only these feature columns (a protected one is refused)"})
     exclude: Sequence[str] = DEFAULT_EXCLUDED
     nthread: int = 2
 

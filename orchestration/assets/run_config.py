@@ -52,10 +52,12 @@ def _default(field: dataclasses.Field) -> Any:
 
 def config_from(settings: type, name: str, doc: str, **extra: tuple[Any, Any]) -> type[Config]:
     """A Dagster `Config` class with one field per field of the dataclass `settings`, plus
-    `extra` (name -> (type, pydantic Field)) for what the asset itself takes."""
+    `extra` (name -> (type, pydantic Field)) for what the asset itself takes. A field's
+    `metadata["description"]` is its description in the Dagster UI."""
     hints = typing.get_type_hints(settings)
-    fields = {f.name: (_config_type(hints[f.name]), pydantic.Field(_plain(_default(f))))
-              for f in dataclasses.fields(settings)}
+    fields = {f.name: (_config_type(hints[f.name]), pydantic.Field(
+        _plain(_default(f)), description=f.metadata.get("description")))
+        for f in dataclasses.fields(settings)}
     clash = set(fields) & set(extra)
     if clash:
         raise ValueError(f"{sorted(clash)} are already fields of {settings.__name__}")

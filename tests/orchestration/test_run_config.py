@@ -65,3 +65,10 @@ def test_a_field_added_to_the_ml_settings_appears_in_the_run_config():
         added_later=3, names=("b",))
     with pytest.raises(ValueError, match="already fields"):
         config_from(Settings, "Clash", "", rate=(float, 1.0))
+
+
+def test_descriptions_come_from_the_ml_settings():
+    described = {f.name: f.metadata["description"] for f in dataclasses.fields(TrainConfig)
+                 if "description" in f.metadata}
+    assert described  # n_search, strategies, include at least
+    assert {n: TrainingConfig.model_fields[n].description for n in described} == described
