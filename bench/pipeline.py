@@ -41,7 +41,7 @@ from monitoring.data_quality import (  # noqa: E402
 )
 from orchestration.config import Settings, disable_telemetry  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
-from testkit.simulated_store import build_store  # noqa: E402
+from tests.simulated_store import build_store  # noqa: E402
 
 AS_OF = "2025-01-01"
 

@@ -35,7 +35,7 @@ from ml.train import TrainConfig  # noqa: E402
 from ml.training_pipeline import train_and_evaluate  # noqa: E402
 from orchestration.config import Settings, disable_telemetry  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
-from testkit.simulated_store import build_store  # noqa: E402
+from tests.simulated_store import build_store  # noqa: E402
 
 SCORES = ("model", "baseline_logit", "baseline_rating", "p_observable", "p_true")
 

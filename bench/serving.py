@@ -4,7 +4,7 @@ Not a test. All targets in one run on one machine, same request bodies:
 - endpoint: `mlflow models serve` of the model under test (default: a small XGBoost
   pyfunc with input validation, trained here on random data; `--demo-model DIR` serves the
   real one: the HireloopModel saved in DIR, or, when DIR holds none, one trained there with
-  `train_and_evaluate` on a demo-size store built by testkit/simulated_store.py, logged with
+  `train_and_evaluate` on a demo-size store built by tests/simulated_store.py, logged with
   `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
   with `--tracking-uri`);
 - MLflow floor: `mlflow models serve` of a pyfunc that returns a constant, logged with the
@@ -93,7 +93,7 @@ def demo_model(folder: Path, model_dir: Path, home: Path, candidates: int, seed:
         from ml.training_pipeline import train_and_evaluate
         from orchestration.config import Settings, disable_telemetry
         from orchestration.runtime import Runtime
-        from testkit.simulated_store import build_store
+        from tests.simulated_store import build_store
 
         disable_telemetry()
         endpoint = Runtime(Settings(home=home)).up()

@@ -72,8 +72,8 @@ def pg_env(pg_server: PgServer) -> dict[str, str]:
 def feature_store(pg_server: PgServer):
     """8,000 simulated applicants, loaded and built by real dbt once per session.
 
-    A testkit.simulated_store.BuiltStore: `.read(sql)`, `.sim`, `.database`.
+    A tests.simulated_store.BuiltStore: `.read(sql)`, `.sim`, `.database`.
     """
-    from testkit.simulated_store import build_store
+    from tests.simulated_store import build_store
 
     return build_store(pg_server.endpoint, pg_server.create_database("features"), 8_000, 21)

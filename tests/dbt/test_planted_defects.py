@@ -4,7 +4,7 @@ caught with its reason, every planted bad descriptive value is voided and record
 on the clean remainder.
 
 Two small stores of one simulation, at defect rates 1 % and 10 %, are built by the real
-pipeline (testkit.simulated_store.build_store: load with defects, real dbt build);
+pipeline (tests.simulated_store.build_store: load with defects, real dbt build);
 rate 0 is the session's clean `feature_store`. The expected quarantine is the manifest the
 load wrote to sim_truth.planted_defects.
 """
@@ -30,7 +30,7 @@ from hris.simulator.defects import (
 from ml.datasets import read_training_set
 from ml.train import TrainConfig
 from ml.training_pipeline import MODEL, train_and_evaluate
-from testkit.simulated_store import BuiltStore, build_store
+from tests.simulated_store import BuiltStore, build_store
 
 N_CANDIDATES = 1_500
 SEED = 17

@@ -20,7 +20,7 @@ from ml.model import HireloopModel
 from ml.split import time_split
 from ml.train import TrainConfig
 from ml.training_pipeline import LOGIT_BASELINE, MODEL, RATING_BASELINE, train_and_evaluate
-from testkit.simulated_store import build_store
+from tests.simulated_store import build_store
 
 AUC_MARGIN = 0.03   # measured margin over the rating baseline: about 0.10 overall
 

@@ -1,1 +1,0 @@
-"""Helpers shared by tests/ and bench/ (not part of the product: not packaged)."""
