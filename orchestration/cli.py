@@ -97,6 +97,9 @@ def import_(
     from hris.importer import ImportRefused
     from hris.ingest import ingest_export
 
+    if check:
+        _check_import(directory, dt.date.fromisoformat(as_of))
+        return
     conn = _runtime().up().connect()
     try:
         with conn:
@@ -109,6 +112,29 @@ def import_(
     finally:
         conn.close()
     typer.echo(("would import (nothing loaded):\n" if check else "") + str(report))
+
+
+def _check_import(directory: Path, as_of: dt.date, profile: Path | None = None) -> None:
+    """`import --check`: build the export with the real dbt models in a scratch database and
+    print the quarantine it would get; nothing is loaded into the installation."""
+    from hris.check_report import format_check
+    from hris.importer import ImportRefused
+    from hris.profile import ProfileError, load_profile
+    from orchestration.import_check import check_export
+
+    runtime = _runtime()
+    try:
+        loaded = load_profile(profile) if profile is not None else None
+        report = check_export(runtime.up(), "hireloop", directory,
+                              runtime.settings.pseudonym_key(), as_of, profile=loaded,
+                              progress=True)
+    except (ImportRefused, ProfileError) as exc:
+        typer.echo(f"import refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except RuntimeError as exc:
+        typer.echo(f"import check failed (nothing loaded): {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(format_check(report))
 
 
 def _dagster_env(runtime: Runtime) -> None:

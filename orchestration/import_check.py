@@ -1,0 +1,146 @@
+"""`hireloop import --check`: what the build would quarantine, measured by the build itself.
+
+The installation's raw schema (tables and bookkeeping: exports, profiles, value maps, date
+formats) is copied into a scratch database on the same server, the export is imported
+there as a real import would be (profile included) and registered with its as-of, and the
+real dbt models run on it: the validated base models and the quarantine models, nothing
+else. So the counts have the build's own semantics by construction (first rule broken,
+parent_quarantined, orphans judged against what is loaded plus this export). The scratch
+database is dropped whatever happens; the installation is only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from psycopg2 import sql
+
+from hris.check_report import CheckReport, OffendingValue, QuarantineCount
+from hris.contract import RAW_SCHEMA, RAW_TABLES
+from hris.exports import record_export, required_as_of
+from hris.importer import import_export
+from hris.profile import ImportProfile
+from hris.pseudonym import install_pseudonym_key
+from hris.raw_store import ensure_raw_schema
+from monitoring.data_quality.rules import RuleSpec, load_rules
+from orchestration.dbt import run_dbt_models
+from orchestration.runtime import PgEndpoint
+from orchestration.scratch_db import copy_schema, scratch_database
+
+# What the quarantine depends on, and nothing more (no intermediate models, marts, tests).
+CHECK_MODELS = ["path:models/staging/hris/base", "path:models/quarantine"]
+QUARANTINE_SCHEMA = "quarantine"
+
+
+def check_export(
+    endpoint: PgEndpoint,
+    database: str,
+    directory: Path,
+    key: bytes,
+    as_of: dt.date,
+    *,
+    source: str | None = None,
+    profile: ImportProfile | None = None,
+    progress: bool = False,
+) -> CheckReport:
+    """Predict the build's quarantine for importing `directory` into `database`.
+
+    `key` is the installation's pseudonym key (dbt needs one; the counts do not depend on
+    it). Raises hris.importer.ImportRefused for a structurally bad export, RuntimeError
+    when dbt fails; `database` is never written to.
+    """
+    directory = Path(directory)
+    source = source or str(directory)
+    rules = load_rules()
+    with scratch_database(endpoint) as scratch:
+        installation = endpoint.connect(database)
+        work = endpoint.connect(scratch)
+        try:
+            # One snapshot of the installation for every table copied, and read only.
+            installation.set_session(isolation_level="REPEATABLE READ", readonly=True)
+            if _schema_exists(installation, RAW_SCHEMA):
+                copy_schema(installation, work, RAW_SCHEMA)
+            installation.rollback()
+            with work.cursor() as cur:
+                ensure_raw_schema(cur)
+                install_pseudonym_key(cur, key)
+            work.commit()
+            options = {} if profile is None else {"profile": profile}
+            imported = import_export(
+                work, directory, source=source, progress=progress,
+                before_commit=lambda cur: record_export(cur, source, "import", as_of),
+                **options)
+            with work.cursor() as cur:
+                in_force = required_as_of(cur)  # the as-of the build that follows reads
+            work.commit()
+            with tempfile.TemporaryDirectory(prefix="hireloop-check-dbt-") as target:
+                run_dbt_models(endpoint.dbt_env(scratch), in_force.isoformat(), CHECK_MODELS,
+                               target_path=target)
+            raw_rows = _raw_rows(work)
+            quarantine = quarantine_counts(work, source)
+            offending = _offending_values(work, rules)
+        finally:
+            work.close()
+            installation.close()
+    return CheckReport(
+        source=source, as_of=in_force, load=imported.load.as_table(), raw_rows=raw_rows,
+        quarantine=quarantine, offending=offending,
+        allowed={(t, c): v for t, r in rules.tables.items() for c, v in r.vocab.items()},
+        personal={t: r.personal for t, r in rules.tables.items()},
+        reason_order=rules.reject_reasons, warnings=list(imported.warnings))
+
+
+def _schema_exists(conn, schema: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])
+        return cur.fetchone() is not None
+
+
+def _quarantine(table: str) -> sql.Identifier:
+    return sql.Identifier(QUARANTINE_SCHEMA, f"quarantine_{table}")
+
+
+def _raw_rows(conn) -> dict[str, int]:
+    counts = {}
+    with conn.cursor() as cur:
+        for table in RAW_TABLES:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                sql.Identifier(RAW_SCHEMA, table)))
+            counts[table] = int(cur.fetchone()[0])
+    return counts
+
+
+def quarantine_counts(conn, source: str | None = None) -> list[QuarantineCount]:
+    """Rows per table and reason in the built quarantine models (also what a test compares
+    a real build with); `from_export` counts the rows whose raw version came from `source`."""
+    counts = []
+    with conn.cursor() as cur:
+        for table in RAW_TABLES:
+            cur.execute(sql.SQL(
+                "SELECT reject_reason, count(*), count(*) FILTER (WHERE _source = %s) "
+                "FROM {} GROUP BY 1 ORDER BY 1").format(_quarantine(table)), [source])
+            counts += [QuarantineCount(table, reason, int(n), int(new))
+                       for reason, n, new in cur.fetchall()]
+    return counts
+
+
+
+def _offending_values(conn, rules: RuleSpec) -> list[OffendingValue]:
+    """Values of vocabulary columns that quarantine rows as invalid_value, with row counts.
+
+    Read from the quarantine itself (reject_value is the trimmed value as exported), so
+    they are exactly the build's; personal columns come redacted from staging anyway."""
+    values = []
+    with conn.cursor() as cur:
+        for table, spec in rules.tables.items():
+            if not spec.vocab:
+                continue
+            cur.execute(sql.SQL(
+                "SELECT reject_column, reject_value, count(*) FROM {} "
+                "WHERE reject_reason = 'invalid_value' GROUP BY 1, 2").format(
+                _quarantine(table)))
+            values += [OffendingValue(table, column, value, int(n))
+                       for column, value, n in cur.fetchall() if value is not None]
+    return values
