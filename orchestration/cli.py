@@ -125,6 +125,9 @@ def _check_import(directory: Path, as_of: dt.date, profile: Path | None = None) 
     runtime = _runtime()
     try:
         loaded = load_profile(profile) if profile is not None else None
+        typer.echo("checking in a scratch database (a copy of raw, then this export, then "
+                   "dbt's validated and quarantine models); the installation is only read",
+                   err=True)
         report = check_export(runtime.up(), "hireloop", directory,
                               runtime.settings.pseudonym_key(), as_of, profile=loaded,
                               progress=True)

@@ -11,6 +11,7 @@ they stream from one COPY into the other through a pipe.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,15 +24,63 @@ from orchestration.runtime import PgEndpoint
 
 @contextmanager
 def scratch_database(endpoint: PgEndpoint, prefix: str = "hireloop_check") -> Iterator[str]:
-    """Create an empty database `<prefix>_<random>`; drop it on exit, even after an error."""
+    """Create an empty database `<prefix>_<random>`; drop it on exit, even after an error.
+
+    Its comment names the creating process (host and pid); scratch databases left behind by
+    a killed process of this host are dropped first, so a kill -9 leaves no lasting trace.
+    """
+    sweep_scratch_databases(endpoint, prefix)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     _admin(endpoint, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _admin(endpoint, sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+        sql.Identifier(name), sql.Literal(_owner_tag(os.getpid()))))
     try:
         yield name
     finally:
         # FORCE: a dbt or psycopg2 connection left behind by a failure must not keep it.
         _admin(endpoint, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))
+
+
+def _owner_tag(pid: int) -> str:
+    return f"hireloop scratch database of {socket.gethostname()} pid {pid}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def sweep_scratch_databases(endpoint: PgEndpoint, prefix: str = "hireloop_check") -> list[str]:
+    """Drop the `<prefix>_*` databases whose creating process (on this host) is gone and
+    that nobody is connected to; returns their names."""
+    conn = endpoint.connect("postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT d.datname, shobj_description(d.oid, 'pg_database') FROM pg_database d "
+                "WHERE d.datname LIKE %s AND NOT EXISTS "
+                "(SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+                [prefix.replace("_", r"\_") + r"\_%"])
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    host_tag = _owner_tag(0).rsplit(" ", 1)[0] + " "
+    dropped = []
+    for name, comment in rows:
+        if not comment or not comment.startswith(host_tag):
+            continue  # another host's (or not ours): leave it
+        pid = comment[len(host_tag):]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            _admin(endpoint, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+            dropped.append(name)
+    return dropped
 
 
 def _admin(endpoint: PgEndpoint, statement: sql.Composable) -> None:
