@@ -34,6 +34,19 @@ class QuarantineCount:
 
 
 @dataclass(frozen=True)
+class VoidedCount:
+    """Fields of one descriptive column the build would void for one reason: the field is
+    empty in staging, the defect recorded (quarantine.field_defects), the row kept unless
+    another rule quarantines it."""
+
+    table: str
+    column: str
+    reason: str
+    rows: int
+    rows_staged: int
+
+
+@dataclass(frozen=True)
 class OffendingValue:
     """A value of a vocabulary column that is not allowed (trimmed, as exported), and how
     many rows hold it."""
@@ -58,6 +71,7 @@ class CheckReport:
     personal: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # table -> columns
     reason_order: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    voided: list[VoidedCount] = field(default_factory=list)
 
     @property
     def quarantined(self) -> int:
@@ -137,13 +151,27 @@ def format_quarantine(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
+def format_voided(report: CheckReport) -> str:
+    """Per descriptive column and reason, the fields the build would void."""
+    if not report.voided:
+        return ""
+    rows = [(v.table, v.column, v.reason, v.rows, v.rows_staged)
+            for v in sorted(report.voided, key=lambda v: (v.table, v.column, v.reason))]
+    lines = [f"== The build would void {sum(v.rows for v in report.voided):,} descriptive "
+             "fields (the field left empty, the row kept; recorded in "
+             "quarantine.field_defects) =="]
+    lines += _table(("table", "column", "reason", "fields", "in rows staged"), rows)
+    return "\n".join(lines)
+
+
 def format_invalid_values(report: CheckReport) -> str:
     """Per vocabulary column with invalid values: the most seen beside the allowed ones."""
     shown, withheld = _shown(report)
     columns = sorted(set(shown) | set(withheld))
     if not columns:
         return ""
-    lines = ["== Values not allowed, most seen first (the row's first broken rule) =="]
+    lines = ["== Values not allowed, most seen first (rows quarantined or fields voided "
+             "for them) =="]
     for col in columns:
         allowed = report.allowed.get(col, ())
         lines.append(f"{col[0]}.{col[1]}: allowed {', '.join(allowed) or '(see the contract)'}")
@@ -190,6 +218,9 @@ def format_check(report: CheckReport) -> str:
         report.load,
         format_quarantine(report),
     ]
+    voided = format_voided(report)
+    if voided:
+        parts.append(voided)
     invalid = format_invalid_values(report)
     if invalid:
         parts.append(invalid)

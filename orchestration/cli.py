@@ -130,6 +130,7 @@ def _check_import(directory: Path, as_of: dt.date, profile: Path | None = None) 
                    err=True)
         report = check_export(runtime.up(), "hireloop", directory,
                               runtime.settings.pseudonym_key(), as_of, profile=loaded,
+                              profile_source=None if profile is None else str(profile),
                               progress=True)
     except (ImportRefused, ProfileError) as exc:
         typer.echo(f"import refused: {exc}", err=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from hris.check_report import CheckReport, OffendingValue, QuarantineCount
+from hris.check_report import CheckReport, OffendingValue, QuarantineCount, VoidedCount
 from hris.contract import RAW_SCHEMA, RAW_TABLES
 from hris.exports import record_export, required_as_of
 from hris.importer import import_export
@@ -32,6 +32,7 @@ from orchestration.scratch_db import copy_schema, scratch_database
 # What the quarantine depends on, and nothing more (no intermediate models, marts, tests).
 CHECK_MODELS = ["path:models/staging/hris/base", "path:models/quarantine"]
 QUARANTINE_SCHEMA = "quarantine"
+FIELD_DEFECTS = "field_defects"  # voided descriptive fields, where the project voids any
 
 
 def check_export(
@@ -43,16 +44,18 @@ def check_export(
     *,
     source: str | None = None,
     profile: ImportProfile | None = None,
+    profile_source: str | None = None,
     progress: bool = False,
 ) -> CheckReport:
     """Predict the build's quarantine for importing `directory` into `database`.
 
     `key` is the installation's pseudonym key (dbt needs one; the counts do not depend on
-    it). Raises hris.importer.ImportRefused for a structurally bad export, RuntimeError
-    when dbt fails; `database` is never written to.
+    it). `profile` and `profile_source` go to the importer as for a real import. Raises
+    hris.importer.ImportRefused for a structurally bad export, RuntimeError when dbt fails;
+    `database` is never written to.
     """
     directory = Path(directory)
-    source = source or str(directory)
+    source = source or str(directory.resolve())
     rules = load_rules()
     with scratch_database(endpoint) as scratch:
         installation = endpoint.connect(database)
@@ -67,7 +70,8 @@ def check_export(
                 ensure_raw_schema(cur)
                 install_pseudonym_key(cur, key)
             work.commit()
-            options = {} if profile is None else {"profile": profile}
+            options = ({} if profile is None
+                       else {"profile": profile, "profile_source": profile_source})
             imported = import_export(
                 work, directory, source=source, progress=progress,
                 before_commit=lambda cur: record_export(cur, source, "import", as_of),
@@ -81,6 +85,7 @@ def check_export(
             raw_rows = _raw_rows(work)
             quarantine = quarantine_counts(work, source)
             offending = _offending_values(work, rules)
+            voided = field_defect_counts(work)
         finally:
             work.close()
             installation.close()
@@ -89,7 +94,7 @@ def check_export(
         quarantine=quarantine, offending=offending,
         allowed={(t, c): v for t, r in rules.tables.items() for c, v in r.vocab.items()},
         personal={t: r.personal for t, r in rules.tables.items()},
-        reason_order=rules.reject_reasons, warnings=list(imported.warnings))
+        reason_order=rules.reject_reasons, warnings=list(imported.warnings), voided=voided)
 
 
 def _schema_exists(conn, schema: str) -> bool:
@@ -127,12 +132,33 @@ def quarantine_counts(conn, source: str | None = None) -> list[QuarantineCount]:
 
 
 
-def _offending_values(conn, rules: RuleSpec) -> list[OffendingValue]:
-    """Values of vocabulary columns that quarantine rows as invalid_value, with row counts.
+def _field_defects_built(conn) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s)", [f"{QUARANTINE_SCHEMA}.{FIELD_DEFECTS}"])
+        return cur.fetchone()[0] is not None
 
-    Read from the quarantine itself (reject_value is the trimmed value as exported), so
-    they are exactly the build's; personal columns come redacted from staging anyway."""
-    values = []
+
+def field_defect_counts(conn) -> list[VoidedCount]:
+    """Voided fields per table, column and reason in the built quarantine.field_defects
+    (none where the project voids no field)."""
+    if not _field_defects_built(conn):
+        return []
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL(
+            "SELECT table_name, column_name, reason, count(*), count(*) FILTER "
+            "(WHERE row_staged) FROM {} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").format(
+            sql.Identifier(QUARANTINE_SCHEMA, FIELD_DEFECTS)))
+        return [VoidedCount(t, c, r, int(n), int(staged)) for t, c, r, n, staged in
+                cur.fetchall()]
+
+
+def _offending_values(conn, rules: RuleSpec) -> list[OffendingValue]:
+    """Values of vocabulary columns that are not allowed, with row counts: those that
+    quarantine rows (invalid_value) and those that void a descriptive field.
+
+    Read from what the build wrote (the trimmed value as exported), so they are exactly the
+    build's; personal columns come redacted from staging anyway."""
+    counts: dict[tuple[str, str, str], int] = {}
     with conn.cursor() as cur:
         for table, spec in rules.tables.items():
             if not spec.vocab:
@@ -141,6 +167,14 @@ def _offending_values(conn, rules: RuleSpec) -> list[OffendingValue]:
                 "SELECT reject_column, reject_value, count(*) FROM {} "
                 "WHERE reject_reason = 'invalid_value' GROUP BY 1, 2").format(
                 _quarantine(table)))
-            values += [OffendingValue(table, column, value, int(n))
-                       for column, value, n in cur.fetchall() if value is not None]
-    return values
+            for column, value, n in cur.fetchall():
+                counts[(table, column, value)] = counts.get((table, column, value), 0) + n
+        if _field_defects_built(conn):
+            cur.execute(sql.SQL(
+                "SELECT table_name, column_name, value, count(*) FROM {} "
+                "WHERE reason = 'invalid_value' GROUP BY 1, 2, 3").format(
+                sql.Identifier(QUARANTINE_SCHEMA, FIELD_DEFECTS)))
+            for table, column, value, n in cur.fetchall():
+                counts[(table, column, value)] = counts.get((table, column, value), 0) + n
+    return [OffendingValue(t, c, v, int(n)) for (t, c, v), n in counts.items()
+            if v is not None]

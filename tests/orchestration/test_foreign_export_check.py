@@ -28,7 +28,7 @@ from hris.raw_store import load_raw
 from hris.simulator import simulate
 from ml.datasets import read_frame
 from orchestration.dbt import run_dbt_build
-from orchestration.import_check import check_export, quarantine_counts
+from orchestration.import_check import check_export, field_defect_counts, quarantine_counts
 from tests.hris.foreign_export import PROFILE, import_only_profile, write_foreign_export
 
 AS_OF = dt.date(2025, 1, 1)
@@ -69,7 +69,7 @@ def _installation(pg_server) -> str:
 def _import_and_build(pg_server, database: str, directory: Path, profile, target: Path):
     """The real import (with its profile) and the whole dbt build that follows; the
     quarantine is read even when the build stops on a failing test."""
-    source = str(directory)
+    source = str(directory.resolve())  # the source name check_export gives the export
     conn = pg_server.endpoint.connect(database)
     try:
         import_export(conn, directory, source=source, profile=profile,
@@ -81,7 +81,7 @@ def _import_and_build(pg_server, database: str, directory: Path, profile, target
         except RuntimeError as exc:
             failure = exc
         try:
-            return quarantine_counts(conn, source), failure
+            return quarantine_counts(conn, source), field_defect_counts(conn), failure
         except Exception as exc:
             raise AssertionError(f"the build made no quarantine models: {failure}") from exc
     finally:
@@ -146,8 +146,10 @@ def test_unmapped_values_check_predicts_the_build_exactly(pg_server, foreign, pr
     profile = load_profile(profiles["import_only"])
     report = check_export(pg_server.endpoint, database, foreign, KEY, AS_OF, profile=profile)
     assert _raw_count(pg_server, database) == 0  # the check loaded nothing
-    built, _ = _import_and_build(pg_server, database, foreign, profile, tmp_path / "target")
+    built, voided, _ = _import_and_build(pg_server, database, foreign, profile,
+                                         tmp_path / "target")
     assert sorted(built, key=repr) == sorted(report.quarantine, key=repr)
+    assert voided == report.voided
     # Unmapped, the foreign values and dates do quarantine (else this proves little).
     reasons = {(c.table, c.reason) for c in report.quarantine}
     assert ("interviews", "parent_quarantined") in reasons or (
@@ -161,10 +163,11 @@ def test_with_the_profile_nothing_is_quarantined_and_the_store_is_the_same(
     profile = load_profile(profiles["full"])
     report = check_export(pg_server.endpoint, database, foreign, KEY, AS_OF, profile=profile)
     assert report.quarantine == []
-    built, failure = _import_and_build(pg_server, database, foreign, profile,
-                                       tmp_path / "target")
+    assert report.voided == []
+    built, voided, failure = _import_and_build(pg_server, database, foreign, profile,
+                                               tmp_path / "target")
     assert failure is None, failure
-    assert built == []
+    assert built == [] and voided == []
     store = _marts(pg_server, database)
     for name, frame in reference.items():
         assert len(frame) > 0, name

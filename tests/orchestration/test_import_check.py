@@ -20,7 +20,7 @@ from hris.simulator import simulate
 from hris.simulator.defects import plant_defects
 from orchestration.cli import app
 from orchestration.dbt import run_dbt_build
-from orchestration.import_check import check_export, quarantine_counts
+from orchestration.import_check import check_export, field_defect_counts, quarantine_counts
 
 AS_OF = dt.date(2025, 1, 1)
 KEY = b"not-secret-import-check-key"
@@ -133,18 +133,19 @@ def test_orphans_are_judged_against_what_is_loaded_plus_the_export(checked, dirt
 def test_check_counts_equal_the_build_that_follows(pg_server, checked, installation,
                                                     export_dir, tmp_path):
     report, *_ = checked
-    source = str(export_dir)
+    source = report.source
     conn = pg_server.endpoint.connect(installation)
     try:
         import_export(conn, export_dir, source=source,
                       before_commit=lambda cur: record_export(cur, source, "import", AS_OF))
         run_dbt_build(pg_server.endpoint.dbt_env(installation), AS_OF.isoformat(),
                       target_path=str(tmp_path / "target"))
-        built = quarantine_counts(conn, source)
+        built, voided = quarantine_counts(conn, source), field_defect_counts(conn)
     finally:
         conn.close()
     assert sorted(built, key=repr) == sorted(report.quarantine, key=repr)
     assert report.quarantined > 0
+    assert voided == report.voided  # descriptive fields voided, where the project voids any
 
 
 def test_invalid_values_are_listed_with_the_allowed_ones_and_a_profile_snippet(checked):
