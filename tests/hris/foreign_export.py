@@ -27,10 +27,10 @@ columns:
   job_roles: {岗位类别: role_family}
   interviews: {面试日期: interview_date, 推荐意见: recommendation}
 values:
-  candidates.gender: {男: male, 女: female, 其他: non_binary}
-  employees.gender: {男: male, 女: female, 其他: non_binary}
+  candidates.gender: {男: male, 女: female, 其他: non_binary, 未说明: undisclosed}
+  employees.gender: {男: male, 女: female, 其他: non_binary, 未说明: undisclosed}
   candidates.education: {高中: high_school, 大专: associate, 本科: bachelor, 硕士: master,
-                         博士: phd}
+                         博士: phd, 其他: other}
   job_roles.role_family: {销售: sales, 客服: customer_service, 研发: rnd, 生产: manufacturing}
   interview_questions.role_family: {销售: sales, 客服: customer_service, 研发: rnd,
                                     生产: manufacturing}

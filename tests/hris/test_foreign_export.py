@@ -30,7 +30,7 @@ def test_files_are_gb18030_with_chinese_headers_and_values(foreign):
     candidates = pd.read_csv(foreign / "candidates.csv", dtype=str, encoding=ENCODING)
     assert {"性别", "学历"} <= set(candidates.columns)
     assert {"gender", "education"}.isdisjoint(candidates.columns)
-    assert set(candidates["性别"].dropna()) <= {"男", "女", "其他"}
+    assert set(candidates["性别"].dropna()) <= {"男", "女", "其他", "未说明"}
     assert "本科" in set(candidates["学历"])
     assert candidates["application_date"].str.fullmatch(r"\d{4}/\d{2}/\d{2}").all()
     roles = pd.read_csv(foreign / "job_roles.csv", dtype=str, encoding=ENCODING)
