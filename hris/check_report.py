@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -57,6 +58,19 @@ class OffendingValue:
     rows: int
 
 
+@dataclass(frozen=True)
+class DateShape:
+    """How the values of a date column without a date format look, digits masked: the shape
+    ('9999/99/99'), its rows, and the largest number in each of its first three digit groups
+    (to tell DD/MM from MM/DD). Only shapes leave the database, never a value."""
+
+    table: str
+    column: str
+    shape: str
+    rows: int
+    maxima: tuple[int | None, int | None, int | None] = (None, None, None)
+
+
 @dataclass
 class CheckReport:
     """Everything the check measured, ready to print."""
@@ -72,6 +86,7 @@ class CheckReport:
     reason_order: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
     voided: list[VoidedCount] = field(default_factory=list)
+    date_shapes: list[DateShape] = field(default_factory=list)
 
     @property
     def quarantined(self) -> int:
@@ -89,6 +104,55 @@ def best_guess(value: str, allowed: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(text.replace(" ", "_").replace("-", "_"), allowed, n=1,
                                       cutoff=_GUESS_CUTOFF)
     return close[0] if close else None
+
+
+ISO_SHAPE = "9999-99-99"
+_YMD = re.compile(r"^9{4}(\D+)99(\D+)99(\D*)$")
+_DMY = re.compile(r"^99(\D+)99(\D+)9{4}$")
+
+
+# A shape is printed only if made of masked digits and date punctuation: any other text in
+# a date column (a name typed there) is summarised, never shown.
+_SAFE_SHAPE = re.compile(r"^[9\s\-/.:,+TZ年月日号]*9[9\s\-/.:,+TZ年月日号]*$")
+
+
+def _printable_shape(shape: str) -> str:
+    return shape if _SAFE_SHAPE.match(shape) else "(other text)"
+
+
+def guess_date_format(shape: str, maxima: tuple[int | None, ...]) -> str | None:
+    """The PostgreSQL to_date pattern that reads (and gives back) dates of this shape, where
+    it is certain: 9999/99/99 -> YYYY/MM/DD, 99999999 -> YYYYMMDD, 9999年99月99日 ->
+    YYYY年MM月DD日, 99.99.9999 -> DD.MM.YYYY or MM.DD.YYYY when a day above 12 tells."""
+    if shape == "9" * 8:
+        return "YYYYMMDD"
+    if m := _YMD.match(shape):
+        return f"YYYY{m[1]}MM{m[2]}DD{m[3]}"
+    if m := _DMY.match(shape):
+        first, second = maxima[0] or 0, maxima[1] or 0
+        if first > 12 >= second:
+            return f"DD{m[1]}MM{m[2]}YYYY"
+        if second > 12 >= first:
+            return f"MM{m[1]}DD{m[2]}YYYY"
+    return None
+
+
+def _date_suggestions(report: CheckReport) -> dict[tuple[str, str], tuple[str | None, int]]:
+    """(table, column) -> (the one format all its non-ISO shapes share or None, rows)."""
+    by_column: dict[tuple[str, str], list[DateShape]] = {}
+    iso = set()
+    for s in report.date_shapes:
+        if s.shape == ISO_SHAPE:
+            iso.add((s.table, s.column))
+        else:
+            by_column.setdefault((s.table, s.column), []).append(s)
+    out = {}
+    for col, shapes in sorted(by_column.items()):
+        formats = {guess_date_format(s.shape, s.maxima) for s in shapes}
+        # A format applies to every value of the column: no guess where some are ISO.
+        certain = len(formats) == 1 and col not in iso
+        out[col] = (formats.pop() if certain else None, sum(s.rows for s in shapes))
+    return out
 
 
 def _shown(report: CheckReport) -> tuple[dict[tuple[str, str], list[OffendingValue]],
@@ -177,7 +241,7 @@ def format_invalid_values(report: CheckReport) -> str:
         lines.append(f"{col[0]}.{col[1]}: allowed {', '.join(allowed) or '(see the contract)'}")
         values = shown.get(col, [])
         for v in values[:TOP_VALUES]:
-            lines.append(f"    {json.dumps(v.value, ensure_ascii=False):<24} {v.rows:>9,} rows")
+            lines.append(f"    {v.rows:>9,} rows  {json.dumps(v.value, ensure_ascii=False)}")
         rest = values[TOP_VALUES:]
         if rest:
             lines.append(f"    ... {len(rest):,} more values in {sum(v.rows for v in rest):,} rows")
@@ -189,10 +253,30 @@ def format_invalid_values(report: CheckReport) -> str:
 
 def profile_snippet(report: CheckReport) -> str:
     """A `values:` block for the import profile mapping each unmapped value to a contract
-    value: the obvious guess where there is one (say so), TODO otherwise."""
+    value, the obvious guess where there is one (say so), TODO otherwise; and a `dates:`
+    block for date columns written otherwise than ISO."""
     shown, _ = _shown(report)
+    lines = _values_block(report, shown)
+    dates = _date_suggestions(report)
+    if dates:
+        lines.append("dates:")
+        for (table, column), (fmt, rows) in dates.items():
+            shapes = ", ".join(sorted({_printable_shape(s.shape) for s in report.date_shapes
+                                       if (s.table, s.column) == (table, column)
+                                       and s.shape != ISO_SHAPE}))
+            if fmt is None:
+                lines.append(f"  {table}.{column}: {json.dumps(TODO)}  # {rows:,} rows "
+                             f"written {shapes} (9 = a digit): give its to_date pattern")
+            else:
+                lines.append(f"  {table}.{column}: {json.dumps(fmt, ensure_ascii=False)}  # "
+                             f"{rows:,} rows written {shapes}")
+    return "\n".join(lines)
+
+
+def _values_block(report: CheckReport,
+                  shown: dict[tuple[str, str], list[OffendingValue]]) -> list[str]:
     if not shown:
-        return ""
+        return []
     lines = ["values:"]
     for col in sorted(shown):
         allowed = report.allowed.get(col, ())
@@ -206,7 +290,7 @@ def profile_snippet(report: CheckReport) -> str:
                 lines.append(f"    {key}: {json.dumps(guess)}  # a guess: check it")
         if len(shown[col]) > SNIPPET_VALUES:
             lines.append(f"    # ... {len(shown[col]) - SNIPPET_VALUES} more values")
-    return "\n".join(lines)
+    return lines
 
 
 def format_check(report: CheckReport) -> str:
@@ -227,10 +311,11 @@ def format_check(report: CheckReport) -> str:
     snippet = profile_snippet(report)
     if snippet:
         parts.append(
-            "== Suggested import profile (values: block) for the unmapped values ==\n"
+            "== Suggested import profile for the unmapped values and dates ==\n"
             "Map each export value to a contract value, replace every TODO, keep the file "
-            "beside your exports and check again with --profile FILE. A mapping acts when "
-            "staging reads: a corrected one releases rows on the next build, no re-import.\n"
+            "beside your exports and check again with --profile FILE. Mappings and date "
+            "formats act when staging reads: a corrected one releases rows on the next "
+            "build, no re-import (a corrected encoding or column rename needs one).\n"
             + snippet)
     parts += [f"warning: {w}" for w in report.warnings]
     return "\n\n".join(parts)

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from hris.check_report import CheckReport, OffendingValue, QuarantineCount, VoidedCount
+from hris.check_report import (
+    CheckReport,
+    DateShape,
+    OffendingValue,
+    QuarantineCount,
+    VoidedCount,
+)
 from hris.contract import RAW_SCHEMA, RAW_TABLES
 from hris.exports import record_export, required_as_of
 from hris.importer import import_export
@@ -86,6 +92,7 @@ def check_export(
             quarantine = quarantine_counts(work, source)
             offending = _offending_values(work, rules)
             voided = field_defect_counts(work)
+            date_shapes = _date_shapes(work, rules)
         finally:
             work.close()
             installation.close()
@@ -94,7 +101,8 @@ def check_export(
         quarantine=quarantine, offending=offending,
         allowed={(t, c): v for t, r in rules.tables.items() for c, v in r.vocab.items()},
         personal={t: r.personal for t, r in rules.tables.items()},
-        reason_order=rules.reject_reasons, warnings=list(imported.warnings), voided=voided)
+        reason_order=rules.reject_reasons, warnings=list(imported.warnings), voided=voided,
+        date_shapes=date_shapes)
 
 
 def _schema_exists(conn, schema: str) -> bool:
@@ -178,3 +186,30 @@ def _offending_values(conn, rules: RuleSpec) -> list[OffendingValue]:
                 counts[(table, column, value)] = counts.get((table, column, value), 0) + n
     return [OffendingValue(t, c, v, int(n)) for (t, c, v), n in counts.items()
             if v is not None]
+
+
+def _date_shapes(conn, rules: RuleSpec) -> list[DateShape]:
+    """Per date column without a date format in force, how its values look with digits
+    masked (only shapes and digit-group maxima leave the database: birth dates are
+    personal). The input of the profile snippet's `dates:` suggestion."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('raw._date_formats') IS NOT NULL")
+        dated: set[tuple[str, str]] = set()
+        if cur.fetchone()[0]:
+            cur.execute("SELECT table_name, column_name FROM raw._date_formats")
+            dated = {(t, c) for t, c in cur.fetchall()}
+        shapes = []
+        for table, spec in rules.tables.items():
+            for column in (c for c, kind in spec.types.items() if kind == "date"):
+                if (table, column) in dated:
+                    continue
+                cur.execute(sql.SQL(
+                    "SELECT shape, count(*), max(g[1]::int), max(g[2]::int), max(g[3]::int) "
+                    "FROM (SELECT translate(v, '0123456789', '9999999999') AS shape, "
+                    r"regexp_match(v, '^(\d{{1,4}})\D+(\d{{1,4}})\D+(\d{{1,4}})') AS g "
+                    "FROM (SELECT nullif(trim({c}), '') AS v FROM {t}) r "
+                    "WHERE v IS NOT NULL) s GROUP BY shape").format(
+                    c=sql.Identifier(column), t=sql.Identifier(RAW_SCHEMA, table)))
+                shapes += [DateShape(table, column, shape, int(n), (a, b, c))
+                           for shape, n, a, b, c in cur.fetchall()]
+    return shapes

@@ -9,10 +9,12 @@ import yaml
 from hris.check_report import (
     TODO,
     CheckReport,
+    DateShape,
     OffendingValue,
     QuarantineCount,
     best_guess,
     format_check,
+    guess_date_format,
     profile_snippet,
 )
 
@@ -85,3 +87,29 @@ def test_a_clean_export_says_nothing_is_quarantined():
     text = format_check(_report([], quarantine=[]))
     assert "would quarantine no rows (of 104 raw rows)" in text
     assert "values:" not in text
+
+
+def test_date_formats_are_guessed_only_when_certain():
+    assert guess_date_format("9999/99/99", (2024, 12, 31)) == "YYYY/MM/DD"
+    assert guess_date_format("9999年99月99日", (2024, 1, 9)) == "YYYY年MM月DD日"
+    assert guess_date_format("99999999", (None, None, None)) == "YYYYMMDD"
+    assert guess_date_format("99.99.9999", (31, 12, 2024)) == "DD.MM.YYYY"
+    assert guess_date_format("99/99/9999", (12, 28, 2024)) == "MM/DD/YYYY"
+    assert guess_date_format("99/99/9999", (12, 12, 2024)) is None  # could be either
+    assert guess_date_format("9999/9/99", (2024, 9, 30)) is None  # unpadded: no pattern
+
+
+def test_dates_block_from_shapes_never_shows_a_value():
+    shapes = [DateShape("candidates", "application_date", "9999/99/99", 300, (2024, 12, 31)),
+              DateShape("candidates", "birth_date", "9999/99/99", 299, (2001, 12, 31)),
+              DateShape("candidates", "birth_date", "Ann Lee", 1),
+              DateShape("interviews", "interview_date", "9999-99-99", 50, (2024, 12, 31)),
+              DateShape("interviews", "interview_date", "99.99.9999", 5, (30, 11, 2024))]
+    report = _report([])
+    report.date_shapes = shapes
+    snippet = profile_snippet(report)
+    dates = yaml.safe_load(snippet)["dates"]
+    assert dates == {"candidates.application_date": "YYYY/MM/DD",
+                     "candidates.birth_date": TODO,  # one value is no date at all
+                     "interviews.interview_date": TODO}  # mixed with ISO: no one format
+    assert "Ann Lee" not in snippet and "(other text)" in snippet

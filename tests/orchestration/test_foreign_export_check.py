@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from hris.check_report import TODO, profile_snippet
 from hris.exports import record_export
 from hris.importer import ImportRefused, import_export
 from hris.profile import load_profile
@@ -156,6 +158,14 @@ def test_unmapped_values_check_predicts_the_build_exactly(pg_server, foreign, pr
     assert {"unparseable_value", "invalid_value", "parent_quarantined"} <= reasons
     assert {"candidates", "interviews", "interview_scores"} <= {c.table for c in
                                                                report.quarantine}
+    # The suggested profile: the date formats the user's own profile gives, every column
+    # it maps, and no guess that disagrees with it.
+    written, suggested = yaml.safe_load(PROFILE), yaml.safe_load(profile_snippet(report))
+    assert suggested["dates"] == written["dates"]
+    assert set(suggested["values"]) == set(written["values"])
+    for column, mapping in suggested["values"].items():
+        assert set(mapping) <= set(written["values"][column]), column
+        assert all(v in (TODO, written["values"][column][k]) for k, v in mapping.items())
 
 
 def test_with_the_profile_nothing_is_quarantined_and_the_store_is_the_same(
