@@ -1,19 +1,31 @@
-"""Bring HR data into `raw`: from the synthetic HRIS or from a real export directory.
+"""Bring HR data into `raw`: from the synthetic HRIS or from an export directory.
 
-Each path is one transaction and registers its as-of date (hris.exports), so what was
-loaded and the date it describes always travel together.
+Each path is one transaction that first passes `hris.exports.admit` (as-of rules, sandbox
+or real), then loads, then registers its as-of date: what was loaded and the date it
+describes always travel together, and a refused load leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from hris.exports import record_export
+from hris.exports import REAL, SIMULATED, Admission, LoadRefused, admit, record_admitted
 from hris.importer import ImportReport, import_export
 from hris.raw_store import LoadReport, load_raw
+from hris.simulated_export import read_manifest
 from hris.simulator import SimulatedHRIS, simulate, write_truth
 from hris.simulator.defects import plant_defects, validate_rate, write_manifest
+
+SIMULATOR_AS_OF = dt.date(2025, 1, 1)  # the simulator's clock when none is given
+
+
+def simulated_source(n_candidates: int, seed: int, defect_rate: float = 0.0) -> str:
+    source = f"simulator:seed={seed}:n={n_candidates}"
+    return source + (f":defects={defect_rate:g}" if defect_rate else "")
 
 
 def ingest_simulated(
@@ -25,49 +37,140 @@ def ingest_simulated(
     end: str = "2024-12-31",
     progress: bool = False,
     defect_rate: float = 0.0,
+    *,
+    correct_as_of: str | None = None,
 ) -> LoadReport:
-    """Generate a synthetic HR history and load it (raw tables and `sim_truth`).
+    """Generate a synthetic HR history and load it (raw tables and `sim_truth`; caller commits).
 
-    `defect_rate` > 0 plants row-level defects first (hris.simulator.defects).
+    Admitted before the simulation runs, so a refusal (a real installation, an earlier
+    as-of) costs nothing. `defect_rate` > 0 plants row-level defects first.
     """
     defect_rate = validate_rate(defect_rate)
+    source = simulated_source(n_candidates, seed, defect_rate)
+    with conn.cursor() as cur:
+        admission = admit(cur, SIMULATED, as_of, source=source, correction=correct_as_of)
     sim = simulate(
         n_candidates=n_candidates, seed=seed, start=start, end=end,
         as_of=as_of.isoformat(), progress=progress,
     )
-    source = f"simulator:seed={seed}:n={n_candidates}"
-    if defect_rate:
-        source += f":defects={defect_rate:g}"
-    return load_simulated(conn, sim, source, progress, defect_rate=defect_rate)
+    return _load_simulated(conn, sim, admission, progress, defect_rate)
 
 
 def load_simulated(
-    conn, sim: SimulatedHRIS, source: str, progress: bool = False, defect_rate: float = 0.0
+    conn, sim: SimulatedHRIS, source: str, progress: bool = False, defect_rate: float = 0.0,
+    *, correct_as_of: str | None = None,
 ) -> LoadReport:
     """Load a simulated history: raw tables, the truth, and its as-of date (caller commits).
 
     With `defect_rate` > 0 the raw tables are dirtied first (seeded by the simulation's
     seed) and the expected quarantine goes to `sim_truth.planted_defects` (empty otherwise).
     """
+    with conn.cursor() as cur:
+        admission = admit(cur, SIMULATED, sim.as_of, source=source, correction=correct_as_of)
+    return _load_simulated(conn, sim, admission, progress, defect_rate)
+
+
+def _load_simulated(conn, sim: SimulatedHRIS, admission: Admission, progress: bool,
+                    defect_rate: float) -> LoadReport:
     raw, manifest = plant_defects(sim.raw, defect_rate, seed=sim.seed, as_of=sim.as_of)
-    report = load_raw(conn, raw, source=source, progress=progress)
+    report = load_raw(conn, raw, source=admission.source, progress=progress)
     with conn.cursor() as cur:
         write_truth(cur, sim)
         write_manifest(cur, manifest)
-        record_export(cur, source, "simulator", sim.as_of)
+        record_admitted(cur, admission)
     return report
 
 
-def ingest_export(
-    conn, directory: Path, as_of: dt.date, check: bool = False, progress: bool = False
-) -> ImportReport:
-    """Import a real export directory; with `check`, report and keep nothing.
+def export_kind_and_as_of(directory: Path, as_of: dt.date | None) -> tuple[str, dt.date | None]:
+    """(kind, as-of) of an export folder: simulated when it has a manifest (whose as-of is
+    the default, and must match a given one), real otherwise (as-of as given)."""
+    manifest = read_manifest(directory)
+    if manifest is None:
+        return REAL, as_of
+    if as_of is not None and as_of != manifest.as_of:
+        raise LoadRefused(f"as-of {as_of} differs from the {manifest.as_of} this simulated "
+                          "export was written at (its .hireloop-export.json); drop --as-of")
+    return SIMULATED, manifest.as_of
 
-    The export is registered with its as-of date inside the import's own transaction, so a
-    refused or checked import leaves no trace.
+
+def ingest_export(
+    conn,
+    directory: Path,
+    as_of: dt.date | None,
+    check: bool = False,
+    progress: bool = False,
+    *,
+    correct_as_of: str | None = None,
+    profile: Any = None,
+    profile_source: str | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    """Import an export directory in one transaction; with `check`, report and keep nothing.
+
+    A real export needs its `as_of`; a simulated one (hris.simulated_export) brings its own.
+    `correct_as_of` (a reason) lets an as-of earlier than the one in force through, recorded.
+    `profile` (hris.profile.ImportProfile, read from `profile_source`) goes to the importer.
+    Raises LoadRefused or ImportRefused, and then nothing was loaded or registered.
     """
-    source = str(directory)
-    return import_export(
-        conn, directory, source=source, check=check, progress=progress,
-        before_commit=lambda cur: record_export(cur, source, "import", as_of),
-    )
+    directory = Path(directory)
+    kind, as_of = export_kind_and_as_of(directory, as_of)
+    source = str(directory.resolve())  # one name per folder: the same export again is a no-op
+    extra: dict[str, Any] = {}
+    if profile is not None:
+        extra = {"profile": profile, "profile_source": profile_source}
+    with _one_transaction(conn):
+        with conn.cursor() as cur:
+            admission = admit(cur, kind, as_of, source=source, correction=correct_as_of,
+                              today=today)
+        return import_export(
+            conn, directory, source=source, check=check, progress=progress,
+            before_commit=lambda cur: record_admitted(cur, admission), **extra,
+        )
+
+
+def preflight_export(conn, directory: Path, as_of: dt.date | None, *,
+                     correct_as_of: str | None = None, today: dt.date | None = None) -> None:
+    """Would `ingest_export` admit this export? LoadRefused if not (reads, keeps nothing).
+
+    For callers that start a pipeline (the CLI's build) and want to refuse before it runs;
+    the load itself checks again, inside its transaction.
+    """
+    kind, as_of = export_kind_and_as_of(Path(directory), as_of)
+    _preflight(conn, kind, as_of, str(Path(directory).resolve()), correct_as_of, today)
+
+
+def preflight_simulated(conn, n_candidates: int, seed: int, as_of: dt.date,
+                        defect_rate: float = 0.0, *, correct_as_of: str | None = None) -> None:
+    """Would `ingest_simulated` admit this load? LoadRefused if not (reads, keeps nothing)."""
+    source = simulated_source(n_candidates, seed, validate_rate(defect_rate))
+    _preflight(conn, SIMULATED, as_of, source, correct_as_of, None)
+
+
+def _preflight(conn, kind: str, as_of: dt.date | None, source: str,
+               correct_as_of: str | None, today: dt.date | None) -> None:
+    with _one_transaction(conn):
+        try:
+            with conn.cursor() as cur:
+                admit(cur, kind, as_of, source=source, correction=correct_as_of, today=today,
+                      lock=False)
+        finally:
+            conn.rollback()
+
+
+@contextmanager
+def _one_transaction(conn) -> Iterator[None]:
+    """Run the block in one transaction, also on an autocommit connection; roll back on error.
+
+    The block commits (the importer does); an error rolls back whatever it had begun.
+    """
+    autocommit = conn.autocommit
+    if autocommit:
+        conn.autocommit = False
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        if autocommit:
+            conn.autocommit = True

@@ -1,52 +1,78 @@
 """The data-quality summary an HR data steward reads: what came in, what was held back, why.
 
 Per raw table: rows in, rows clean, rows quarantined by reason, and whether every row is
-accounted for (raw = clean + quarantined). The HTML page explains each reason in plain
-words with what to fix in the HR system, shows a few quarantined rows (pseudonymised
-keys; personal values are already redacted by staging), the failing Great Expectations
-checks of the latest run, and links the Data Docs. Read from the built store only.
+accounted for (raw = clean + quarantined). The HTML page names the exports it covers and
+their as-of date, explains each reason in plain words with what to fix in the HR system
+(for `invalid_value`, the allowed values of each column), shows a few quarantined rows
+(pseudonymised keys; values of personal columns are redacted by staging, values that look
+personal here), the failing Great Expectations checks of the latest run, and links the Data
+Docs. Its words come from the message catalog (monitoring.i18n), in English or Chinese.
+Read from the built store only.
 """
 
 from __future__ import annotations
 
-import html
+import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from hris.contract import RAW_TABLES
+from hris.exports import latest_as_of
+from hris.personal_values import looks_personal
 from ml.datasets import read_frame
+from monitoring.data_quality.rules import RuleSpec, load_rules
+from monitoring.hr_page import (
+    document,
+    esc,
+    generated_line,
+    heading,
+    link,
+    number,
+    percent,
+    share_bar,
+    table,
+)
+from monitoring.i18n import N_, Translator, translator
 
-# Plain words for each reject reason: what it means and what the HR system should fix.
+# Plain words for each reject reason: what it means and what the HR system should fix
+# (msgids of the catalog: translated where they are shown).
 REASONS: dict[str, tuple[str, str]] = {
-    "missing_key": ("The row has no id.", "Fill in the record's id in the HR system."),
-    "exact_duplicate": ("The same row was exported twice.",
-                        "Nothing is lost; remove the repeat at the source if it recurs."),
-    "duplicate_key": ("Two different rows share one id; the first is kept.",
-                      "Correct the id of the later record."),
-    "near_duplicate": ("The same interview (candidate, round, interviewer, date) is recorded "
-                       "under two ids; the lowest id is kept.",
-                       "Delete the duplicate interview record."),
-    "missing_value": ("A required field is empty.", "Complete the field."),
-    "unparseable_value": ("A date or number cannot be read (e.g. '31/02/2024', 'n/a').",
-                          "Enter the value as an ISO date or a number."),
-    "out_of_range": ("A value is outside its scale (a score of 11 on 0–10, a negative "
-                     "KPI value, an end before a start).", "Correct the value."),
-    "invalid_value": ("A value is not one of the allowed options.",
-                      "Choose one of the allowed values."),
-    "future_date": ("A date lies after the export's date.", "Correct the date."),
-    "interview_after_hire": ("An interview is dated after the candidate's hire date.",
-                             "Check the interview date or the hire date."),
-    "review_before_hire": ("A performance review period starts before the hire date.",
-                           "Check whether the review belongs to this employee."),
-    "orphan": ("The row refers to a record that is not in the export (e.g. an interview "
-               "of an unknown candidate).", "Export the missing record or fix the reference."),
-    "parent_quarantined": ("The row belongs to a record that was itself quarantined; it is "
-                           "released with it once that record is fixed.",
-                           "Fix the parent record."),
+    "missing_key": (N_("The row has no id."), N_("Fill in the record's id in the HR system.")),
+    "exact_duplicate": (N_("The same row was exported twice."),
+                        N_("Nothing is lost; remove the repeat at the source if it recurs.")),
+    "duplicate_key": (N_("Two different rows share one id; the first is kept."),
+                      N_("Correct the id of the later record.")),
+    "near_duplicate": (N_("The same interview (candidate, round, interviewer, date) is "
+                          "recorded under two ids; the lowest id is kept."),
+                       N_("Delete the duplicate interview record.")),
+    "missing_value": (N_("A required field is empty."), N_("Complete the field.")),
+    "unparseable_value": (N_("A date or number cannot be read (e.g. '31/02/2024', 'n/a')."),
+                          N_("Enter the value as an ISO date or a number.")),
+    "out_of_range": (N_("A value is outside its scale (a score of 11 on 0–10, a negative "
+                        "KPI value, an end before a start)."), N_("Correct the value.")),
+    "invalid_value": (N_("A value is not one of the allowed options."),
+                      N_("Choose one of the allowed values listed below, or map the HR "
+                         "system's own value to one of them in an import profile.")),
+    "future_date": (N_("A date lies after the export's date."), N_("Correct the date.")),
+    "interview_after_hire": (N_("An interview is dated after the candidate's hire date."),
+                             N_("Check the interview date or the hire date.")),
+    "review_before_hire": (N_("A performance review period starts before the hire date."),
+                           N_("Check whether the review belongs to this employee.")),
+    "orphan": (N_("The row refers to a record that is not in the export (e.g. an interview "
+                  "of an unknown candidate)."),
+               N_("Export the missing record or fix the reference.")),
+    "parent_quarantined": (N_("The row belongs to a record that was itself quarantined; it "
+                              "is released with it once that record is fixed."),
+                           N_("Fix the parent record.")),
 }
+# raw._exports.kind, as the page names it
+KINDS = {"import": N_("HR system export"), "simulator": N_("simulated (sandbox)")}
 SAMPLE_ROWS = 5
+TOP_VALUES = 5
+REDACTED = "<redacted>"  # what staging writes for a personal column's value
 
 
 @dataclass
@@ -54,6 +80,22 @@ class DataQualitySummary:
     tables: pd.DataFrame  # table, rows_in, clean, quarantined, conserved, <reason>...
     samples: dict[str, pd.DataFrame] = field(default_factory=dict)  # reason -> rows
     checks: pd.DataFrame | None = None  # failing expectations of the latest run, if any
+    # raw._exports: export_id, kind, as_of_date, loaded_at (every export the store holds)
+    exports: pd.DataFrame | None = None
+    as_of: dt.date | None = None  # the as-of date in force
+    # invalid_value rows per table, column and value (most seen first)
+    invalid_values: pd.DataFrame | None = None
+
+    @property
+    def export_ids(self) -> list[int]:
+        if self.exports is None or not len(self.exports):
+            return []
+        return [int(i) for i in self.exports["export_id"]]
+
+    @property
+    def quarantined_share(self) -> float:
+        rows_in = int(self.tables["rows_in"].sum())
+        return int(self.tables["quarantined"].sum()) / rows_in if rows_in else 0.0
 
 
 def _exists(conn, relation: str) -> bool:
@@ -65,9 +107,10 @@ def _key_text(key: tuple[str, ...]) -> str:
 
 
 def summarise_data_quality(conn) -> DataQualitySummary:
-    """Counts per table and reason, samples per reason, failing checks (psycopg2 conn)."""
-    rows, counts, samples = [], [], []
-    for name, table in RAW_TABLES.items():
+    """Counts per table and reason, samples per reason, failing checks, the exports covered
+    and their as-of (psycopg2 conn)."""
+    rows, counts, samples, invalid = [], [], [], []
+    for name, table_spec in RAW_TABLES.items():
         raw = read_frame(conn, f"SELECT count(*) AS n FROM raw.{name}")["n"].iloc[0]
         clean = read_frame(conn, f"SELECT count(*) AS n FROM staging.stg_hris__{name}")["n"].iloc[0]
         q = f"quarantine.quarantine_{name}"
@@ -77,12 +120,17 @@ def summarise_data_quality(conn) -> DataQualitySummary:
         rows.append((name, int(raw), int(clean), quarantined, raw == clean + quarantined))
         counts += [(name, r.reason, int(r.n)) for r in by_reason.itertuples(index=False)]
         samples.append(read_frame(conn, f"""
-            SELECT %s AS "table", reject_reason AS reason, {_key_text(table.key)} AS key,
+            SELECT %s AS "table", reject_reason AS reason, {_key_text(table_spec.key)} AS key,
                    reject_column AS "column", reject_value AS value
             FROM (SELECT *, row_number() OVER (PARTITION BY reject_reason
                                                ORDER BY _loaded_at, _dup_seq) AS k
                   FROM {q}) s
             WHERE k <= {SAMPLE_ROWS}""", [name]))
+        invalid.append(read_frame(conn, f"""
+            SELECT %s AS "table", reject_column AS "column", reject_value AS value,
+                   count(*) AS rows
+            FROM {q} WHERE reject_reason = 'invalid_value'
+            GROUP BY 1, 2, 3""", [name]))
     tables = pd.DataFrame(rows, columns=["table", "rows_in", "clean", "quarantined",
                                          "conserved"])
     wide = pd.DataFrame(counts, columns=["table", "reason", "n"]).pivot_table(
@@ -91,11 +139,30 @@ def summarise_data_quality(conn) -> DataQualitySummary:
     tables = tables.merge(wide[ordered].reset_index(), on="table", how="left")
     tables[ordered] = tables[ordered].fillna(0).astype(int)
     sample_frame = pd.concat(samples, ignore_index=True)
+    invalid_frame = pd.concat(invalid, ignore_index=True).sort_values(
+        ["table", "column", "rows"], ascending=[True, True, False], ignore_index=True)
     return DataQualitySummary(
         tables=tables,
         samples={r: g.drop(columns="reason") for r, g in sample_frame.groupby("reason")},
         checks=_failing_checks(conn),
+        exports=_exports(conn),
+        as_of=_as_of(conn),
+        invalid_values=invalid_frame,
     )
+
+
+def _exports(conn) -> pd.DataFrame | None:
+    """Every export the store holds (raw._exports), oldest first; no source path (it may
+    name a person's folder)."""
+    if not _exists(conn, "raw._exports"):
+        return None
+    return read_frame(conn, "SELECT export_id, kind, as_of_date, loaded_at FROM raw._exports "
+                            "ORDER BY export_id")
+
+
+def _as_of(conn) -> dt.date | None:
+    with conn.cursor() as cur:
+        return latest_as_of(cur)
 
 
 def _failing_checks(conn) -> pd.DataFrame | None:
@@ -122,73 +189,216 @@ def format_data_quality(summary: DataQualitySummary) -> str:
             "none lost (raw = clean + quarantined) ==\n" + frame.to_string(index=False))
 
 
-def _bars(tables: pd.DataFrame) -> str:
-    """Inline SVG: share of each table's rows quarantined."""
-    width, row_h = 420, 22
-    parts = [f'<svg width="{width + 260}" height="{row_h * len(tables) + 4}" role="img">']
-    for i, r in enumerate(tables.itertuples(index=False)):
-        share = r.quarantined / r.rows_in if r.rows_in else 0.0
-        y = i * row_h + 2
-        parts.append(
-            f'<text x="0" y="{y + 15}" font-size="13">{html.escape(r.table)}</text>'
-            f'<rect x="150" y="{y}" width="{width}" height="16" fill="#e8f0e8"/>'
-            f'<rect x="150" y="{y}" width="{max(share * width, 0.5 if share else 0):.1f}" '
-            f'height="16" fill="#c0504d"/>'
-            f'<text x="{150 + width + 8}" y="{y + 15}" font-size="13">{share:.1%} '
-            f'({r.quarantined} of {r.rows_in})</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def shown_value(value: object, t: Translator) -> str:
+    """A value from the export as the page may show it: never one that looks personal."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "∅"
+    if str(value) == REDACTED or looks_personal(value):
+        return t.gettext("(hidden: personal data)")
+    return str(value)
 
 
-def _table_html(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, classes="t", escape=True)
+def _as_of_text(summary: DataQualitySummary, as_of: str | None) -> str:
+    if as_of:
+        return str(as_of)
+    return summary.as_of.isoformat() if summary.as_of else "—"
 
 
-def write_data_quality_report(summary: DataQualitySummary, path: Path,
-                              data_docs: Path | None = None, as_of: str | None = None) -> Path:
-    """Write the steward's HTML page; returns its path."""
+def _header(summary: DataQualitySummary, t: Translator, as_of: str | None,
+            generated_at: dt.datetime) -> str:
+    _ = t.gettext
+    ids = summary.export_ids
+    covered = (_("Exports covered: {ids} (export ids of raw._exports).").format(
+        ids=", ".join(f"#{i}" for i in ids)) if ids else _("No export is recorded yet."))
+    as_of_line = _("As-of date: {date}").format(date=_as_of_text(summary, as_of))
+    return (heading(1, _("hireloop data quality"))
+            + f'<p class="meta">{generated_line(t, generated_at)} · {esc(as_of_line)} · '
+              f"{esc(covered)}</p>")
+
+
+def _headline(summary: DataQualitySummary, t: Translator) -> str:
+    _ = t.gettext
     tables = summary.tables
     total_in, total_q = int(tables["rows_in"].sum()), int(tables["quarantined"].sum())
     lost = tables.loc[~tables["conserved"], "table"].tolist()
-    head = (f"<p><b>{total_q:,}</b> of <b>{total_in:,}</b> rows from the HR system were held "
-            "back in quarantine" + (f" (export of {html.escape(as_of)})" if as_of else "")
-            + ". " + ("Every row is accounted for: rows in = clean + quarantined, in every "
-                      "table." if not lost else
-                      f"<b>Rows unaccounted for in: {html.escape(', '.join(lost))}</b>.")
-            + " Quarantined rows never reach a model; they are released automatically once "
-              "the HR system sends them corrected.</p>")
+    parts = [_("{quarantined} of {rows} rows from the HR system were held back in "
+               "quarantine ({share}).").format(quarantined=number(total_q),
+                                               rows=number(total_in),
+                                               share=percent(summary.quarantined_share))]
+    parts.append(_("Every row is accounted for: rows in = clean + quarantined, in every table.")
+                 if not lost else _("Rows unaccounted for in: {tables}.").format(
+                     tables=", ".join(lost)))
+    parts.append(_("Quarantined rows never reach a model; they are released automatically "
+                   "once the HR system sends them corrected."))
+    return f"<p>{esc(' '.join(parts))}</p>"
+
+
+def _exports_section(summary: DataQualitySummary, t: Translator) -> str:
+    _ = t.gettext
+    if summary.exports is None or not len(summary.exports):
+        return ""
+    rows = [(f"#{int(r.export_id)}", _(KINDS[r.kind]) if r.kind in KINDS else r.kind,
+             r.as_of_date,
+             pd.Timestamp(r.loaded_at).strftime("%Y-%m-%d %H:%M UTC")
+             if pd.notna(r.loaded_at) else "—")
+            for r in summary.exports.itertuples(index=False)]
+    return (heading(2, _("Exports this page covers"))
+            + table([_("export id"), _("kind"), _("as-of date"), _("loaded at")], rows))
+
+
+def _bars(summary: DataQualitySummary, t: Translator) -> str:
+    """Share of each table's rows quarantined: CSS bars with their labels as text beside
+    them (nothing to clip, whatever the length of a name or a number)."""
+    _ = t.gettext
+    rows = []
+    for r in summary.tables.itertuples(index=False):
+        share = r.quarantined / r.rows_in if r.rows_in else 0.0
+        rows.append((r.table, share_bar(share), percent(share),
+                     _("{quarantined} of {rows}").format(quarantined=number(r.quarantined),
+                                                         rows=number(r.rows_in))))
+    return (heading(2, _("Share of rows quarantined per table"))
+            + table([_("table"), "", _("share"), _("rows quarantined")], rows,
+                    numeric=[False, False, True, True], raw_html=[False, True, False, False]))
+
+
+def _counting_note(t: Translator) -> str:
+    _ = t.gettext
+    note = _("How the counts are made: the quarantine counts each row once, under the first "
+             "rule it breaks (rules are tried in the order of the reasons below). The Great "
+             "Expectations checks count every rule a row breaks, so a row with a bad date and "
+             "a bad score is one quarantined row but two failing checks. The checks' totals "
+             "can therefore be larger than the quarantine's; for each rule, the check counts "
+             "at least the rows quarantined under it (parent_quarantined is a consequence, "
+             "not a check).")
+    return f'<p class="note">{esc(note)}</p>'
+
+
+def _per_table(summary: DataQualitySummary, t: Translator) -> str:
+    _ = t.gettext
+    tables = summary.tables
+    reasons = [c for c in tables.columns if c in REASONS]
+    headers = [_("table"), _("rows in"), _("clean"), _("quarantined"), _("accounted for"),
+               *reasons]
+    rows = [(r["table"], int(r["rows_in"]), int(r["clean"]), int(r["quarantined"]),
+             _("yes") if r["conserved"] else _("NO"), *(int(r[c]) for c in reasons))
+            for _i, r in tables.iterrows()]
+    numeric = [False, True, True, True, False, *([True] * len(reasons))]
+    return (heading(2, _("Per table (each quarantined row counted once)"))
+            + table(headers, rows, numeric=numeric))
+
+
+def allowed_values(rules: RuleSpec, table_name: str, column: str) -> tuple[str, ...]:
+    """The vocabulary of one column, from the one rule spec the checks use."""
+    spec = rules.tables.get(table_name)
+    return tuple(spec.vocab.get(column, ())) if spec else ()
+
+
+def _invalid_values(summary: DataQualitySummary, t: Translator, rules: RuleSpec) -> str:
+    """Per column with invalid values: its allowed values and the values found."""
+    _ = t.gettext
+    frame = summary.invalid_values
+    if frame is None or not len(frame):
+        return ""
+    rows = []
+    for (table_name, column), group in frame.groupby(["table", "column"], sort=True):
+        allowed = allowed_values(rules, table_name, column)
+        found = "; ".join(f"{shown_value(v.value, t)} ({number(int(v.rows))})"
+                          for v in group.head(TOP_VALUES).itertuples(index=False))
+        rows.append((f"{table_name}.{column}", ", ".join(allowed) or "—", found,
+                     int(group["rows"].sum())))
+    title = _("invalid_value: allowed values per column")
+    return (heading(3, title)
+            + table([_("column"), _("allowed values"), _("values found (rows), most seen first"),
+                     _("rows")], rows, numeric=[False, False, False, True]))
+
+
+def _reasons(summary: DataQualitySummary, t: Translator, rules: RuleSpec,
+             seen: list[str]) -> str:
+    _ = t.gettext
+    tables = summary.tables
+    rows = [(f"<code>{esc(r)}</code>", number(int(tables[r].sum())), esc(_(REASONS[r][0])),
+             esc(_(REASONS[r][1]))) for r in seen]
+    return (heading(2, _("Why rows were quarantined"))
+            + table([_("reason"), _("rows"), _("what it means"), _("what to fix")], rows,
+                    numeric=[False, True, False, False], raw_html=[True] * 4)
+            + (_invalid_values(summary, t, rules) if "invalid_value" in seen else ""))
+
+
+def _examples(summary: DataQualitySummary, t: Translator, seen: list[str]) -> str:
+    _ = t.gettext
+    parts = [heading(2, _("Examples (ids are pseudonyms)"))]
+    for reason in seen:
+        if reason not in summary.samples:
+            continue
+        sample = summary.samples[reason]
+        rows = [(r.table, r.key, r.column if isinstance(r.column, str) else "—",
+                 shown_value(r.value, t)) for r in sample.itertuples(index=False)]
+        parts.append(f"<h3><code>{esc(reason)}</code></h3>"
+                     + table([_("table"), _("key"), _("column"), _("value")], rows))
+    return "".join(parts)
+
+
+def _checks(summary: DataQualitySummary, t: Translator) -> str:
+    _ = t.gettext
+    if summary.checks is None:
+        return ""
+    intro = _("Checks on raw measure the defects above (those rows are quarantined); a "
+              "failing check on staging or the feature_store is a real problem and stops "
+              "training. Each check counts every row that breaks its rule, including rows "
+              "quarantined under an earlier rule.")
+    headers = [_("checked"), _("table"), _("column"), _("reason"), _("expectation"),
+               _("rows failing"), _("rows checked")]
+    rows = [tuple(None if pd.isna(v) else (int(v) if isinstance(v, int | float) else v)
+                  for v in r) for r in summary.checks.itertuples(index=False)]
+    none = _("none")
+    return (heading(2, _("Great Expectations: failing checks of the latest run"))
+            + f"<p>{esc(intro)}</p>"
+            + (table(headers, rows, numeric=[False] * 5 + [True, True]) if rows
+               else f"<p>{esc(none)}</p>"))
+
+
+def render_data_quality_page(summary: DataQualitySummary, t: Translator,
+                             generated_at: dt.datetime, page_dir: Path,
+                             data_docs: Path | None = None, as_of: str | None = None,
+                             history_index: Path | None = None,
+                             rules: RuleSpec | None = None) -> str:
+    """The steward's page as HTML (links relative to `page_dir`, where it will be written)."""
+    _ = t.gettext
+    rules = rules or load_rules()
+    tables = summary.tables
     seen = [r for r in REASONS if r in tables.columns and tables[r].sum() > 0]
-    glossary = "".join(
-        f"<tr><td><code>{r}</code></td><td>{int(tables[r].sum()):,}</td>"
-        f"<td>{html.escape(REASONS[r][0])}</td><td>{html.escape(REASONS[r][1])}</td></tr>"
-        for r in seen)
-    sections = [
-        f"<h1>hireloop data quality</h1>{head}",
-        "<h2>Share of rows quarantined per table</h2>" + _bars(tables),
-        "<h2>Per table</h2>" + _table_html(tables),
-    ]
+    sections = [_header(summary, t, as_of, generated_at), _headline(summary, t),
+                _exports_section(summary, t), _bars(summary, t), _counting_note(t),
+                _per_table(summary, t)]
     if seen:
-        sections.append(
-            "<h2>Why rows were quarantined</h2><table class='t'><tr><th>reason</th>"
-            "<th>rows</th><th>what it means</th><th>what to fix</th></tr>"
-            f"{glossary}</table>")
-        sections.append("<h2>Examples (ids are pseudonyms)</h2>" + "".join(
-            f"<h3><code>{r}</code></h3>" + _table_html(summary.samples[r])
-            for r in seen if r in summary.samples))
-    if summary.checks is not None:
-        sections.append("<h2>Great Expectations: failing checks of the latest run</h2>"
-                        "<p>Checks on <code>raw</code> measure the defects above (those rows "
-                        "are quarantined); a failing check on <code>staging</code> or the "
-                        "<code>feature_store</code> is a real problem and stops training.</p>" + (
-            _table_html(summary.checks) if len(summary.checks) else "<p>none</p>"))
+        sections += [_reasons(summary, t, rules, seen), _examples(summary, t, seen)]
+    sections.append(_checks(summary, t))
+    links = []
+    if history_index is not None:
+        links.append(link(_relative(history_index, page_dir),
+                          _("Every build, with the trend of the quarantined share")))
     if data_docs is not None:
-        sections.append(f"<p>Every check in detail: <a href='{data_docs.resolve().as_uri()}'>"
-                        "Great Expectations Data Docs</a>.</p>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table.t{border-collapse:collapse;margin:.5em 0}"
-             ".t td,.t th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}")
+        links.append(link(_relative(data_docs, page_dir),
+                          _("Every check in detail: Great Expectations Data Docs"))
+                     + " " + esc(_("(a tool page, in English)")))
+    if links:
+        sections.append("<p>" + "<br>".join(links) + "</p>")
+    return document(t, _("hireloop data quality"), "".join(sections), generated_at)
+
+
+def _relative(target: Path, page_dir: Path) -> str:
+    return Path(os.path.relpath(Path(target).resolve(), Path(page_dir).resolve())).as_posix()
+
+
+def write_data_quality_report(summary: DataQualitySummary, path: Path,
+                              data_docs: Path | None = None, as_of: str | None = None,
+                              language: str = "en", generated_at: dt.datetime | None = None,
+                              history_index: Path | None = None) -> Path:
+    """Write the steward's HTML page in `language` (en | zh); returns its path."""
+    path = Path(path)
+    page = render_data_quality_page(
+        summary, translator(language), generated_at or dt.datetime.now(dt.UTC), path.parent,
+        data_docs=data_docs, as_of=as_of, history_index=history_index)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>hireloop data "
-                    f"quality</title><style>{style}</style></head><body>"
-                    + "".join(sections) + "</body></html>", encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path

@@ -21,7 +21,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def _runtime() -> Runtime:
     disable_telemetry()
-    return Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    try:
+        settings.page_language  # noqa: B018 (a bad HIRELOOP_LANGUAGE: say so before any work)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    return Runtime(settings)
 
 
 def _print_status(runtime: Runtime) -> None:
@@ -68,76 +74,131 @@ def _defect_rate(value: float) -> float:
         raise typer.BadParameter(str(exc)) from exc
 
 
+_AS_OF_HELP = ("the export's date, YYYY-MM-DD: the day the HR system wrote it (decides "
+               "what is future and what is mature; never guessed)")
+_CORRECT_HELP = ("REASON: the as-of in force was wrong; load at the earlier --as-of and "
+                 "record the correction (with this reason) in raw._exports")
+_PROFILE_HELP = "the export's import profile (YAML: encoding, renames, value maps, dates)"
+
+
+def _refuse(what: str, exc: Exception) -> typer.Exit:
+    """Say why in one line on stderr; the exit status of a refusal."""
+    typer.echo(f"{what} refused: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _date(what: str, text: str | None) -> dt.date | None:
+    from hris.exports import LoadRefused, parse_as_of
+
+    try:
+        return parse_as_of(text)
+    except LoadRefused as exc:
+        raise _refuse(what, exc) from None
+
+
+def _profile(what: str, path: Path | None):
+    from hris.profile import ProfileError, load_profile
+
+    if path is None:
+        return None
+    try:
+        return load_profile(path)
+    except ProfileError as exc:
+        raise _refuse(what, exc) from None
+
+
 @app.command()
 def generate(
     candidates: int = typer.Option(20_000, help="number of applicants"),
     seed: int = typer.Option(7, help="random seed (same seed, same tables)"),
     as_of: str = typer.Option("2025-01-01", help="the simulator's clock (ISO date)"),
     defects: float = typer.Option(0.0, "--defects", callback=_defect_rate, help=_DEFECTS_HELP),
+    correct_as_of: str | None = typer.Option(None, "--correct-as-of", help=_CORRECT_HELP),
 ) -> None:
-    """Generate a synthetic HR history into `raw` (and the truth into `sim_truth`)."""
+    """Generate a synthetic HR history into `raw` (and the truth into `sim_truth`).
+
+    Only into a sandbox: an installation that holds real exports refuses simulated data."""
+    from hris.exports import LoadRefused, describe_in_force
     from hris.ingest import ingest_simulated
 
+    clock = _date("generate", as_of)
     runtime = _runtime()
     conn = runtime.up().connect()
-    with conn:
-        report = ingest_simulated(conn, candidates, seed, dt.date.fromisoformat(as_of),
-                                  progress=True, defect_rate=defects)
-    conn.close()
-    typer.echo(str(report))
+    try:
+        with conn:
+            report = ingest_simulated(conn, candidates, seed, clock, progress=True,
+                                      defect_rate=defects, correct_as_of=correct_as_of)
+        with conn, conn.cursor() as cur:
+            in_force = describe_in_force(cur)
+    except LoadRefused as exc:
+        raise _refuse("generate", exc) from None
+    finally:
+        conn.close()
+    typer.echo(f"{report}\n{in_force}")
 
 
 @app.command("import")
 def import_(
     directory: Path = typer.Argument(..., exists=True, file_okay=False, help="export folder"),
     check: bool = typer.Option(False, "--check", help="say what would happen; load nothing"),
-    as_of: str = typer.Option(dt.date.today().isoformat(), help="the export's date (ISO)"),
+    as_of: str | None = typer.Option(
+        None, help=_AS_OF_HELP + "; required for a real export (a simulated export folder "
+        "carries its own)"),
+    correct_as_of: str | None = typer.Option(None, "--correct-as-of", help=_CORRECT_HELP),
+    profile: Path | None = typer.Option(None, "--profile", exists=True, dir_okay=False,
+                                        help=_PROFILE_HELP),
 ) -> None:
-    """Import a real HR export (CSV or Parquet files of the raw contract)."""
+    """Import an HR export (CSV or Parquet files of the raw contract).
+
+    A real export goes only into a real installation, a simulated one only into a sandbox."""
+    from hris.exports import LoadRefused, describe_in_force
     from hris.importer import ImportRefused
     from hris.ingest import ingest_export
 
+    day = _date("import", as_of)
+    rules = _profile("import", profile)
     if check:
-        _check_import(directory, dt.date.fromisoformat(as_of))
+        _check_import(directory, day, rules, profile, correct_as_of)
         return
     conn = _runtime().up().connect()
     try:
         with conn:
             report = ingest_export(
-                conn, directory, dt.date.fromisoformat(as_of), check=check, progress=True
+                conn, directory, day, check=check, progress=True, correct_as_of=correct_as_of,
+                profile=rules, profile_source=None if profile is None else str(profile),
             )
-    except ImportRefused as exc:
-        typer.echo(f"import refused: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        with conn, conn.cursor() as cur:
+            in_force = "" if check else "\n" + describe_in_force(cur)
+    except (ImportRefused, LoadRefused) as exc:
+        raise _refuse("import", exc) from None
     finally:
         conn.close()
-    typer.echo(("would import (nothing loaded):\n" if check else "") + str(report))
+    typer.echo(("would import (nothing loaded):\n" if check else "") + str(report) + in_force)
 
 
-def _check_import(directory: Path, as_of: dt.date, profile: Path | None = None) -> None:
-    """`import --check`: build the export with the real dbt models in a scratch database and
-    print the quarantine it would get; nothing is loaded into the installation."""
+def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path: Path | None,
+                  correct_as_of: str | None) -> None:
+    """`import --check`: the import and the build's validation run in a scratch database and
+    the quarantine they would give is printed; nothing is loaded into the installation."""
     from hris.check_report import format_check
+    from hris.exports import LoadRefused
     from hris.importer import ImportRefused
-    from hris.profile import ProfileError, load_profile
     from orchestration.import_check import check_export
 
     runtime = _runtime()
     try:
-        loaded = load_profile(profile) if profile is not None else None
         typer.echo("checking in a scratch database (a copy of raw, then this export, then "
                    "dbt's validated and quarantine models); the installation is only read",
                    err=True)
         report = check_export(runtime.up(), "hireloop", directory,
-                              runtime.settings.pseudonym_key(), as_of, profile=loaded,
-                              profile_source=None if profile is None else str(profile),
-                              progress=True)
-    except (ImportRefused, ProfileError) as exc:
-        typer.echo(f"import refused: {exc}", err=True)
-        raise typer.Exit(2) from exc
+                              runtime.settings.pseudonym_key(), as_of, profile=profile,
+                              profile_source=None if profile_path is None else str(profile_path),
+                              correct_as_of=correct_as_of, progress=True)
+    except (ImportRefused, LoadRefused) as exc:
+        raise _refuse("import", exc) from None
     except RuntimeError as exc:
         typer.echo(f"import check failed (nothing loaded): {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(1) from None
     typer.echo(format_check(report))
 
 
@@ -150,8 +211,14 @@ def _dagster_env(runtime: Runtime) -> None:
 def build(
     candidates: int = typer.Option(20_000, help="simulator: number of applicants"),
     seed: int = typer.Option(7),
-    as_of: str = typer.Option("2025-01-01"),
-    import_dir: Path | None = typer.Option(None, help="import this export instead of simulating"),
+    as_of: str | None = typer.Option(
+        None, help="with --import-dir: " + _AS_OF_HELP + " (required for a real export); "
+        "otherwise the simulator's clock (default 2025-01-01)"),
+    import_dir: Path | None = typer.Option(None, exists=True, file_okay=False,
+                                           help="import this export instead of simulating"),
+    correct_as_of: str | None = typer.Option(None, "--correct-as-of", help=_CORRECT_HELP),
+    profile: Path | None = typer.Option(None, "--profile", exists=True, dir_okay=False,
+                                        help="with --import-dir: " + _PROFILE_HELP),
     http_batch: int = typer.Option(100, help="rows per request when scoring over HTTP"),
     defects: float = typer.Option(0.0, "--defects", callback=_defect_rate,
                                   help="simulator: " + _DEFECTS_HELP),
@@ -167,9 +234,11 @@ def build(
     from orchestration.jobs import run_inference_log_ingest, run_loop
 
     runtime = _runtime()
+    _preflight_build(runtime, candidates, seed, as_of, import_dir, defects, correct_as_of,
+                     profile)
     _dagster_env(runtime)
     outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir,
-                       defect_rate=defects)
+                       defect_rate=defects, correct_as_of=correct_as_of, profile=profile)
     typer.echo(outcome.feature_summary)
     mlflow, endpoint = _mlflow(), _endpoint()
     target = mlflow.target()
@@ -207,6 +276,32 @@ def build(
         online=online,
     )
     typer.echo(format_model_summary(summary))
+
+
+def _preflight_build(runtime: Runtime, candidates: int, seed: int, as_of: str | None,
+                     import_dir: Path | None, defects: float, correct_as_of: str | None,
+                     profile: Path | None) -> None:
+    """Refuse in one line, before the pipeline starts, what its ingest step would refuse."""
+    from hris.exports import LoadRefused
+    from hris.ingest import SIMULATOR_AS_OF, preflight_export, preflight_simulated
+
+    day = _date("build", as_of)
+    if import_dir is None and profile is not None:
+        raise _refuse("build", ValueError("--profile goes with --import-dir"))
+    if import_dir is not None and defects:
+        raise _refuse("build", ValueError("--defects plants defects in simulated data only"))
+    _profile("build", profile)
+    conn = runtime.up().connect()
+    try:
+        if import_dir is None:
+            preflight_simulated(conn, candidates, seed, day or SIMULATOR_AS_OF, defects,
+                                correct_as_of=correct_as_of)
+        else:
+            preflight_export(conn, import_dir, day, correct_as_of=correct_as_of)
+    except LoadRefused as exc:
+        raise _refuse("build", exc) from None
+    finally:
+        conn.close()
 
 
 def _mlflow(**overrides):
@@ -336,7 +431,8 @@ def summary() -> None:
     runtime = _runtime()
     conn = runtime.up().connect()
     with conn:
-        typer.echo(build_store_report(conn, runtime.settings.reports_dir).text)
+        typer.echo(build_store_report(conn, runtime.settings.reports_dir,
+                                      language=runtime.settings.page_language).text)
     conn.close()
 
 

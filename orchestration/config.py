@@ -35,6 +35,7 @@ class Settings:
     home: Path
     database_url: str | None = None
     pseudonym_key_hex: str | None = None
+    language: str = "en"  # HIRELOOP_LANGUAGE: pages for HR people in en | zh
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             home=home,
             database_url=os.environ.get("HIRELOOP_DATABASE_URL") or None,
             pseudonym_key_hex=os.environ.get("HIRELOOP_PSEUDONYM_KEY") or None,
+            language=os.environ.get("HIRELOOP_LANGUAGE", "").strip().lower() or "en",
         )
 
     @property
@@ -56,6 +58,13 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def page_language(self) -> str:
+        """The language of HR pages; a clear error naming the choices when it is unknown."""
+        from monitoring.i18n import check_language
+
+        return check_language(self.language)
 
     def pseudonym_key(self) -> bytes:
         """The HMAC key for pseudonyms: from the environment, else generated once.

@@ -2,7 +2,8 @@
 
 The installation's raw schema (tables and bookkeeping: exports, profiles, value maps, date
 formats) is copied into a scratch database on the same server, the export is imported
-there as a real import would be (profile included) and registered with its as-of, and the
+there through the real import path (hris.ingest.ingest_export: load rules, profile,
+registration with its as-of), and the
 real dbt models run on it: the validated base models and the quarantine models, nothing
 else. So the counts have the build's own semantics by construction (first rule broken,
 parent_quarantined, orphans judged against what is loaded plus this export). The scratch
@@ -25,8 +26,8 @@ from hris.check_report import (
     VoidedCount,
 )
 from hris.contract import RAW_SCHEMA, RAW_TABLES
-from hris.exports import record_export, required_as_of
-from hris.importer import import_export
+from hris.exports import required_as_of
+from hris.ingest import ingest_export
 from hris.profile import ImportProfile
 from hris.pseudonym import install_pseudonym_key
 from hris.raw_store import ensure_raw_schema
@@ -46,22 +47,22 @@ def check_export(
     database: str,
     directory: Path,
     key: bytes,
-    as_of: dt.date,
+    as_of: dt.date | None,
     *,
-    source: str | None = None,
     profile: ImportProfile | None = None,
     profile_source: str | None = None,
+    correct_as_of: str | None = None,
     progress: bool = False,
 ) -> CheckReport:
     """Predict the build's quarantine for importing `directory` into `database`.
 
     `key` is the installation's pseudonym key (dbt needs one; the counts do not depend on
-    it). `profile` and `profile_source` go to the importer as for a real import. Raises
-    hris.importer.ImportRefused for a structurally bad export, RuntimeError when dbt fails;
-    `database` is never written to.
+    it). `as_of`, `profile`, `profile_source` and `correct_as_of` are the import's own
+    (hris.ingest.ingest_export). Raises hris.importer.ImportRefused for a structurally bad
+    export, hris.exports.LoadRefused for one the load rules refuse, RuntimeError when dbt
+    fails; `database` is never written to.
     """
     directory = Path(directory)
-    source = source or str(directory.resolve())
     rules = load_rules()
     with scratch_database(endpoint) as scratch:
         installation = endpoint.connect(database)
@@ -76,12 +77,11 @@ def check_export(
                 ensure_raw_schema(cur)
                 install_pseudonym_key(cur, key)
             work.commit()
-            options = ({} if profile is None
-                       else {"profile": profile, "profile_source": profile_source})
-            imported = import_export(
-                work, directory, source=source, progress=progress,
-                before_commit=lambda cur: record_export(cur, source, "import", as_of),
-                **options)
+            # The real import path: its admission rules (as-of, sandbox or real) refuse
+            # here what they would refuse there, and it registers the export as it would.
+            imported = ingest_export(work, directory, as_of, progress=progress,
+                                     correct_as_of=correct_as_of, profile=profile,
+                                     profile_source=profile_source)
             with work.cursor() as cur:
                 in_force = required_as_of(cur)  # the as-of the build that follows reads
             work.commit()
@@ -89,7 +89,7 @@ def check_export(
                 run_dbt_models(endpoint.dbt_env(scratch), in_force.isoformat(), CHECK_MODELS,
                                target_path=target)
             raw_rows = _raw_rows(work)
-            quarantine = quarantine_counts(work, source)
+            quarantine = quarantine_counts(work, imported.source)
             offending = _offending_values(work, rules)
             voided = field_defect_counts(work)
             date_shapes = _date_shapes(work, rules)
@@ -97,7 +97,8 @@ def check_export(
             work.close()
             installation.close()
     return CheckReport(
-        source=source, as_of=in_force, load=imported.load.as_table(), raw_rows=raw_rows,
+        source=imported.source, as_of=in_force, load=imported.load.as_table(),
+        raw_rows=raw_rows,
         quarantine=quarantine, offending=offending,
         allowed={(t, c): v for t, r in rules.tables.items() for c, v in r.vocab.items()},
         personal={t: r.personal for t, r in rules.tables.items()},

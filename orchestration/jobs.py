@@ -11,15 +11,31 @@ from dagster import DagsterInstance
 from ml.tracking import TrainedCandidate
 
 
-def run_build(candidates: int, seed: int, as_of: str, import_dir: Path | None = None,
+def ingest_config(candidates: int, seed: int, as_of: str | None,
+                  import_dir: Path | None = None, defect_rate: float = 0.0,
+                  correct_as_of: str | None = None, profile: Path | None = None
+                  ) -> dict[str, Any]:
+    """Run config of `raw_hr_tables`; an as-of left out is the simulator's clock, or the
+    simulated export's own (a real export is refused without one)."""
+    ingest: dict[str, Any] = {"candidates": candidates, "seed": seed, "progress": True,
+                              "defect_rate": defect_rate}
+    if as_of is not None:
+        ingest["as_of"] = as_of
+    if correct_as_of is not None:
+        ingest["correct_as_of"] = correct_as_of
+    if import_dir is not None:
+        ingest.update(source="import", import_dir=str(import_dir))
+    if profile is not None:
+        ingest["profile"] = str(profile)
+    return ingest
+
+
+def run_build(candidates: int, seed: int, as_of: str | None, import_dir: Path | None = None,
               defect_rate: float = 0.0) -> str:
     """Materialise ingest → feature store → summary; returns the printed summary."""
     from orchestration.definitions import defs
 
-    ingest = {"candidates": candidates, "seed": seed, "as_of": as_of, "progress": True,
-              "defect_rate": defect_rate}
-    if import_dir is not None:
-        ingest.update(source="import", import_dir=str(import_dir))
+    ingest = ingest_config(candidates, seed, as_of, import_dir, defect_rate)
     job = defs.resolve_job_def("build_feature_store")
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
@@ -50,18 +66,17 @@ def _output(result, node: str) -> Any:
         return None
 
 
-def run_loop(candidates: int, seed: int, as_of: str, import_dir: Path | None = None,
-             training: dict[str, Any] | None = None, defect_rate: float = 0.0) -> LoopOutcome:
+def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | None = None,
+             training: dict[str, Any] | None = None, defect_rate: float = 0.0,
+             correct_as_of: str | None = None, profile: Path | None = None) -> LoopOutcome:
     """Materialise the whole loop (`hireloop_loop`) in-process, visible in the Dagster UI.
 
     `defect_rate` > 0 plants defects in the simulated export (hris.simulator.defects).
     """
     from orchestration.definitions import defs
 
-    ingest = {"candidates": candidates, "seed": seed, "as_of": as_of, "progress": True,
-              "defect_rate": defect_rate}
-    if import_dir is not None:
-        ingest.update(source="import", import_dir=str(import_dir))
+    ingest = ingest_config(candidates, seed, as_of, import_dir, defect_rate, correct_as_of,
+                           profile)
     ops: dict[str, Any] = {"raw_hr_tables": {"config": ingest}}
     if training:
         ops["trained_model"] = {"config": training}

@@ -26,10 +26,12 @@ class HireloopRuntime(ConfigurableResource):
     home: str
     database_url: str | None = None
     database: str = "hireloop"
+    language: str = "en"  # of the pages for HR people (HIRELOOP_LANGUAGE)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HireloopRuntime:
-        return cls(home=str(settings.home), database_url=settings.database_url)
+        return cls(home=str(settings.home), database_url=settings.database_url,
+                   language=settings.language)
 
     @property
     def settings(self) -> Settings:
@@ -37,6 +39,7 @@ class HireloopRuntime(ConfigurableResource):
             home=Path(self.home),
             database_url=self.database_url,
             pseudonym_key_hex=os.environ.get("HIRELOOP_PSEUDONYM_KEY") or None,
+            language=self.language,
         )
 
     def endpoint(self) -> PgEndpoint:

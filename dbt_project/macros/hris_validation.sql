@@ -122,13 +122,17 @@ near_groups as (
 
 {#- The hire date a `plausible` rule compares with, from the parent lookup of `parent`:
     (join to add inside the parent lookup, expression). Raw facts of the parent's first
-    occurrence, whatever its own validity. -#}
+    occurrence, whatever its own validity. A candidate who applied after their employee's
+    hire date (an internal move, a re-application while employed) has none: that
+    application is interviewed after the hire date by nature. -#}
 {% macro hris_parent_hire_date(parent) -%}
     {%- if parent == 'employees' -%}
         {{ return(('', 'p.hire_date')) }}
     {%- elif parent == 'candidates' -%}
         {{ return(('left join ' ~ ref('base_hris__employees') ~ ' as e on e.employee_id = '
-                   ~ 'p.employee_id and e._dup_seq = 1', 'e.hire_date')) }}
+                   ~ 'p.employee_id and e._dup_seq = 1',
+                   'case when p.application_date > e.hire_date then null else e.hire_date end'
+                   )) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("no hire date through parent '" ~ parent ~ "'") }}
     {%- endif -%}

@@ -209,7 +209,9 @@ class _Planter:
         return set(cands.loc[rows, "candidate_id"])
 
     def _hire_dates(self) -> pd.Series:
-        """Clean candidate id -> hire date (date) of its employee, for hired candidates."""
+        """Clean candidate id -> hire date (date) of its employee, for hired candidates that
+        applied on or before it (staging checks no interview of a later application, e.g. an
+        internal move, against the hire date)."""
         cands = self.frames["candidates"]
         emps = self.frames["employees"]
         hire = pd.Series(pd.to_datetime(emps["hire_date"], errors="coerce").to_numpy(),
@@ -217,8 +219,10 @@ class _Planter:
         hire = hire[~hire.index.duplicated()]
         hired = cands[(cands["status"] == "hired") & cands["employee_id"].notna()]
         hired = hired[~hired.index.isin(list(self.kind_at["candidates"]))]
-        return pd.Series(hire.reindex(hired["employee_id"]).to_numpy(),
-                         index=hired["candidate_id"].to_numpy()).dropna()
+        hire_of = pd.Series(hire.reindex(hired["employee_id"]).to_numpy(),
+                            index=hired["candidate_id"].to_numpy())
+        applied = pd.to_datetime(hired["application_date"], errors="coerce").to_numpy()
+        return hire_of[~(applied > hire_of.to_numpy())].dropna()
 
     def _interviews(self, bad_candidates: set[str]) -> None:
         ivs = self.frames["interviews"]

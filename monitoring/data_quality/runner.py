@@ -1,4 +1,5 @@
-"""Run suites with Great Expectations (ephemeral context) and build Data Docs.
+"""Run suites with Great Expectations (ephemeral context) and build Data Docs (self-contained:
+offline_docs ships the CSS/JS GX would fetch from CDNs).
 
 One `DataQualityRunner` per run: one GX context on one PostgreSQL URL, a Data Docs site in
 `docs_dir`. Result formats are SUMMARY with no unexpected values listed, so neither the
@@ -23,6 +24,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 
 from monitoring.data_quality.expectations import ROW_QUERY_TYPES
+from monitoring.data_quality.offline_docs import make_self_contained
 from monitoring.data_quality.suites import SuiteSpec
 
 log = logging.getLogger(__name__)
@@ -149,9 +151,10 @@ def write_docs_index(root: Path) -> Path:
     links = "".join(f'<li><a href="{p.parent.name}/index.html">{p.parent.name}</a></li>'
                     for p in sorted(root.glob("*/index.html")))
     index = root / "index.html"
-    index.write_text("<!doctype html><html><head><meta charset='utf-8'><title>hireloop data "
-                     "quality</title></head><body><h1>hireloop data quality: Data Docs</h1>"
-                     f"<ul>{links}</ul></body></html>\n")
+    index.write_text("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                     "<title>hireloop data quality</title></head><body>"
+                     "<h1>hireloop data quality: Data Docs</h1>"
+                     f"<ul>{links}</ul></body></html>\n", encoding="utf-8")
     return index
 
 
@@ -216,6 +219,7 @@ class DataQualityRunner:
         """Render the Data Docs of every validation of this runner (one pass: templates are
         compiled once); returns the site's index page."""
         self.context.build_data_docs(site_names=[DOCS_SITE])
+        make_self_contained(self.docs_dir)  # no page loads anything from outside
         return self.index_path
 
     def validate(self, spec: SuiteSpec, run_id: str, build_docs: bool = True) -> SuiteOutcome:

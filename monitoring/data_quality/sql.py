@@ -132,17 +132,20 @@ def orphan(rule: OrphanRule) -> str:
 # Cross-table plausibility rules (raw_rules `plausible`), against the first occurrence of
 # the related rows in raw.
 PLAUSIBLE: dict[str, str] = {
-    # An interview dated after the hire date of the candidate it belongs to. The hire date
-    # per candidate is joined first, fenced by OFFSET 0: with no statistics on the trimmed
-    # ids, PostgreSQL otherwise joined interviews to employees first as a cross product
-    # filtered by the dates (over 15 minutes at 1M applicants).
+    # An interview dated after the hire date of the candidate it belongs to, unless the
+    # candidate applied after that hire date (a re-application by the employee). The hire
+    # date per candidate is joined first, fenced by OFFSET 0: with no statistics on the
+    # trimmed ids, PostgreSQL otherwise joined interviews to employees first as a cross
+    # product filtered by the dates (over 15 minutes at 1M applicants).
     "interview_after_hire": (
         f"select b._record_hash from {{batch}} as b "
         f"join (select {clean('candidate_id', 'c')} as candidate_key, "
         f"{safe_date(clean('hire_date', 'e'))} as hire_date "
         f"from {RAW}.candidates as c join {RAW}.employees as e on e._dup_seq = 1 "
         f"and {clean('employee_id', 'e')} = {clean('employee_id', 'c')} "
-        f"where c._dup_seq = 1 offset 0) as h on h.candidate_key = {clean('candidate_id')} "
+        f"where c._dup_seq = 1 and not coalesce(({safe_date(clean('application_date', 'c'))})"
+        f" > ({safe_date(clean('hire_date', 'e'))}), false) "
+        f"offset 0) as h on h.candidate_key = {clean('candidate_id')} "
         f"where ({safe_date(clean('interview_date'))}) > h.hire_date"
     ),
     # A review whose period starts before the employee was hired.

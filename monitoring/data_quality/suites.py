@@ -178,7 +178,8 @@ STAGING_PLAUSIBLE = {
     "interview_after_hire": (
         f"select 1 as bad from {{batch}} as b join {STAGING_SCHEMA}.stg_hris__candidates as c "
         f"on c.candidate_id = b.candidate_id join {STAGING_SCHEMA}.stg_hris__employees as e "
-        "on e.employee_id = c.employee_id where b.interview_date > e.hire_date"),
+        "on e.employee_id = c.employee_id where b.interview_date > e.hire_date "
+        "and not coalesce(c.application_date > e.hire_date, false)"),
     "review_before_hire": (
         f"select 1 as bad from {{batch}} as b join {STAGING_SCHEMA}.stg_hris__employees as e "
         "on e.employee_id = b.employee_id where b.period_start < e.hire_date"),

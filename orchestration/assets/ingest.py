@@ -1,14 +1,23 @@
 """Ingest: the raw HR tables, from the synthetic HRIS or a real export (chosen by config)."""
 
-import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    Config,
+    Failure,
+    MaterializeResult,
+    multi_asset,
+)
 from pydantic import Field
 
 from hris.contract import RAW_TABLES
-from hris.ingest import ingest_export, ingest_simulated
+from hris.export_files import ImportRefused
+from hris.exports import LoadRefused, latest_as_of, parse_as_of
+from hris.ingest import SIMULATOR_AS_OF, ingest_export, ingest_simulated
+from hris.profile import ProfileError, load_profile
 from hris.raw_store import LoadReport, TableLoad
 from hris.simulator.defects import MAX_RATE
 from orchestration.resources import HireloopRuntime
@@ -30,8 +39,14 @@ class IngestConfig(Config):
     source: Literal["simulator", "import"] = "simulator"
     candidates: int = Field(20_000, description="simulator: number of applicants")
     seed: int = Field(7, description="simulator: random seed")
-    as_of: str = Field("2025-01-01", description="the export's date (ISO); drives maturity")
+    as_of: str | None = Field(
+        None, description="the export's date (ISO; drives maturity): required for a real "
+        f"export, from its manifest for a simulated one, {SIMULATOR_AS_OF} for the simulator")
+    correct_as_of: str | None = Field(
+        None, description="a reason: lets an as-of earlier than the one in force through, "
+        "recorded in raw._exports")
     import_dir: str | None = Field(None, description="import: directory of CSV/Parquet files")
+    profile: str | None = Field(None, description="import: the export's import profile (YAML)")
     progress: bool = Field(False, description="show progress bars on the terminal")
     defect_rate: float = Field(
         0.0, ge=0.0, le=MAX_RATE,
@@ -44,19 +59,32 @@ class IngestConfig(Config):
 def raw_hr_tables(
     context: AssetExecutionContext, config: IngestConfig, hireloop: HireloopRuntime
 ):
-    as_of = dt.date.fromisoformat(config.as_of)
-    with hireloop.connection() as conn:
-        if config.source == "simulator":
-            report = ingest_simulated(
-                conn, config.candidates, config.seed, as_of, progress=config.progress,
-                defect_rate=config.defect_rate,
-            )
-        else:
-            if not config.import_dir:
-                raise ValueError("source 'import' needs import_dir")
-            if config.defect_rate:
-                raise ValueError("defect_rate plants defects in simulated data only")
-            report = ingest_export(conn, Path(config.import_dir), as_of)
+    try:
+        as_of = parse_as_of(config.as_of)
+        with hireloop.connection() as conn:
+            if config.source == "simulator":
+                if config.profile:
+                    raise LoadRefused("an import profile applies to imports only")
+                report = ingest_simulated(
+                    conn, config.candidates, config.seed, as_of or SIMULATOR_AS_OF,
+                    progress=config.progress, defect_rate=config.defect_rate,
+                    correct_as_of=config.correct_as_of,
+                )
+            else:
+                if not config.import_dir:
+                    raise LoadRefused("source 'import' needs import_dir")
+                if config.defect_rate:
+                    raise LoadRefused("defect_rate plants defects in simulated data only")
+                profile = load_profile(Path(config.profile)) if config.profile else None
+                report = ingest_export(
+                    conn, Path(config.import_dir), as_of, correct_as_of=config.correct_as_of,
+                    profile=profile, profile_source=config.profile,
+                )
+            with conn.cursor() as cur:  # the as-of now in force (a no-op keeps the last)
+                in_force = latest_as_of(cur)
+    except (LoadRefused, ImportRefused, ProfileError) as exc:
+        # An expected refusal: its message is the whole story (nothing was loaded).
+        raise Failure(description=f"load refused: {exc}", allow_retries=False) from None
     load = report if isinstance(report, LoadReport) else report.load
     context.log.info(str(report))
     for name in RAW_TABLES:
@@ -70,6 +98,6 @@ def raw_hr_tables(
                 "unchanged": counts.unchanged,
                 "duplicate_keys_in_export": counts.duplicates,
                 "source": load.source,
-                "as_of": config.as_of,
+                "as_of": str(in_force),
             },
         )

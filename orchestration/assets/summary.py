@@ -20,11 +20,13 @@ from orchestration.resources import HireloopRuntime
 )
 def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRuntime) -> Output[str]:
     with hireloop.connection() as conn:
-        report = build_store_report(conn, hireloop.settings.reports_dir)
+        report = build_store_report(conn, hireloop.settings.reports_dir,
+                                    language=hireloop.settings.page_language)
     tables = report.data_quality.tables
     metadata = {
         "data_quality": MetadataValue.md(tables.to_markdown(index=False)),
         "data_quality_report": MetadataValue.path(str(report.report_path)),
+        "data_quality_every_build": MetadataValue.path(str(report.history_index)),
         "quarantined_rows": int(tables["quarantined"].sum()),
         "rows_in": int(tables["rows_in"].sum()),
         "every_row_accounted_for": bool(tables["conserved"].all()),

@@ -139,6 +139,7 @@ def build_export(n_candidates: int = 80, seed: int = 7) -> dict[str, pd.DataFram
                 submitted_at=_d(submitted)))
             start = end + dt.timedelta(days=1)
     _plant(rows)
+    _reapply(rows)
     return {
         name: pd.DataFrame(rows[name], columns=list(RAW_TABLES[name].columns)).astype(object)
         for name in RAW_TABLES
@@ -278,3 +279,76 @@ def _plant(rows: dict[str, list[dict]]) -> None:
     answer = rows["interview_answers"][0]
     plant("interview_answers", {**answer, "question_id": "Q-BAD"}, "parent_quarantined",
           "question_id")
+
+
+# Repeat applications (valid rows, none quarantined), appended after the planted ones so
+# every generated and planted row stays as it was. Each is its own candidate row; the
+# label belongs to the application that led to the hire date (the last application on or
+# before it whose status is hired).
+INTERNAL_MOVE = "C-MOVE"  # hired again, after E0004's hire date (an internal move)
+PENDING_REAPPLICATION = "C-AGAIN"  # E0005 applies again; pending at the as-of date
+EARLIER_APPLICATION = "C-EARLIER"  # hired too, but before C0006's application (same E0006)
+REHIRE = "C-REHIRE"  # C0066's person, hired again after leaving: a new employee E-REHIRE
+REHIRE_EMPLOYEE = "E-REHIRE"
+# Hire applications whose employee applied more than once -> that employee.
+REAPPLIED_HIRES = {"C0004": "E0004", "C0005": "E0005", "C0006": "E0006"}
+# Re-applications -> (employee linked, the hire application that keeps the label or None).
+REAPPLICATIONS = {INTERNAL_MOVE: ("E0004", "C0004"), PENDING_REAPPLICATION: ("E0005", "C0005"),
+                  EARLIER_APPLICATION: ("E0006", "C0006"), REHIRE: (REHIRE_EMPLOYEE, REHIRE)}
+
+
+def _reapply(rows: dict[str, list[dict]]) -> None:
+    """Append the repeat applications: an internal move, a pending re-application, an
+    earlier hired application of the same employee, and a rehire under a new employee id."""
+    candidates = {r["candidate_id"]: r for r in rows["candidates"]}
+    employees = {r["employee_id"]: r for r in rows["employees"]}
+
+    def hire_of(cid: str) -> dt.date:
+        return dt.date.fromisoformat(employees[candidates[cid]["employee_id"]]["hire_date"])
+
+    def application(cid: str, of: str, status: str, applied: dt.date, employee: str,
+                    role_id: str, interview_days: tuple[int, ...]) -> None:
+        rows["candidates"].append({**candidates[of], "candidate_id": cid, "status": status,
+                                   "application_date": _d(applied), "employee_id": employee,
+                                   "applied_role_id": role_id})
+        for n, days in enumerate(interview_days):
+            iid = f"I-{cid[2:]}-{n + 1}"
+            rows["interviews"].append(dict(
+                interview_id=iid, candidate_id=cid, round=ROUNDS[n], interviewer_id="P001",
+                interview_date=_d(applied + dt.timedelta(days=days)), duration_minutes="45",
+                overall_rating=str(3 + n), recommendation="yes"))
+            for by in SCORED_BY:
+                for k, dim in enumerate(DIMENSIONS):
+                    rows["interview_scores"].append(dict(
+                        interview_id=iid, dimension=dim, score=f"{4 + (k + n) % 5}.5",
+                        scored_by=by))
+            for s in range(len(SCENARIO_TYPES)):
+                rows["interview_answers"].append(dict(
+                    interview_id=iid, question_id=f"Q-{role_id}-{s}", answer_text="...",
+                    answered_fully="true" if (s + n) % 2 else "false",
+                    response_seconds=str(60 + 30 * s)))
+
+    application(INTERNAL_MOVE, "C0004", "hired", hire_of("C0004") + dt.timedelta(days=400),
+                "E0004", "R-CS", (9, 20))
+    application(PENDING_REAPPLICATION, "C0005", "pending", AS_OF - dt.timedelta(days=60),
+                "E0005", "R-RND", (10, 24))
+    earlier = dt.date.fromisoformat(candidates["C0006"]["application_date"])
+    application(EARLIER_APPLICATION, "C0006", "hired", earlier - dt.timedelta(days=90),
+                "E0006", "R-RND", (10,))
+    # The rehire: C0066 left in year one; the same person comes back as a new employee.
+    left = dt.date.fromisoformat(employees["E0066"]["termination_date"])
+    applied = left + dt.timedelta(days=30)
+    application(REHIRE, "C0066", "hired", applied, REHIRE_EMPLOYEE, "R-RND", (10, 21))
+    hire = applied + dt.timedelta(days=50)
+    rows["employees"].append({**employees["E0066"], "employee_id": REHIRE_EMPLOYEE,
+                              "hire_date": _d(hire), "termination_date": None,
+                              "termination_reason": None})
+    start = hire
+    for n in range(4):
+        end = start + dt.timedelta(days=90)
+        rows["performance_reviews"].append(dict(
+            review_id=f"V-REHIRE-{n + 1}", employee_id=REHIRE_EMPLOYEE, period_start=_d(start),
+            period_end=_d(end), kpi_name="kpi", kpi_value=f"{0.85 + 0.03 * n:.4f}",
+            kpi_target="0.9", okr_score="0.6", rating="4", reviewer_id="M001",
+            submitted_at=_d(end + dt.timedelta(days=10))))
+        start = end + dt.timedelta(days=1)

@@ -104,3 +104,79 @@ def test_rater_ids_writes_the_interview_tools_lookup(cli_env, export_dir, tmp_pa
     key = Settings.from_env().pseudonym_key()
     assert all(pseudonym(key, i) == r for i, r in lookup.itertuples(index=False))
     assert oct(out.stat().st_mode & 0o777) == oct(0o600)
+
+
+# The load rules through the command (tests/hris/test_load_rules.py proves them in depth).
+# The session's `hireloop` database is a real installation: the tests above import into it.
+
+
+@pytest.fixture
+def real_installation(cli_env, export_dir):
+    """The CLI's database holding the export at 2025-01-01 (a no-op when it already does)."""
+    done = runner.invoke(app, ["import", str(export_dir), "--as-of", "2025-01-01"])
+    assert done.exit_code == 0, done.output
+    return cli_env
+
+
+def _register(pg_server) -> list[tuple]:
+    conn = pg_server.endpoint.connect("hireloop")
+    with conn.cursor() as cur:
+        cur.execute("SELECT as_of_date::text, corrects_as_of::text, correction_reason "
+                    "FROM raw._exports ORDER BY export_id")
+        rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def _one_line_refusal(result, command: str) -> str:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{command} refused: "), result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("as_of", [None, "2025-02-30", "01/06/2025"])
+def test_import_needs_a_valid_as_of_and_says_so_in_one_line(real_installation, export_dir,
+                                                            as_of):
+    before = _register(real_installation)
+    args = ["import", str(export_dir)] + ([] if as_of is None else ["--as-of", as_of])
+    line = _one_line_refusal(runner.invoke(app, args), "import")
+    assert ("--as-of" in line) if as_of is None else ("YYYY-MM-DD" in line)
+    assert _register(real_installation) == before
+
+
+def test_an_earlier_as_of_is_refused_until_corrected_on_the_record(real_installation,
+                                                                   export_dir):
+    later = runner.invoke(app, ["import", str(export_dir), "--as-of", "2025-03-01"])
+    assert later.exit_code == 0, later.output
+    before = _register(real_installation)
+    assert before[-1][0] == "2025-03-01"
+
+    earlier = ["import", str(export_dir), "--as-of", "2025-01-01"]
+    line = _one_line_refusal(runner.invoke(app, earlier), "import")
+    assert "--correct-as-of" in line
+    assert _register(real_installation) == before
+
+    fixed = runner.invoke(app, [*earlier, "--correct-as-of", "March was a typo"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "real installation; as-of in force: 2025-01-01" in fixed.output
+    assert "correcting 2025-03-01" in fixed.output
+    assert _register(real_installation) == [
+        *before, ("2025-01-01", "2025-03-01", "March was a typo")]
+
+
+@pytest.mark.parametrize("command", [["generate", "--candidates", "50"],
+                                     ["build", "--candidates", "50"]])
+def test_simulated_data_is_refused_by_a_real_installation(real_installation, command):
+    interviews = _count(real_installation, "SELECT count(*) FROM raw.interviews")
+    before = _register(real_installation)
+    line = _one_line_refusal(runner.invoke(app, command), command[0])
+    assert "real" in line and "HIRELOOP_HOME" in line
+    assert _count(real_installation, "SELECT count(*) FROM raw.interviews") == interviews
+    assert _register(real_installation) == before
+
+
+def test_build_refuses_a_bad_as_of_before_the_pipeline_starts(real_installation, export_dir):
+    result = runner.invoke(app, ["build", "--import-dir", str(export_dir), "--as-of", "June"])
+    assert "YYYY-MM-DD" in _one_line_refusal(result, "build")

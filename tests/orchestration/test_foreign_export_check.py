@@ -23,7 +23,8 @@ import yaml
 
 from hris.check_report import TODO, profile_snippet
 from hris.exports import record_export
-from hris.importer import ImportRefused, import_export
+from hris.importer import ImportRefused
+from hris.ingest import ingest_export
 from hris.profile import load_profile
 from hris.pseudonym import install_pseudonym_key
 from hris.raw_store import load_raw
@@ -74,8 +75,7 @@ def _import_and_build(pg_server, database: str, directory: Path, profile, target
     source = str(directory.resolve())  # the source name check_export gives the export
     conn = pg_server.endpoint.connect(database)
     try:
-        import_export(conn, directory, source=source, profile=profile,
-                      before_commit=lambda cur: record_export(cur, source, "import", AS_OF))
+        ingest_export(conn, directory, AS_OF, profile=profile, profile_source="profile.yaml")
         failure = None
         try:
             run_dbt_build(pg_server.endpoint.dbt_env(database), AS_OF.isoformat(),
@@ -134,7 +134,7 @@ def test_without_a_profile_check_and_import_refuse_alike(pg_server, foreign):
     conn = pg_server.endpoint.connect(database)
     try:
         with pytest.raises(ImportRefused) as imported:
-            import_export(conn, foreign, source=str(foreign))
+            ingest_export(conn, foreign, AS_OF)
     finally:
         conn.close()
     assert str(checked.value) == str(imported.value)

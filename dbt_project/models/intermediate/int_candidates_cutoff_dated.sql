@@ -1,6 +1,7 @@
 {#- Point in time: the exclusive cutoff of the interviews that may feed a candidate's
-    features. For a hire it is the hire date (nothing on or after the hire date); for
-    everyone else the day after the as-of date (the export includes that day's interviews;
+    features. For the application that led to a hire (int_hires_joined) it is the hire date
+    (nothing on or after the hire date); for every other application, an employee's later
+    one included, the day after the as-of date (the export includes that day's interviews;
     nothing later exists in an honest export, and nothing later is used). -#}
 with
 

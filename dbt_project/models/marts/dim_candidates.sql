@@ -1,6 +1,15 @@
-{#- One row per staged candidate. gender, age_band and race_ethnicity are protected
-    attributes: they are here ONLY for the fairness audit and never join into a feature
-    table or a model's inputs. -#}
+{#- One row per staged candidate, i.e. per application (a person who applied again has
+    two rows, possibly with one employee_id); hire_date only on the application that led to
+    the hire (int_hires_joined). employee_link says how an application stands to the
+    employee it is linked to:
+      hire          the application that led to the hire date (the one labelled)
+      after_hire    made after the hire date: an internal move or a re-application while
+                    (or after) employed; scored when pending, never labelled
+      before_hire   an earlier application of the same employee, not the one that led
+      NULL          not linked to a staged employee, or made on or before the hire date
+                    of an employee who is no hire here (e.g. one without a staged role)
+    gender, age_band and race_ethnicity are protected attributes: they are here ONLY for
+    the fairness audit and never join into a feature table or a model's inputs. -#}
 with
 
 candidates as (
@@ -11,21 +20,41 @@ job_roles as (
     select * from {{ ref('stg_hris__job_roles') }}
 ),
 
+employees as (
+    select employee_id, hire_date from {{ ref('stg_hris__employees') }}
+),
+
 hires as (
     select * from {{ ref('int_hires_joined') }}
+),
+
+linked as (
+    select
+        candidates.*,
+        employees.hire_date as employee_hire_date,
+        hires.candidate_id as hire_candidate_id,
+        hires.hire_date as hire_date,
+        coalesce(hires.candidate_id = candidates.candidate_id, false) as is_hire
+    from candidates
+    left join employees on employees.employee_id = candidates.employee_id
+    left join hires on hires.employee_id = candidates.employee_id
 )
 
 select
-    candidates.candidate_id,
-    candidates.applied_role_id as role_id,
+    linked.candidate_id,
+    linked.applied_role_id as role_id,
     job_roles.role_family,
-    candidates.application_date,
-    candidates.status,
-    candidates.employee_id,
-    hires.hire_date,
-    candidates.gender,
-    candidates.age_band,
-    candidates.race_ethnicity
-from candidates
-left join job_roles on job_roles.role_id = candidates.applied_role_id
-left join hires on hires.candidate_id = candidates.candidate_id
+    linked.application_date,
+    linked.status,
+    linked.employee_id,
+    case when linked.is_hire then linked.hire_date end as hire_date,
+    case
+        when linked.is_hire then 'hire'
+        when linked.application_date > linked.employee_hire_date then 'after_hire'
+        when linked.hire_candidate_id is not null then 'before_hire'
+    end as employee_link,
+    linked.gender,
+    linked.age_band,
+    linked.race_ethnicity
+from linked
+left join job_roles on job_roles.role_id = linked.applied_role_id
