@@ -42,13 +42,13 @@ def _looks_like_phone(run: str) -> bool:
     return True  # digits with separators or a leading +: a phone (or an id written so)
 
 
-def looks_personal(text: str | None) -> bool:
-    """True when `text` contains an email address, a phone number or a national-id-like code.
-
-    Dates and ordinary numbers (amounts, scores, counts under nine digits) are not flagged.
-    """
-    if not text:
+def looks_personal(text: object) -> bool:
+    """True when `text` (any value; None is not) contains an email address, a phone number
+    or a national-id-like code. Dates and ordinary numbers (amounts, scores, counts under
+    nine digits) are not flagged."""
+    if text is None:
         return False
+    text = str(text)
     if _EMAIL.search(text) or _NATIONAL_ID.search(text) or _ID_TOKEN.search(text):
         return True
     return any(_looks_like_phone(m.group(0)) for m in _PHONE_RUN.finditer(text))

@@ -23,6 +23,7 @@ from hris.simulator import simulate
     "E12345678",  # a passport number
     "id: 123456789",
     "C0000001",  # an HR system's own person id: it never leaves `raw` either
+    13812345678,  # not text: a value as a page may hold it
 ])
 def test_personal_data_is_flagged(text):
     assert looks_personal(text)
@@ -32,7 +33,7 @@ def test_personal_data_is_flagged(text):
     None, "", "hire", "strong_no_hire", "男", "本科", "销售", "customer_service",
     "2024/03/15", "2024-03-15", "15.03.2024", "100000", "116561.55", "0.8", "11", "n/a",
     "R-SAL", "Q-RND-06", "SAL-SDR", "level 2", "-3",
-    "Covered root cause, steps taken and how success was measured.",
+    "Covered root cause, steps taken and how success was measured.", 116561.55, 7, False,
 ])
 def test_vocabulary_values_dates_and_numbers_are_not(text):
     assert not looks_personal(text)
