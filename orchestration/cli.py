@@ -187,9 +187,6 @@ def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path:
 
     runtime = _runtime()
     try:
-        typer.echo("checking in a scratch database (a copy of raw, then this export, then "
-                   "dbt's validated and quarantine models); the installation is only read",
-                   err=True)
         report = check_export(runtime.up(), "hireloop", directory,
                               runtime.settings.pseudonym_key(), as_of, profile=profile,
                               profile_source=None if profile_path is None else str(profile_path),
