@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from hris.check_report import TODO, profile_snippet
 from hris.exports import record_export
@@ -30,6 +31,7 @@ from hris.pseudonym import install_pseudonym_key
 from hris.raw_store import load_raw
 from hris.simulator import simulate
 from ml.datasets import read_frame
+from orchestration.cli import app
 from orchestration.dbt import run_dbt_build
 from orchestration.import_check import check_export, field_defect_counts, quarantine_counts
 from tests.hris.foreign_export import PROFILE, import_only_profile, write_foreign_export
@@ -183,3 +185,28 @@ def test_with_the_profile_nothing_is_quarantined_and_the_store_is_the_same(
     for name, frame in reference.items():
         assert len(frame) > 0, name
         pd.testing.assert_frame_equal(store[name], frame, obj=name)
+
+
+def test_the_command_checks_with_and_without_the_values_of_the_profile(own_installation,
+                                                                       foreign, profiles):
+    """`hireloop import DIR --check --profile FILE`: with the import part only, the foreign
+    values are listed beside the allowed ones and the snippet proposes the dates; with the
+    whole profile, nothing would be quarantined. Nothing is loaded either time."""
+    runner = CliRunner()
+    base = ["import", str(foreign), "--check", "--as-of", AS_OF.isoformat(), "--profile"]
+    unmapped = runner.invoke(app, [*base, str(profiles["import_only"])])
+    assert unmapped.exit_code == 0, unmapped.output
+    assert "job_roles.role_family: allowed sales, customer_service, rnd, manufacturing" \
+        in unmapped.output
+    assert '"销售"' in unmapped.output
+    assert 'candidates.application_date: "YYYY/MM/DD"' in unmapped.output
+    mapped = runner.invoke(app, [*base, str(profiles["full"])])
+    assert mapped.exit_code == 0, mapped.output
+    assert "The build would quarantine no rows" in mapped.output
+    conn = own_installation.connect("hireloop")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'raw'")
+            assert cur.fetchone()[0] == 0
+    finally:
+        conn.close()

@@ -22,10 +22,8 @@ from hris.simulator import simulate
 from hris.simulator.defects import plant_defects
 from monitoring.data_quality.rules import load_rules
 from orchestration.cli import app
-from orchestration.config import Settings
 from orchestration.dbt import run_dbt_build
 from orchestration.import_check import check_export, field_defect_counts, quarantine_counts
-from orchestration.runtime import Runtime
 
 AS_OF = dt.date(2025, 1, 1)
 KEY = b"not-secret-import-check-key"
@@ -183,19 +181,6 @@ def test_no_personal_value_is_printed(checked, dirty):
             personal |= set(raw[table][column].dropna())
     leaked = sorted(v for v in personal if v and v in text)
     assert not leaked, f"{len(leaked)} personal values printed"
-
-
-@pytest.fixture
-def own_installation(monkeypatch, tmp_path):
-    """A HIRELOOP_HOME of its own (its own embedded PostgreSQL): other CLI tests move the
-    as-of in force of the session's installation, which would refuse this one's."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("HIRELOOP_HOME", str(home))
-    monkeypatch.delenv("HIRELOOP_DATABASE_URL", raising=False)
-    monkeypatch.delenv("HIRELOOP_PSEUDONYM_KEY", raising=False)
-    runtime = Runtime(Settings(home=home))
-    yield runtime.up()
-    runtime.down()
 
 
 def test_cli_check_prints_the_prediction_and_refuses_a_bad_export(own_installation,
