@@ -1,9 +1,9 @@
 """`hireloop import --check`: what the build would quarantine, measured by the build itself.
 
 The installation's raw schema (tables and bookkeeping: exports, profiles, value maps, date
-formats) is copied into a scratch database on the same server, the export is imported
-there through the real import path (hris.ingest.ingest_export: load rules, profile,
-registration with its as-of), and the
+formats; the `__replaced` history tables without their rows) is copied into a scratch
+database on the same server, the export is imported there through the real import path
+(hris.ingest.ingest_export: load rules, profile, registration with its as-of), and the
 real dbt models run on it: the validated base models and the quarantine models, nothing
 else. So the counts have the build's own semantics by construction (first rule broken,
 parent_quarantined, orphans judged against what is loaded plus this export). The scratch
@@ -71,7 +71,9 @@ def check_export(
             # One snapshot of the installation for every table copied, and read only.
             installation.set_session(isolation_level="REPEATABLE READ", readonly=True)
             if _schema_exists(installation, RAW_SCHEMA):
-                copy_schema(installation, work, RAW_SCHEMA)
+                # Replaced versions are history: no model the check runs reads them.
+                copy_schema(installation, work, RAW_SCHEMA,
+                            with_rows=lambda table: not table.endswith("__replaced"))
             installation.rollback()
             with work.cursor() as cur:
                 ensure_raw_schema(cur)

@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from psycopg2 import sql
@@ -93,9 +93,12 @@ def _admin(endpoint: PgEndpoint, statement: sql.Composable) -> None:
         conn.close()
 
 
-def copy_schema(source, target, schema: str) -> list[str]:
+def copy_schema(source, target, schema: str,
+                with_rows: Callable[[str], bool] = lambda table: True) -> list[str]:
     """Copy every table of `schema` from connection `source` into `target` (which must not
-    have them yet); returns the tables copied. Commits `target`; only reads `source`."""
+    have them yet), with its rows where `with_rows(table)`; returns the tables copied.
+    Commits `target`; only reads `source`. Tables only: functions and views of the schema
+    are their owners' to create (e.g. hris.raw_store.ensure_raw_schema)."""
     with source.cursor() as src, target.cursor() as dst:
         dst.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         _copy_sequences(src, dst, schema)
@@ -106,7 +109,8 @@ def copy_schema(source, target, schema: str) -> list[str]:
         tables = src.fetchall()
         for oid, table in tables:
             columns = _create_table(src, dst, oid, schema, table)
-            _copy_rows(source, target, schema, table, columns)
+            if with_rows(table):
+                _copy_rows(source, target, schema, table, columns)
         for oid, _table in tables:
             _copy_constraints_and_indexes(src, dst, oid)
     target.commit()

@@ -102,3 +102,17 @@ def test_sweep_drops_only_leftovers_of_dead_processes_of_this_host(pg_server):
         with admin.cursor() as cur:
             cur.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(foreign)))
         admin.close()
+
+
+def test_copy_can_leave_out_rows_of_some_tables(pg_server):
+    source_db = pg_server.create_database("src")
+    source = pg_server.endpoint.connect(source_db)
+    with source, source.cursor() as cur:
+        cur.execute(SOURCE_DDL)
+    with scratch_database(pg_server.endpoint, prefix="t_scratch") as name:
+        target = pg_server.endpoint.connect(name)
+        copy_schema(source, target, "raw", with_rows=lambda table: table != "things")
+        assert _rows(target, "SELECT count(*) FROM raw.things") == [(0,)]
+        assert _rows(target, "SELECT count(*) FROM raw._exports") == [(2,)]
+        target.close()
+    source.close()
