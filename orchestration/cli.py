@@ -180,6 +180,8 @@ def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path:
                   correct_as_of: str | None) -> None:
     """`import --check`: the import and the build's validation run in a scratch database and
     the quarantine they would give is printed; nothing is loaded into the installation."""
+    import psycopg2
+
     from hris.check_report import format_check
     from hris.exports import LoadRefused
     from hris.importer import ImportRefused
@@ -195,6 +197,10 @@ def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path:
         raise _refuse("import", exc) from None
     except RuntimeError as exc:
         typer.echo(f"import check failed (nothing loaded): {exc}", err=True)
+        raise typer.Exit(1) from None
+    except psycopg2.Error as exc:  # only its code: a database message may quote a value
+        typer.echo(f"import check failed (nothing loaded): PostgreSQL error "
+                   f"{exc.pgcode or type(exc).__name__}; see the server's log", err=True)
         raise typer.Exit(1) from None
     typer.echo(format_check(report))
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import psycopg2
 from psycopg2 import sql
 
 from orchestration.runtime import PgEndpoint
@@ -31,7 +32,13 @@ def scratch_database(endpoint: PgEndpoint, prefix: str = "hireloop_check") -> It
     """
     sweep_scratch_databases(endpoint, prefix)
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    _admin(endpoint, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        _admin(endpoint, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg2.Error as exc:
+        raise RuntimeError(
+            f"cannot create a scratch database on {endpoint.describe()} "
+            f"({(exc.pgerror or str(exc)).strip().splitlines()[0]}): the check needs the "
+            "right to create databases (CREATEDB) there") from None
     _admin(endpoint, sql.SQL("COMMENT ON DATABASE {} IS {}").format(
         sql.Identifier(name), sql.Literal(_owner_tag(os.getpid()))))
     try:

@@ -3,6 +3,7 @@ left-overs of killed processes swept. Real PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 
 import psycopg2
@@ -116,3 +117,19 @@ def test_copy_can_leave_out_rows_of_some_tables(pg_server):
         assert _rows(target, "SELECT count(*) FROM raw._exports") == [(2,)]
         target.close()
     source.close()
+
+
+def test_a_role_that_may_not_create_databases_is_told_so(pg_server):
+    admin = pg_server.endpoint.connect("postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS t_no_createdb")
+        cur.execute("CREATE ROLE t_no_createdb LOGIN NOCREATEDB")
+    limited = dataclasses.replace(pg_server.endpoint, user="t_no_createdb")
+    try:
+        with pytest.raises(RuntimeError, match="CREATEDB"), scratch_database(limited, "t_scratch"):
+            pass
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("DROP ROLE t_no_createdb")
+        admin.close()
