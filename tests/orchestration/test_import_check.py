@@ -16,6 +16,7 @@ from hris.check_report import format_check
 from hris.exports import record_export
 from hris.importer import export_raw
 from hris.ingest import ingest_export
+from hris.profile import ImportProfile, record_profile
 from hris.pseudonym import install_pseudonym_key
 from hris.raw_store import load_raw
 from hris.simulator import simulate
@@ -214,3 +215,30 @@ def test_cli_check_prints_the_prediction_and_refuses_a_bad_export(own_installati
     assert no_date.exit_code == 2, no_date.output
     assert "as-of" in no_date.output
     assert raw_state() == 0  # not even the raw schema was created
+
+
+def test_the_profile_in_force_applies_as_in_the_build(pg_server, dirty, export_dir, tmp_path):
+    """The installation's recorded profile (raw._value_map) travels into the scratch
+    database: its mappings release the values they map, in the check as in the build."""
+    raw, _ = dirty
+    database = pg_server.create_database("mapped")
+    mapping = ImportProfile(values={("interviews", "recommendation"): {"hire": "yes",
+                                                                       "no_hire": "no"}})
+    conn = pg_server.endpoint.connect(database)
+    with conn, conn.cursor() as cur:
+        load_raw(conn, {t: raw[t] for t in LOADED}, source="earlier-export")
+        record_export(cur, "earlier-export", "import", AS_OF)
+        install_pseudonym_key(cur, KEY)
+        record_profile(cur, mapping, "earlier profile")
+    report = check_export(pg_server.endpoint, database, export_dir, KEY, AS_OF)
+    listed = {v.value for v in report.offending if v.column == "recommendation"}
+    assert "Strong Yes" in listed and not {"hire", "no_hire"} & listed
+    try:
+        ingest_export(conn, export_dir, AS_OF)
+        run_dbt_build(pg_server.endpoint.dbt_env(database), AS_OF.isoformat(),
+                      target_path=str(tmp_path / "target"))
+        built, voided = quarantine_counts(conn, report.source), field_defect_counts(conn)
+    finally:
+        conn.close()
+    assert sorted(built, key=repr) == sorted(report.quarantine, key=repr)
+    assert voided == report.voided
