@@ -22,6 +22,8 @@ from psycopg2 import sql
 
 from hris.contract import RAW_SCHEMA, RAW_TABLES
 from hris.export_files import ImportRefused, read_export, read_export_files
+from hris.printable import printable
+from hris.profile import ImportProfile, profile_change, profile_in_force
 from hris.raw_store import LoadReport, load_raw
 
 __all__ = ["ImportRefused", "ImportReport", "export_raw", "import_export", "read_export"]
@@ -37,10 +39,16 @@ class ImportReport:
     load: LoadReport
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    profile_id: int | None = None  # the profile in force after the import (None: none)
+    profile_recorded: bool = False  # this import recorded it (False: it was in force already)
 
     def __str__(self) -> str:
         verb = "check (nothing written)" if self.checked else "import"
-        lines = [f"{verb} of {self.directory} as source {self.source!r}", self.load.as_table()]
+        lines = [f"{verb} of {printable(str(self.directory))} as source '{self.source}'",
+                 self.load.as_table()]
+        if self.profile_id is not None:
+            state = "recorded by this import" if self.profile_recorded else "in force, unchanged"
+            lines.append(f"import profile {self.profile_id}: {state}")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -51,24 +59,42 @@ def import_export(
     source: str | None = None,
     check: bool = False,
     *,
+    profile: ImportProfile | None = None,
+    profile_source: str | None = None,
     progress: bool = False,
     before_commit: Callable[[Any], None] | None = None,
 ) -> ImportReport:
     """Load the export in `directory` into schema `raw` in one transaction (commit or rollback).
 
     `conn` is a psycopg2 connection; its open transaction, if any, becomes part of the
-    import. `before_commit(cursor)` runs inside the same transaction after the load (e.g. to
-    register the export), so it is kept or rolled back with it; with `check` it runs too and
-    is rolled back. Raises ImportRefused (nothing loaded) for a structurally bad export.
+    import. `profile` (hris.profile) decodes and renames the files, and is recorded as the
+    profile in force (`profile_source`: where it came from) in the same transaction, unless
+    the same profile is in force already (so a re-import stays a no-op).
+    `before_commit(cursor)` runs inside the same transaction after the load and the profile
+    (e.g. to register the export), so it is kept or rolled back with it; with `check` it
+    runs too and is rolled back. Raises ImportRefused (nothing loaded) for a structurally
+    bad export.
     """
     directory = Path(directory)
-    export = read_export_files(directory)
-    source = source or directory.resolve().name
+    export = read_export_files(directory, profile)
+    # Stored as text: a folder name's control characters or undecodable bytes escaped.
+    source = printable(source or directory.resolve().name)
     autocommit = conn.autocommit
     if autocommit:
         conn.autocommit = False
+    profile_id, recorded = None, False
     try:
         load = load_raw(conn, export.frames, source, progress=progress)
+        with conn.cursor() as cur:
+            if profile is not None:
+                change = profile_change(cur, profile, profile_source or "(unnamed profile)")
+                profile_id, recorded = change.profile_id, change.recorded
+            elif (in_force := profile_in_force(cur)) is not None:
+                profile_id = in_force[0]
+                export.warnings.append(
+                    f"import profile {profile_id} is in force: its value and date rules "
+                    "apply to this export too, but its encoding and column renames were "
+                    "not used (name it with --profile FILE if this export needs them)")
         if before_commit is not None:
             with conn.cursor() as cur:
                 before_commit(cur)
@@ -82,7 +108,8 @@ def import_export(
     finally:
         if autocommit:
             conn.autocommit = True
-    return ImportReport(directory, source, check, load, export.files, export.warnings)
+    return ImportReport(directory, source, check, load, export.files, export.warnings,
+                        profile_id, recorded)
 
 
 def export_raw(

@@ -205,6 +205,28 @@ def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path:
     typer.echo(format_check(report))
 
 
+@app.command()
+def profile(
+    file: Path = typer.Argument(..., help="import profile (YAML; see "
+                                "docs/import-profile.example.yaml)"),
+) -> None:
+    """Record a corrected import profile for this installation, without a re-import.
+
+    Its value and date rules act on the next build; a changed encoding or column rename
+    acts only when files are read, so it needs a re-import with --profile.
+    """
+    from hris.profile import profile_change
+
+    loaded = _profile("profile", file)
+    conn = _runtime().up().connect()
+    try:
+        with conn, conn.cursor() as cur:
+            change = profile_change(cur, loaded, str(file.resolve()))
+    finally:
+        conn.close()
+    typer.echo(change.message)
+
+
 def _dagster_env(runtime: Runtime) -> None:
     runtime.up()
     os.environ["DAGSTER_HOME"] = str(runtime.settings.dagster_home)
