@@ -28,6 +28,36 @@ CANDIDATE_STATUSES = ("hired", "rejected", "withdrawn", "pending")
 SCENARIO_TYPES = ("kpi_scenario", "okr_open", "behavioral")
 SCORED_BY = ("interviewer", "ai")
 RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
+# Protected and descriptive vocabularies. Each voluntary or unknowable answer has an
+# explicit value, so an empty field means "not exported", never "declined to say".
+GENDER_UNDISCLOSED = "undisclosed"
+GENDERS = ("female", "male", "non_binary", GENDER_UNDISCLOSED)
+RACE_UNDISCLOSED = "prefer_not_to_say"
+RACE_ETHNICITIES = ("asian", "black", "hispanic_latino", "white", "two_or_more", "other",
+                    RACE_UNDISCLOSED)
+EDUCATION_OTHER = "other"
+EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd", EDUCATION_OTHER)
+TERMINATION_REASONS = ("resigned", "better_offer", "relocation", "mutual_agreement",
+                       "performance", "dismissal", "redundancy", "retirement",
+                       "end_of_contract", "other")
+# The spellings of a boolean staging accepts (any case; macros/safe_casts.sql safe_bool).
+BOOL_TRUE = ("true", "t", "yes", "y", "1", "1.0")
+BOOL_FALSE = ("false", "f", "no", "n", "0", "0.0")
+
+# Every vocabulary, by the name of its dbt var (dbt_project.yml vars; tests keep them equal).
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "role_families": ROLE_FAMILIES,
+    "dimensions": DIMENSIONS,
+    "rounds": ROUNDS,
+    "candidate_statuses": CANDIDATE_STATUSES,
+    "scenario_types": SCENARIO_TYPES,
+    "scored_by": SCORED_BY,
+    "recommendations": RECOMMENDATIONS,
+    "genders": GENDERS,
+    "race_ethnicities": RACE_ETHNICITIES,
+    "education_levels": EDUCATION_LEVELS,
+    "termination_reasons": TERMINATION_REASONS,
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +135,20 @@ RAW_TABLES: dict[str, RawTable] = {
             ("review_id",),
         ),
     )
+}
+
+# Units of the numeric columns (the contract's documentation, hris.contract_doc).
+UNITS: dict[tuple[str, str], str] = {
+    ("job_roles", "kpi_target"): "the role's KPI unit (e.g. sales per month, a share 0–1)",
+    ("candidates", "years_experience"): "years",
+    ("interviews", "duration_minutes"): "minutes",
+    ("interviews", "overall_rating"): "rating points",
+    ("interview_scores", "score"): "score points",
+    ("interview_answers", "response_seconds"): "seconds",
+    ("performance_reviews", "kpi_value"): "the role's KPI unit",
+    ("performance_reviews", "kpi_target"): "the role's KPI unit",
+    ("performance_reviews", "okr_score"): "share of the OKR reached",
+    ("performance_reviews", "rating"): "rating points",
 }
 
 # Columns that identify a person. They never leave schema `raw`.

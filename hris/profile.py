@@ -58,6 +58,8 @@ import yaml
 from hris.contract import RAW_TABLES
 from hris.printable import printable
 
+from hris.import_rules import ensure_date_parser
+
 PROFILE_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw._profiles (
@@ -382,8 +384,10 @@ def _dates(where: str, value: Any, rules: ColumnRules) -> dict[tuple[str, str], 
     return dates
 
 def ensure_profile_tables(cursor) -> None:
-    """Create the profile tables (idempotent; empty tables mean: no profile in force)."""
+    """Create the profile tables (idempotent; empty tables mean: no profile in force) and the
+    strict date parser staging applies their formats with (hris.import_rules)."""
     cursor.execute(PROFILE_DDL)
+    ensure_date_parser(cursor)
 
 
 def record_profile(cursor, profile: ImportProfile, source: str) -> int:

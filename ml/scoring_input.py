@@ -43,9 +43,10 @@ from ml.rater_offsets import (
 ROLE_FAMILY = "role_family"
 REQUEST_ID = "request_id"
 MAX_REQUEST_ID_CHARS = 200
-# The values the HR-system export uses (the simulator writes the same); a model that
-# encodes education itself may declare its own list (`HireloopModel.categories`).
-EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd")
+# The values of the raw contract (hris.contract.EDUCATION_LEVELS: ml never imports hris, a
+# test keeps the two equal); a model that encodes education itself may declare its own list
+# (`HireloopModel.categories`).
+EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd", "other")
 # Background the interview tool sends whether or not the current model uses it: checked when
 # present, never required, so the request format does not change with each model version.
 ALWAYS_ACCEPTED = ("years_experience", "education")

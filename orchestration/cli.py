@@ -544,6 +544,15 @@ def _stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
             continue
 
 
+@app.command()
+def contract() -> None:
+    """Print the raw data contract: every table and column, its type, range, allowed values,
+    whether it is required and what a bad value does (the page docs/CONTRACT.md holds)."""
+    from hris.contract_doc import render_contract
+
+    typer.echo(render_contract(), nl=False)
+
+
 def main() -> None:
     app()
 

@@ -15,6 +15,13 @@
       orphans         parent key absent from raw     -> orphan; parent row quarantined ->
                                                        parent_quarantined
       personal        columns whose values are never copied (reject_value '<redacted>')
+      void            columns whose types / ranges / vocab rules void the field instead:
+                      `_void_<col>` holds the reason, the field is NULL in staging, the row
+                      is staged (quarantine.field_defects lists the defects)
+
+    Import profiles (hris.import_rules): a vocab or bool column reads `<col>__value`, the
+    contract value raw._value_map gives its lower(trim(text)), else lower(trim(text)); a
+    date column with a raw._date_formats row parses strictly with that format.
 
     One reason per row: the first failing rule in var('reject_reasons') order, and within
     a reason the order of the spec (ranges before order). -#}
@@ -42,7 +49,45 @@
     {{ return(columns) }}
 {%- endmacro %}
 
+{#- The import profile in force for `table`: {'mapped': vocab / bool columns with a value
+    mapping, 'dated': date columns with a format}. Read when the model compiles (every dbt
+    build), so a recorded profile acts on the next build; nothing while parsing. -#}
+{% macro hris_profile_columns(table) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- set value_map = source('hris_profile', '_value_map') -%}
+    {%- set date_formats = source('hris_profile', '_date_formats') -%}
+    {%- set out = {'mapped': [], 'dated': []} -%}
+    {%- if execute and load_relation(value_map) is not none
+          and load_relation(date_formats) is not none -%}
+        {%- set found = run_query(
+            "select 'value', column_name from " ~ value_map ~ " where table_name = '"
+            ~ table ~ "' group by column_name union all select 'date', column_name from "
+            ~ date_formats ~ " where table_name = '" ~ table ~ "'") -%}
+        {%- set types = rules.get('types', {}) -%}
+        {%- for kind, column in found.rows -%}
+            {%- if kind == 'value' and column in hris_value_columns(table) -%}
+                {%- do out.mapped.append(column) -%}
+            {%- elif kind == 'date' and types.get(column) == 'date' -%}
+                {%- do out.dated.append(column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- The columns that read a (mapped) value: vocab and bool columns, in spec order. -#}
+{% macro hris_value_columns(table) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- set out = [] -%}
+    {%- for c in rules.get('vocab', {}) -%}{%- do out.append(c) -%}{%- endfor -%}
+    {%- for c, kind in rules.get('types', {}).items() if kind == 'bool' and c not in out -%}
+        {%- do out.append(c) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
 {#- CTEs `dup_keys`, `first_hashes`, `cleaned` (trimmed text `<col>__text`, blank -> NULL,
+    `<col>__value` for vocab and bool columns (mapped by the import profile, lower-cased),
     the load metadata, and `_first_hash`: the record hash of the first occurrence of the
     row's key, only looked up for repeats so the join stays small) and, with a
     near_duplicate rule, `near_groups`: the groups of rows that pass the key rules and
@@ -65,10 +110,19 @@ first_hashes as (
     where s._dup_seq = 1
 ),
 
+{%- set profile = hris_profile_columns(table) %}
+{%- set value_map = source('hris_profile', '_value_map') %}
 cleaned as (
     select
         {%- for c in hris_raw_columns(table) %}
         {{ clean_text('s.' ~ c) }} as {{ c }}__text,
+        {%- endfor %}
+        {%- for c in hris_value_columns(table) %}
+        {%- if c in profile.mapped %}
+        coalesce(_map_{{ c }}.contract_value, lower({{ clean_text('s.' ~ c) }})) as {{ c }}__value,
+        {%- else %}
+        lower({{ clean_text('s.' ~ c) }}) as {{ c }}__value,
+        {%- endif %}
         {%- endfor %}
         s._dup_seq,
         s._record_hash,
@@ -81,6 +135,13 @@ cleaned as (
         {%- for k in key %}
         and f.{{ k }} = s.{{ k }}
         {%- endfor %}
+    {%- for c in hris_value_columns(table) if c in profile.mapped %}
+    left join (
+        select source_value, contract_value from {{ value_map }}
+        where table_name = '{{ table }}' and column_name = '{{ c }}'
+    ) as _map_{{ c }}
+        on _map_{{ c }}.source_value = lower({{ clean_text('s.' ~ c) }})
+    {%- endfor %}
 )
 {%- if rules.get('near_duplicate') %}
 {%- if key | length != 1 -%}
@@ -105,15 +166,20 @@ near_groups as (
 {%- endmacro %}
 
 {#- The typed columns of the `types` rule, each followed by a comma:
-    `safe_date(<col>__text) as <col>,` ... -#}
+    `safe_date(<col>__text) as <col>,` ... (a date with a profile format: the strict parse
+    with it; a bool: its `__value`). -#}
 {% macro hris_typed_columns(table) -%}
+    {%- set profile = hris_profile_columns(table) -%}
+    {%- set date_formats = source('hris_profile', '_date_formats') -%}
     {%- for c, kind in hris_rules(table).get('types', {}).items() %}
-        {%- if kind == 'date' %}
+        {%- if kind == 'date' and c in profile.dated %}
+        {{ date_formats.schema }}._to_date_strict({{ c }}__text, (select format from {{ date_formats }} where table_name = '{{ table }}' and column_name = '{{ c }}')) as {{ c }},
+        {%- elif kind == 'date' %}
         {{ safe_date(c ~ '__text') }} as {{ c }},
         {%- elif kind == 'number' %}
         {{ safe_number(c ~ '__text') }} as {{ c }},
         {%- elif kind == 'bool' %}
-        {{ safe_bool(c ~ '__text') }} as {{ c }},
+        {{ safe_bool(c ~ '__value') }} as {{ c }},
         {%- else -%}
             {{ exceptions.raise_compiler_error("raw_rules." ~ table ~ ".types." ~ c ~ ": unknown type '" ~ kind ~ "'") }}
         {%- endif %}
@@ -173,9 +239,39 @@ near_groups as (
     {{ return(parents) }}
 {%- endmacro %}
 
-{#- [(reason, column, "is bad" condition, offending value)] in reject_reasons order. -#}
+{#- Per void column, [(reason, "is bad" condition)] in reject_reasons order: the rules
+    that void the field instead of quarantining the row. -#}
+{% macro hris_void_list(table) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- set out = [] -%}
+    {%- for c in rules.get('void', []) -%}
+        {%- set checks = [] -%}
+        {%- if c in rules.get('types', {}) -%}
+            {%- do checks.append(('unparseable_value', c ~ '__text is not null and ' ~ c ~ ' is null')) -%}
+        {%- endif -%}
+        {%- for r in rules.get('ranges', []) if r.column == c -%}
+            {%- set bad = [] -%}
+            {%- if r.min is defined -%}{%- do bad.append(c ~ ' < ' ~ r.min) -%}{%- endif -%}
+            {%- if r.max is defined -%}{%- do bad.append(c ~ ' > ' ~ r.max) -%}{%- endif -%}
+            {%- do checks.append(('out_of_range', bad | join(' or '))) -%}
+        {%- endfor -%}
+        {%- if c in rules.get('vocab', {}) -%}
+            {%- do checks.append(('invalid_value', c ~ ' is not null and ' ~ c ~ ' not in '
+                                  ~ vocab(rules.vocab[c]))) -%}
+        {%- endif -%}
+        {%- if not checks -%}
+            {{ exceptions.raise_compiler_error("raw_rules." ~ table ~ ".void: " ~ c ~ " has no types, ranges or vocab rule") }}
+        {%- endif -%}
+        {%- do out.append((c, checks)) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- [(reason, column, "is bad" condition, offending value)] in reject_reasons order: the
+    rules that quarantine the row (a void column's value rules void it instead). -#}
 {% macro hris_rule_list(table) -%}
     {%- set rules = hris_rules(table) -%}
+    {%- set void = rules.get('void', []) -%}
     {%- set known = var('reject_reasons') -%}
     {%- for r in ['missing_key', 'exact_duplicate', 'duplicate_key', 'near_duplicate',
                   'missing_value', 'unparseable_value', 'out_of_range', 'invalid_value',
@@ -199,11 +295,11 @@ near_groups as (
     {%- for c in rules.get('required', []) -%}
         {%- do by.missing_value.append((c, c ~ '__text is null', 'null')) -%}
     {%- endfor -%}
-    {%- for c in rules.get('types', {}) -%}
+    {%- for c in rules.get('types', {}) if c not in void -%}
         {%- do by.unparseable_value.append((c,
             c ~ '__text is not null and ' ~ c ~ ' is null', c ~ '__text')) -%}
     {%- endfor -%}
-    {%- for r in rules.get('ranges', []) -%}
+    {%- for r in rules.get('ranges', []) if r.column not in void -%}
         {%- set bad = [] -%}
         {%- if r.min is defined -%}{%- do bad.append(r.column ~ ' < ' ~ r.min) -%}{%- endif -%}
         {%- if r.max is defined -%}{%- do bad.append(r.column ~ ' > ' ~ r.max) -%}{%- endif -%}
@@ -217,7 +313,7 @@ near_groups as (
         {%- endif -%}
         {%- do by.out_of_range.append((r.column, bad, r.column ~ '__text')) -%}
     {%- endfor -%}
-    {%- for c, v in rules.get('vocab', {}).items() -%}
+    {%- for c, v in rules.get('vocab', {}).items() if c not in void -%}
         {%- do by.invalid_value.append((c,
             c ~ ' is not null and ' ~ c ~ ' not in ' ~ vocab(v), c ~ '__text')) -%}
     {%- endfor -%}
@@ -325,6 +421,13 @@ joined as (
 checked as (
     select
         *,
+        {%- for c, checks in hris_void_list(table) %}
+        case
+            {%- for reason, cond in checks %}
+            when {{ cond }} then '{{ reason }}'
+            {%- endfor %}
+        end as _void_{{ c }},
+        {%- endfor %}
         {{ hris_reject_columns(table, index_only=true) }}
     from joined
     offset 0
@@ -336,4 +439,26 @@ validated as (
         {{ hris_reject_columns(table) }}
     from checked
 )
+{%- endmacro %}
+
+{#- A column of the base model's output: NULL where its value was voided. -#}
+{% macro hris_field(table, column) -%}
+    {%- if column in hris_rules(table).get('void', []) -%}
+        case when _void_{{ column }} is null then {{ column }} end as {{ column }}
+    {%- else -%}
+        {{ column }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The field-defect columns of the base model's output, each followed by a comma:
+    `_void_<col>` (the reason, NULL when the value is good) and, for vocabulary columns that
+    are not personal, `_void_<col>_value` (the raw text, to map it in a profile). -#}
+{% macro hris_void_columns(table) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- for c in rules.get('void', []) %}
+    _void_{{ c }},
+    {%- if c in rules.get('vocab', {}) and c not in rules.get('personal', []) %}
+    case when _void_{{ c }} is not null then {{ c }}__text end as _void_{{ c }}_value,
+    {%- endif %}
+    {%- endfor %}
 {%- endmacro %}

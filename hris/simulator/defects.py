@@ -25,37 +25,33 @@ import pandas as pd
 
 from hris.contract import RAW_TABLES, TRUTH_SCHEMA
 from hris.pg_copy import copy_frame
+from hris.rules import load_rules
 
 MAX_RATE = 0.15  # 6 interview kinds on distinct rows: 0.2 would need every interview
 
+RULES = load_rules()
 # Parent relations of the staging rules (dbt var raw_rules, `orphans`): a row whose parent
-# key is in raw but only on quarantined rows goes as parent_quarantined. Kept equal to the
-# dbt spec by tests/hris/test_defects.py.
-RELATIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("candidates", "applied_role_id", "job_roles", "role_id"),
-    ("employees", "role_id", "job_roles", "role_id"),
-    ("interviews", "candidate_id", "candidates", "candidate_id"),
-    ("interview_scores", "interview_id", "interviews", "interview_id"),
-    ("interview_answers", "interview_id", "interviews", "interview_id"),
-    ("interview_answers", "question_id", "interview_questions", "question_id"),
-    ("performance_reviews", "employee_id", "employees", "employee_id"),
-)
+# key is in raw but only on quarantined rows goes as parent_quarantined.
+RELATIONS: tuple[tuple[str, str, str, str], ...] = RULES.relations()
 
 # The union of the raw tables' key columns: the manifest's key columns (text; NULL where a
 # column is not part of the row's table key, or where the planted key itself is NULL).
 KEY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for t in RAW_TABLES.values() for c in t.key))
 MANIFEST_COLUMNS: tuple[str, ...] = ("table", *KEY_COLUMNS, "_dup_seq", "kind", "reason",
-                                     "column")
+                                     "column", "action")
+QUARANTINE, VOID = "quarantine", "void"  # the manifest's actions (hris.rules policies)
 
 
 @dataclass(frozen=True)
 class DefectKind:
-    """One row-level defect: where it is planted and the reject reason staging must give."""
+    """One row-level defect: where it is planted, the reason staging must give and what it
+    does: QUARANTINE the row, or VOID the field (a column of raw_rules `void`)."""
 
     name: str
     table: str
     column: str | None
     reason: str
+    action: str = QUARANTINE
 
 
 KINDS: tuple[DefectKind, ...] = (
@@ -72,7 +68,20 @@ KINDS: tuple[DefectKind, ...] = (
     DefectKind("review_before_hire", "performance_reviews", "period_start",
                "review_before_hire"),
     DefectKind("negative_kpi", "performance_reviews", "kpi_value", "out_of_range"),
+    # Descriptive fields in another HR system's spelling: voided, the row staged.
+    DefectKind("foreign_gender", "candidates", "gender", "invalid_value", VOID),
+    DefectKind("foreign_education", "candidates", "education", "invalid_value", VOID),
+    DefectKind("foreign_recommendation", "interviews", "recommendation", "invalid_value", VOID),
+    DefectKind("negative_response_time", "interview_answers", "response_seconds",
+               "out_of_range", VOID),
 )
+VOID_KINDS = tuple(k for k in KINDS if k.action == VOID)
+# The planted spellings (none of them in the contract's vocabularies).
+FOREIGN_VALUES = {
+    "foreign_gender": ("男", "女", "M", "F"),
+    "foreign_education": ("本科", "硕士", "bachelor's degree"),
+    "foreign_recommendation": ("hire", "no_hire", "strong_hire", "strong_no_hire"),
+}
 KNOCK_ON = "knock_on"
 PARENT_QUARANTINED = "parent_quarantined"
 
@@ -134,11 +143,13 @@ def plant_defects(
     """Plant every kind of `KINDS` at `rate` of its table's rows; return (dirty, manifest).
 
     Pure and deterministic in (raw, rate, seed, as_of). `raw` is a clean export (str/None
-    values, every contract table); it is not modified. The manifest has one row per raw row
-    staging must quarantine (`MANIFEST_COLUMNS`): its table, raw key values, `_dup_seq` as
-    the loader assigns it, the defect kind ("knock_on" for children of quarantined rows),
-    the expected reject reason and the planted column. Raises ValueError for a rate
-    outside [0, MAX_RATE], or when a table has too few eligible rows for a kind.
+    values, every contract table); it is not modified. The manifest (`MANIFEST_COLUMNS`) has
+    one row per raw row staging must quarantine (action "quarantine") and one per field it
+    must void (action "void", listed in quarantine.field_defects whether or not the row is
+    staged): its table, raw key values, `_dup_seq` as the loader assigns it, the defect
+    kind ("knock_on" for children of quarantined rows), the expected reason and the planted
+    column. Raises ValueError for a rate outside [0, MAX_RATE], or when a table has too few
+    eligible rows for a kind.
     """
     rate = validate_rate(rate)
     missing = [t for t in RAW_TABLES if t not in raw]
@@ -146,7 +157,8 @@ def plant_defects(
         raise ValueError(f"plant_defects needs every raw table; missing {missing}")
     if rate == 0:
         return {name: frame for name, frame in raw.items()}, empty_manifest()
-    planter = _Planter(raw, rate, np.random.default_rng([seed, 0xDEF]), as_of)
+    planter = _Planter(raw, rate, np.random.default_rng([seed, 0xDEF]), as_of,
+                       np.random.default_rng([seed, 0xDEF, 1]))
     planter.plant()
     return planter.finish()
 
@@ -155,9 +167,12 @@ class _Planter:
     """Working state of one planting: per table, the rows changed, added and their kinds."""
 
     def __init__(self, raw: Mapping[str, pd.DataFrame], rate: float,
-                 rng: np.random.Generator, as_of: dt.date) -> None:
+                 rng: np.random.Generator, as_of: dt.date,
+                 void_rng: np.random.Generator) -> None:
         self.rate = rate
         self.rng = rng
+        self.void_rng = void_rng  # its own stream: the row defects are as without voids
+        self.void_at: dict[str, dict[int, str]] = {n: {} for n in RAW_TABLES}
         self.as_of = as_of
         self.frames = {n: raw[n].reset_index(drop=True).copy() for n in RAW_TABLES}
         # Per table: kind name per modified original row position; added rows with the
@@ -200,6 +215,7 @@ class _Planter:
         self._interviews(bad_candidates)
         self._scores()
         self._reviews()
+        self._voids()
 
     def _candidates(self) -> set[str]:
         cands = self.frames["candidates"]
@@ -310,17 +326,52 @@ class _Planter:
         text = reviews.loc[rows, "kpi_value"].astype(str)
         self._set("negative_kpi", rows, np.where(value > 0, "-" + text, "-1"))
 
+    def _voids(self) -> None:
+        """Bad descriptive values on rows of their own among the void kinds, clean rows first
+        (a row defect's row only if too few are left), never an exact duplicate's source (its
+        copy must stay identical to it)."""
+        for k in VOID_KINDS:
+            frame = self.frames[k.table]
+            n = defect_count(self.rate, len(frame))
+            sources = [p for p, _, kind in self.added[k.table] if kind == "exact_duplicate"]
+            blocked = set(self.void_at[k.table]).union(*map(set, sources))
+            free = np.setdiff1d(np.arange(len(frame)), np.fromiter(blocked, np.int64))
+            taken = np.isin(free, np.fromiter(self.kind_at[k.table], np.int64))
+            clean, used = free[~taken], free[taken]
+            if len(free) < n:
+                raise ValueError(f"cannot plant {n} {k.name} defects in {k.table}: only "
+                                 f"{len(free)} eligible rows (defect rate {self.rate})")
+            picked = self.void_rng.choice(clean, min(n, len(clean)), replace=False)
+            if len(picked) < n:
+                picked = np.concatenate([picked, self.void_rng.choice(
+                    used, n - len(picked), replace=False)])
+            rows = np.sort(picked)
+            if k.name in FOREIGN_VALUES:
+                values = self.void_rng.choice(np.array(FOREIGN_VALUES[k.name], dtype=object),
+                                              len(rows))
+            else:  # a negative number of seconds
+                text = frame.loc[rows, k.column]
+                number = pd.to_numeric(text, errors="coerce")
+                values = np.where(number > 0, "-" + text.astype(str), "-1")
+            frame.loc[rows, k.column] = values
+            for r in rows:
+                self.void_at[k.table][int(r)] = k.name
+
     # -- the result ------------------------------------------------------------------
 
     def finish(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         dirty: dict[str, pd.DataFrame] = {}
         kinds: dict[str, np.ndarray] = {}
+        voids: dict[str, np.ndarray] = {}
         for name in RAW_TABLES:
             frame = self.frames[name]
             kind = np.full(len(frame), None, dtype=object)
             for r, k in self.kind_at[name].items():
                 if k != "near_duplicate":  # the near-duplicate source itself stays clean
                     kind[r] = k
+            void = np.full(len(frame), None, dtype=object)
+            for r, k in self.void_at[name].items():
+                void[r] = k
             order = np.arange(len(frame), dtype=float)
             if self.added[name]:
                 extra = pd.concat([f for _, f, _ in self.added[name]], ignore_index=True)
@@ -331,17 +382,40 @@ class _Planter:
                 step = np.arange(1, len(extra) + 1) / (len(extra) + 1)
                 frame = pd.concat([frame, extra], ignore_index=True)
                 kind = np.concatenate([kind, extra_kind])
+                void = np.concatenate([void, np.full(len(extra), None, dtype=object)])
                 order = np.concatenate([order, after + step])
                 perm = np.argsort(order, kind="stable")
                 frame = frame.iloc[perm].reset_index(drop=True)
                 kind = kind[perm]
+                void = void[perm]
             dirty[name] = frame
             kinds[name] = kind
-        return dirty, _manifest(dirty, kinds)
+            voids[name] = void
+        return dirty, _manifest(dirty, kinds, voids)
 
 
-def _manifest(dirty: dict[str, pd.DataFrame], kinds: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Own defects plus knock-on rows (parents first, so it is transitive)."""
+def _void_part(name: str, frame: pd.DataFrame, void: np.ndarray) -> pd.DataFrame | None:
+    """The manifest rows of the voided fields of one table."""
+    table = RAW_TABLES[name]
+    marked = pd.notna(void)
+    if not marked.any():
+        return None
+    rows = frame.loc[marked, list(table.key)]
+    part = pd.DataFrame({"table": name}, index=rows.index)
+    for c in KEY_COLUMNS:
+        part[c] = rows[c] if c in table.key else None
+    part["_dup_seq"] = dup_seq(frame, table.key)[marked]
+    part["kind"] = void[marked]
+    part["reason"] = [_BY_NAME[k].reason for k in void[marked]]
+    part["column"] = [_BY_NAME[k].column for k in void[marked]]
+    part["action"] = VOID
+    return part
+
+
+def _manifest(dirty: dict[str, pd.DataFrame], kinds: dict[str, np.ndarray],
+              voids: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Own defects plus knock-on rows (parents first, so it is transitive), then the voided
+    fields."""
     parts = []
     staged_keys: dict[str, set] = {}
     raw_keys: dict[str, set] = {}
@@ -375,7 +449,10 @@ def _manifest(dirty: dict[str, pd.DataFrame], kinds: dict[str, np.ndarray]) -> p
         part["kind"] = kind[quarantined]
         part["reason"] = reason[quarantined]
         part["column"] = column[quarantined]
+        part["action"] = QUARANTINE
         parts.append(part)
+    parts += [p for name in RAW_TABLES
+              if (p := _void_part(name, dirty[name], voids[name])) is not None]
     if not parts:
         return empty_manifest()
     manifest = pd.concat(parts, ignore_index=True)[list(MANIFEST_COLUMNS)]

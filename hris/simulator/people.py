@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hris import contract
+
 FEMALE_FIRST = (
     "Olivia", "Emma", "Ava", "Sophia", "Mia", "Amelia", "Harper", "Evelyn", "Abigail", "Emily",
     "Ella", "Chloe", "Grace", "Zoe", "Nora", "Lily", "Hannah", "Aisha", "Fatima", "Mei", "Yuki",
@@ -35,9 +37,11 @@ LAST = (
     "Rossi", "Bianchi", "Dubois", "Moreau", "Novak", "Kowalski", "Silva", "Santos", "Costa",
     "Jensen", "Larsen", "Berg", "Ivanov", "Popescu", "Horvat", "Murphy", "Kelly",
 )
-GENDERS = ("female", "male", "non_binary", None)
-RACES = ("asian", "black", "hispanic_latino", "white", "two_or_more", "other")
-EDUCATION = ("high_school", "associate", "bachelor", "master", "phd")
+# The contract's vocabularies (hris.contract), in the order the draws below index them.
+# Gender "undisclosed" is recorded as such; race is voluntary and left empty when not given.
+GENDERS = contract.GENDERS
+RACES = tuple(r for r in contract.RACE_ETHNICITIES if r != contract.RACE_UNDISCLOSED)
+EDUCATION = tuple(e for e in contract.EDUCATION_LEVELS if e != contract.EDUCATION_OTHER)
 
 
 def draw_gender(n: int, female_share: float, rng: np.random.Generator) -> np.ndarray:

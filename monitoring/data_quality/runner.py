@@ -48,10 +48,12 @@ class ExpectationOutcome:
     element_count: int | None
     description: str | None = None
     error: str | None = None
+    voids: bool = False  # a field defect: the field is voided, the row not quarantined
 
     @property
     def label(self) -> str:
-        return f"{self.reason}({self.column})" if self.column else self.reason
+        label = f"{self.reason}({self.column})" if self.column else self.reason
+        return f"{label} voided" if self.voids else label
 
 
 @dataclass
@@ -84,12 +86,18 @@ class SuiteOutcome:
                     None)
 
     def by_reason(self) -> dict[str, int]:
-        """Unexpected rows per reason (row rules only)."""
+        """Unexpected rows per reason (the row rules that quarantine)."""
         out: dict[str, int] = {}
         for o in self.outcomes:
-            if not o.table_level and o.reason != "row_count" and o.unexpected_count:
+            if (not o.table_level and not o.voids and o.reason != "row_count"
+                    and o.unexpected_count):
                 out[o.reason] = out.get(o.reason, 0) + o.unexpected_count
         return out
+
+    def field_defects(self) -> dict[tuple[str, str], int]:
+        """Rows per (column, reason) whose field staging voids (quarantine.field_defects)."""
+        return {(o.column, o.reason): o.unexpected_count for o in self.outcomes
+                if o.voids and o.unexpected_count}
 
 
 def redact(message: str) -> str:
@@ -132,7 +140,7 @@ def _outcome(result, rows: int | None) -> ExpectationOutcome:
         table_level=bool(meta.get("table_level")), success=bool(result.success),
         unexpected_count=None if unexpected is None else int(unexpected),
         element_count=None if elements is None else int(elements),
-        description=config.description, error=exception)
+        description=config.description, error=exception, voids=bool(meta.get("voids")))
 
 
 def docs_dir_for(root: Path, kind: str) -> Path:

@@ -55,10 +55,42 @@ def safe_bool(expr: str) -> str:
 _PARSERS = {"date": safe_date, "number": safe_number, "bool": safe_bool}
 
 
+def value(rules: TableRules, column: str, alias: str = "b") -> str:
+    """A vocab or bool column as staging reads it: the contract value the import profile
+    maps its lower(trim(text)) to, else lower(trim(text)) (hris.import_rules)."""
+    text = f"lower({clean(column, alias)})"
+    if column not in rules.mapped:
+        return text
+    return (f"coalesce((select m.contract_value from {RAW}._value_map as m where "
+            f"m.table_name = {lit(rules.table)} and m.column_name = {lit(column)} and "
+            f"m.source_value = {text}), {text})")
+
+
+def profile_date(rules: TableRules, column: str, expr: str) -> str:
+    """A date column with an import-profile format: parsed strictly with it."""
+    return (f"{RAW}._to_date_strict({expr}, (select f.format from {RAW}._date_formats as f "
+            f"where f.table_name = {lit(rules.table)} and f.column_name = {lit(column)}))")
+
+
+def parse(rules: TableRules, column: str, expr: str) -> str:
+    """`expr` (the column's clean text, or its value for a bool) parsed as staging does."""
+    kind = rules.types[column]
+    if kind == "date" and column in rules.dated:
+        return profile_date(rules, column, expr)
+    return _PARSERS[kind](expr)
+
+
 def typed(rules: TableRules, column: str, alias: str = "b") -> str:
-    """The column as staging types it: parsed when it has a type, else the clean text."""
+    """The column as staging types it: parsed when it has a type, else its value (vocab)
+    or clean text."""
     kind = rules.types.get(column)
-    return _PARSERS[kind](clean(column, alias)) if kind else clean(column, alias)
+    if kind == "bool":
+        return parse(rules, column, value(rules, column, alias))
+    if kind:
+        return parse(rules, column, clean(column, alias))
+    if column in rules.vocab:
+        return value(rules, column, alias)
+    return clean(column, alias)
 
 
 def lit(value: str | dt.date) -> str:
@@ -114,9 +146,9 @@ def out_of_order(rules: TableRules, rule: OrderRule) -> str:
     return f"{a} >= {b}" if rule.strict else f"{a} < {b}"
 
 
-def invalid_value(column: str, values: tuple[str, ...]) -> str:
-    value = f"lower({clean(column)})"
-    return f"{value} is not null and {not_in(value, values)}"
+def invalid_value(rules: TableRules, column: str, values: tuple[str, ...]) -> str:
+    read = value(rules, column)
+    return f"({read}) is not null and {not_in(f'({read})', values)}"
 
 
 def future_date(rules: TableRules, column: str, as_of: dt.date) -> str:
@@ -212,7 +244,7 @@ def _precomputed(rules: TableRules, conditions: list[str]) -> tuple[str, list[st
     level1 = ", ".join(f"{clean(c)} as {q('__c_' + c)}" for c in cleaned)
     relation = f"(select {rest}{level1} from {{batch}} as b offset 0) as b"
     if parsed:
-        level2 = ", ".join(f"{_PARSERS[rules.types[c]]('b.' + q('__c_' + c))} as "
+        level2 = ", ".join(f"{typed(rules, c).replace(clean(c), 'b.' + q('__c_' + c))} as "
                            f"{q('__t_' + c)}" for c in parsed)
         relation = f"(select b.*, {level2} from {relation} offset 0) as b"
     return relation, out

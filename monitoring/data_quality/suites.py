@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import great_expectations.expectations as gxe
 
 from hris.contract import RAW_TABLES
+from hris.import_rules import NO_IMPORT_RULES, ImportRules
 from monitoring.data_quality import sql
 from monitoring.data_quality.expectations import ExpectNoUnexpectedRows
 from monitoring.data_quality.rules import RuleSpec, TableRules
@@ -105,17 +106,19 @@ def _raw_rules(rules: TableRules, as_of: dt.date) -> list[Rule]:
 
     per_reason("missing_value", [(c, sql.missing_value(c), f"{c} is empty")
                                  for c in rules.required])
+    void = set(rules.void)
     per_reason("unparseable_value", [(c, sql.unparseable(rules, c),
                                       f"{c} does not parse as {kind}")
-                                     for c, kind in rules.types.items()])
+                                     for c, kind in rules.types.items() if c not in void])
     per_reason("out_of_range", [
         *[(r.column, sql.out_of_range(rules, r),
-           f"{r.column} outside [{sql.bound(r.min)}, {sql.bound(r.max)}]") for r in rules.ranges],
+           f"{r.column} outside [{sql.bound(r.min)}, {sql.bound(r.max)}]") for r in rules.ranges
+          if r.column not in void],
         *[(o.column, sql.out_of_order(rules, o),
            f"{o.column} {'not before' if o.strict else 'before'} {o.other}")
           for o in rules.order]])
-    per_reason("invalid_value", [(c, sql.invalid_value(c, v), f"{c} not in {list(v)}")
-                                 for c, v in rules.vocab.items()])
+    per_reason("invalid_value", [(c, sql.invalid_value(rules, c, v), f"{c} not in {list(v)}")
+                                 for c, v in rules.vocab.items() if c not in void])
     per_reason("future_date", [(c, sql.future_date(rules, c, as_of), f"{c} after {as_of}")
                                for c in rules.not_future])
     for name in rules.plausible:
@@ -125,6 +128,34 @@ def _raw_rules(rules: TableRules, as_of: dt.date) -> list[Rule]:
                           for o in rules.orphans],
                in_scan=False)  # NOT EXISTS as a FILTER would probe the parent row by row
     return out
+
+
+def _void_rules(rules: TableRules) -> list[Rule]:
+    """One rule per void column and reason (unparseable_value, out_of_range, invalid_value):
+    the rows whose field staging voids and lists in quarantine.field_defects, whatever
+    happens to the row (the same per-column first reason: the rules exclude each other)."""
+    out: list[Rule] = []
+    for c in rules.void:
+        checks = []
+        if c in rules.types:
+            checks.append(("unparseable_value", sql.unparseable(rules, c),
+                           f"{c} does not parse as {rules.types[c]} (field voided)"))
+        for r in rules.ranges:
+            if r.column == c:
+                checks.append(("out_of_range", sql.out_of_range(rules, r),
+                               f"{c} outside [{sql.bound(r.min)}, {sql.bound(r.max)}] "
+                               "(field voided)"))
+        if c in rules.vocab:
+            checks.append(("invalid_value", sql.invalid_value(rules, c, rules.vocab[c]),
+                           f"{c} not in {list(rules.vocab[c])} (field voided)"))
+        out += [row_rule(reason, c, cond, description, "b._record_hash")
+                for reason, cond, description in checks]
+    return out
+
+
+def raw_void_rules(rules: TableRules) -> list[tuple[str, str | None, str, str]]:
+    """(reason, column, query, description) per void column and reason: the field defects."""
+    return [r[:4] for r in _void_rules(rules)]
 
 
 def raw_row_rules(rules: TableRules, as_of: dt.date) -> list[tuple[str, str | None, str, str]]:
@@ -137,15 +168,17 @@ def raw_row_rules(rules: TableRules, as_of: dt.date) -> list[tuple[str, str | No
 
 
 def shared_rows(rules: list[Rule], table: TableRules | None = None,
-                table_level: bool = False) -> list[gxe.Expectation]:
+                table_level: bool = False, voids: int = 0) -> list[gxe.Expectation]:
     """One expectation per rule, all reading one `table_rules_query` (sql.counts_query):
-    about one scan for the lot. `table` (raw text only) parses each column once per row."""
+    about one scan for the lot. `table` (raw text only) parses each column once per row.
+    The last `voids` rules are field defects (meta voids: not a quarantine count)."""
     shared = sql.gx_query(sql.counts_query([(cond, query) for *_, query, _, cond in rules],
                                            table))
     queries = [sql.gx_query(query) for _, _, query, _, _ in rules]
     return [ExpectNoUnexpectedRows(
         unexpected_rows_query=queries[i], table_rules_query=shared, table_rule_queries=queries,
-        rule_index=i, description=description, meta=_meta(reason, columns, table_level))
+        rule_index=i, description=description,
+        meta={**_meta(reason, columns, table_level), "voids": i >= len(rules) - voids})
         for i, (reason, columns, _, description, _) in enumerate(rules)]
 
 
@@ -160,13 +193,17 @@ def raw_suite(rules: TableRules, as_of: dt.date) -> SuiteSpec:
     for column in RAW_TABLES[t].required if t in RAW_TABLES else rules.required:
         add(gxe.ExpectColumnToExist(column=column, meta=_meta("missing_column", column, True),
                                     description=f"required column {column} is present"))
-    suite.expectations += shared_rows(_raw_rules(rules, as_of), rules)
+    voids = _void_rules(rules)
+    suite.expectations += shared_rows(_raw_rules(rules, as_of) + voids, rules,
+                                      voids=len(voids))
     return suite
 
 
-def raw_suites(spec: RuleSpec, as_of: dt.date) -> list[SuiteSpec]:
-    """One raw suite per raw table of the rule spec."""
-    return [raw_suite(rules, as_of) for rules in spec.tables.values()]
+def raw_suites(spec: RuleSpec, as_of: dt.date,
+               imports: ImportRules = NO_IMPORT_RULES) -> list[SuiteSpec]:
+    """One raw suite per raw table of the rule spec, reading the import profile in force
+    (`imports`, hris.import_rules.read_import_rules) as staging does."""
+    return [raw_suite(rules.with_imports(imports), as_of) for rules in spec.tables.values()]
 
 
 def _staged(table: str) -> str:
@@ -225,6 +262,7 @@ def _staging_rules(rules: TableRules, as_of: dt.date, have: set[str]) -> list[Ru
     out += [row_rule("invalid_value", x, sql.not_in(f"b.{c(x)}", values),
                       f"{x} not in {list(values)}")
             for x, values in rules.vocab.items() if x in have]
+    # a voided field is NULL in staging: the ranges above and the vocab rule hold as well
     out += [row_rule("future_date", x, f"b.{c(x)} > date {sql.lit(as_of)}",
                       f"{x} after {as_of}") for x in rules.not_future if x in have]
     out += [query_rule(name, None, STAGING_PLAUSIBLE[name], name.replace("_", " "))

@@ -25,6 +25,7 @@ from dagster import (
 from pydantic import Field
 
 from hris.exports import required_as_of
+from hris.import_rules import read_import_rules
 from monitoring.data_quality import (
     DataQualityRunner,
     FeatureStoreBounds,
@@ -130,8 +131,9 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
                      data_quality: DataQualityResource):
     with hireloop.connection() as conn, conn.cursor() as cur:
         as_of = required_as_of(cur)
+        imports = read_import_rules(cur)  # the profile in force, as staging reads it
     runner = data_quality.runner(hireloop, "raw")
-    outcomes = runner.validate_all(raw_suites(RULES, as_of), context.run.run_id,
+    outcomes = runner.validate_all(raw_suites(RULES, as_of, imports), context.run.run_id,
                                    progress=context.log.info)
     _record(hireloop, data_quality, outcomes)
     policy = data_quality.policy()
@@ -139,12 +141,16 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
         table = outcome.table.split(".", 1)[1]
         meta = _metadata(outcome, runner)
         defects = outcome.by_reason()
+        voided = outcome.field_defects()  # fields staging voids, their rows kept
+        description = ((f"{sum(defects.values())} row defects in {outcome.rows} rows: "
+                        + ", ".join(f"{r} {n}" for r, n in defects.items())) if defects
+                       else f"no row defects in {outcome.rows} rows")
+        if voided:
+            description += ("; voided fields: "
+                            + ", ".join(f"{c} {r} {n}" for (c, r), n in voided.items()))
         yield AssetCheckResult(
-            asset_key=raw_key(table), check_name=RAW_ROWS, passed=not defects,
-            severity=AssetCheckSeverity.WARN, metadata=meta,
-            description=(f"{sum(defects.values())} row defects in {outcome.rows} rows: "
-                         + ", ".join(f"{r} {n}" for r, n in defects.items())) if defects
-            else f"no row defects in {outcome.rows} rows")
+            asset_key=raw_key(table), check_name=RAW_ROWS, passed=not defects and not voided,
+            severity=AssetCheckSeverity.WARN, metadata=meta, description=description)
         failures = table_failures(outcome, policy)
         for message in failures:
             context.log.error(message)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hris.pseudonym import install_pseudonym_key
+from hris.profile import ImportProfile, record_profile
+from hris.pseudonym import install_pseudonym_key, pseudonym
 from hris.raw_store import load_raw
 from tests.dbt.hr_fixture import AS_OF, build_export
 
@@ -70,16 +71,15 @@ def run_dbt(env: dict[str, str], *args: str, with_vars: bool = True) -> subproce
                           timeout=600)
 
 
-@pytest.fixture(scope="session")
-def dbt_world(pg_server) -> Iterator[DbtWorld]:
-    database = pg_server.create_database("dbt")
+def _built_world(pg_server, name: str, frames: dict[str, pd.DataFrame]) -> DbtWorld:
+    """`frames` loaded into a database of its own and built by dbt."""
+    database = pg_server.create_database(name)
     env = {**os.environ, **pg_server.env(database),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "true"}
 
     def connect():
         return pg_server.endpoint.connect(database)
 
-    frames = build_export()
     key = secrets.token_bytes(32)
     conn = connect()
     try:
@@ -90,4 +90,75 @@ def dbt_world(pg_server) -> Iterator[DbtWorld]:
     finally:
         conn.close()
     build = run_dbt(env, "build")
-    yield DbtWorld(frames=frames, key=key, env=env, connect=connect, build=build)
+    return DbtWorld(frames=frames, key=key, env=env, connect=connect, build=build)
+
+
+@pytest.fixture(scope="session")
+def dbt_world(pg_server) -> Iterator[DbtWorld]:
+    yield _built_world(pg_server, "dbt", build_export())
+
+
+# The import profile of another HR system (hris.profile): its spellings of gender, education
+# and recommendation, and its review submission dates as YYYY/MM/DD.
+FOREIGN_PROFILE = ImportProfile(
+    values={("candidates", "gender"): {"男": "male", "女": "female"},
+            ("candidates", "education"): {"本科": "bachelor"},
+            ("interview_questions", "is_key_question"): {"是": "true", "否": "false"},
+            ("interviews", "recommendation"): {"Hire": "yes", "no_hire": "no"}},
+    dates={("performance_reviews", "submitted_at"): "YYYY/MM/DD"})
+# A review whose foreign date is not a calendar date: unparseable even with the profile.
+BAD_FOREIGN_DATE = "2024/02/31"
+# A candidate exported as 女, and a question whose yes/no says 是 (both mapped by the profile).
+FEMALE_CANDIDATE, YES_QUESTION = "C0005", "Q-YES"
+
+
+@dataclass
+class ProfileWorld:
+    """The hr fixture with foreign review dates, built before and after its profile was
+    recorded (no re-import in between)."""
+
+    world: DbtWorld
+    before: dict  # what the first build gave (see profile_world)
+    bad_date_review: str  # raw review_id of the BAD_FOREIGN_DATE row
+
+
+def _raw_digest(world: DbtWorld) -> dict[str, tuple]:
+    return {t: world.query(f"select count(*), md5(string_agg(_record_hash || ':' || _dup_seq, "
+                           f"',' order by _record_hash, _dup_seq)) from raw.{t}")[0]
+            for t in world.frames}
+
+
+@pytest.fixture(scope="session")
+def profile_world(pg_server) -> Iterator[ProfileWorld]:
+    frames = build_export()
+    reviews = frames["performance_reviews"]
+    reviews["submitted_at"] = reviews["submitted_at"].map(
+        lambda v: v if v is None else v.replace("-", "/"))
+    bad = reviews.index[2]
+    reviews.loc[bad, "submitted_at"] = BAD_FOREIGN_DATE
+    candidates = frames["candidates"]
+    candidates.loc[candidates["candidate_id"] == FEMALE_CANDIDATE, "gender"] = "女"
+    questions = frames["interview_questions"]
+    questions.loc[len(questions)] = {**questions.iloc[0].to_dict(), "question_id": YES_QUESTION,
+                                     "is_key_question": "是"}
+    world = _built_world(pg_server, "dbt_profile", frames)
+    before = {
+        "build": world.build,
+        "raw": _raw_digest(world),
+        "staged_reviews": world.query(
+            "select count(*) from staging.stg_hris__performance_reviews")[0][0],
+        "field_defects": world.query("select table_name, column_name, reason, value "
+                                     "from quarantine.field_defects"),
+        "yes_question": world.query(
+            "select reject_reason, reject_column from quarantine.quarantine_interview_questions "
+            "where question_id = %s", (pseudonym(world.key, YES_QUESTION),)),
+    }
+    conn = world.connect()
+    try:
+        with conn.cursor() as cur:
+            record_profile(cur, FOREIGN_PROFILE, "tests/dbt foreign profile")
+        conn.commit()
+    finally:
+        conn.close()
+    world.build = run_dbt(world.env, "build")
+    yield ProfileWorld(world, before, reviews.loc[bad, "review_id"])

@@ -36,7 +36,22 @@ class Planted:
     column: str | None
 
 
+@dataclass(frozen=True)
+class Voided:
+    """A bad descriptive value: the field is voided (NULL in staging), the row staged."""
+
+    table: str
+    key: tuple[str | None, ...]
+    column: str
+    reason: str
+    value: str | None  # as quarantine.field_defects shows it (vocabulary columns only)
+
+
 PLANTED: list[Planted] = []
+VOIDED: list[Voided] = []
+# Voided fields of these rows; the profile tests map the values (男 -> male, 本科 -> bachelor).
+GENDER_CANDIDATE, EDUCATION_CANDIDATE = "C-GENDER", "C-EDU"
+VOID_INTERVIEW = "I-REC"
 # A hire with an interview on the hire date (staged, but must not feed features), one
 # after it (quarantined: interview_after_hire) and a review before the hire date
 # (quarantined: review_before_hire).
@@ -51,6 +66,7 @@ def _d(day: dt.date) -> str:
 def build_export(n_candidates: int = 80, seed: int = 7) -> dict[str, pd.DataFrame]:
     """The export's tables as DataFrames of str/None, with the planted rows appended."""
     PLANTED.clear()
+    VOIDED.clear()
     rng = random.Random(seed)
     rows: dict[str, list[dict]] = {name: [] for name in RAW_TABLES}
     for role_id, family, kpi, target, hib in ROLES:
@@ -83,8 +99,8 @@ def build_export(n_candidates: int = 80, seed: int = 7) -> dict[str, pd.DataFram
             national_id=f"NID{i:07d}X", email=f"alexandra.testperson{i}@example.org",
             phone=f"+44 7700 9{i:05d}", gender=rng.choice(["female", "male"]),
             birth_date=_d(dt.date(1965 + rng.randrange(35), 1 + rng.randrange(12), 15)),
-            race_ethnicity=rng.choice(["group_a", "group_b", None]),
-            education=rng.choice(["bachelor", "master", "secondary"]),
+            race_ethnicity=rng.choice(["asian", "white", None]),
+            education=rng.choice(["bachelor", "master", "high_school"]),
             years_experience=str(rng.randrange(0, 20)), applied_role_id=role_id,
             application_date=_d(applied), status=status,
             employee_id=eid if status == "hired" else None))
@@ -246,8 +262,40 @@ def _plant(rows: dict[str, list[dict]]) -> None:
           "invalid_value", "status")
     plant("candidates", {**cand, "candidate_id": "C-ROLE", "applied_role_id": "R-NONE"},
           "orphan", "applied_role_id")
-    plant("candidates", {**cand, "candidate_id": "C-YEARS", "years_experience": "-3"},
-          "out_of_range", "years_experience")
+    # Descriptive fields: voided with a recorded defect, the row staged.
+    def void(table: str, row: dict, column: str, reason: str, shown: bool = True) -> None:
+        rows[table].append(row)
+        key = tuple(row[k] for k in RAW_TABLES[table].key)
+        VOIDED.append(Voided(table, key, column, reason, row[column] if shown else None))
+
+    void("candidates", {**cand, "candidate_id": "C-YEARS", "years_experience": "-3"},
+         "years_experience", "out_of_range", shown=False)
+    void("candidates", {**cand, "candidate_id": GENDER_CANDIDATE, "gender": "男"}, "gender",
+         "invalid_value")
+    void("candidates", {**cand, "candidate_id": EDUCATION_CANDIDATE, "education": "本科"},
+         "education", "invalid_value")
+    void("candidates", {**cand, "candidate_id": "C-RACE", "race_ethnicity": "martian"},
+         "race_ethnicity", "invalid_value")
+    # an interview whose recommendation another HR system spells "hire": its scores stay
+    rec = rows["interviews"][20]
+    void("interviews", {**rec, "interview_id": VOID_INTERVIEW, "recommendation": "hire",
+                        "interviewer_id": "P-REC", "duration_minutes": "45"},
+         "recommendation", "invalid_value")
+    for by in SCORED_BY:
+        for dim in DIMENSIONS:
+            rows["interview_scores"].append(dict(interview_id=VOID_INTERVIEW, dimension=dim,
+                                                 score="7", scored_by=by))
+    void("interviews", {**rec, "interview_id": "I-DUR", "duration_minutes": "half an hour",
+                        "interviewer_id": "P-DUR"}, "duration_minutes", "unparseable_value",
+         shown=False)
+    answer = rows["interview_answers"][1]
+    answer["response_seconds"] = "-5"
+    VOIDED.append(Voided("interview_answers", (answer["interview_id"], answer["question_id"]),
+                         "response_seconds", "out_of_range", None))
+    left = next(r for r in rows["employees"] if r["termination_reason"])
+    left["termination_reason"] = "Fired"
+    VOIDED.append(Voided("employees", (left["employee_id"],), "termination_reason",
+                         "invalid_value", "Fired"))
     rv = rows["performance_reviews"][0]
     plant("performance_reviews", {**rv, "review_id": "V-OKR", "okr_score": "1.5"},
           "out_of_range", "okr_score")

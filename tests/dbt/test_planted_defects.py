@@ -1,6 +1,7 @@
 """Planted defects against the real staging quarantine (issue 4): every planted defect is
-caught with its reason, rows are conserved, nothing planted reaches the training set, and
-training still runs on the clean remainder.
+caught with its reason, every planted bad descriptive value is voided and recorded (issue
+9), rows are conserved, nothing planted reaches the training set, and training still runs
+on the clean remainder.
 
 Two small stores of one simulation, at defect rates 1 % and 10 %, are built by the real
 pipeline (orchestration.simulated_store.build_store: load with defects, real dbt build);
@@ -18,7 +19,14 @@ import pytest
 
 from hris.contract import RAW_TABLES
 from hris.pseudonym import pseudonym
-from hris.simulator.defects import KEY_COLUMNS, MANIFEST_COLUMNS, plant_defects
+from hris.simulator.defects import (
+    KEY_COLUMNS,
+    MANIFEST_COLUMNS,
+    QUARANTINE,
+    VOID,
+    VOID_KINDS,
+    plant_defects,
+)
 from ml.datasets import read_training_set
 from ml.train import TrainConfig
 from ml.training_pipeline import MODEL, train_and_evaluate
@@ -34,7 +42,17 @@ _NOT_IDS = {"dimension", "scored_by"}  # key columns staging does not pseudonymi
 class Planted:
     rate: float
     store: BuiltStore
-    manifest: pd.DataFrame  # as stored by the load in sim_truth.planted_defects
+    everything: pd.DataFrame  # as stored by the load in sim_truth.planted_defects
+
+    @property
+    def manifest(self) -> pd.DataFrame:
+        """The expected quarantine."""
+        return self.everything[self.everything["action"] == QUARANTINE]
+
+    @property
+    def voids(self) -> pd.DataFrame:
+        """The expected field defects."""
+        return self.everything[self.everything["action"] == VOID]
 
 
 def _planted(rate: float, store: BuiltStore) -> Planted:
@@ -77,13 +95,15 @@ def test_the_load_stores_the_manifest(stores, rate):
     planted = stores[rate]
     sim = planted.store.sim
     _, expected = plant_defects(sim.raw, rate, seed=sim.seed, as_of=sim.as_of)
-    assert list(planted.manifest.columns) == list(MANIFEST_COLUMNS)
-    assert len(planted.manifest) == len(expected)
+    assert list(planted.everything.columns) == list(MANIFEST_COLUMNS)
+    assert len(planted.everything) == len(expected)
     assert (len(expected) > 0) == (rate > 0)
     if rate:
-        got = planted.manifest.sort_values([*KEY_COLUMNS, "_dup_seq", "table"], ignore_index=True)
-        want = expected.sort_values([*KEY_COLUMNS, "_dup_seq", "table"], ignore_index=True)
-        assert (got["reason"] == want["reason"]).all() and (got["kind"] == want["kind"]).all()
+        order = [*KEY_COLUMNS, "_dup_seq", "table", "kind"]
+        got = planted.everything.sort_values(order, ignore_index=True)
+        want = expected.sort_values(order, ignore_index=True)
+        for c in ("reason", "kind", "action", "column"):
+            assert (got[c].fillna("") == want[c].fillna("")).all(), c
 
 
 @pytest.mark.parametrize("rate", RATES)
@@ -109,6 +129,27 @@ def test_every_planted_row_is_quarantined_with_its_reason(stores, rate):
         assert _by_reason(got) == _by_reason(expected), table
         missing, extra = expected - got, got - expected
         assert not missing and not extra, (table, list(missing)[:5], list(extra)[:5])
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_every_planted_void_is_recorded_and_its_row_kept(stores, rate):
+    """quarantine.field_defects holds exactly the planted bad descriptive values (by key,
+    column and reason); none of them quarantined a row the manifest did not name."""
+    planted = stores[rate]
+    voids = planted.voids
+    assert (len(voids) > 0) == (rate > 0)
+    assert set(voids["kind"]) == ({k.name for k in VOID_KINDS} if rate else set())
+    want: Counter = Counter()
+    for rec in voids.to_dict("records"):
+        key = tuple(None if rec[c] is None else rec[c] if c in _NOT_IDS
+                    else pseudonym(planted.store.key, rec[c]) for c in KEY_COLUMNS)
+        want[(rec["table"], *key, int(rec["_dup_seq"]), rec["column"], rec["reason"])] += 1
+    frame = planted.store.read(
+        f"select table_name, {', '.join(KEY_COLUMNS)}, _dup_seq, column_name, reason "
+        "from quarantine.field_defects")
+    got = Counter(tuple(None if pd.isna(v) else v for v in row)
+                  for row in frame.itertuples(index=False, name=None))
+    assert got == want
 
 
 def _by_reason(rows: Counter) -> Counter:

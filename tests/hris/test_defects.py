@@ -12,13 +12,17 @@ import pytest
 import yaml
 
 from hris.contract import RAW_TABLES
+from hris.rules import load_rules
 from hris.simulator import simulate
 from hris.simulator.defects import (
     KINDS,
     MANIFEST_COLUMNS,
     MAX_RATE,
     PARENT_QUARANTINED,
+    QUARANTINE,
     RELATIONS,
+    VOID,
+    VOID_KINDS,
     defect_count,
     dup_seq,
     plant_defects,
@@ -39,6 +43,11 @@ def sim():
 @pytest.fixture(scope="module")
 def planted(sim):
     return plant_defects(sim.raw, RATE, seed=3, as_of=sim.as_of)
+
+
+def _q(manifest: pd.DataFrame) -> pd.DataFrame:
+    """The manifest's expected quarantine (without the voided fields)."""
+    return manifest[manifest["action"] == QUARANTINE]
 
 
 def _located(dirty: pd.DataFrame, table: str, manifest: pd.DataFrame) -> pd.DataFrame:
@@ -76,15 +85,38 @@ def test_defect_count_rounds_and_plants_at_least_one():
 def test_manifest_rows_are_distinct_and_in_the_dirty_tables(planted):
     dirty, manifest = planted
     assert list(manifest.columns) == list(MANIFEST_COLUMNS)
-    ids = manifest.drop(columns=["kind", "reason", "column"])
-    assert not ids.duplicated().any()  # at most one defect (or knock-on) per row
-    for table in RAW_TABLES:
-        if (manifest["table"] == table).any():
-            _located(dirty[table], table, manifest)
+    assert set(manifest["action"]) == {QUARANTINE, VOID}
+    for _, part in manifest.groupby("action"):
+        ids = part.drop(columns=["kind", "reason", "column"])
+        assert not ids.duplicated().any()  # at most one defect (or knock-on) per row
+        for table in RAW_TABLES:
+            if (part["table"] == table).any():
+                _located(dirty[table], table, part)
+
+
+def test_voided_values_break_their_rule_and_are_void_columns(sim, planted):
+    dirty, manifest = planted
+    rules = load_rules()
+    voids = manifest[manifest["action"] == VOID]
+    for kind in VOID_KINDS:
+        assert kind.column in rules.tables[kind.table].void, kind
+        rows = _located(dirty[kind.table], kind.table, voids)
+        values = rows.loc[rows["kind"] == kind.name, kind.column]
+        assert len(values) == defect_count(RATE, len(sim.raw[kind.table])) >= 1
+        allowed = rules.allowed_values(kind.table, kind.column)
+        if allowed:
+            assert not values.str.lower().isin(allowed).any(), kind
+        else:
+            assert (pd.to_numeric(values) < 0).all(), kind
+    # mostly on rows staging keeps: a voided field does not take its row with it
+    quarantined = _q(manifest)[list(voids.columns[:-5])].fillna("")
+    on_bad = voids[list(voids.columns[:-5])].fillna("").merge(quarantined, how="inner")
+    assert len(on_bad) < len(voids) / 2
 
 
 def test_planted_values_break_their_rule(sim, planted):
     dirty, manifest = planted
+    manifest = _q(manifest)
     as_of = pd.Timestamp(sim.as_of)
     ivs = _located(dirty["interviews"], "interviews", manifest)
     scores = _located(dirty["interview_scores"], "interview_scores", manifest)
@@ -119,6 +151,7 @@ def test_planted_values_break_their_rule(sim, planted):
 
 def test_duplicates_copy_their_source(planted):
     dirty, manifest = planted
+    manifest = _q(manifest)
     ivs = dirty["interviews"]
     ivs_seq = ivs.assign(_dup_seq=dup_seq(ivs, ("interview_id",)))
     exact = _located(ivs, "interviews", manifest)
@@ -171,6 +204,7 @@ def _quarantined(dirty: pd.DataFrame, table: str, manifest: pd.DataFrame) -> np.
 
 def test_knock_on_follows_every_quarantined_parent(planted):
     dirty, manifest = planted
+    manifest = _q(manifest)
     for child, fk, parent, pk in RELATIONS:
         keys = dirty[parent][pk]
         staged = set(keys[~_quarantined(dirty[parent], parent, manifest)])

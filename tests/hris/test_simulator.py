@@ -85,6 +85,31 @@ def test_frames_follow_the_contract_as_exported_text(sim):
         assert not frame.duplicated(key).any(), name
 
 
+def test_every_categorical_value_is_in_the_contract_vocabulary(sim):
+    """The simulator writes the contract's vocabularies (hris.contract via hris.rules), so a
+    clean simulated export voids and quarantines nothing for a value."""
+    from hris.rules import load_rules
+
+    spec = load_rules()
+    checked = 0
+    for name, rules in spec.tables.items():
+        frame = sim.raw[name]
+        for column in rules.vocab:
+            values = set(frame[column].dropna().str.strip().str.lower())
+            assert values <= set(spec.allowed_values(name, column)), (name, column)
+            checked += 1
+    assert checked >= 12
+    genders = set(sim.raw["candidates"]["gender"])
+    assert {"female", "male", "undisclosed"} <= genders and None not in genders
+
+
+def test_ml_education_levels_are_the_contracts():
+    from hris.contract import EDUCATION_LEVELS
+    from ml.scoring_input import EDUCATION_LEVELS as ML_LEVELS
+
+    assert ML_LEVELS == EDUCATION_LEVELS
+
+
 def test_same_seed_same_tables_other_seed_other_tables():
     a, b = simulate(3000, seed=5), simulate(3000, seed=5)
     for name in a.raw:

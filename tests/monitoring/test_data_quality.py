@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hris.contract import PERSONAL_COLUMNS, RAW_TABLES
+from hris.import_rules import read_import_rules
 from hris.pseudonym import pseudonym
 from hris.raw_store import ensure_raw_schema
 from monitoring.data_quality import (
@@ -32,11 +33,12 @@ from monitoring.data_quality import (
     write_docs_index,
     write_results,
 )
-from monitoring.data_quality.suites import raw_row_rules
+from monitoring.data_quality.suites import raw_row_rules, raw_void_rules
 from tests.dbt import conftest as dbt_conftest
 from tests.dbt.hr_fixture import AS_OF
 
 dbt_world = dbt_conftest.dbt_world  # the session's dbt build of the hr fixture
+profile_world = dbt_conftest.profile_world  # the same with foreign values and a profile
 
 RULES = load_rules()
 # Reasons of the quarantine that are consequences in staging, not rules on a raw row.
@@ -145,6 +147,35 @@ def test_one_defect_rows_give_equal_counts_per_reason(dbt_world, flagged):
     assert equal >= 25
 
 
+def _field_defects(world, table: str) -> dict[tuple[str, str], Counter]:
+    """(column, reason) -> Counter of the record hashes of the raw rows whose field staging
+    voided (quarantine.field_defects)."""
+    hashes = _raw_hashes(world, table)
+    key = RAW_TABLES[table].key
+    out: dict[tuple[str, str], Counter] = {}
+    for *k, seq, column, reason in world.query(
+            f"select {', '.join(key)}, _dup_seq, column_name, reason "
+            "from quarantine.field_defects where table_name = %s", (table,)):
+        out.setdefault((column, reason), Counter())[hashes[(*k, seq)]] += 1
+    return out
+
+
+def test_raw_void_counts_equal_the_field_defects(dbt_world, raw_outcomes):
+    """Per table, column and reason, GX flags exactly the rows whose field staging voided."""
+    outcomes = {o.table: o for o in raw_outcomes}
+    compared = 0
+    for table, rules in RULES.tables.items():
+        recorded = _field_defects(dbt_world, table)
+        flagged = {(column, reason): Counter(h for (h,) in dbt_world.query(
+                       query.replace("{batch}", f"raw.{table}").replace("%", "%%")))
+                   for reason, column, query, _ in raw_void_rules(rules)}
+        assert {k: v for k, v in flagged.items() if v} == recorded, table
+        assert outcomes[f"raw.{table}"].field_defects() == {
+            k: sum(v.values()) for k, v in recorded.items()}, table
+        compared += sum(sum(v.values()) for v in recorded.values())
+    assert compared >= 7  # the fixture's voided fields
+
+
 def test_staging_suites_pass_in_full_on_clean_rows(dbt_world, url, docs_dir):
     conn = dbt_world.connect()
     try:
@@ -189,7 +220,8 @@ def test_results_table_holds_one_row_per_expectation(dbt_world, raw_outcomes):
         conn.close()
     assert written == n == sum(len(o.outcomes) for o in raw_outcomes)
     assert suites == len(RAW_TABLES)
-    assert unexpected == sum(sum(o.by_reason().values()) for o in raw_outcomes)
+    assert unexpected == sum(sum(o.by_reason().values()) + sum(o.field_defects().values())
+                             for o in raw_outcomes)
 
 
 def test_orphans_above_the_limit_fail_the_table(raw_outcomes):
@@ -262,3 +294,44 @@ def test_suites_run_side_by_side_as_they_do_one_by_one(url, raw_outcomes, tmp_pa
     assert sum(sum(s.by_reason().values()) for s in serial) > 0  # defects were counted
     pages = {Path(o.docs_url.removeprefix("file://")) for o in raw_outcomes}
     assert len(pages) == len(RAW_TABLES) and all(p.exists() for p in pages)
+
+
+def test_raw_counts_agree_with_staging_under_an_import_profile(profile_world, pg_server,
+                                                               tmp_path):
+    """With value mappings and a date format in force, GX reads raw as staging does: per
+    reason every quarantined row is flagged (others only for an earlier reason), and the
+    field defects are the same rows."""
+    world = profile_world.world
+    conn = world.connect()
+    try:
+        with conn.cursor() as cur:
+            imports = read_import_rules(cur)
+    finally:
+        conn.close()
+    assert imports.mapped["candidates"] == {"gender", "education"}
+    assert imports.dated == {"performance_reviews": frozenset({"submitted_at"})}
+    url = pg_server.url(world.env["HIRELOOP_PG_DBNAME"])
+    outcomes = {o.table: o for o in DataQualityRunner(url, tmp_path, workers=1).validate_all(
+        raw_suites(RULES, AS_OF, imports), "profile-run")}
+    compared = 0
+    for table, plain in RULES.tables.items():
+        rules = plain.with_imports(imports)
+        quarantined = _quarantined(world, table)
+        by_reason = outcomes[f"raw.{table}"].by_reason()
+        earlier: Counter = Counter()
+        for reason, _, query, _ in raw_row_rules(rules, AS_OF):
+            gx = Counter(h for (h,) in world.query(
+                query.replace("{batch}", f"raw.{table}").replace("%", "%%")))
+            assert by_reason.get(reason, 0) == sum(gx.values()), (table, reason)
+            q = quarantined.get(reason, Counter())
+            assert not q - gx and not (gx - q) - earlier, (table, reason)
+            earlier += q
+            compared += sum(q.values())
+        recorded = _field_defects(world, table)
+        assert outcomes[f"raw.{table}"].field_defects() == {
+            k: sum(v.values()) for k, v in recorded.items()}, table
+    assert compared >= 25
+    # the profile released the reviews and the mapped values (not flagged any more)
+    reviews = outcomes["raw.performance_reviews"].by_reason()
+    assert reviews.get("unparseable_value") == 2  # V-KPI and the foreign 2024/02/31
+    assert ("gender", "invalid_value") not in outcomes["raw.candidates"].field_defects()

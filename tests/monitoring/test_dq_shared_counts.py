@@ -14,6 +14,8 @@ import great_expectations.expectations as gxe
 import pytest
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
+from hris.import_rules import read_import_rules
+from hris.profile import ImportProfile, record_profile
 from hris.raw_store import ensure_raw_schema
 from monitoring.data_quality import DataQualityRunner, load_rules, raw_suite, staging_suite
 from monitoring.data_quality.suites import raw_row_rules
@@ -36,9 +38,10 @@ def statements(monkeypatch) -> list[str]:
     return seen
 
 
-def _database(pg_server, name: str, rows: list[tuple], drop: str | None = None) -> str:
+def _database(pg_server, name: str, rows: list[tuple], drop: str | None = None,
+              then=None) -> str:
     """A raw schema whose job_roles hold `rows` (role_id, kpi_target), without column
-    `drop` if given."""
+    `drop` if given; `then(cursor)` runs last, in the same transaction."""
     database = pg_server.create_database(name)
     conn = pg_server.endpoint.connect(database)
     with conn.cursor() as cur:
@@ -50,6 +53,8 @@ def _database(pg_server, name: str, rows: list[tuple], drop: str | None = None) 
                         [role_id, kpi_target, f"h{i}"])
         if drop:
             cur.execute(f'ALTER TABLE raw.job_roles DROP COLUMN "{drop}"')
+        if then:
+            then(cur)
     conn.commit()
     conn.close()
     return pg_server.url(database)
@@ -190,3 +195,38 @@ def test_staging_rules_count_as_gx_column_expectations_do(pg_server, tmp_path, t
     assert len(theirs) == len(native)
     assert {k: ours.get(k) for k in theirs} == theirs
     assert sum(theirs.values()) >= 5  # the planted defects were seen, by both
+
+
+def test_mapped_values_are_counted_as_staging_reads_them(pg_server, tmp_path, statements):
+    """With an import profile mapping 销售 to sales and 是 to true, those rows break nothing;
+    the shared query still counts every rule at once."""
+    found = {}
+
+    def foreign(cur) -> None:
+        cur.execute("UPDATE raw.job_roles SET role_family = ' 销售 ', "
+                    "kpi_higher_is_better = '是' WHERE role_id = 'r1'")
+        cur.execute("UPDATE raw.job_roles SET role_family = '市场', "
+                    "kpi_higher_is_better = '不' WHERE role_id = 'r2'")
+        found["unmapped"] = read_import_rules(cur)
+        record_profile(cur, ImportProfile(values={
+            ("job_roles", "role_family"): {"销售": "sales"},
+            ("job_roles", "kpi_higher_is_better"): {"是": "true"}}), "test")
+        found["mapped"] = read_import_rules(cur)
+
+    url = _database(pg_server, "dq_mapped", [("r1", "1"), ("r2", "2"), ("r3", "3")],
+                    then=foreign)
+    unmapped, imports = found["unmapped"], found["mapped"]
+    runner = DataQualityRunner(url, tmp_path)
+
+    def counts(rules) -> dict[str, int]:
+        outcome = runner.validate(raw_suite(rules, AS_OF), "mapped-run", build_docs=False)
+        assert all(o.error is None for o in outcome.outcomes), outcome.outcomes
+        return outcome.by_reason()
+
+    job_roles = RULES.tables["job_roles"]
+    before = counts(job_roles.with_imports(unmapped))
+    assert before == {"unparseable_value": 2, "invalid_value": 2}
+    statements.clear()
+    after = counts(job_roles.with_imports(imports))
+    assert after == {"unparseable_value": 1, "invalid_value": 1}  # r2 only
+    assert len([s for s in statements if "count(*) filter" in s]) == 1

@@ -11,11 +11,11 @@ typed as (
         *,
         {{- hris_typed_columns(table) }}
         {{ pseudonym('candidate_id__text') }} as candidate_id,
-        lower(gender__text) as gender,
-        race_ethnicity__text as race_ethnicity,
-        education__text as education,
+        gender__value as gender,
+        race_ethnicity__value as race_ethnicity,
+        education__value as education,
         {{ pseudonym('applied_role_id__text') }} as applied_role_id,
-        lower(status__text) as status,
+        status__value as status,
         {{ pseudonym('employee_id__text') }} as employee_id
     from cleaned
 ),
@@ -28,11 +28,12 @@ select
     application_date,
     status,
     employee_id,
-    education,
-    years_experience,
-    gender,
+    {{ hris_field(table, 'education') }},
+    {{ hris_field(table, 'years_experience') }},
+    {{ hris_field(table, 'gender') }},
     {{ age_band('birth_date', 'application_date') }} as age_band,
-    race_ethnicity,
+    {{ hris_field(table, 'race_ethnicity') }},
+    {{- hris_void_columns(table) }}
     _dup_seq,
     _source,
     _loaded_at,

@@ -10,11 +10,11 @@ typed as (
         *,
         {{- hris_typed_columns(table) }}
         {{ pseudonym('employee_id__text') }} as employee_id,
-        lower(gender__text) as gender,
+        gender__value as gender,
         {{ pseudonym('role_id__text') }} as role_id,
         department__text as department,
         {{ pseudonym('manager_id__text') }} as manager_id,
-        termination_reason__text as termination_reason
+        termination_reason__value as termination_reason
     from cleaned
 ),
 
@@ -27,9 +27,10 @@ select
     manager_id,
     hire_date,
     termination_date,
-    termination_reason,
-    gender,
+    {{ hris_field(table, 'termination_reason') }},
+    {{ hris_field(table, 'gender') }},
     {{ age_band('birth_date', 'hire_date') }} as age_band,
+    {{- hris_void_columns(table) }}
     _dup_seq,
     _source,
     _loaded_at,

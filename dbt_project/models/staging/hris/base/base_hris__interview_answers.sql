@@ -21,8 +21,9 @@ select
     interview_id,
     question_id,
     answered_fully,
-    response_seconds,
+    {{ hris_field(table, 'response_seconds') }},
     answer_length,
+    {{- hris_void_columns(table) }}
     _dup_seq,
     _source,
     _loaded_at,

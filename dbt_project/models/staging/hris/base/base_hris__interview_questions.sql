@@ -9,9 +9,9 @@ typed as (
         *,
         {{- hris_typed_columns(table) }}
         {{ pseudonym('question_id__text') }} as question_id,
-        lower(role_family__text) as role_family,
-        lower(scenario_type__text) as scenario_type,
-        lower(dimension__text) as dimension,
+        role_family__value as role_family,
+        scenario_type__value as scenario_type,
+        dimension__value as dimension,
         prompt_text__text as prompt_text
     from cleaned
 ),

@@ -9,8 +9,8 @@ typed as (
         *,
         {{- hris_typed_columns(table) }}
         {{ pseudonym('interview_id__text') }} as interview_id,
-        lower(dimension__text) as dimension,
-        lower(scored_by__text) as scored_by
+        dimension__value as dimension,
+        scored_by__value as scored_by
     from cleaned
 ),
 

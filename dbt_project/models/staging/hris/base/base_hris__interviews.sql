@@ -10,9 +10,9 @@ typed as (
         {{- hris_typed_columns(table) }}
         {{ pseudonym('interview_id__text') }} as interview_id,
         {{ pseudonym('candidate_id__text') }} as candidate_id,
-        lower(round__text) as round,
+        round__value as round,
         {{ pseudonym('interviewer_id__text') }} as interviewer_id,
-        lower(recommendation__text) as recommendation
+        recommendation__value as recommendation
     from cleaned
 ),
 
@@ -24,9 +24,10 @@ select
     round,
     interviewer_id,
     interview_date,
-    duration_minutes,
+    {{ hris_field(table, 'duration_minutes') }},
     overall_rating,
-    recommendation,
+    {{ hris_field(table, 'recommendation') }},
+    {{- hris_void_columns(table) }}
     _dup_seq,
     _source,
     _loaded_at,

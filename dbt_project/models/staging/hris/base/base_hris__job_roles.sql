@@ -9,7 +9,7 @@ typed as (
         *,
         {{- hris_typed_columns(table) }}
         {{ pseudonym('role_id__text') }} as role_id,
-        lower(role_family__text) as role_family,
+        role_family__value as role_family,
         title__text as title,
         level__text as level,
         kpi_name__text as kpi_name
