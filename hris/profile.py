@@ -56,9 +56,8 @@ from typing import Any, ClassVar
 import yaml
 
 from hris.contract import RAW_TABLES
-from hris.printable import printable
-
 from hris.import_rules import ensure_date_parser
+from hris.printable import printable
 
 PROFILE_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
