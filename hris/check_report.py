@@ -241,7 +241,8 @@ def format_invalid_values(report: CheckReport) -> str:
         lines.append(f"{col[0]}.{col[1]}: allowed {', '.join(allowed) or '(see the contract)'}")
         values = shown.get(col, [])
         for v in values[:TOP_VALUES]:
-            lines.append(f"    {v.rows:>9,} rows  {json.dumps(v.value, ensure_ascii=False)}")
+            lines.append(f"    {v.rows:>9,} {'row ' if v.rows == 1 else 'rows'}  "
+                         f"{json.dumps(v.value, ensure_ascii=False)}")
         rest = values[TOP_VALUES:]
         if rest:
             lines.append(f"    ... {len(rest):,} more values in {sum(v.rows for v in rest):,} rows")
