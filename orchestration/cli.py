@@ -241,6 +241,9 @@ def import_(
 
     day = _date("import", as_of)
     rules = _profile("import", profile)
+    if check:
+        _check_import(directory, day, rules, profile, correct_as_of)
+        return
     conn = _runtime().up().connect()
     try:
         with conn:
@@ -255,6 +258,35 @@ def import_(
     finally:
         conn.close()
     typer.echo(("would import (nothing loaded):\n" if check else "") + str(report) + in_force)
+
+
+def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path: Path | None,
+                  correct_as_of: str | None) -> None:
+    """`import --check`: the import and the build's validation run in a scratch database and
+    the quarantine they would give is printed; nothing is loaded into the installation."""
+    import psycopg2
+
+    from hris.check_report import format_check
+    from hris.exports import LoadRefused
+    from hris.importer import ImportRefused
+    from orchestration.import_check import check_export
+
+    runtime = _runtime()
+    try:
+        report = check_export(runtime.up(), "hireloop", directory,
+                              runtime.settings.pseudonym_key(), as_of, profile=profile,
+                              profile_source=None if profile_path is None else str(profile_path),
+                              correct_as_of=correct_as_of, progress=True)
+    except (ImportRefused, LoadRefused) as exc:
+        raise _refuse("import", exc) from None
+    except RuntimeError as exc:
+        typer.echo(f"import check failed (nothing loaded): {exc}", err=True)
+        raise typer.Exit(1) from None
+    except psycopg2.Error as exc:  # only its code: a database message may quote a value
+        typer.echo(f"import check failed (nothing loaded): PostgreSQL error "
+                   f"{exc.pgcode or type(exc).__name__}; see the server's log", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(format_check(report))
 
 
 @app.command()

@@ -89,6 +89,22 @@ def run_dbt_build(
     return done
 
 
+def run_dbt_models(
+    pg_env: Mapping[str, str], as_of: str, select: list[str], target_path: str
+) -> subprocess.CompletedProcess:
+    """`dbt run --select ...` (models only, no tests) outside Dagster; raises RuntimeError with
+    dbt's output on failure. `target_path` keeps its artifacts (and its manifest) away from
+    the project's own target/, which Dagster reads."""
+    env = {**os.environ, **pg_env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    cmd = [DBT_EXECUTABLE, "run", "--project-dir", str(DBT_PROJECT_DIR),
+           "--profiles-dir", str(DBT_PROJECT_DIR), "--vars", json.dumps({"as_of_date": as_of}),
+           "--target-path", target_path, "--log-path", target_path, "--select", *select]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt run failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+    return done
+
+
 class HireloopDbtTranslator(DagsterDbtTranslator):
     """dbt sources are our raw tables; model folders become asset groups."""
 
