@@ -224,7 +224,8 @@ def generate(
 @app.command("import")
 def import_(
     directory: Path = typer.Argument(..., exists=True, file_okay=False, help="export folder"),
-    check: bool = typer.Option(False, "--check", help="say what would happen; load nothing"),
+    check: bool = typer.Option(False, "--check", help="load nothing; print the quarantine the "
+                               "build would produce, with a suggested profile"),
     as_of: str | None = typer.Option(
         None, help=_AS_OF_HELP + "; required for a real export (a simulated export folder "
         "carries its own)"),
@@ -248,16 +249,16 @@ def import_(
     try:
         with conn:
             report = ingest_export(
-                conn, directory, day, check=check, progress=True, correct_as_of=correct_as_of,
+                conn, directory, day, progress=True, correct_as_of=correct_as_of,
                 profile=rules, profile_source=None if profile is None else str(profile),
             )
         with conn, conn.cursor() as cur:
-            in_force = "" if check else "\n" + describe_in_force(cur)
+            in_force = "\n" + describe_in_force(cur)
     except (ImportRefused, LoadRefused) as exc:
         raise _refuse("import", exc) from None
     finally:
         conn.close()
-    typer.echo(("would import (nothing loaded):\n" if check else "") + str(report) + in_force)
+    typer.echo(str(report) + in_force)
 
 
 def _check_import(directory: Path, as_of: dt.date | None, profile, profile_path: Path | None,
