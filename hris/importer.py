@@ -25,6 +25,7 @@ from hris.export_files import ImportRefused, read_export, read_export_files
 from hris.printable import printable
 from hris.profile import ImportProfile, profile_change, profile_in_force
 from hris.raw_store import LoadReport, load_raw
+from hris.transaction import one_transaction
 
 __all__ = ["ImportRefused", "ImportReport", "export_raw", "import_export", "read_export"]
 
@@ -79,11 +80,8 @@ def import_export(
     export = read_export_files(directory, profile)
     # Stored as text: a folder name's control characters or undecodable bytes escaped.
     source = printable(source or directory.resolve().name)
-    autocommit = conn.autocommit
-    if autocommit:
-        conn.autocommit = False
     profile_id, recorded = None, False
-    try:
+    with one_transaction(conn):
         load = load_raw(conn, export.frames, source, progress=progress)
         with conn.cursor() as cur:
             if profile is not None:
@@ -102,12 +100,6 @@ def import_export(
             conn.rollback()
         else:
             conn.commit()
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        if autocommit:
-            conn.autocommit = True
     return ImportReport(directory, source, check, load, export.files, export.warnings,
                         profile_id, recorded)
 

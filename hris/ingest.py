@@ -8,8 +8,6 @@ describes always travel together, and a refused load leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from hris.raw_store import LoadReport, load_raw
 from hris.simulated_export import read_manifest
 from hris.simulator import SimulatedHRIS, simulate, write_truth
 from hris.simulator.defects import plant_defects, validate_rate, write_manifest
+from hris.transaction import one_transaction
 
 SIMULATOR_AS_OF = dt.date(2025, 1, 1)  # the simulator's clock when none is given
 
@@ -118,7 +117,7 @@ def ingest_export(
     extra: dict[str, Any] = {}
     if profile is not None:
         extra = {"profile": profile, "profile_source": profile_source}
-    with _one_transaction(conn):
+    with one_transaction(conn):
         with conn.cursor() as cur:
             admission = admit(cur, kind, as_of, source=source, correction=correct_as_of,
                               today=today)
@@ -148,29 +147,10 @@ def preflight_simulated(conn, n_candidates: int, seed: int, as_of: dt.date,
 
 def _preflight(conn, kind: str, as_of: dt.date | None, source: str,
                correct_as_of: str | None, today: dt.date | None) -> None:
-    with _one_transaction(conn):
+    with one_transaction(conn):
         try:
             with conn.cursor() as cur:
                 admit(cur, kind, as_of, source=source, correction=correct_as_of, today=today,
                       lock=False)
         finally:
             conn.rollback()
-
-
-@contextmanager
-def _one_transaction(conn) -> Iterator[None]:
-    """Run the block in one transaction, also on an autocommit connection; roll back on error.
-
-    The block commits (the importer does); an error rolls back whatever it had begun.
-    """
-    autocommit = conn.autocommit
-    if autocommit:
-        conn.autocommit = False
-    try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    finally:
-        if autocommit:
-            conn.autocommit = True
