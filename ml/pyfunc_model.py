@@ -79,8 +79,8 @@ def signature(contract: InputContract) -> ModelSignature:
     inputs = [ColSpec("string", ROLE_FAMILY), ColSpec("string", REQUEST_ID, required=False)]
     if contract.adjusted:
         inputs.append(ColSpec("string", RATER_IDS, required=False))
-    for f in contract.fields:
-        inputs.append(ColSpec("string" if f.kind == "category" else "double", f.name,
+    for name, f in contract.accepted.specs.items():  # never the derived (adjusted) fields
+        inputs.append(ColSpec("string" if f.kind == "category" else "double", name,
                               required=False))
     outputs = [ColSpec("string", "request_id"), ColSpec("double", "probability"),
                ColSpec("double", "score"), ColSpec("string", "band"),
@@ -93,9 +93,7 @@ def example_input(contract: InputContract) -> pd.DataFrame:
     rows = []
     for i, family in enumerate(contract.families):
         row: dict[str, Any] = {ROLE_FAMILY: family, REQUEST_ID: f"example-{i + 1}"}
-        for f in contract.fields:
-            if f.name not in contract.required[family]:
-                continue
+        for f in (contract.accepted.specs[n] for n in contract.accepted.required[family]):
             if f.kind == "category":
                 row[f.name] = f.categories[len(f.categories) // 2]
             else:
@@ -361,7 +359,8 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
         try:
             clean = validate_rows(model_input, self.contract, self.max_rows)
         except InputError as exc:
-            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+            raise MlflowException("; ".join(map(str, exc.problems)),
+                                  error_code=INVALID_PARAMETER_VALUE) from None
         scored_at = datetime.now(UTC)
         scores = score_records(self.model, clean, self.model_version)
         if self.log_path is not None:

@@ -26,6 +26,7 @@ from ml.pyfunc_model import (
     log_pyfunc,
     reasons,
 )
+from ml.rater_offsets import adjusted_source
 from ml.registry import register_version
 from ml.scoring_input import InputContract, field_spec, input_hashes, validate
 from tests.ml.model_fixture import MODEL_CLASS, trained_model
@@ -74,14 +75,18 @@ def scored(predict, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def valid_rows(model, n: int = 4, seed: int = 0) -> pd.DataFrame:
-    """`n` rows cycling through the families, every field a family uses filled in range."""
+    """`n` rows cycling through the families, every field a family uses filled in range (for a
+    rater-adjusted feature, its raw score: the endpoint derives the adjusted one)."""
     contract = contract_of(model)
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
         family = contract.families[i % len(contract.families)]
         row = {"role_family": family, "request_id": f"req-{i}"}
-        for name in model.families[family].features:
+        for feature in model.families[family].features:
+            name = adjusted_source(feature) or feature
+            if name in row:
+                continue
             spec = field_spec(name)
             high = spec.high if spec.high is not None else 600.0
             value = rng.uniform(spec.low, high)
