@@ -387,6 +387,18 @@ def _unknown(i: int, key: Any, acc: _Accepted) -> Problem:
     return Problem(i, name, "unknown", f"field {name!r} is not an input of this model{hint}")
 
 
+def _rater_ids_message(key: str, exc: RaterIdsError) -> str:
+    """RaterIdsError's reason without the value it quotes."""
+    text = str(exc)
+    if text.startswith("lists "):
+        return f"field {key!r} {text}"
+    if text.startswith("must be"):
+        return (f"field {key!r} must be a string of comma-separated interviewer pseudonyms, "
+                "got something else")
+    return (f"field {key!r} holds an entry that is not an interviewer pseudonym (32 "
+            f"lowercase hex characters; at most {MAX_RATERS} per row)")
+
+
 def check_records(records: Sequence[Mapping[str, Any]], contract: InputContract,
                   max_rows: int) -> list[Problem]:
     """Every problem of a request, row by row: the endpoint's one definition of a valid row.
@@ -436,11 +448,8 @@ def check_records(records: Sequence[Mapping[str, Any]], contract: InputContract,
             elif key == RATER_IDS and acc.rater_ids:
                 try:
                     parse_rater_ids(v)
-                except RaterIdsError:
-                    problems.append(Problem(i, key, "format", f"field {key!r} must be a "
-                                            "string of comma-separated interviewer "
-                                            "pseudonyms (32 lowercase hex characters each, "
-                                            f"at most {MAX_RATERS})"))
+                except RaterIdsError as exc:
+                    problems.append(Problem(i, key, "format", _rater_ids_message(key, exc)))
             elif (spec := acc.specs.get(key)) is not None:
                 found = _check_value(i, key, v, spec, key in needed,
                                      family if isinstance(family, str) else "")
