@@ -22,10 +22,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.http_scoring import score_over_http
 from ml.promotion import promote
-from ml.pyfunc_model import INFERENCE_LOG_ENV, OUTPUT_COLUMNS, contract_of, log_pyfunc
+from ml.pyfunc_model import (
+    INFERENCE_LOG_ENV,
+    OUTPUT_COLUMNS,
+    contract_of,
+    example_input,
+    log_pyfunc,
+)
 from ml.registry import MODEL_NAME, register_version
+from ml.scoring_input import accepted_fields
 from ml.serving import ServeSpec
+from monitoring.model_summary import curl_example
 from monitoring.scoring_log import ingest_inference_log
 from orchestration.services import EndpointProcess
 from orchestration.supervisor import Supervisor
@@ -402,3 +411,30 @@ def test_online_scores_land_in_the_inference_log_and_scoring_log(endpoint, pg_se
     for rid, (version, probability, band, source) in found.items():
         assert (version, band, source) == (endpoint.version, preds[rid]["band"], "online")
         assert probability == pytest.approx(preds[rid]["probability"])
+
+
+def test_the_client_scores_the_good_rows_of_a_refused_batch(endpoint):
+    """ml.http_scoring (the demo's client): a batch refused for two bad rows is sent again
+    without them, once; the two are counted as refusals with their reasons."""
+    rows = json.loads(records(valid_rows(endpoint.model, 10, seed=6)))["dataframe_records"]
+    rows[2] = {**rows[2], "gender": "female"}
+    rows[7] = {**rows[7], "role_family": "astronaut"}
+    report = score_over_http(f"http://{endpoint.host}:{endpoint.port}", rows, batch_size=10)
+    assert (report.scored, report.refused, report.failed, report.requests) == (8, 2, 0, 2)
+    assert any("row 2: field 'gender' is a protected attribute" in m for m in report.messages)
+    assert not any("female" in m or "astronaut" in m for m in report.messages)
+
+
+def test_the_published_schema_lists_exactly_what_is_accepted(endpoint):
+    """The signature MLflow publishes names every accepted field and nothing else (no
+    derived interviewer_*_adj); the example rows (the printed curl request) score 200."""
+    contract = contract_of(endpoint.model)
+    schema = mlflow.models.get_model_info(f"models:/{MODEL_NAME}@champion").signature
+    assert set(schema.inputs.input_names()) == set(accepted_fields(contract))
+    example = example_input(contract)
+    assert not set(example.columns) & set(contract.adjusted)
+    rows = [r.dropna().to_dict() for _, r in example.iterrows()]
+    assert "_adj" not in curl_example("http://127.0.0.1:1", rows[0])
+    status, text = endpoint.post(json.dumps({"dataframe_records": rows}))
+    assert status == 200, text
+    assert len(strict_json(text)["predictions"]) == len(rows)
