@@ -1,8 +1,9 @@
 """The served model: one MLflow pyfunc that checks, scores, explains and logs every row.
 
 `HireloopPyfunc` wraps a trained `HireloopModel` (saved as an artifact directory) for
-`mlflow models serve`. For each request it validates the rows itself (ml/scoring_input.py;
-a bad row is an `MlflowException(INVALID_PARAMETER_VALUE)`, so the server answers 400),
+the endpoint (MLflow's scoring app inside ml/scoring_app.py). For each request it validates
+the rows itself with the check the endpoint's layer runs first (ml/scoring_input.py: in
+process, a bad row is an `MlflowException(INVALID_PARAMETER_VALUE)` listing every problem),
 then returns per row: request_id, probability (calibrated), score (100 × probability),
 band (advance / review / hold: the model never rejects, a person decides), the top three
 reasons (SHAP contributions summed per dimension, in log-odds) and the model version, as a
@@ -13,7 +14,7 @@ Online scores are appended to the inference log, a JSON-lines file that
 monitoring.scoring_log ingests. Its path comes from the environment variable
 `HIRELOOP_INFERENCE_LOG`, read once in `load_context`: the pyfunc runs in the scoring
 server's own process, which orchestration starts, and the environment is the only channel
-`mlflow models serve` offers into it. A path in the logged model_config would be baked
+MLflow's scoring app offers into it. A path in the logged model_config would be baked
 into the registered artifact and point at the wrong machine once served elsewhere. An
 in-process caller may pass `model_config={"inference_log": path}` to `load_model`
 instead; with neither, nothing is logged (batch scoring logs its own scores).
@@ -399,8 +400,8 @@ def log_pyfunc(
 ) -> mlflow.models.model.ModelInfo:
     """Log `model` as the serving pyfunc into the active MLflow run; returns its ModelInfo.
 
-    The `ml` package travels as code_paths, so `mlflow models serve --env-manager local`
-    imports this module from the artifact, not from a checkout. `model_name` only helps the
+    The `ml` package travels as code_paths, so the model loads from the artifact alone
+    (`mlflow.pyfunc.load_model`, as MLflow's scoring app does). `model_name` only helps the
     pyfunc find its own registered version when it is loaded.
     """
     run = mlflow.active_run()

@@ -16,8 +16,8 @@ import pytest
 from ml.pyfunc_model import reasons
 from ml.rater_offsets import RaterOffsets, adjusted_source
 from ml.scoring_input import (
-    InputError,
     InputContract,
+    InputError,
     field_spec,
     input_hashes,
     validate,
