@@ -1,14 +1,14 @@
 """Benchmark: serving latency and throughput of the endpoint against its two floors.
 
 Not a test. All targets in one run on one machine, same request bodies:
-- endpoint: `mlflow models serve` of the model under test (default: a small XGBoost
-  pyfunc with input validation, trained here on random data; `--demo-model DIR` serves the
-  real one: the HireloopModel saved in DIR, or, when DIR holds none, one trained there with
+- endpoint: MLflow's scoring app in our ASGI layer (ml/scoring_app.py) serving the model
+  under test (default: a small XGBoost pyfunc with input validation, trained here on
+  random data; `--demo-model DIR` serves the real one: the HireloopModel saved in DIR, or, when DIR holds none, one trained there with
   `train_and_evaluate` on a demo-size store built by orchestration/simulated_store.py, logged with
   `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
   with `--tracking-uri`);
-- MLflow floor: `mlflow models serve` of a pyfunc that returns a constant, logged with the
-  model under test's signature;
+- MLflow floor: `mlflow models serve` (MLflow's own server, without our layer) of a pyfunc
+  that returns a constant, logged with the model under test's signature;
 - HTTP floor: a bare ASGI app under uvicorn that returns a constant;
 - in process: `pyfunc.predict` and MLflow's whole `invocations()` handler, no HTTP;
 - optionally (`--baseline-code DIR`, with `--demo-model`): the same model logged with the
@@ -320,7 +320,7 @@ class Server:
             else:
                 spec = ServeSpec(
                     tracking_uri=tracking_uri, model_uri=model, port=self.port,
-                    workers=workers,
+                    workers=workers, mlflow_only=kind == "mlflow-floor",
                     extra_env={INFERENCE_LOG_ENV: str(state / f"inference-{self.port}.jsonl")},
                 )
                 self.pid = EndpointProcess(self.supervisor, spec,
@@ -567,7 +567,7 @@ def main() -> None:
                 plan += [("endpoint, all cores (shares loadgen's core)", "mlflow",
                           endpoint_uri, w, set(cpus)) for w in args.workers]
             plan += [
-                ("MLflow floor: constant pyfunc", "mlflow", constant_path, 1, server_cores),
+                ("MLflow floor: constant pyfunc", "mlflow-floor", constant_path, 1, server_cores),
                 ("HTTP floor: bare ASGI + uvicorn", "bare", None, 1, server_cores),
             ]
             if args.pairs_only:
@@ -585,7 +585,8 @@ def main() -> None:
                 lines.append(http_row(name, str(workers), r))
             paired = {
                 "endpoint": Server("mlflow", endpoint_uri, 1, server_cores, folder, tracking_uri),
-                "floor": Server("mlflow", constant_path, 1, server_cores, folder, tracking_uri),
+                "floor": Server("mlflow-floor", constant_path, 1, server_cores, folder,
+                                tracking_uri),
             }
             if baseline_uri:
                 paired["baseline"] = Server("mlflow", baseline_uri, 1, server_cores, folder,

@@ -37,6 +37,7 @@ class ServeSpec:
     workers: int = 1
     max_body_bytes: int = 1_000_000  # larger bodies answer 413 (split the batch)
     read_timeout_s: float = 10.0  # a body not received within this answers 408
+    mlflow_only: bool = False  # `mlflow models serve` without our layer (the bench's floor)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -49,7 +50,12 @@ class ServeError(RuntimeError):
 
 
 def command(spec: ServeSpec) -> list[str]:
-    """The command line serving `spec`: `python -m ml.scoring_app` in this interpreter."""
+    """The command line serving `spec`: `python -m ml.scoring_app` in this interpreter
+    (`mlflow models serve --env-manager local` for `mlflow_only`)."""
+    if spec.mlflow_only:
+        cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", spec.model_uri,
+               "--env-manager", "local", "-h", spec.host, "-p", str(spec.port)]
+        return cmd + (["--workers", str(spec.workers)] if spec.workers > 1 else [])
     cmd = [
         sys.executable, "-m", "ml.scoring_app", "--model-uri", spec.model_uri,
         "--host", spec.host, "--port", str(spec.port),
