@@ -3,9 +3,9 @@
 Not a test. All targets in one run on one machine, same request bodies:
 - endpoint: MLflow's scoring app in our ASGI layer (ml/scoring_app.py) serving the model
   under test (default: a small XGBoost pyfunc with input validation, trained here on
-  random data; `--demo-model DIR` serves the real one: the HireloopModel saved in DIR, or, when DIR holds none, one trained there with
-  `train_and_evaluate` on a demo-size store built by orchestration/simulated_store.py, logged with
-  `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
+  random data; `--demo-model DIR` serves the real one: the HireloopModel saved in DIR, or,
+  when DIR holds none, one trained there with `train_and_evaluate` on a demo-size store
+  built by orchestration/simulated_store.py, logged with `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
   with `--tracking-uri`);
 - MLflow floor: `mlflow models serve` (MLflow's own server, without our layer) of a pyfunc
   that returns a constant, logged with the model under test's signature;
