@@ -5,8 +5,8 @@ Not a test. All targets in one run on one machine, same request bodies:
   under test (default: a small XGBoost pyfunc with input validation, trained here on
   random data; `--demo-model DIR` serves the real one: the HireloopModel saved in DIR, or,
   when DIR holds none, one trained there with `train_and_evaluate` on a demo-size store
-  built by orchestration/simulated_store.py, logged with `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
-  with `--tracking-uri`);
+  built by orchestration/simulated_store.py, logged with `log_pyfunc`; `--model-uri` plugs
+  in a logged one, e.g. `models:/hireloop-kpi@champion` with `--tracking-uri`);
 - MLflow floor: `mlflow models serve` (MLflow's own server, without our layer) of a pyfunc
   that returns a constant, logged with the model under test's signature;
 - HTTP floor: a bare ASGI app under uvicorn that returns a constant;
