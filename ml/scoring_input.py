@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -310,6 +311,7 @@ class _Accepted:
     required: Mapping[str, tuple[str, ...]]
     derived: Mapping[str, str]  # adjusted field -> the raw field it is derived from
     rater_ids: bool
+    bounds: Mapping[str, tuple[float, float, bool]]  # number field -> low, high, whole only
 
 
 def _accepted(contract: InputContract) -> _Accepted:
@@ -323,7 +325,13 @@ def _accepted(contract: InputContract) -> _Accepted:
             specs[f.name] = f
     required = {fam: tuple(dict.fromkeys(derived.get(n, n) for n in sorted(names)))
                 for fam, names in contract.required.items()}
-    return _Accepted(specs, required, derived, bool(derived))
+    bounds = {name: (-_LARGEST if f.low is None else f.low,
+                     _LARGEST if f.high is None else f.high, f.kind == "count")
+              for name, f in specs.items() if f.kind != "category"}
+    return _Accepted(specs, required, derived, bool(derived), bounds)
+
+
+_LARGEST = sys.float_info.max  # "no bound" still refuses an infinity
 
 
 def accepted_fields(contract: InputContract) -> list[str]:
@@ -350,9 +358,9 @@ def _check_value(i: int, name: str, v: Any, spec: FieldSpec, needed: bool,
         return Problem(i, name, "type", f"field {name!r} must be a number, got "
                        f"{_type_name(v)}")
     x = float(v)
-    low = -math.inf if spec.low is None else spec.low
-    high = math.inf if spec.high is None else spec.high
-    if not low <= x <= high:
+    low = -_LARGEST if spec.low is None else spec.low
+    high = _LARGEST if spec.high is None else spec.high
+    if not low <= x <= high:  # an infinity too
         return Problem(i, name, "range", f"field {name!r} is out of range (expected "
                        f"{spec.describe()})")
     if spec.kind == "count" and x != math.floor(x):
@@ -451,6 +459,11 @@ def check_records(records: Sequence[Mapping[str, Any]], contract: InputContract,
                 except RaterIdsError as exc:
                     problems.append(Problem(i, key, "format", _rater_ids_message(key, exc)))
             elif (spec := acc.specs.get(key)) is not None:
+                kind = type(v)
+                # the common case, decided here: a plain number in range
+                if ((kind is float or kind is int) and (b := acc.bounds.get(key))
+                        and b[0] <= v <= b[1] and (not b[2] or v == math.floor(v))):
+                    continue
                 found = _check_value(i, key, v, spec, key in needed,
                                      family if isinstance(family, str) else "")
                 if found is not None:
@@ -470,7 +483,11 @@ def _records(frame: Any) -> list[Mapping[str, Any]]:
             dup = frame.columns[frame.columns.duplicated()][0]
             raise InputError([Problem(None, safe_name(dup), "duplicate",
                                       f"field {safe_name(dup)!r} appears more than once")])
-        return frame.to_dict(orient="records")
+        # one object matrix, then plain lists: values arrive as Python scalars (float, int,
+        # bool, str, None/NaN), as JSON gives them; `to_dict` costs ten times more
+        names = frame.columns.tolist()
+        return [dict(zip(names, row, strict=True))
+                for row in frame.to_numpy(dtype=object).tolist()]
     if isinstance(frame, Mapping):  # columns -> values, as pandas would read it
         try:
             return pd.DataFrame(frame).to_dict(orient="records")
@@ -512,17 +529,16 @@ def _read(records: Sequence[Mapping[str, Any]], contract: InputContract) -> Clea
     sources = [adjusted.get(n, n) for n in numeric]
     is_adjusted = [n in adjusted for n in numeric]
     n = len(records)
-    numbers = np.empty((n, len(numeric)), dtype=np.float64)
-    for i, rec in enumerate(records):
-        shift = (offsets.mean_offset(parse_rater_ids(rec.get(RATER_IDS)))
-                 if adjusted else 0.0)
-        row = numbers[i]
-        for k, source in enumerate(sources):
-            v = rec.get(source)
-            if _is_null(v):
-                row[k] = np.nan
-            else:
-                row[k] = float(v) - shift if is_adjusted[k] else float(v)
+    table = [[rec.get(source) for source in sources] for rec in records]
+    try:  # numbers and None (NaN) only: one conversion
+        numbers = np.array(table, dtype=np.float64).reshape(n, len(sources))
+    except (TypeError, ValueError):  # another null (pd.NA, NaT): value by value
+        numbers = np.array([[np.nan if _is_null(v) else float(v) for v in row]
+                            for row in table], dtype=np.float64).reshape(n, len(sources))
+    if adjusted and any(is_adjusted):
+        shift = np.array([offsets.mean_offset(parse_rater_ids(rec.get(RATER_IDS)))
+                          for rec in records], dtype=np.float64)
+        numbers[:, np.array(is_adjusted, dtype=bool)] -= shift[:, None]
     categories = {}
     for _, spec in contract.category_fields:
         values = np.empty(n, dtype=object)
