@@ -285,26 +285,35 @@ class ScoringLayer:
         if start is None or start["status"] < 400:
             return
         status, detail = start["status"], b"".join(chunks)
-        if status >= 500 or scope["path"] == "/invocations":
-            _log.error("the scoring app answered %s on %s: %s", status, scope["path"],
-                       _error_code(detail))
-            _log.debug("detail: %s", detail[:4000].decode("utf-8", "replace"))
-            if status >= 500:
-                await send_json(send, 500, INTERNAL)
-            else:
-                await send_json(send, status, error_body(
-                    "INVALID_PARAMETER_VALUE", "the request could not be scored; check it "
-                    "against the published schema"))
-            return
-        await send_json(send, status, error_body("NOT_FOUND" if status == 404 else "BAD_REQUEST",
-                                                 f"HTTP {status} on this path"))
+        code, message, trace = _detail(detail)
+        if status >= 500 or trace:  # MLflow answers an unexpected error 400 with its trace
+            _log.error("the scoring app failed on %s (HTTP %s, %s): %s\n%s", scope["path"],
+                       status, code, message, trace)
+            await send_json(send, 500, INTERNAL)
+        elif scope["path"] == "/invocations":
+            _log.warning("the scoring app refused a request the layer passed (%s): %s",
+                         code, message)
+            await send_json(send, status, error_body(
+                "INVALID_PARAMETER_VALUE", "the request could not be scored; check it "
+                "against the published schema"))
+        else:
+            await send_json(send, status, error_body(
+                "NOT_FOUND" if status == 404 else "BAD_REQUEST", f"HTTP {status} on this path"))
 
 
-def _error_code(detail: bytes) -> str:
+def _detail(body: bytes) -> tuple[str, str, str]:
+    """(error_code, message, stack trace) of MLflow's error body, for the server log; the
+    request MLflow puts before the message ("Failed to predict data '...'") is cut."""
     try:
-        return str(json.loads(detail).get("error_code", "?"))
-    except (ValueError, AttributeError):
-        return "?"
+        data = json.loads(body)
+    except ValueError:
+        return "?", body[:2000].decode("utf-8", "replace"), ""
+    if not isinstance(data, dict):
+        return "?", str(data)[:2000], ""
+    message = str(data.get("message", ""))
+    if message.startswith("Failed to predict data"):
+        message = message.split("\nError: ", 1)[-1] if "\nError: " in message else ""
+    return str(data.get("error_code", "?")), message[:2000], str(data.get("stack_trace", ""))
 
 
 def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:

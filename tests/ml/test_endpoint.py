@@ -450,3 +450,24 @@ def test_the_published_schema_lists_exactly_what_is_accepted(endpoint):
     status, text = endpoint.post(json.dumps({"dataframe_records": rows}))
     assert status == 200, text
     assert len(strict_json(text)["predictions"]) == len(rows)
+
+
+def test_a_server_error_answers_a_generic_500_with_the_detail_in_the_server_log(endpoint):
+    """The inference log made unwritable (a folder in its place): unlogged scores are not
+    handed out; the answer is a generic 500 with no path or trace, the server log has why."""
+    rows = json.loads(records(valid_rows(endpoint.model, 2, seed=3)))["dataframe_records"]
+    assert endpoint.score(valid_rows(endpoint.model, 1))[0] == 200  # the log file exists
+    aside = endpoint.log.with_name("aside.jsonl")
+    endpoint.log.rename(aside)
+    endpoint.log.mkdir()
+    try:
+        status, text = endpoint.post(json.dumps({"dataframe_records": rows}))
+    finally:
+        endpoint.log.rmdir()
+        aside.rename(endpoint.log)
+    assert status == 500, text
+    for leak in LEAKS:
+        assert leak not in text
+    body = strict_json(text)
+    assert body["error_code"] == "INTERNAL_ERROR" and "server log" in body["message"]
+    assert "could not append to the inference log" in endpoint.server_log.read_text()
