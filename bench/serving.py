@@ -192,8 +192,11 @@ def build_models(folder: Path, model_uri: str | None) -> tuple[str, str, pd.Data
 
 
 def request_body(example: pd.DataFrame, rows: int) -> bytes:
+    """`rows` example rows as `dataframe_split` JSON, absent values as null (the endpoint
+    refuses NaN, which is not JSON)."""
     frame = pd.concat([example] * (rows // len(example) + 1), ignore_index=True).head(rows)
-    return json.dumps({"dataframe_split": frame.to_dict(orient="split", index=False)}).encode()
+    split = frame.astype(object).where(frame.notna(), None).to_dict(orient="split", index=False)
+    return json.dumps({"dataframe_split": split}, allow_nan=False).encode()
 
 
 # -- load generator (its own process, its own core) ---------------------------------------
@@ -474,6 +477,8 @@ def measure_pairs(load: LoadGenerator, servers: dict[str, Server], body: bytes, 
             cpu0 = server.cpu()
             r = load.run(host="127.0.0.1", port=server.port, body=body, concurrency=1,
                          requests=300, seconds=1.0, warmup=warmup)
+            if r["errors"]:
+                raise SystemExit(f"{name}: {r['errors']} failed requests")
             cpu_ms[name].append((server.cpu() - cpu0) * 1e3 / (r["n"] + warmup))
             p50s[name].append(r["p50_ms"])
     return p50s, cpu_ms

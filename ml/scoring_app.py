@@ -241,13 +241,14 @@ class ScoringLayer:
         await self._guarded({**scope, "headers": headers}, replay, send)
 
     async def _checked(self, scope: Scope, receive: Receive) -> bytes:
-        """The body MLflow gets (the checked rows, re-encoded), or a Refusal."""
+        """The body MLflow gets (the one read, once checked), or a Refusal. MLflow parses
+        the same bytes with the same `json` module, so it reads the rows checked here."""
         if not _json_content_type(_header(scope, b"content-type")):
             what = "send the body as JSON with the header Content-Type: application/json"
             raise Refusal(415, "UNSUPPORTED_MEDIA_TYPE", what,
                           [Problem(None, None, "content_type", what)])
-        data = parse_json(await read_body(scope, receive, self.limits), self.limits.max_depth)
-        records = request_records(data)
+        body = await read_body(scope, receive, self.limits)
+        records = request_records(parse_json(body, self.limits.max_depth))
         if self.contract is not None:
             problems = check_records(records, self.contract, self.max_rows)
             if problems:
@@ -256,7 +257,7 @@ class ScoringLayer:
                         "scored: fix or remove them and send the batch again"
                         if rows else problems[0].message)
                 raise Refusal(400, "INVALID_PARAMETER_VALUE", what, problems)
-        return json.dumps({"dataframe_records": records}).encode()
+        return body
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run MLflow's app; an answer of 4xx or 5xx from it is replaced by ours (MLflow's
