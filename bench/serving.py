@@ -1,14 +1,14 @@
 """Benchmark: serving latency and throughput of the endpoint against its two floors.
 
 Not a test. All targets in one run on one machine, same request bodies:
-- endpoint: `mlflow models serve` of the model under test (default: a small XGBoost
-  pyfunc with input validation, trained here on random data; `--demo-model DIR` serves the
-  real one: the HireloopModel saved in DIR, or, when DIR holds none, one trained there with
-  `train_and_evaluate` on a demo-size store built by tests/simulated_store.py, logged with
-  `log_pyfunc`; `--model-uri` plugs in a logged one, e.g. `models:/hireloop-kpi@champion`
-  with `--tracking-uri`);
-- MLflow floor: `mlflow models serve` of a pyfunc that returns a constant, logged with the
-  model under test's signature;
+- endpoint: MLflow's scoring app in our ASGI layer (ml/scoring_app.py) serving the model
+  under test (default: a small XGBoost pyfunc with input validation, trained here on
+  random data; `--demo-model DIR` serves the real one: the HireloopModel saved in DIR, or,
+  when DIR holds none, one trained there with `train_and_evaluate` on a demo-size store
+  built by tests/simulated_store.py, logged with `log_pyfunc`; `--model-uri` plugs
+  in a logged one, e.g. `models:/hireloop-kpi@champion` with `--tracking-uri`);
+- MLflow floor: `mlflow models serve` (MLflow's own server, without our layer) of a pyfunc
+  that returns a constant, logged with the model under test's signature;
 - HTTP floor: a bare ASGI app under uvicorn that returns a constant;
 - in process: `pyfunc.predict` and MLflow's whole `invocations()` handler, no HTTP;
 - optionally (`--baseline-code DIR`, with `--demo-model`): the same model logged with the
@@ -192,8 +192,11 @@ def build_models(folder: Path, model_uri: str | None) -> tuple[str, str, pd.Data
 
 
 def request_body(example: pd.DataFrame, rows: int) -> bytes:
+    """`rows` example rows as `dataframe_split` JSON, absent values as null (the endpoint
+    refuses NaN, which is not JSON)."""
     frame = pd.concat([example] * (rows // len(example) + 1), ignore_index=True).head(rows)
-    return json.dumps({"dataframe_split": frame.to_dict(orient="split", index=False)}).encode()
+    split = frame.astype(object).where(frame.notna(), None).to_dict(orient="split", index=False)
+    return json.dumps({"dataframe_split": split}, allow_nan=False).encode()
 
 
 # -- load generator (its own process, its own core) ---------------------------------------
@@ -320,7 +323,7 @@ class Server:
             else:
                 spec = ServeSpec(
                     tracking_uri=tracking_uri, model_uri=model, port=self.port,
-                    workers=workers,
+                    workers=workers, mlflow_only=kind == "mlflow-floor",
                     extra_env={INFERENCE_LOG_ENV: str(state / f"inference-{self.port}.jsonl")},
                 )
                 self.pid = EndpointProcess(self.supervisor, spec,
@@ -474,6 +477,8 @@ def measure_pairs(load: LoadGenerator, servers: dict[str, Server], body: bytes, 
             cpu0 = server.cpu()
             r = load.run(host="127.0.0.1", port=server.port, body=body, concurrency=1,
                          requests=300, seconds=1.0, warmup=warmup)
+            if r["errors"]:
+                raise SystemExit(f"{name}: {r['errors']} failed requests")
             cpu_ms[name].append((server.cpu() - cpu0) * 1e3 / (r["n"] + warmup))
             p50s[name].append(r["p50_ms"])
     return p50s, cpu_ms
@@ -567,7 +572,7 @@ def main() -> None:
                 plan += [("endpoint, all cores (shares loadgen's core)", "mlflow",
                           endpoint_uri, w, set(cpus)) for w in args.workers]
             plan += [
-                ("MLflow floor: constant pyfunc", "mlflow", constant_path, 1, server_cores),
+                ("MLflow floor: constant pyfunc", "mlflow-floor", constant_path, 1, server_cores),
                 ("HTTP floor: bare ASGI + uvicorn", "bare", None, 1, server_cores),
             ]
             if args.pairs_only:
@@ -585,7 +590,8 @@ def main() -> None:
                 lines.append(http_row(name, str(workers), r))
             paired = {
                 "endpoint": Server("mlflow", endpoint_uri, 1, server_cores, folder, tracking_uri),
-                "floor": Server("mlflow", constant_path, 1, server_cores, folder, tracking_uri),
+                "floor": Server("mlflow-floor", constant_path, 1, server_cores, folder,
+                                tracking_uri),
             }
             if baseline_uri:
                 paired["baseline"] = Server("mlflow", baseline_uri, 1, server_cores, folder,

@@ -1,7 +1,8 @@
 """Deploying the champion: (re)start the endpoint only when what it serves is out of date.
 
-`mlflow models serve models:/…@champion` resolves the alias once, at start, so after the
-alias moves the running server still answers with the old version until it restarts.
+The endpoint (ml/scoring_app.py) loads `models:/…@champion`, resolving the alias once, at
+start, so after the alias moves the running server still answers with the old version
+until it restarts.
 The process itself is the caller's (orchestration's supervisor): this module is given an
 `EndpointProcess` and decides only whether to restart it.
 """

@@ -1,8 +1,9 @@
 """A client for the scoring endpoint, as the interview tool would use it (demo, checks).
 
-Rows go in batches as `dataframe_records`; a refused batch (4xx: the endpoint names the
-first bad row) is retried row by row, so one bad row is counted as one refusal and the
-good rows of its batch are still scored.
+Rows go in batches as `dataframe_records`. The endpoint scores a batch whole or not at all:
+a refused batch (400) lists every bad row (`errors`: row, field, rule, message), so the
+client sends the batch again without those rows, once, and counts each bad row as one
+refusal. A refusal that names no row (413: body too large) is retried row by row.
 """
 
 from __future__ import annotations
@@ -56,6 +57,17 @@ def _message(body: Any) -> str:
     return str(body.get("message", body)) if isinstance(body, dict) else str(body)
 
 
+def _bad_rows(body: Any) -> dict[int, str]:
+    """Row (in the batch sent) -> its first problem, from a structured refusal."""
+    out: dict[int, str] = {}
+    errors = body.get("errors", []) if isinstance(body, dict) else []
+    for problem in errors if isinstance(errors, list) else []:
+        row = problem.get("row") if isinstance(problem, dict) else None
+        if isinstance(row, int) and row not in out:
+            out[row] = str(problem.get("message", ""))
+    return out
+
+
 def score_over_http(url: str, rows: list[dict[str, Any]], batch_size: int = 100,
                     keep_messages: int = 5, keep_predictions: bool = False
                     ) -> HttpScoringReport:
@@ -75,31 +87,33 @@ def score_over_http(url: str, rows: list[dict[str, Any]], batch_size: int = 100,
         if keep_predictions:
             report.predictions += preds
 
+    def refuse(status: int, message: str) -> None:
+        report.refused += 1
+        if len(report.messages) < keep_messages:
+            report.messages.append(f"HTTP {status}: {message[:300]}")
+
+    def score(batch: list[dict[str, Any]], retry: bool = True) -> None:
+        status, body = send(batch)
+        if status == 200:
+            accept(body)
+        elif not 400 <= status < 500:
+            report.failed += len(batch)
+            report.messages.append(f"HTTP {status}: {_message(body)[:300]}")
+        elif (bad := _bad_rows(body)) and retry:
+            for row, message in sorted(bad.items()):
+                refuse(status, f"row {row}: {message}")
+            rest = [r for i, r in enumerate(batch) if i not in bad]
+            if rest:
+                score(rest, retry=False)
+        elif len(batch) > 1:
+            for row in batch:
+                score([row], retry=False)
+        else:
+            refuse(status, _message(body))
+
     try:
         for start in range(0, len(rows), batch_size):
-            batch = rows[start:start + batch_size]
-            status, body = send(batch)
-            if status == 200:
-                accept(body)
-                continue
-            if not 400 <= status < 500:
-                report.failed += len(batch)
-                report.messages.append(f"HTTP {status}: {_message(body)[:300]}")
-                continue
-            for row in batch if len(batch) > 1 else []:
-                status, body = send([row])
-                if status == 200:
-                    accept(body)
-                elif 400 <= status < 500:
-                    report.refused += 1
-                    if len(report.messages) < keep_messages:
-                        report.messages.append(f"HTTP {status}: {_message(body)[:300]}")
-                else:
-                    report.failed += 1
-            if len(batch) == 1:
-                report.refused += 1
-                if len(report.messages) < keep_messages:
-                    report.messages.append(f"HTTP {status}: {_message(body)[:300]}")
+            score(rows[start:start + batch_size])
     finally:
         client.close()
     return report

@@ -1,8 +1,9 @@
 """The served model: one MLflow pyfunc that checks, scores, explains and logs every row.
 
 `HireloopPyfunc` wraps a trained `HireloopModel` (saved as an artifact directory) for
-`mlflow models serve`. For each request it validates the rows itself (ml/scoring_input.py;
-a bad row is an `MlflowException(INVALID_PARAMETER_VALUE)`, so the server answers 400),
+the endpoint (MLflow's scoring app inside ml/scoring_app.py). For each request it validates
+the rows itself with the check the endpoint's layer runs first (ml/scoring_input.py: in
+process, a bad row is an `MlflowException(INVALID_PARAMETER_VALUE)` listing every problem),
 then returns per row: request_id, probability (calibrated), score (100 × probability),
 band (advance / review / hold: the model never rejects, a person decides), the top three
 reasons (SHAP contributions summed per dimension, in log-odds) and the model version, as a
@@ -13,7 +14,7 @@ Online scores are appended to the inference log, a JSON-lines file that
 monitoring.scoring_log ingests. Its path comes from the environment variable
 `HIRELOOP_INFERENCE_LOG`, read once in `load_context`: the pyfunc runs in the scoring
 server's own process, which orchestration starts, and the environment is the only channel
-`mlflow models serve` offers into it. A path in the logged model_config would be baked
+MLflow's scoring app offers into it. A path in the logged model_config would be baked
 into the registered artifact and point at the wrong machine once served elsewhere. An
 in-process caller may pass `model_config={"inference_log": path}` to `load_model`
 instead; with neither, nothing is logged (batch scoring logs its own scores).
@@ -79,8 +80,8 @@ def signature(contract: InputContract) -> ModelSignature:
     inputs = [ColSpec("string", ROLE_FAMILY), ColSpec("string", REQUEST_ID, required=False)]
     if contract.adjusted:
         inputs.append(ColSpec("string", RATER_IDS, required=False))
-    for f in contract.fields:
-        inputs.append(ColSpec("string" if f.kind == "category" else "double", f.name,
+    for name, f in contract.accepted.specs.items():  # never the derived (adjusted) fields
+        inputs.append(ColSpec("string" if f.kind == "category" else "double", name,
                               required=False))
     outputs = [ColSpec("string", "request_id"), ColSpec("double", "probability"),
                ColSpec("double", "score"), ColSpec("string", "band"),
@@ -93,9 +94,7 @@ def example_input(contract: InputContract) -> pd.DataFrame:
     rows = []
     for i, family in enumerate(contract.families):
         row: dict[str, Any] = {ROLE_FAMILY: family, REQUEST_ID: f"example-{i + 1}"}
-        for f in contract.fields:
-            if f.name not in contract.required[family]:
-                continue
+        for f in (contract.accepted.specs[n] for n in contract.accepted.required[family]):
             if f.kind == "category":
                 row[f.name] = f.categories[len(f.categories) // 2]
             else:
@@ -361,7 +360,8 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
         try:
             clean = validate_rows(model_input, self.contract, self.max_rows)
         except InputError as exc:
-            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
+            raise MlflowException("; ".join(map(str, exc.problems)),
+                                  error_code=INVALID_PARAMETER_VALUE) from None
         scored_at = datetime.now(UTC)
         scores = score_records(self.model, clean, self.model_version)
         if self.log_path is not None:
@@ -400,8 +400,8 @@ def log_pyfunc(
 ) -> mlflow.models.model.ModelInfo:
     """Log `model` as the serving pyfunc into the active MLflow run; returns its ModelInfo.
 
-    The `ml` package travels as code_paths, so `mlflow models serve --env-manager local`
-    imports this module from the artifact, not from a checkout. `model_name` only helps the
+    The `ml` package travels as code_paths, so the model loads from the artifact alone
+    (`mlflow.pyfunc.load_model`, as MLflow's scoring app does). `model_name` only helps the
     pyfunc find its own registered version when it is loaded.
     """
     run = mlflow.active_run()

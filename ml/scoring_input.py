@@ -1,38 +1,41 @@
 """The scoring endpoint's input contract: which fields a request carries, their ranges, checks.
 
-The MLflow scoring server is no guard: it turns nulls into NaN, drops unknown columns and
-lets a whole-batch type error through as a generic message. So every row is checked here,
-before scoring, and the first problem is reported with its field and its row (0-based,
-in request order); the pyfunc turns that into a 400.
+`check_records` is the one definition of a valid request row, used by the endpoint's ASGI
+layer (ml/scoring_app.py) on the JSON rows before MLflow sees them, and by the pyfunc's own
+`predict` (`validate_rows`) for in-process callers and batch scoring. It lists every
+problem of every row (row, field, rule, message), never a value the caller sent.
 
 The contract follows the model: the fields are the union of the role families' feature
 columns (feature-store names), each with a range from `field_spec`. A family requires the
 fields its interviews assess (`FamilyModel.required`); every other field may be absent or
-null. Extra fields are ignored. A feature column without a rule here cannot be served
-(`InputContract.from_model` refuses it), so no model input goes unchecked.
+null. Any other field is refused, protected attributes (ml.features.is_banned) with their
+own rule. A feature column without a rule here cannot be served (`InputContract.from_model`
+refuses it), so no model input goes unchecked.
 
 Rater-adjusted scores (`interviewer_<dim>_adj`) are never taken from the caller: the request
-sends `rater_ids` (interviewer pseudonyms) and `with_adjusted_scores` derives them from the
-raw scores and the offsets frozen into the model version (ml/rater_offsets.py), before the
-checks, so they are range-checked like every other field.
+sends the raw score and `rater_ids` (interviewer pseudonyms), and the adjusted value is the
+raw score minus the mean offset frozen into the model version (ml/rater_offsets.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import infer_dtype
 
+from ml.features import is_banned
 from ml.rater_offsets import (
+    MAX_RATERS,
     RATER_IDS,
     RaterIdsError,
     RaterOffsets,
@@ -50,8 +53,6 @@ EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd", "ot
 # Background the interview tool sends whether or not the current model uses it: checked when
 # present, never required, so the request format does not change with each model version.
 ALWAYS_ACCEPTED = ("years_experience", "education")
-# Up to this many rows a request is read as one object matrix (see `_Columns`).
-SMALL_BATCH_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,6 @@ def _derived(column: str) -> bool:
     return column.startswith(f"{ROLE_FAMILY}=")
 
 
-class InputError(ValueError):
-    """A request row that cannot be scored; names the field and the row."""
-
-    def __init__(self, message: str, field: str | None = None, row: int | None = None):
-        super().__init__(message)
-        self.field, self.row = field, row
-
-
 @dataclass(frozen=True)
 class InputContract:
     """What the model accepts: families with their required fields, and a rule per field."""
@@ -167,33 +160,13 @@ class InputContract:
         return tuple((j, f) for j, f in enumerate(self.fields) if f.kind == "category")
 
     @functools.cached_property
-    def _plans(self) -> dict[tuple, _ReadPlan]:
-        return {}
-
-    def read_plan(self, columns: Sequence[Any]) -> _ReadPlan:
-        """Where each numeric field comes from in a request with these columns (cached per
-        column list: an interview tool sends the same columns request after request)."""
-        key = tuple(columns)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = _ReadPlan.of(self, key)
-            if len(self._plans) > 256:
-                self._plans.clear()
-            self._plans[key] = plan
-        return plan
+    def accepted(self) -> _Accepted:
+        """What a request row may carry (see `_Accepted`)."""
+        return _accepted(self)
 
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
-
-    @functools.cached_property
-    def required_matrix(self) -> tuple[dict[str, int], np.ndarray]:
-        """(family -> row, families x fields: does the family require the field)."""
-        families = sorted(self.required)
-        matrix = np.array([[f.name in self.required[fam] for f in self.fields]
-                           for fam in families], dtype=bool).reshape(len(families),
-                                                                     len(self.fields))
-        return {fam: i for i, fam in enumerate(families)}, matrix
 
     @functools.cached_property
     def number_checks(self) -> _NumberChecks:
@@ -207,36 +180,6 @@ class InputContract:
             high=np.array([np.inf if f.high is None else f.high for f in specs], dtype=float),
             count=np.array([f.kind == "count" for f in specs], dtype=bool),
         )
-
-
-@dataclass(frozen=True)
-class _ReadPlan:
-    """For one request column list: the numeric fields (columns of the numbers matrix) read
-    from a request column, that column's name, which of them are rater-adjusted (the raw
-    score minus the rows' mean offset), and the numeric fields the request lacks."""
-
-    read: np.ndarray           # numbers-matrix columns filled from the request
-    sources: tuple[str, ...]   # the request column each is read from
-    adjusted: np.ndarray       # positions in `read` that subtract the rater offsets
-    absent: np.ndarray         # numbers-matrix columns left null
-
-    @classmethod
-    def of(cls, contract: InputContract, columns: tuple) -> _ReadPlan:
-        present = set(columns)
-        checks = contract.number_checks
-        read, sources, adjusted, absent = [], [], [], []
-        for k, j in enumerate(checks.positions):
-            name = contract.fields[j].name
-            source = contract.adjusted.get(name, name)
-            if source in present:
-                if source != name:
-                    adjusted.append(len(read))
-                read.append(k)
-                sources.append(source)
-            else:
-                absent.append(k)
-        return cls(np.array(read, dtype=np.intp), tuple(sources),
-                   np.array(adjusted, dtype=np.intp), np.array(absent, dtype=np.intp))
 
 
 @dataclass(frozen=True)
@@ -304,17 +247,8 @@ class CleanRows:
         return pd.DataFrame({n: self[n] for n in names})
 
 
-# What pandas' infer_dtype calls a column of plain numbers (nulls skipped); booleans, strings
-# and anything else fall back to the per-value check, which names the first offender.
-_NUMBER_KINDS = frozenset({"floating", "integer", "mixed-integer-float"})
-
-
-def _first(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
 def _is_null(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
 
 
 def _is_number(value: Any) -> bool:
@@ -323,351 +257,301 @@ def _is_number(value: Any) -> bool:
     )
 
 
-def _numbers(col: pd.Series, spec: FieldSpec) -> np.ndarray:
-    """The column as float64 (NaN for null); InputError on a value that is not a number."""
-    if pd.api.types.is_bool_dtype(col.dtype):
-        raise InputError(f"row 0: field {spec.name!r} must be a number, got a boolean",
-                         spec.name, 0)
-    if pd.api.types.is_numeric_dtype(col.dtype):
-        return col.to_numpy(dtype="float64", na_value=np.nan)
-    values = col.to_numpy(dtype=object)
-    if infer_dtype(values, skipna=True) not in _NUMBER_KINDS:
-        _first_non_number(values, spec)
-    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy("float64")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 
-def _first_non_number(values: np.ndarray, spec: FieldSpec) -> None:
-    """Raise InputError for the first value that is neither a number nor null."""
-    for i, v in enumerate(values):
-        if not (v is None or _is_number(v) or (isinstance(v, float) and math.isnan(v))
-                or v is pd.NA):
-            raise InputError(
-                f"row {i}: field {spec.name!r} must be a number, got {type(v).__name__} {v!r}",
-                spec.name, i,
-            )
+def safe_name(name: Any) -> str:
+    """A field name fit to repeat in a message: a caller's key may itself be a personal value
+    ({"Zhang Wei": 1}), so only short identifier-like names are quoted."""
+    return name if isinstance(name, str) and _SAFE_NAME.fullmatch(name) else "(unnamed field)"
 
 
-def _check_numbers(x: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray) -> None:
-    null = np.isnan(x)
-    if (bad := null & needed).any():
-        i = _first(bad)
-        raise InputError(f"row {i}: required field {spec.name!r} is null "
-                         f"(role family {fams[i]!r} requires it)", spec.name, i)
-    present = ~null
-    low = -np.inf if spec.low is None else spec.low
-    high = np.inf if spec.high is None else spec.high
-    with np.errstate(invalid="ignore"):
-        bad = present & ~((x >= low) & (x <= high))
-    if bad.any():
-        i = _first(bad)
-        raise InputError(f"row {i}: field {spec.name!r} = {x[i]:g} is out of range "
-                         f"(expected {spec.describe()})", spec.name, i)
-    if spec.kind == "count" and (bad := present & (x != np.floor(x))).any():
-        i = _first(bad)
-        raise InputError(f"row {i}: field {spec.name!r} = {x[i]:g} must be a whole number",
-                         spec.name, i)
+@dataclass(frozen=True)
+class Problem:
+    """One reason a row cannot be scored. `rule` is a stable keyword a client can branch on
+    (required, type, range, whole, category, unknown, protected, derived, length, format,
+    batch); `message` never repeats a value the caller sent."""
+
+    row: int | None
+    field: str | None
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "rule": self.rule,
+                "message": self.message}
+
+    def __str__(self) -> str:
+        return self.message if self.row is None else f"row {self.row}: {self.message}"
 
 
-def _categories(values: np.ndarray, spec: FieldSpec, needed: np.ndarray, fams: np.ndarray):
-    known = _isin(values, spec.categories)
-    if known.all():
-        return values.copy()
-    out = np.empty(len(values), dtype=object)
-    out[known] = values[known]
-    for i in np.flatnonzero(~known):  # nulls (allowed where not needed) and offenders
-        v = values[i]
-        if _is_null(v):
-            if needed[i]:
-                raise InputError(f"row {i}: required field {spec.name!r} is null "
-                                 f"(role family {fams[i]!r} requires it)", spec.name, i)
-            out[i] = None
-        elif not isinstance(v, str):
-            raise InputError(f"row {i}: field {spec.name!r} must be a string, got "
-                             f"{type(v).__name__} {v!r}", spec.name, i)
+class InputError(ValueError):
+    """Rows that cannot be scored: every problem found (`problems`); `field` and `row` are
+    those of the first."""
+
+    def __init__(self, message: str | Sequence[Problem], field: str | None = None,
+                 row: int | None = None):
+        problems = ([Problem(row, field, "invalid", message)] if isinstance(message, str)
+                    else list(message))
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"{first}{more}")
+        self.problems = problems
+        self.field, self.row = first.field, first.row
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """What a request row may carry, derived once from the contract: every input field's
+    rule (the raw score, not the adjusted one, for rater-adjusted fields), the fields each
+    family requires (as the caller sends them), and the derived names a caller must not
+    send."""
+
+    specs: Mapping[str, FieldSpec]
+    required: Mapping[str, tuple[str, ...]]
+    derived: Mapping[str, str]  # adjusted field -> the raw field it is derived from
+    rater_ids: bool
+    bounds: Mapping[str, tuple[float, float, bool]]  # number field -> low, high, whole only
+
+
+def _accepted(contract: InputContract) -> _Accepted:
+    derived = dict(contract.adjusted)
+    specs: dict[str, FieldSpec] = {}
+    for f in contract.fields:
+        if f.name in derived:
+            source = derived[f.name]
+            specs.setdefault(source, field_spec(source))
         else:
-            raise InputError(f"row {i}: field {spec.name!r} = {v!r} is not "
-                             f"{spec.describe()}", spec.name, i)
-    return out
+            specs[f.name] = f
+    required = {fam: tuple(dict.fromkeys(derived.get(n, n) for n in sorted(names)))
+                for fam, names in contract.required.items()}
+    bounds = {name: (-_LARGEST if f.low is None else f.low,
+                     _LARGEST if f.high is None else f.high, f.kind == "count")
+              for name, f in specs.items() if f.kind != "category"}
+    return _Accepted(specs, required, derived, bool(derived), bounds)
 
 
-def _isin(values: np.ndarray, allowed: Sequence[str]) -> np.ndarray:
-    """Which values are one of the `allowed` strings: a set lookup mapped over the column
-    in C (pandas' isin costs more than the whole check for a request's few rows)."""
-    lookup = frozenset(allowed).__contains__
-    try:
-        return np.fromiter(map(lookup, values), dtype=bool, count=len(values))
-    except TypeError:  # an unhashable value: check one by one
-        return np.array([isinstance(v, str) and v in allowed for v in values], dtype=bool)
+_LARGEST = sys.float_info.max  # "no bound" still refuses an infinity
 
 
-class _Columns:
-    """A request's columns as arrays, each read once.
-
-    A small batch (a served request) is turned into one object matrix in a single pandas
-    call: taking 30 columns one by one as Series costs more than scoring the row. A large
-    one is read column by column, keeping each column's dtype (an object matrix of a
-    thousand rows costs more than the Series).
-    """
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-        self.names = frame.columns.tolist()
-        self.at = {name: i for i, name in enumerate(self.names)}
-        self.rows = len(frame)
-        self._matrix = (frame.to_numpy(dtype=object) if len(frame) <= SMALL_BATCH_ROWS
-                        else None)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.at
-
-    def get(self, name: str) -> np.ndarray:
-        if self._matrix is not None:
-            return self._matrix[:, self.at[name]]
-        return self.frame[name].to_numpy()
-
-    def objects(self, name: str) -> np.ndarray:
-        return np.asarray(self.get(name), dtype=object)
-
-    def plain_numbers(self, names: Sequence[str]) -> np.ndarray | None:
-        """float64 matrix (rows x `names`, NaN for null) when every one of these columns
-        holds plain numbers only, else None."""
-        if self._matrix is not None:
-            block = self._matrix[:, [self.at[n] for n in names]]
-            if set(map(type, block.ravel().tolist())) <= _PLAIN_NUMBER_TYPES:
-                return block.astype(np.float64)
-            return None
-        out = np.empty((self.rows, len(names)), dtype=np.float64)
-        for i, name in enumerate(names):
-            x = _plain_numbers(self.get(name))
-            if x is None:
-                return None
-            out[:, i] = x
-        return out
+def accepted_fields(contract: InputContract) -> list[str]:
+    """Every field a request row may carry, in order: what the published schema lists."""
+    acc = contract.accepted
+    return [ROLE_FAMILY, REQUEST_ID, *([RATER_IDS] if acc.rater_ids else []), *acc.specs]
 
 
-def _role_families(columns: _Columns, contract: InputContract) -> np.ndarray:
-    if ROLE_FAMILY not in columns:
-        raise InputError(f"row 0: missing required field {ROLE_FAMILY!r}", ROLE_FAMILY, 0)
-    fams = columns.objects(ROLE_FAMILY)
-    if _isin(fams, contract.families).all():
-        return fams
-    for i, v in enumerate(fams):
+def _check_value(i: int, name: str, v: Any, spec: FieldSpec, needed: bool,
+                 family: str) -> Problem | None:
+    if _is_null(v):
+        if needed:
+            return Problem(i, name, "required", f"required field {name!r} is null (role "
+                           f"family {family!r} requires it)")
+        return None
+    if spec.kind == "category":
         if not isinstance(v, str):
-            what = "null" if v is None or (isinstance(v, float) and math.isnan(v)) else (
-                f"{type(v).__name__} {v!r}, not a string")
-            raise InputError(f"row {i}: field {ROLE_FAMILY!r} is {what}", ROLE_FAMILY, i)
-        if v not in contract.required:
-            raise InputError(f"row {i}: field {ROLE_FAMILY!r} = {v!r} is not a known role "
-                             f"family (known: "
-                             f"{', '.join(contract.families)})", ROLE_FAMILY, i)
-    return fams
+            return Problem(i, name, "type", f"field {name!r} must be a string "
+                           f"({spec.describe()}), got {_type_name(v)}")
+        if v not in spec.categories:
+            return Problem(i, name, "category", f"field {name!r} must be {spec.describe()}")
+        return None
+    if not _is_number(v):
+        return Problem(i, name, "type", f"field {name!r} must be a number, got "
+                       f"{_type_name(v)}")
+    x = float(v)
+    low = -_LARGEST if spec.low is None else spec.low
+    high = _LARGEST if spec.high is None else spec.high
+    if not low <= x <= high:  # an infinity too
+        return Problem(i, name, "range", f"field {name!r} is out of range (expected "
+                       f"{spec.describe()})")
+    if spec.kind == "count" and x != math.floor(x):
+        return Problem(i, name, "whole", f"field {name!r} must be a whole number")
+    return None
 
 
-def _request_ids(columns: _Columns) -> np.ndarray:
-    if REQUEST_ID not in columns:
-        return np.full(columns.rows, None, dtype=object)
-    ids = columns.objects(REQUEST_ID)
-    if all(type(v) is str and 0 < len(v) <= MAX_REQUEST_ID_CHARS for v in ids.tolist()):
-        return ids.copy()
-    null = pd.isna(ids)
-    given = ids[~null]
-    if (infer_dtype(given, skipna=False) in ("string", "empty")
-            and all(map(_is_null, ids[null]))):
-        lengths = np.fromiter(map(len, given), np.int64, len(given))
-        if not (lengths > MAX_REQUEST_ID_CHARS).any():
-            out = ids.copy()
-            out[null] = None
-            out[np.flatnonzero(~null)[lengths == 0]] = None
-            return out
-    out = np.empty(len(ids), dtype=object)
-    for i, v in enumerate(ids):
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
-            out[i] = None
-        elif not isinstance(v, str):
-            raise InputError(f"row {i}: field {REQUEST_ID!r} must be a string, got "
-                             f"{type(v).__name__} {v!r}", REQUEST_ID, i)
-        elif len(v) > MAX_REQUEST_ID_CHARS:
-            raise InputError(f"row {i}: field {REQUEST_ID!r} is longer than "
-                             f"{MAX_REQUEST_ID_CHARS} characters", REQUEST_ID, i)
+def _type_name(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "a boolean"
+    if isinstance(v, str):
+        return "a string"
+    if isinstance(v, list | tuple | np.ndarray):
+        return "a list"
+    if isinstance(v, dict):
+        return "an object"
+    if _is_number(v):
+        return "a number"
+    return f"a {type(v).__name__}"
+
+
+def _unknown(i: int, key: Any, acc: _Accepted) -> Problem:
+    name = safe_name(key)
+    if isinstance(key, str) and is_banned(key):
+        return Problem(i, name, "protected", f"field {name!r} is a protected attribute or "
+                       "personal data: it may never be sent to the model; remove it")
+    if key in acc.derived:
+        return Problem(i, name, "derived", f"field {name!r} is derived by the endpoint from "
+                       f"{acc.derived[key]!r} and rater_ids; do not send it")
+    close = difflib.get_close_matches(key, list(acc.specs), n=1) if isinstance(key, str) else []
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return Problem(i, name, "unknown", f"field {name!r} is not an input of this model{hint}")
+
+
+def _rater_ids_message(key: str, exc: RaterIdsError) -> str:
+    """RaterIdsError's reason without the value it quotes."""
+    text = str(exc)
+    if text.startswith("lists "):
+        return f"field {key!r} {text}"
+    if text.startswith("must be"):
+        return (f"field {key!r} must be a string of comma-separated interviewer pseudonyms, "
+                "got something else")
+    return (f"field {key!r} holds an entry that is not an interviewer pseudonym (32 "
+            f"lowercase hex characters; at most {MAX_RATERS} per row)")
+
+
+def check_records(records: Sequence[Mapping[str, Any]], contract: InputContract,
+                  max_rows: int) -> list[Problem]:
+    """Every problem of a request, row by row: the endpoint's one definition of a valid row.
+
+    A row carries role_family (a known family), optionally request_id (a string of at most
+    MAX_REQUEST_ID_CHARS) and rater_ids, and the contract's fields: numbers as JSON
+    numbers (never strings or booleans), counts whole, categories as one of their strings,
+    each in its range; null or absent where the row's family does not require it. Any
+    other field is refused: protected attributes with their own rule, derived
+    (rater-adjusted) fields with theirs. Messages name fields, never the values sent.
+    """
+    if len(records) == 0:
+        return [Problem(None, None, "batch", "input has no rows")]
+    if len(records) > max_rows:
+        return [Problem(None, None, "batch", f"batch of {len(records)} rows exceeds the "
+                        f"maximum of {max_rows} rows per request; split it")]
+    acc = contract.accepted
+    problems: list[Problem] = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            problems.append(Problem(i, None, "type", "a row must be a JSON object of fields"))
+            continue
+        family = rec.get(ROLE_FAMILY)
+        needed: tuple[str, ...] = ()
+        if _is_null(family):
+            problems.append(Problem(i, ROLE_FAMILY, "required",
+                                    f"missing required field {ROLE_FAMILY!r}"))
+        elif not isinstance(family, str):
+            problems.append(Problem(i, ROLE_FAMILY, "type", f"field {ROLE_FAMILY!r} must be "
+                                    f"a string, got {_type_name(family)}"))
+        elif family not in acc.required:
+            problems.append(Problem(i, ROLE_FAMILY, "category", f"field {ROLE_FAMILY!r} is "
+                                    "not a known role family (known: "
+                                    f"{', '.join(contract.families)})"))
         else:
-            out[i] = v
-    return out
+            needed = acc.required[family]
+        for key, v in rec.items():
+            if key == ROLE_FAMILY:
+                continue
+            if key == REQUEST_ID:
+                if not _is_null(v) and not isinstance(v, str):
+                    problems.append(Problem(i, key, "type", f"field {key!r} must be a string, "
+                                            f"got {_type_name(v)}"))
+                elif isinstance(v, str) and len(v) > MAX_REQUEST_ID_CHARS:
+                    problems.append(Problem(i, key, "length", f"field {key!r} is longer than "
+                                            f"{MAX_REQUEST_ID_CHARS} characters"))
+            elif key == RATER_IDS and acc.rater_ids:
+                try:
+                    parse_rater_ids(v)
+                except RaterIdsError as exc:
+                    problems.append(Problem(i, key, "format", _rater_ids_message(key, exc)))
+            elif (spec := acc.specs.get(key)) is not None:
+                kind = type(v)
+                # the common case, decided here: a plain number in range
+                if ((kind is float or kind is int) and (b := acc.bounds.get(key))
+                        and b[0] <= v <= b[1] and (not b[2] or v == math.floor(v))):
+                    continue
+                found = _check_value(i, key, v, spec, key in needed,
+                                     family if isinstance(family, str) else "")
+                if found is not None:
+                    problems.append(found)
+            else:
+                problems.append(_unknown(i, key, acc))
+        for name in needed:
+            if name not in rec:
+                problems.append(Problem(i, name, "required", f"missing required field "
+                                        f"{name!r} (role family {family!r} requires it)"))
+    return problems
+
+
+def _records(frame: Any) -> list[Mapping[str, Any]]:
+    if isinstance(frame, pd.DataFrame):
+        if not frame.columns.is_unique:
+            dup = frame.columns[frame.columns.duplicated()][0]
+            raise InputError([Problem(None, safe_name(dup), "duplicate",
+                                      f"field {safe_name(dup)!r} appears more than once")])
+        # one object matrix, then plain lists: values arrive as Python scalars (float, int,
+        # bool, str, None/NaN), as JSON gives them; `to_dict` costs ten times more
+        names = frame.columns.tolist()
+        return [dict(zip(names, row, strict=True))
+                for row in frame.to_numpy(dtype=object).tolist()]
+    if isinstance(frame, Mapping):  # columns -> values, as pandas would read it
+        try:
+            return pd.DataFrame(frame).to_dict(orient="records")
+        except (ValueError, TypeError):
+            raise InputError([Problem(None, None, "format", "input is not a table of rows")]
+                             ) from None
+    if isinstance(frame, Sequence) and not isinstance(frame, str):
+        return list(frame)
+    raise InputError([Problem(None, None, "format", "input is not a table of rows")])
 
 
 def validate(frame: Any, contract: InputContract, max_rows: int) -> pd.DataFrame:
     """Check a request and return it clean: role_family, request_id, then every contract field
-    (numbers as float64 with NaN for absent, categories as str or None). Extra columns are
-    dropped. Raises InputError naming the first bad field and its row.
-    """
+    (numbers as float64 with NaN for absent, categories as str or None). Raises InputError
+    listing every problem (`check_records`)."""
     return validate_rows(frame, contract, max_rows).frame()
 
 
 def validate_rows(frame: Any, contract: InputContract, max_rows: int) -> CleanRows:
     """`validate`, returning arrays (CleanRows) instead of a DataFrame.
 
-    The request's columns are read once into arrays (`_Columns`), rater-adjusted scores are
-    derived from them, and every field is checked at once (nulls where the family requires
-    a value, ranges, whole numbers). Only when something is wrong, or a column holds
-    anything but plain numbers, are the fields walked again in order on the DataFrame, so
-    the message names the same first problem, field and row, as a field-by-field check
-    would.
+    `frame` is a DataFrame (in-process callers, batch scoring) or a list of records (the
+    endpoint's JSON rows): both are checked by `check_records`, the one definition, and
+    then read into the numbers matrix, rater-adjusted scores derived on the way.
     """
-    if not isinstance(frame, pd.DataFrame):
-        try:
-            frame = pd.DataFrame(frame)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"input is not a table of rows: {exc}") from None
-    if len(frame) == 0:
-        raise InputError("input has no rows")
-    if len(frame) > max_rows:
-        raise InputError(f"batch of {len(frame)} rows exceeds the maximum of {max_rows} rows "
-                         "per request; split it")
-    if not frame.columns.is_unique:
-        dup = frame.columns[frame.columns.duplicated()][0]
-        raise InputError(f"field {dup!r} appears more than once", str(dup))
-    columns = _Columns(frame)
-    offsets = _mean_offsets(columns, contract)
-    fams = _role_families(columns, contract)
-    ids = _request_ids(columns)
-    family_index, required = contract.required_matrix
-    needs = required[np.fromiter(map(family_index.__getitem__, fams), np.intp, len(fams))]
-    try:
-        rows = _checked_at_once(columns, contract, fams, ids, needs, offsets)
-    except InputError:
-        rows = None
-    if rows is None:
-        rows = _checked_in_order(with_adjusted_scores(frame, contract, offsets), contract,
-                                 fams, ids, needs)
-    return rows
+    records = _records(frame)
+    problems = check_records(records, contract, max_rows)
+    if problems:
+        raise InputError(problems)
+    return _read(records, contract)
 
 
-# The Python types of plain numbers (and null) in an object column; anything else (a bool,
-# a string, pd.NA) sends the batch to the field-by-field check, which names it or reads it.
-_PLAIN_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32,
-                                 type(None)})
-
-
-def _plain_numbers(values: np.ndarray) -> np.ndarray | None:
-    """float64 (NaN for null) when the column holds plain numbers only, else None."""
-    kind = values.dtype.kind
-    if kind == "f" or kind in "iu":
-        return values.astype(np.float64, copy=False)
-    if kind == "O" and set(map(type, values.tolist())) <= _PLAIN_NUMBER_TYPES:
-        return values.astype(np.float64)
-    return None
-
-
-def _checked_at_once(columns: _Columns, contract: InputContract, fams: np.ndarray,
-                     ids: np.ndarray, needs: np.ndarray, offsets: np.ndarray | None
-                     ) -> CleanRows | None:
-    """The batch as CleanRows, or None when any check fails or a column needs the careful
-    reading (the caller then finds what is wrong, or reads it field by field)."""
+def _read(records: Sequence[Mapping[str, Any]], contract: InputContract) -> CleanRows:
+    """Checked records as CleanRows (nothing here can fail: `check_records` ran)."""
     checks = contract.number_checks
-    plan = contract.read_plan(columns.names)
-    numbers = np.empty((columns.rows, len(checks.positions)), dtype=np.float64)
-    values = columns.plain_numbers(plan.sources)
-    if values is None:
-        return None
-    if offsets is not None and len(plan.adjusted):
-        values[:, plan.adjusted] -= offsets[:, None]
-    numbers[:, plan.read] = values
-    numbers[:, plan.absent] = np.nan
-    categories: dict[str, np.ndarray] = {}
-    for j, spec in contract.category_fields:
-        if spec.name in columns:
-            categories[spec.name] = _categories(columns.objects(spec.name), spec,
-                                                needs[:, j], fams)
-        elif needs[:, j].any():
-            return None
-        else:
-            categories[spec.name] = np.full(columns.rows, None, dtype=object)
-    null = np.isnan(numbers)
-    with np.errstate(invalid="ignore"):
-        bad = null & needs[:, checks.positions]
-        bad |= ~null & ~((numbers >= checks.low) & (numbers <= checks.high))
-        if checks.count.any():
-            whole = numbers[:, checks.count]
-            bad[:, checks.count] |= ~null[:, checks.count] & (whole != np.floor(whole))
-    if bad.any():
-        return None
-    return CleanRows(contract, fams, ids, numbers, categories)
-
-
-def _checked_in_order(frame: pd.DataFrame, contract: InputContract, fams: np.ndarray,
-                      ids: np.ndarray, needs: np.ndarray) -> CleanRows:
-    """Field by field, in contract order: raises InputError for the first problem."""
-    checks = contract.number_checks
-    numbers = np.empty((len(frame), len(checks.positions)), dtype=np.float64)
-    categories: dict[str, np.ndarray] = {}
-    k = 0
-    for j, spec in enumerate(contract.fields):
-        needed = needs[:, j]
-        if spec.name not in frame.columns:
-            if needed.any():
-                i = _first(needed)
-                raise InputError(f"row {i}: missing required field {spec.name!r} (role family "
-                                 f"{fams[i]!r} requires it)", spec.name, i)
-            if spec.kind == "category":
-                categories[spec.name] = np.full(len(frame), None, dtype=object)
-            else:
-                numbers[:, k] = np.nan
-                k += 1
-            continue
-        col = frame[spec.name]
-        if spec.kind == "category":
-            categories[spec.name] = _categories(col.to_numpy(dtype=object), spec, needed, fams)
-        else:
-            x = _numbers(col, spec)
-            _check_numbers(x, spec, needed, fams)
-            numbers[:, k] = x
-            k += 1
-    return CleanRows(contract, fams, ids, numbers, categories)
-
-
-def with_adjusted_scores(frame: pd.DataFrame, contract: InputContract,
-                         offsets: np.ndarray | None = None) -> pd.DataFrame:
-    """The request with every rater-adjusted field derived: raw score - mean offset of the
-    row's `rater_ids` (unknown interviewers and no rater_ids count as the average rater, 0).
-    Values a caller sent for adjusted fields are replaced; a raw score that is not a number
-    gives NaN here and is reported under its own name by the checks that follow.
-    `offsets` are the rows' mean offsets when already known (`_mean_offsets`).
-    """
     adjusted = contract.adjusted
-    if not adjusted:
-        return frame
-    mean = _mean_offsets(_Columns(frame), contract) if offsets is None else offsets
-    out = frame.copy()
-    for name, source in adjusted.items():
-        if source in frame.columns:
-            out[name] = _as_numbers(frame[source]) - mean
-        else:
-            out[name] = np.nan
-    return out
-
-
-def _mean_offsets(columns: _Columns, contract: InputContract) -> np.ndarray | None:
-    """Per row, the mean rater offset of its `rater_ids`; None when the model adjusts no
-    score. InputError names the first malformed rater_ids."""
-    if not contract.adjusted:
-        return None
-    mean = np.zeros(columns.rows)
-    if RATER_IDS not in columns:
-        return mean
     offsets = contract.rater_offsets or RaterOffsets()
-    for i, value in enumerate(columns.objects(RATER_IDS).tolist()):
-        try:
-            mean[i] = offsets.mean_offset(parse_rater_ids(value))
-        except RaterIdsError as exc:
-            raise InputError(f"row {i}: field {RATER_IDS!r} {exc}", RATER_IDS, i) from None
-    return mean
-
-
-def _as_numbers(col: pd.Series) -> np.ndarray:
-    """float64, NaN for anything that is not a number (the checks name it afterwards)."""
-    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
-        return col.to_numpy(dtype="float64", na_value=np.nan)
-    values = col.to_numpy(dtype=object)
-    return np.array([float(v) if _is_number(v) else np.nan for v in values], dtype="float64")
+    numeric = [contract.fields[j].name for j in checks.positions]
+    sources = [adjusted.get(n, n) for n in numeric]
+    is_adjusted = [n in adjusted for n in numeric]
+    n = len(records)
+    table = [[rec.get(source) for source in sources] for rec in records]
+    try:  # numbers and None (NaN) only: one conversion
+        numbers = np.array(table, dtype=np.float64).reshape(n, len(sources))
+    except (TypeError, ValueError):  # another null (pd.NA, NaT): value by value
+        numbers = np.array([[np.nan if _is_null(v) else float(v) for v in row]
+                            for row in table], dtype=np.float64).reshape(n, len(sources))
+    if adjusted and any(is_adjusted):
+        shift = np.array([offsets.mean_offset(parse_rater_ids(rec.get(RATER_IDS)))
+                          for rec in records], dtype=np.float64)
+        numbers[:, np.array(is_adjusted, dtype=bool)] -= shift[:, None]
+    categories = {}
+    for _, spec in contract.category_fields:
+        values = np.empty(n, dtype=object)
+        for i, rec in enumerate(records):
+            v = rec.get(spec.name)
+            values[i] = None if _is_null(v) else v
+        categories[spec.name] = values
+    families = np.array([rec[ROLE_FAMILY] for rec in records], dtype=object)
+    ids = np.empty(n, dtype=object)
+    for i, rec in enumerate(records):
+        v = rec.get(REQUEST_ID)
+        ids[i] = v if isinstance(v, str) and v else None
+    return CleanRows(contract, families, ids, numbers, categories)
 
 
 def input_hashes(clean: pd.DataFrame | CleanRows, contract: InputContract) -> list[str]:

@@ -1,10 +1,13 @@
-"""The scoring endpoint, described: what `mlflow models serve` must run, and its ping.
+"""The scoring endpoint, described: the command that serves it, and its ping.
 
-MLflow resolves `models:/hireloop-kpi@champion` once, when the server starts, so moving
-the alias changes nothing until the endpoint restarts: redeploying is a restart.
-`mlflow models serve --env-manager local` execs `uvicorn` from PATH, so the interpreter's
-bin folder goes first on PATH. Running the process (pid file, log, readiness, stop) is
-orchestration's supervisor's job; `ml` only says what to run (`command`, `child_env`).
+The endpoint is MLflow's own scoring app inside our ASGI layer (ml/scoring_app.py), run by
+uvicorn in this interpreter, with `mlflow models serve --env-manager local` semantics: the
+model is loaded in the server's process from `models:/hireloop-kpi@champion`, resolved
+once, when the server starts, so moving the alias changes nothing until the endpoint
+restarts: redeploying is a restart. The checkout holding this `ml` goes first on
+PYTHONPATH, so the layer served is the code that launched it. Running the process (pid
+file, log, readiness, stop) is orchestration's supervisor's job; `ml` only says what to
+run (`command`, `child_env`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ class ServeSpec:
     host: str = "127.0.0.1"
     port: int = 5001
     workers: int = 1
+    max_body_bytes: int = 1_000_000  # larger bodies answer 413 (split the batch)
+    read_timeout_s: float = 10.0  # a body not received within this answers 408
+    mlflow_only: bool = False  # `mlflow models serve` without our layer (the bench's floor)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -44,11 +50,17 @@ class ServeError(RuntimeError):
 
 
 def command(spec: ServeSpec) -> list[str]:
-    """The `mlflow models serve` command line for `spec` (the interpreter's own mlflow)."""
+    """The command line serving `spec`: `python -m ml.scoring_app` in this interpreter
+    (`mlflow models serve --env-manager local` for `mlflow_only`)."""
+    if spec.mlflow_only:
+        cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", spec.model_uri,
+               "--env-manager", "local", "-h", spec.host, "-p", str(spec.port)]
+        return cmd + (["--workers", str(spec.workers)] if spec.workers > 1 else [])
     cmd = [
-        sys.executable, "-m", "mlflow", "models", "serve",
-        "-m", spec.model_uri, "--env-manager", "local",
-        "-h", spec.host, "-p", str(spec.port),
+        sys.executable, "-m", "ml.scoring_app", "--model-uri", spec.model_uri,
+        "--host", spec.host, "--port", str(spec.port),
+        "--max-body-bytes", str(spec.max_body_bytes),
+        "--read-timeout-s", f"{spec.read_timeout_s:g}",
     ]
     if spec.workers > 1:
         cmd += ["--workers", str(spec.workers)]
@@ -56,10 +68,13 @@ def command(spec: ServeSpec) -> list[str]:
 
 
 def child_env(spec: ServeSpec, base_env: Mapping[str, str]) -> dict[str, str]:
-    """The server's environment: `base_env`, this interpreter first on PATH, our MLflow."""
+    """The server's environment: `base_env`, this interpreter first on PATH, this checkout
+    first on PYTHONPATH, our MLflow."""
     env = dict(base_env)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")]).rstrip(os.pathsep)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["MLFLOW_TRACKING_URI"] = spec.tracking_uri
     env["MLFLOW_REGISTRY_URI"] = spec.tracking_uri
     env.update(_TELEMETRY_OFF)

@@ -141,7 +141,7 @@ class EndpointResource(ConfigurableResource):
         return f"http://{self.host}:{self.port}"
 
     def spec(self, tracking_uri: str) -> ServeSpec:
-        """What `mlflow models serve` runs: the champion, with the inference log's path."""
+        """What the endpoint serves: the champion, with the inference log's path."""
         return ServeSpec(
             tracking_uri=tracking_uri, host=self.host, port=self.port, workers=self.workers,
             extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},

@@ -21,7 +21,8 @@ GROUP = "serving"
     deps=[promotion_decision],
     group_name=GROUP,
     kinds={"python", "mlflow"},
-    description="`mlflow models serve models:/hireloop-kpi@champion`, restarted when the "
+    description="The scoring endpoint (MLflow's scoring app of "
+                "models:/hireloop-kpi@champion in our ASGI layer), restarted when the "
                 "champion moved or the server is down; ready once /ping answers.",
 )
 def deployed_endpoint(context: AssetExecutionContext, mlflow: MlflowResource,

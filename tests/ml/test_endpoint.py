@@ -1,8 +1,10 @@
-"""The scoring endpoint over real HTTP (loopback): `mlflow models serve` of `@champion`.
+"""The scoring endpoint over real HTTP (loopback): MLflow's scoring app of `@champion` inside
+our ASGI layer (ml/scoring_app.py), served by uvicorn.
 
 One server per module: the pyfunc is logged to a PostgreSQL-backed MLflow, registered,
-promoted and served from a clean process; then valid, bad and extra-field payloads go over
-HTTP. Every bad payload must end in a 4xx that names the problem, never a 5xx.
+promoted and served from a clean process; then valid, bad and hostile payloads go over
+HTTP. Every bad payload must end in a 4xx with the structured error body (every problem:
+row, field, rule, message) that repeats nothing of the request, never a 5xx.
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.http_scoring import score_over_http
 from ml.promotion import promote
-from ml.pyfunc_model import INFERENCE_LOG_ENV, OUTPUT_COLUMNS, log_pyfunc
+from ml.pyfunc_model import (
+    INFERENCE_LOG_ENV,
+    OUTPUT_COLUMNS,
+    contract_of,
+    example_input,
+    log_pyfunc,
+)
 from ml.registry import MODEL_NAME, register_version
+from ml.scoring_input import accepted_fields
 from ml.serving import ServeSpec
+from monitoring.model_summary import curl_example
 from monitoring.scoring_log import ingest_inference_log
 from orchestration.services import EndpointProcess
 from orchestration.supervisor import Supervisor
@@ -44,14 +55,15 @@ class Endpoint:
     version: str
     log: Path
     model: object
+    server_log: Path
 
-    def post(self, body: bytes | str, content_type: str = "application/json"
+    def post(self, body: bytes | str, content_type: str | None = "application/json"
              ) -> tuple[int, str]:
         data = body.encode() if isinstance(body, str) else body
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = {} if content_type is None else {"Content-Type": content_type}
         try:
-            conn.request("POST", "/invocations", body=data,
-                         headers={"Content-Type": content_type})
+            conn.request("POST", "/invocations", body=data, headers=headers)
             resp = conn.getresponse()
             return resp.status, resp.read().decode("utf-8", "replace")
         finally:
@@ -66,6 +78,32 @@ def records(frame: pd.DataFrame) -> str:
     rows = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
             for r in frame.to_dict(orient="records")]
     return json.dumps({"dataframe_records": rows})
+
+
+READ_TIMEOUT_S = 1.0  # the served endpoint's body read timeout: keeps the slow-body test short
+LEAKS = ("Traceback", "site-packages", 'File "', "/tmp/", "/work/", "Failed to predict")
+
+
+def refusal(status: int, text: str, expected: int = 400) -> dict:
+    """The structured error body, checked: its shape, and no stack trace or server path."""
+    assert status == expected, text[-600:]
+    for leak in LEAKS:
+        assert leak not in text, f"{leak!r} in {text[-600:]!r}"
+    body = strict_json(text)
+    assert set(body) == {"error_code", "message", "errors", "error_count"}, body
+    assert body["error_count"] == len(body["errors"]) >= 1
+    for problem in body["errors"]:
+        assert set(problem) == {"row", "field", "rule", "message"}, problem
+        assert problem["message"]
+    return body
+
+
+def problems(body: dict) -> set[tuple]:
+    return {(p["row"], p["field"], p["rule"]) for p in body["errors"]}
+
+
+def log_lines(path: Path) -> int:
+    return path.read_text().count("\n") if path.exists() else 0
 
 
 def strict_json(text: str):
@@ -84,17 +122,18 @@ def endpoint(mlflow_target, tmp_path_factory, feature_store):
     folder = tmp_path_factory.mktemp("endpoint")
     log = folder / "inference" / "online.jsonl"
     spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
-                     extra_env={INFERENCE_LOG_ENV: str(log)})
+                     read_timeout_s=READ_TIMEOUT_S, extra_env={INFERENCE_LOG_ENV: str(log)})
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
     # Start from an empty folder: the server must import `ml` from the model's own code.
     cwd = Path.cwd()
     os.chdir(folder)
     try:
-        process.start(served_version=str(version.version))
+        state = process.start(served_version=str(version.version))
     finally:
         os.chdir(cwd)
     try:
-        yield Endpoint(spec.host, spec.port, str(version.version), log, model)
+        yield Endpoint(spec.host, spec.port, str(version.version), log, model,
+                       Path(state["log"]))
     finally:
         process.stop()
 
@@ -128,14 +167,6 @@ def test_served_prediction_equals_in_process(endpoint):
         assert served[col].tolist() == local[col].tolist()
 
 
-def test_extra_field_is_ignored(endpoint):
-    rows = valid_rows(endpoint.model, 3, seed=2)
-    _, plain = endpoint.score(rows)
-    status, text = endpoint.score(rows.assign(shoe_size=44.0, favourite_colour="green"))
-    assert status == 200, text
-    assert strict_json(text) == strict_json(plain)
-
-
 def _sales(endpoint, request_id: str) -> dict:
     rows = valid_rows(endpoint.model, 4, seed=9)
     row = rows[rows["role_family"] == "sales"].iloc[0].dropna().to_dict()
@@ -148,8 +179,8 @@ def _score_field(endpoint) -> str:
                 if c.startswith("interviewer_"))
 
 
-def _bad_payloads(endpoint) -> list[tuple[str, str, str, list[str]]]:
-    """(case, body, content type, fragments the error message must contain)."""
+def _bad_payloads(endpoint) -> list[tuple[str, str, str, int, set[tuple]]]:
+    """(case, body, content type, status, problems (row, field, rule) the body must list)."""
     rid = f"bad-{uuid.uuid4().hex[:8]}"
     good = _sales(endpoint, rid)
     score = _score_field(endpoint)
@@ -160,63 +191,204 @@ def _bad_payloads(endpoint) -> list[tuple[str, str, str, list[str]]]:
 
     json_ct = "application/json"
     return [
-        ("missing required field", body(missing), json_ct,
-         [f"row 0: missing required field '{score}'"]),
-        ("wrong type", body({**good, score: "excellent"}), json_ct, [score, "excellent"]),
-        ("null", body({**good, score: None}), json_ct, [f"row 0: required field '{score}'"]),
-        ("NaN", body({**good, score: float("nan")}, allow_nan=True), json_ct,
-         [f"row 0: required field '{score}' is null"]),
-        ("out-of-range score", body(good, {**good, score: 11}), json_ct,
-         [f"row 1: field '{score}' = 11 is out of range"]),
-        ("negative response time", body({**good, "mean_response_seconds": -5}), json_ct,
-         ["row 0: field 'mean_response_seconds' = -5 is out of range"]),
-        ("rating below 1", body({**good, "overall_rating_mean": 0}), json_ct,
-         ["row 0: field 'overall_rating_mean' = 0 is out of range"]),
-        ("unknown role family", body(good, good, {**good, "role_family": "astronaut"}), json_ct,
-         ["row 2: field 'role_family' = 'astronaut' is not a known role family"]),
-        ("null role family", body({**good, "role_family": None}), json_ct,
-         ["row 0: field 'role_family' is null"]),
+        ("missing required field", body(missing), json_ct, 400, {(0, score, "required")}),
+        ("wrong type", body({**good, score: "excellent"}), json_ct, 400, {(0, score, "type")}),
+        ("null", body({**good, score: None}), json_ct, 400, {(0, score, "required")}),
+        ("NaN", body({**good, score: float("nan")}, allow_nan=True), json_ct, 400,
+         {(None, None, "number")}),
+        ("out-of-range score", body(good, {**good, score: 11}), json_ct, 400,
+         {(1, score, "range")}),
+        ("negative response time", body({**good, "mean_response_seconds": -5}), json_ct, 400,
+         {(0, "mean_response_seconds", "range")}),
+        ("rating below 1", body({**good, "overall_rating_mean": 0}), json_ct, 400,
+         {(0, "overall_rating_mean", "range")}),
+        ("unknown role family", body(good, good, {**good, "role_family": "astronaut"}),
+         json_ct, 400, {(2, "role_family", "category")}),
+        ("null role family", body({**good, "role_family": None}), json_ct, 400,
+         {(0, "role_family", "required")}),
         ("no role family", body({k: v for k, v in good.items() if k != "role_family"}),
-         json_ct, ["role_family"]),
-        ("request id not a string", body({**good, "request_id": 42}), json_ct,
-         ["row 0: field 'request_id' must be a string"]),
-        # rater_ids reaches the pyfunc through MLflow's signature (unknown columns would be
-        # dropped silently): a malformed one is refused by name
-        ("bad rater ids", body(good, {**good, "rater_ids": "E0000001"}), json_ct,
-         ["row 1: field 'rater_ids'", "not an interviewer pseudonym"]),
-        ("empty body", "", json_ct, ["valid JSON"]),
-        ("malformed JSON", '{"dataframe_records": [{"role_family": "sales",', json_ct,
-         ["valid JSON"]),
-        ("huge batch", body(*[good] * 1001), json_ct,
-         ["batch of 1001 rows exceeds the maximum of 1000"]),
-        ("wrong top-level key", json.dumps({"data": [good]}), json_ct,
-         ["exactly one of the input fields", "dataframe_records"]),
-        ("top-level list", json.dumps([good]), json_ct, ["Received a list"]),
-        ("no rows", body(), json_ct, ["role_family"]),
-        ("wrong content type", body(good), "text/plain", ["content types"]),
+         json_ct, 400, {(0, "role_family", "required")}),
+        ("request id not a string", body({**good, "request_id": 42}), json_ct, 400,
+         {(0, "request_id", "type")}),
+        ("bad rater ids", body(good, {**good, "rater_ids": "E0000001"}), json_ct, 400,
+         {(1, "rater_ids", "format")}),
+        ("empty body", "", json_ct, 400, {(None, None, "json")}),
+        ("malformed JSON", '{"dataframe_records": [{"role_family": "sales",', json_ct, 400,
+         {(None, None, "json")}),
+        ("huge batch", body(*[{"role_family": "sales"}] * 1001), json_ct, 400,
+         {(None, None, "batch")}),
+        ("wrong top-level key", json.dumps({"data": [good]}), json_ct, 400,
+         {(None, None, "format")}),
+        ("top-level list", json.dumps([good]), json_ct, 400, {(None, None, "format")}),
+        ("no rows", body(), json_ct, 400, {(None, None, "batch")}),
+        ("wrong content type", body(good), "text/plain", 415, {(None, None, "content_type")}),
     ]
 
 
-def test_bad_payloads_answer_4xx_naming_the_problem(endpoint):
+def test_bad_payloads_answer_4xx_listing_every_problem(endpoint):
+    """Each bad payload: its status, the structured body naming the problem, none of the
+    values sent repeated ("excellent", "astronaut", the request id), nothing logged."""
     cases = _bad_payloads(endpoint)
-    assert len(cases) >= 10
-    lines_before = endpoint.log.read_text().count("\n") if endpoint.log.exists() else 0
-    answers = {}
-    for case, body, content_type, fragments in cases:
+    lines_before = log_lines(endpoint.log)
+    for case, body, content_type, expected, found in cases:
         status, text = endpoint.post(body, content_type)
-        answers[case] = status
-        assert 400 <= status < 500, f"{case}: {status} {text[-400:]}"
-        message = text
-        if content_type == "application/json":
-            error = strict_json(text)
-            assert error["error_code"] in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST"), case
-            message = error["message"]
-        for fragment in fragments:
-            assert fragment in message, f"{case}: {fragment!r} not in {message[-400:]!r}"
-    assert all(s == 400 for c, s in answers.items() if c != "wrong content type")
-    # nothing refused was scored or logged
-    lines_after = endpoint.log.read_text().count("\n") if endpoint.log.exists() else 0
-    assert lines_after == lines_before
+        error = refusal(status, text, expected)
+        assert found <= problems(error), f"{case}: {problems(error)}"
+        for echoed in ("excellent", "astronaut", "E0000001", "bad-"):
+            assert echoed not in text, f"{case}: {echoed!r} echoed"
+    assert log_lines(endpoint.log) == lines_before  # nothing refused was scored or logged
+
+
+def _optional_field(endpoint) -> str:
+    sales = endpoint.model.families["sales"]
+    return next(c for c in sales.features if c not in sales.required
+                and c.startswith("key_") and c.endswith("_share"))
+
+
+def test_a_misspelt_optional_field_is_refused_naming_it(endpoint):
+    """Dropped silently, a misspelt optional field would change the score: it is refused,
+    named, with the field it probably meant."""
+    good = _sales(endpoint, "misspelt")
+    field = _optional_field(endpoint)
+    misspelt = field.replace("answered", "answerd")
+    assert misspelt != field
+    status, text = endpoint.post(json.dumps({"dataframe_records": [{**good, misspelt: 0.5}]}))
+    error = refusal(status, text)
+    assert problems(error) == {(0, misspelt, "unknown")}
+    assert f"did you mean '{field}'" in error["errors"][0]["message"]
+
+
+def test_a_protected_attribute_is_refused_with_its_own_rule_and_never_logged(endpoint):
+    marker = f"female-{uuid.uuid4().hex[:8]}"
+    row = {**_sales(endpoint, "protected"), "gender": marker, "age": 41,
+           "birth_date": "1983-04-05", "race_ethnicity": marker}
+    before = log_lines(endpoint.log)
+    status, text = endpoint.post(json.dumps({"dataframe_records": [row]}))
+    error = refusal(status, text)
+    assert problems(error) == {(0, f, "protected")
+                               for f in ("gender", "age", "birth_date", "race_ethnicity")}
+    assert all("protected attribute" in p["message"] for p in error["errors"])
+    assert marker not in text and "1983" not in text
+    assert log_lines(endpoint.log) == before  # not scored, not in the inference log
+    assert marker not in endpoint.server_log.read_text()
+
+
+def test_a_number_sent_as_a_string_is_refused(endpoint):
+    row = {**_sales(endpoint, "string"), "n_interviews": "8"}
+    error = refusal(*endpoint.post(json.dumps({"dataframe_records": [row]})))
+    assert problems(error) == {(0, "n_interviews", "type")}
+    assert "must be a number, got a string" in error["errors"][0]["message"]
+
+
+def test_a_boolean_score_is_refused(endpoint):
+    score = _score_field(endpoint)
+    row = {**_sales(endpoint, "boolean"), score: True}
+    error = refusal(*endpoint.post(json.dumps({"dataframe_records": [row]})))
+    assert problems(error) == {(0, score, "type")}
+    assert "got a boolean" in error["errors"][0]["message"]
+
+
+def test_a_rater_adjusted_field_is_refused_as_derived(endpoint):
+    """The endpoint derives interviewer_*_adj from the raw score and rater_ids: one sent is
+    refused (it used to be ignored), and the published schema does not list it."""
+    adjusted = contract_of(endpoint.model).adjusted
+    assert adjusted, "the served model should use rater-adjusted scores"
+    name, source = next(iter(adjusted.items()))
+    row = {**_sales(endpoint, "adj"), name: 3.0}
+    error = refusal(*endpoint.post(json.dumps({"dataframe_records": [row]})))
+    assert problems(error) == {(0, name, "derived")}
+    assert source in error["errors"][0]["message"]
+    schema = mlflow.models.get_model_info(f"models:/{MODEL_NAME}@champion").signature
+    assert not set(adjusted) & set(schema.inputs.input_names())
+
+
+def test_a_batch_with_one_bad_row_lists_it_and_scores_nothing(endpoint):
+    """One bad row among fifty: a 400 listing its every problem, nothing scored or logged;
+    the batch without it then scores whole."""
+    rows = valid_rows(endpoint.model, 50, seed=4)
+    records_ = json.loads(records(rows))["dataframe_records"]
+    score = _score_field(endpoint)
+    bad = next(i for i, r in enumerate(records_) if r["role_family"] == "sales" and i > 30)
+    records_[bad] = {**records_[bad], score: "8", "shoe_size": 44}
+    before = log_lines(endpoint.log)
+    error = refusal(*endpoint.post(json.dumps({"dataframe_records": records_})))
+    assert problems(error) == {(bad, score, "type"), (bad, "shoe_size", "unknown")}
+    assert error["message"].startswith("1 of 50 rows cannot be scored; nothing was scored")
+    assert log_lines(endpoint.log) == before
+    del records_[bad]
+    status, text = endpoint.post(json.dumps({"dataframe_records": records_}))
+    assert status == 200, text
+    assert len(strict_json(text)["predictions"]) == 49
+
+
+def test_a_name_in_an_unknown_field_is_neither_echoed_nor_logged(endpoint):
+    row = {**_sales(endpoint, "notes"), "notes": "Zhang Wei +86 138 0013 8000",
+           "Li Na 13900001111": 1}
+    status, text = endpoint.post(json.dumps({"dataframe_records": [row]}))
+    error = refusal(status, text)
+    assert problems(error) == {(0, "notes", "unknown"), (0, "(unnamed field)", "unknown")}
+    server_log = endpoint.server_log.read_text()
+    for personal in ("Zhang Wei", "0013 8000", "Li Na", "13900001111"):
+        assert personal not in text and personal not in server_log
+
+
+def test_no_content_type_answers_415(endpoint):
+    status, text = endpoint.post(json.dumps({"dataframe_records": [_sales(endpoint, "ct")]}),
+                                 content_type=None)
+    assert problems(refusal(status, text, 415)) == {(None, None, "content_type")}
+
+
+@pytest.mark.parametrize("depth", [12, 100_000])
+def test_deeply_nested_json_answers_400(endpoint, depth):
+    body = '{"dataframe_records": [' + "[" * depth + "]" * depth + "]}"
+    error = refusal(*endpoint.post(body))
+    assert problems(error) == {(None, None, "depth")}
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", "1e309"])
+def test_infinity_or_an_overflowing_number_in_a_count_answers_400(endpoint, value):
+    row = json.dumps({**_sales(endpoint, "inf"), "n_interviews": 0})
+    row = row.replace('"n_interviews": 0', f'"n_interviews": {value}')
+    body = '{"dataframe_records": [' + row + "]}"
+    assert value in body
+    error = refusal(*endpoint.post(body))
+    assert problems(error) == {(None, None, "number")}
+
+
+def _raw_exchange(endpoint, head: bytes, body: bytes) -> tuple[int, str]:
+    """Send a request's head and (part of) its body on a raw socket; read the answer."""
+    with socket.create_connection((endpoint.host, endpoint.port), timeout=30) as sock:
+        sock.sendall(head + body)
+        response = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+            head_part, _, rest = response.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head_part.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), None)
+            if length is not None and len(rest) >= length:
+                break
+    head_text, _, text = response.decode().partition("\r\n\r\n")
+    return int(head_text.split()[1]), text
+
+
+def test_an_oversized_body_answers_413(endpoint):
+    """A body announced larger than the limit (1 MB) is refused before it is read."""
+    head = (b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 20000000\r\n\r\n")
+    status, text = _raw_exchange(endpoint, head, b'{"dataframe_records": [' + b" " * 1024)
+    assert problems(refusal(status, text, 413)) == {(None, None, "body_size")}
+
+
+def test_a_slow_body_answers_408(endpoint):
+    """A body announced and never finished is refused after the read timeout (1 s here),
+    not held open."""
+    head = (b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n")
+    status, text = _raw_exchange(endpoint, head, b'{"dataframe_records": [')
+    assert problems(refusal(status, text, 408)) == {(None, None, "read_timeout")}
 
 
 def test_online_scores_land_in_the_inference_log_and_scoring_log(endpoint, pg_server):
@@ -251,3 +423,51 @@ def test_online_scores_land_in_the_inference_log_and_scoring_log(endpoint, pg_se
     for rid, (version, probability, band, source) in found.items():
         assert (version, band, source) == (endpoint.version, preds[rid]["band"], "online")
         assert probability == pytest.approx(preds[rid]["probability"])
+
+
+def test_the_client_scores_the_good_rows_of_a_refused_batch(endpoint):
+    """ml.http_scoring (the demo's client): a batch refused for two bad rows is sent again
+    without them, once; the two are counted as refusals with their reasons."""
+    rows = json.loads(records(valid_rows(endpoint.model, 10, seed=6)))["dataframe_records"]
+    rows[2] = {**rows[2], "gender": "female"}
+    rows[7] = {**rows[7], "role_family": "astronaut"}
+    report = score_over_http(f"http://{endpoint.host}:{endpoint.port}", rows, batch_size=10)
+    assert (report.scored, report.refused, report.failed, report.requests) == (8, 2, 0, 2)
+    assert any("row 2: field 'gender' is a protected attribute" in m for m in report.messages)
+    assert not any("female" in m or "astronaut" in m for m in report.messages)
+
+
+def test_the_published_schema_lists_exactly_what_is_accepted(endpoint):
+    """The signature MLflow publishes names every accepted field and nothing else (no
+    derived interviewer_*_adj); the example rows (the printed curl request) score 200."""
+    contract = contract_of(endpoint.model)
+    schema = mlflow.models.get_model_info(f"models:/{MODEL_NAME}@champion").signature
+    assert set(schema.inputs.input_names()) == set(accepted_fields(contract))
+    example = example_input(contract)
+    assert not set(example.columns) & set(contract.adjusted)
+    rows = [r.dropna().to_dict() for _, r in example.iterrows()]
+    assert "_adj" not in curl_example("http://127.0.0.1:1", rows[0])
+    status, text = endpoint.post(json.dumps({"dataframe_records": rows}))
+    assert status == 200, text
+    assert len(strict_json(text)["predictions"]) == len(rows)
+
+
+def test_a_server_error_answers_a_generic_500_with_the_detail_in_the_server_log(endpoint):
+    """The inference log made unwritable (a folder in its place): unlogged scores are not
+    handed out; the answer is a generic 500 with no path or trace, the server log has why."""
+    rows = json.loads(records(valid_rows(endpoint.model, 2, seed=3)))["dataframe_records"]
+    assert endpoint.score(valid_rows(endpoint.model, 1))[0] == 200  # the log file exists
+    aside = endpoint.log.with_name("aside.jsonl")
+    endpoint.log.rename(aside)
+    endpoint.log.mkdir()
+    try:
+        status, text = endpoint.post(json.dumps({"dataframe_records": rows}))
+    finally:
+        endpoint.log.rmdir()
+        aside.rename(endpoint.log)
+    assert status == 500, text
+    for leak in LEAKS:
+        assert leak not in text
+    body = strict_json(text)
+    assert body["error_code"] == "INTERNAL_ERROR" and "server log" in body["message"]
+    assert "could not append to the inference log" in endpoint.server_log.read_text()

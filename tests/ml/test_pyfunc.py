@@ -26,6 +26,7 @@ from ml.pyfunc_model import (
     log_pyfunc,
     reasons,
 )
+from ml.rater_offsets import adjusted_source
 from ml.registry import register_version
 from ml.scoring_input import InputContract, field_spec, input_hashes, validate
 from tests.ml.model_fixture import MODEL_CLASS, trained_model
@@ -74,14 +75,18 @@ def scored(predict, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def valid_rows(model, n: int = 4, seed: int = 0) -> pd.DataFrame:
-    """`n` rows cycling through the families, every field a family uses filled in range."""
+    """`n` rows cycling through the families, every field a family uses filled in range (for a
+    rater-adjusted feature, its raw score: the endpoint derives the adjusted one)."""
     contract = contract_of(model)
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(n):
         family = contract.families[i % len(contract.families)]
         row = {"role_family": family, "request_id": f"req-{i}"}
-        for name in model.families[family].features:
+        for feature in model.families[family].features:
+            name = adjusted_source(feature) or feature
+            if name in row:
+                continue
             spec = field_spec(name)
             high = spec.high if spec.high is not None else 600.0
             value = rng.uniform(spec.low, high)
@@ -114,7 +119,7 @@ def test_valid_rows_score_with_every_field(model, pyfunc):
         assert all(name in labels and value[0] in "+-" for name, value in parts)
 
 
-def test_optional_fields_may_be_null_or_absent_and_extra_fields_are_ignored(model, pyfunc):
+def test_optional_fields_may_be_null_or_absent_and_extra_fields_are_refused(model, pyfunc):
     rows = valid_rows(model, 4)
     predict = lambda r: pyfunc.predict(None, r)  # noqa: E731
     base = scored(predict, rows)
@@ -126,8 +131,10 @@ def test_optional_fields_may_be_null_or_absent_and_extra_fields_are_ignored(mode
     assert len(pyfunc.predict(None, nulled)) == 4
     dropped = scored(predict, rows.drop(columns=sorted(optional)))
     assert dropped["probability"].notna().all()
-    extra = scored(predict, rows.assign(shoe_size=44, notes="great"))
-    pd.testing.assert_frame_equal(extra, base)
+    assert scored(predict, rows)["probability"].tolist() == base["probability"].tolist()
+    with pytest.raises(MlflowException, match="'shoe_size' is not an input") as err:
+        predict(rows.assign(shoe_size=44, notes="great"))
+    assert "'notes' is not an input" in str(err.value) and "great" not in str(err.value)
 
 
 def _required_of(model, family: str) -> str:
@@ -261,8 +268,8 @@ def test_input_hash_is_canonical(model, pyfunc):
     rows = valid_rows(model, 3)
     contract = pyfunc.contract
     base = input_hashes(validate(rows, contract, 10), contract)
-    reordered = [*rows.columns[::-1], "shoe_size"]
-    other = rows.assign(request_id=["a", "b", "c"], shoe_size=1)[reordered]
+    reordered = [*rows.columns[::-1]]
+    other = rows.assign(request_id=["a", "b", "c"])[reordered]
     assert input_hashes(validate(other, contract, 10), contract) == base
     changed = rows.copy()
     changed.loc[1, _score_col(model)] = 9.0 if changed.loc[1, "role_family"] == "sales" else 0

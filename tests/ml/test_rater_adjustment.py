@@ -84,14 +84,16 @@ def test_served_adjustment_uses_the_frozen_offsets(model, offsets):
         {**base, RATER_IDS: lenient},
         {**base, RATER_IDS: "f" * 32},          # well-formed but unknown: the average rater
         {**base},                               # no rater_ids: the average rater
-        {**base, RATER_IDS: lenient, adj: 99.0},  # a sent adjusted value is replaced
     ])
     clean = validate(rows, contract, 100)
     o = offsets.offsets
-    expected = [5 - (o[harsh] + o[lenient]) / 2, 5 - o[lenient], 5.0, 5.0, 5 - o[lenient]]
+    expected = [5 - (o[harsh] + o[lenient]) / 2, 5 - o[lenient], 5.0, 5.0]
     np.testing.assert_allclose(clean[adj].to_numpy(float), expected, atol=1e-12)
     p = model.predict_proba(clean)
     assert p[1] <= p[2] + 1e-12  # the lenient rater's 5 counts for less than an average 5
+    with pytest.raises(InputError) as err:  # an adjusted value sent is refused, not replaced
+        validate(pd.DataFrame([{**base, RATER_IDS: lenient, adj: 99.0}]), contract, 100)
+    assert [(p.field, p.rule) for p in err.value.problems] == [(adj, "derived")]
 
 
 def test_serving_reproduces_the_feature_store_adjustment(model, to_score):
@@ -115,12 +117,13 @@ def test_serving_reproduces_the_feature_store_adjustment(model, to_score):
 def test_bad_rater_ids_are_refused_with_field_and_row(model, value, fragment):
     contract = contract_of(model)
     family = contract.families[0]
-    row = {"role_family": family, **{n: 5.0 for n in contract.required[family]}}
+    row = {"role_family": family, **{n: 5.0 for n in contract.accepted.required[family]}}
     rows = pd.DataFrame([row, {**row, RATER_IDS: value}])
     with pytest.raises(InputError) as err:
         validate(rows, contract, 100)
     assert err.value.field == RATER_IDS and err.value.row == 1
     assert fragment in str(err.value) and "row 1" in str(err.value)
+    assert "not-a-pseudonym" not in str(err.value)  # the value sent is not repeated
 
 
 def test_signature_carries_rater_ids_as_a_string(model):

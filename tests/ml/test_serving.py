@@ -1,5 +1,5 @@
-"""The endpoint process: `mlflow models serve` of `@champion` over real HTTP on loopback,
-run by orchestration's supervisor as `ml.deploy` is given it."""
+"""The endpoint process: MLflow's scoring app of `@champion` in our ASGI layer, over real HTTP
+on loopback, run by orchestration's supervisor as `ml.deploy` is given it."""
 
 from __future__ import annotations
 

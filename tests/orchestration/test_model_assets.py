@@ -1,7 +1,7 @@
 """Model assets wired in Dagster, materialised in-process on a small real feature store.
 
 Real PostgreSQL (a copy of the session's dbt-built feature store), a fresh MLflow tracking
-database, and one real `mlflow models serve` endpoint for the whole module.
+database, and one real scoring endpoint (ml/scoring_app.py) for the whole module.
 """
 
 from __future__ import annotations
