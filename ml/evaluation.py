@@ -8,6 +8,7 @@ champion is judged as it was registered, whatever code trained it.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.artifacts import download_artifacts
 
+from ml.endpoint_schema import SCHEMA_ARTIFACT
 from ml.features import FAMILY_COLUMN, LABEL
 from ml.metrics import metrics_by_family
 from ml.model import HireloopModel
@@ -66,3 +68,28 @@ def load_version_model(
         local = Path(download_artifacts(artifact_uri=source, dst_path=tmp,
                                         tracking_uri=tracking_uri))
         return HireloopModel.load(local / "artifacts" / MODEL_ARTIFACT)
+
+
+class NoSchemaError(LookupError):
+    """A registered version logged without its endpoint schema (before the schema existed)."""
+
+
+def load_version_schema(
+    client: MlflowClient, version: str | int, model_name: str = MODEL_NAME,
+    tracking_uri: str | None = None,
+) -> dict[str, Any]:
+    """The endpoint schema logged with registered `version`, `info.version` set to it (the
+    artifact is written before the version has a number)."""
+    from mlflow.exceptions import MlflowException
+
+    run_id = client.get_model_version(model_name, str(version)).run_id
+    with tempfile.TemporaryDirectory(prefix="hireloop_schema_") as tmp:
+        try:
+            local = download_artifacts(run_id=run_id, artifact_path=SCHEMA_ARTIFACT,
+                                       dst_path=tmp, tracking_uri=tracking_uri)
+        except (MlflowException, OSError):
+            raise NoSchemaError(f"version {version} was logged without {SCHEMA_ARTIFACT}; "
+                                "train a new version (`hireloop build`)") from None
+        document = json.loads(Path(local).read_text())
+    document["info"]["version"] = str(version)
+    return document

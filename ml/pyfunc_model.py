@@ -45,6 +45,7 @@ from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.types.schema import ColSpec, Schema
 
+from ml.endpoint_schema import SCHEMA_ARTIFACT, endpoint_schema
 from ml.rater_offsets import RATER_IDS, offsets_of
 from ml.scoring_input import (
     REQUEST_ID,
@@ -418,6 +419,10 @@ def log_pyfunc(
         "model_version": "",
         "inference_log": "",
     }
+    # the integrator's contract, with the run (the version number is given at registration:
+    # `hireloop endpoint-schema` and the served /openapi.json carry it in info.version)
+    mlflow.log_dict(endpoint_schema(contract, int(max_batch_rows), f"run {run.info.run_id}",
+                                    model_name), SCHEMA_ARTIFACT)
     with tempfile.TemporaryDirectory(prefix="hireloop_pyfunc_") as tmp:
         saved = Path(tmp) / MODEL_ARTIFACT
         model.save(saved)

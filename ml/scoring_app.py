@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequen
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ml.endpoint_schema import endpoint_schema
 from ml.scoring_input import InputContract, Problem, check_records
 
 Scope = MutableMapping[str, Any]
@@ -207,12 +208,16 @@ class ScoringLayer:
     """ASGI middleware in front of MLflow's scoring app (see the module docstring)."""
 
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
-                 limits: Limits = Limits()):
+                 limits: Limits = Limits(), schema: Mapping[str, Any] | None = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
+        self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
+            return
+        if scope["path"] == "/openapi.json" and self.schema is not None:
+            await send_json(send, 200, self.schema)
             return
         if scope["path"] != "/invocations" or scope["method"] != "POST":
             await self._guarded(scope, receive, send)
@@ -322,7 +327,7 @@ def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:
     from mlflow.pyfunc import load_model, scoring_server
 
     model = load_model(model_uri)
-    contract, max_rows = None, 1000
+    contract, max_rows, schema = None, 1000, None
     try:
         inner_model = model.unwrap_python_model()
     except Exception:  # not a Python-model pyfunc: transport checks only
@@ -330,7 +335,9 @@ def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:
     if inner_model is not None and isinstance(getattr(inner_model, "contract", None),
                                               InputContract):
         contract, max_rows = inner_model.contract, int(inner_model.max_rows)
-    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits)
+        schema = endpoint_schema(contract, max_rows,
+                                 str(getattr(inner_model, "model_version", "") or "unregistered"))
+    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema)
 
 
 def app_from_options() -> ScoringLayer:

@@ -556,6 +556,40 @@ def serve(
     typer.echo(curl_example(process.spec.url, example))
 
 
+@app.command("endpoint-schema")
+def endpoint_schema(
+    version: str | None = typer.Option(None, help="a registered version (default: champion)"),
+) -> None:
+    """Print the endpoint's OpenAPI 3.1 contract logged with the champion (or `--version`)."""
+    import json
+
+    from mlflow.exceptions import MlflowException
+
+    from ml.evaluation import NoSchemaError, load_version_schema
+    from ml.registry import champion_version
+
+    _runtime().up()
+    mlflow = _mlflow()
+    target = mlflow.target()
+    if version is None:
+        champion = champion_version(target.client, mlflow.model_name)
+        if champion is None:
+            typer.echo("no champion yet: run `hireloop build` first", err=True)
+            raise typer.Exit(2)
+        version = str(champion.version)
+    try:
+        document = load_version_schema(target.client, version, mlflow.model_name,
+                                       tracking_uri=target.tracking_uri)
+    except NoSchemaError as exc:
+        typer.echo(f"endpoint-schema: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except MlflowException:
+        typer.echo(f"endpoint-schema: no version {version} of {mlflow.model_name}; "
+                   "`hireloop status` names the champion", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(document, indent=2))
+
+
 @app.command()
 def summary() -> None:
     """Print data quality and the feature store as built now (and write the HTML page)."""
