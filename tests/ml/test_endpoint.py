@@ -471,3 +471,25 @@ def test_a_server_error_answers_a_generic_500_with_the_detail_in_the_server_log(
     body = strict_json(text)
     assert body["error_code"] == "INTERNAL_ERROR" and "server log" in body["message"]
     assert "could not append to the inference log" in endpoint.server_log.read_text()
+
+
+def test_openapi_json_serves_the_schema_logged_with_the_version(endpoint, mlflow_target):
+    """GET /openapi.json over HTTP answers the contract generated from the served version's
+    input contract (not MLflow's empty page), equal to the artifact logged with it."""
+    from ml.endpoint_schema import endpoint_schema
+    from ml.evaluation import load_version_schema
+
+    conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=60)
+    try:
+        conn.request("GET", "/openapi.json")
+        resp = conn.getresponse()
+        status, served = resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+    assert status == 200
+    contract = contract_of(endpoint.model)
+    assert served == json.loads(json.dumps(endpoint_schema(contract, 1000, endpoint.version)))
+    assert served["info"]["version"] == endpoint.version
+    logged = load_version_schema(mlflow_target.client, endpoint.version,
+                                 tracking_uri=mlflow_target.tracking_uri)
+    assert logged == served

@@ -103,3 +103,22 @@ def test_the_champion_and_the_challenger_are_judged_on_the_same_cohort(
     assert {f: m["n"] for f, m in judged.champion["by_family"].items()} == (
         cohort["role_family"].astype(str).value_counts().to_dict())
     assert not judged.decision.promote  # no better than itself by the AUC margin
+
+
+def test_train_and_log_logs_the_endpoint_schema_of_the_version(mlflow_target, trained):
+    """The run that logs the model carries endpoint_schema.json, generated from the logged
+    model's own input contract."""
+    import json
+
+    from mlflow.artifacts import download_artifacts
+
+    from ml.endpoint_schema import SCHEMA_ARTIFACT
+    from ml.pyfunc_model import contract_of
+    from ml.scoring_input import accepted_fields
+
+    path = download_artifacts(run_id=trained.logged.run_id, artifact_path=SCHEMA_ARTIFACT,
+                              tracking_uri=mlflow_target.tracking_uri)
+    with open(path) as fh:
+        document = json.load(fh)
+    assert document["info"]["version"] == f"run {trained.logged.run_id}"
+    assert document["x-accepted-fields"] == accepted_fields(contract_of(trained.model))
