@@ -135,7 +135,11 @@ def endpoint_schema(contract: InputContract, max_rows: int, model_version: str,
         "info": {"title": f"{model_name} scoring endpoint", "version": str(model_version),
                  "x-schema-format": SCHEMA_FORMAT,
                  "description": "Scores candidates from their aggregated interview "
-                                "features. A batch is scored whole or refused whole."},
+                                "features. A batch is scored whole or refused whole. The "
+                                "body is at most 1 MB (413). The endpoint also reads "
+                                "pandas' dataframe_split shape; dataframe_records is the "
+                                "documented one. rater_ids entries are checked on the "
+                                "server (32 lowercase hex characters each)."},
         "paths": {"/invocations": {"post": {
             "operationId": "score",
             "requestBody": {"required": True, "content": {"application/json": {

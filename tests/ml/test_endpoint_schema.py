@@ -139,3 +139,31 @@ def test_the_refusal_body_validates(document, contract):
     assert body["error_count"] == 1
     assert _valid(document, body, "Error")
     assert not _valid(document, {"error_code": "X"}, "Error")
+
+
+def _variants(spec) -> list:
+    if spec.kind == "category":
+        return [spec.categories[0], "not-a-level", 1, True, None]
+    low = 0.0 if spec.low is None else spec.low
+    values = [low, low - 0.5, "8", True, None, [1], {"v": 1}]
+    if spec.high is not None:
+        values += [spec.high, spec.high + 0.5]
+    if spec.kind == "count":
+        values += [low + 1.5, low + 2.0]
+    return values
+
+
+def test_the_schema_and_the_endpoint_checks_agree_field_by_field(document, contract):
+    """For every accepted field and a spread of values (in range, out of range, wrong type,
+    null, not whole), the schema accepts a row exactly when `check_records` does."""
+    base = example_input(contract).iloc[0].dropna().to_dict()
+    validator = _validator(document, "Request")
+    disagree = []
+    for name, spec in contract.accepted.specs.items():
+        for value in _variants(spec):
+            rows = [{**base, name: value}]
+            endpoint_ok = not check_records(rows, contract, MAX_ROWS)
+            schema_ok = validator.is_valid({"dataframe_records": rows})
+            if endpoint_ok != schema_ok:
+                disagree.append((name, repr(value), endpoint_ok, schema_ok))
+    assert disagree == []
