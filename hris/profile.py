@@ -58,6 +58,7 @@ import yaml
 from hris.contract import RAW_TABLES
 from hris.import_rules import ensure_date_parser
 from hris.printable import printable
+from hris.rules import load_rules
 
 PROFILE_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -127,12 +128,6 @@ DATE_SEPARATORS = "-/. 年月日"
 _DATE_TOKEN = re.compile("|".join(sorted(DATE_TOKENS, key=len, reverse=True)))
 
 BOOL_VALUES = ("true", "false")
-# Descriptive columns a profile may map even where the rule spec names no vocabulary yet.
-_DESCRIPTIVE_CATEGORICAL = frozenset({
-    ("candidates", "gender"), ("employees", "gender"), ("candidates", "education"),
-    ("candidates", "race_ethnicity"),
-})
-_DBT_PROJECT_YML = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 
 
 @dataclass(frozen=True)
@@ -145,21 +140,19 @@ class ColumnRules:
 
 
 @functools.cache
-def column_rules(path: Path = _DBT_PROJECT_YML) -> ColumnRules:
-    """Read from the row-rule spec staging and the checks share (dbt vars `raw_rules`):
-    `vocab` columns, `types: bool` columns (true/false) and `types: date` columns."""
-    variables = yaml.safe_load(path.read_text(encoding="utf-8"))["vars"]
-    categorical: dict[tuple[str, str], tuple[str, ...] | None] = dict.fromkeys(
-        _DESCRIPTIVE_CATEGORICAL)
+def column_rules() -> ColumnRules:
+    """From the row-rule spec staging and the checks share (hris.rules): `vocab` columns,
+    `types: bool` columns (true/false) and `types: date` columns."""
+    categorical: dict[tuple[str, str], tuple[str, ...] | None] = {}
     dates: set[tuple[str, str]] = set()
-    for table, spec in variables["raw_rules"].items():
-        for column, kind in spec.get("types", {}).items():
+    for table, rules in load_rules().tables.items():
+        for column, kind in rules.types.items():
             if kind == "bool":
                 categorical[(table, column)] = BOOL_VALUES
             elif kind == "date":
                 dates.add((table, column))
-        for column, vocabulary in spec.get("vocab", {}).items():
-            categorical[(table, column)] = tuple(str(v) for v in variables[vocabulary])
+        for column, vocabulary in rules.vocab.items():
+            categorical[(table, column)] = tuple(str(v) for v in vocabulary)
     return ColumnRules(categorical, frozenset(dates))
 
 
