@@ -356,12 +356,6 @@ def _per_table(summary: DataQualitySummary, t: Translator) -> str:
             + table(headers, rows, numeric=numeric))
 
 
-def allowed_values(rules: RuleSpec, table_name: str, column: str) -> tuple[str, ...]:
-    """The vocabulary of one column, from the one rule spec the checks use."""
-    spec = rules.tables.get(table_name)
-    return tuple(spec.vocab.get(column, ())) if spec else ()
-
-
 def void_columns(rules: RuleSpec, reason: str) -> list[str]:
     """`table.column` of every void column a bad value voids for `reason` (from the spec:
     types -> unparseable_value, ranges -> out_of_range, vocab -> invalid_value)."""
@@ -384,7 +378,7 @@ def accepted_text(rules: RuleSpec, table_name: str, column: str, reason: str,
     if spec is None:
         return "—"
     if reason == "invalid_value":
-        return ", ".join(allowed_values(rules, table_name, column)) or "—"
+        return ", ".join(spec.allowed_values(column) or ()) or "—"
     if reason == "out_of_range":
         bounds = [r for r in spec.ranges if r.column == column]
         return "; ".join(_range_text(r.min, r.max) for r in bounds) or "—"
@@ -444,7 +438,7 @@ def _invalid_values(summary: DataQualitySummary, t: Translator, rules: RuleSpec)
         return ""
     rows = []
     for (table_name, column), group in frame.groupby(["table", "column"], sort=True):
-        allowed = allowed_values(rules, table_name, column)
+        allowed = rules.allowed_values(table_name, column) or ()
         found = "; ".join(f"{shown_value(v.value, t)} ({number(int(v.rows))})"
                           for v in group.head(TOP_VALUES).itertuples(index=False))
         rows.append((f"{table_name}.{column}", ", ".join(allowed) or "—", found,

@@ -11,40 +11,40 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.datasets import read_frame
 from monitoring.data_quality.rules import RuleSpec, load_rules
+from monitoring.data_quality_report import DataQualitySummary
 
 REASON = "invalid_value"
 QUARANTINED, VOIDED = "row quarantined", "field voided, row kept"
 
 
-def _has_field_defects(conn) -> bool:
-    return bool(read_frame(conn, "SELECT to_regclass('quarantine.field_defects') IS NOT NULL "
-                                 "AS ok")["ok"].iloc[0])
-
-
-def invalid_value_columns(conn, rules: RuleSpec | None = None) -> pd.DataFrame:
+def invalid_value_columns(summary: DataQualitySummary,
+                          rules: RuleSpec | None = None) -> pd.DataFrame:
     """Per table and column: rows quarantined or fields voided as invalid_value (`effect`),
-    and the allowed values."""
+    and the allowed values; counted from the summary the steward page is made of (no
+    second pass over the quarantine)."""
     rules = rules or load_rules()
-    voided = (read_frame(conn, """
-        SELECT table_name AS "table", column_name AS "column", count(*) AS rows
-        FROM quarantine.field_defects WHERE reason = %s GROUP BY 1, 2""", [REASON])
-        if _has_field_defects(conn) else pd.DataFrame(columns=["table", "column", "rows"]))
+    quarantined = _rows_per_column(summary.invalid_values, "rows")
+    defects = summary.field_defects
+    voided = _rows_per_column(
+        None if defects is None else defects[defects["reason"] == REASON], "fields")
     rows = []
     for table, spec in rules.tables.items():
-        counts = read_frame(conn, f"""
-            SELECT reject_column AS "column", count(*) AS rows
-            FROM quarantine.quarantine_{table} WHERE reject_reason = %s
-            GROUP BY 1 ORDER BY 1""", [REASON])
-        found = [(QUARANTINED, r) for r in counts.itertuples(index=False)]
-        found += [(VOIDED, r) for r in voided[voided["table"] == table].sort_values(
-            "column").itertuples(index=False)]
-        for effect, r in found:
-            allowed = spec.vocab.get(str(r.column))
-            rows.append((table, r.column, int(r.rows), effect,
+        found = [(QUARANTINED, c, n) for (t, c), n in quarantined.items() if t == table]
+        found += [(VOIDED, c, n) for (t, c), n in voided.items() if t == table]
+        for effect, column, n in found:
+            allowed = spec.vocab.get(str(column))
+            rows.append((table, column, n, effect,
                          ", ".join(allowed) if allowed else "(no vocabulary rule)"))
     return pd.DataFrame(rows, columns=["table", "column", "rows", "effect", "allowed values"])
+
+
+def _rows_per_column(frame: pd.DataFrame | None, count: str) -> dict[tuple[str, str], int]:
+    """{(table, column): summed `count`}, sorted by table and column."""
+    if frame is None or frame.empty:
+        return {}
+    sums = frame.groupby(["table", "column"], sort=True)[count].sum()
+    return {key: int(n) for key, n in sums.items()}
 
 
 def format_invalid_values(frame: pd.DataFrame) -> str:

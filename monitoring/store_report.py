@@ -85,7 +85,7 @@ def build_store_report(conn, reports_dir: Path, as_of: str | None = None,
              f"  this build, kept: {build}\n  every build, with the trend: {index}")
     if docs is not None:
         where += f"\nGreat Expectations Data Docs: {docs}"
-    invalid = format_invalid_values(invalid_value_columns(conn))
+    invalid = format_invalid_values(invalid_value_columns(dq))
     parts = [format_data_quality(dq), invalid, where, format_summary(fs) if fs else ""]
     text = "\n\n".join(p for p in parts if p)
     return StoreReport(text, dq, fs, path, docs, build_page=build, history_index=index)
