@@ -394,22 +394,30 @@ class _Planter:
         return dirty, _manifest(dirty, kinds, voids)
 
 
-def _void_part(name: str, frame: pd.DataFrame, void: np.ndarray) -> pd.DataFrame | None:
-    """The manifest rows of the voided fields of one table."""
+def _manifest_part(name: str, frame: pd.DataFrame, marked: np.ndarray, kind: np.ndarray,
+                   reason, column, action: str) -> pd.DataFrame:
+    """The manifest rows of the `marked` rows of one table (keys, kind, reason, action)."""
     table = RAW_TABLES[name]
-    marked = pd.notna(void)
-    if not marked.any():
-        return None
     rows = frame.loc[marked, list(table.key)]
     part = pd.DataFrame({"table": name}, index=rows.index)
     for c in KEY_COLUMNS:
         part[c] = rows[c] if c in table.key else None
     part["_dup_seq"] = dup_seq(frame, table.key)[marked]
-    part["kind"] = void[marked]
-    part["reason"] = [_BY_NAME[k].reason for k in void[marked]]
-    part["column"] = [_BY_NAME[k].column for k in void[marked]]
-    part["action"] = VOID
+    part["kind"] = kind[marked]
+    part["reason"] = reason
+    part["column"] = column
+    part["action"] = action
     return part
+
+
+def _void_part(name: str, frame: pd.DataFrame, void: np.ndarray) -> pd.DataFrame | None:
+    """The manifest rows of the voided fields of one table."""
+    marked = pd.notna(void)
+    if not marked.any():
+        return None
+    return _manifest_part(name, frame, marked, void,
+                          [_BY_NAME[k].reason for k in void[marked]],
+                          [_BY_NAME[k].column for k in void[marked]], VOID)
 
 
 def _manifest(dirty: dict[str, pd.DataFrame], kinds: dict[str, np.ndarray],
@@ -441,16 +449,8 @@ def _manifest(dirty: dict[str, pd.DataFrame], kinds: dict[str, np.ndarray],
             staged_keys[name] = set(key[~quarantined].dropna())
         if not quarantined.any():
             continue
-        rows = frame.loc[quarantined, list(table.key)]
-        part = pd.DataFrame({"table": name}, index=rows.index)
-        for c in KEY_COLUMNS:
-            part[c] = rows[c] if c in table.key else None
-        part["_dup_seq"] = dup_seq(frame, table.key)[quarantined]
-        part["kind"] = kind[quarantined]
-        part["reason"] = reason[quarantined]
-        part["column"] = column[quarantined]
-        part["action"] = QUARANTINE
-        parts.append(part)
+        parts.append(_manifest_part(name, frame, quarantined, kind, reason[quarantined],
+                                    column[quarantined], QUARANTINE))
     parts += [p for name in RAW_TABLES
               if (p := _void_part(name, dirty[name], voids[name])) is not None]
     if not parts:
