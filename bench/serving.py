@@ -60,8 +60,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
+from ml.endpoint_launch import ServeSpec  # noqa: E402
 from ml.pyfunc_model import INFERENCE_LOG_ENV  # noqa: E402
-from ml.serving import ServeSpec  # noqa: E402
 from orchestration.services import EndpointProcess  # noqa: E402
 from orchestration.supervisor import Launch, Service, Supervisor  # noqa: E402
 

@@ -521,9 +521,9 @@ def serve(
 ) -> None:
     """Serve the champion on 127.0.0.1 (detached; waits for /ping) or stop it."""
     from ml.deploy import ensure_champion_served
+    from ml.endpoint_launch import ServeError
     from ml.evaluation import load_version_model
     from ml.pyfunc_model import contract_of, example_input
-    from ml.serving import ServeError
     from monitoring.model_summary import curl_example
 
     if stop:

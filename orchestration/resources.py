@@ -8,9 +8,9 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
+from ml.endpoint_launch import ServeSpec
 from ml.pyfunc_model import INFERENCE_LOG_ENV
 from ml.registry import MODEL_NAME, MlflowTarget, configure
-from ml.serving import ServeSpec
 from ml.tracking import run_url
 from orchestration.config import Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ml import serving
+from ml import endpoint_launch
 from orchestration.config import TELEMETRY_OFF, Settings
 from orchestration.supervisor import Launch, Service, ServiceError, Supervisor
 
@@ -86,7 +86,7 @@ class EndpointProcess:
     """The scoring endpoint under the supervisor: the `ml.deploy.EndpointProcess` given to
     the deploy step. The served version is recorded in its pid file at start."""
 
-    def __init__(self, supervisor: Supervisor, spec: serving.ServeSpec, *,
+    def __init__(self, supervisor: Supervisor, spec: endpoint_launch.ServeSpec, *,
                  base_env: Mapping[str, str] | None = None, ready_timeout_s: float = 180.0):
         self.supervisor, self.spec = supervisor, spec
         self.base_env = base_env
@@ -96,8 +96,9 @@ class EndpointProcess:
         spec = self.spec
 
         def launch() -> Launch:
-            env = serving.child_env(spec, os.environ if self.base_env is None else self.base_env)
-            return Launch(serving.command(spec), env=env,
+            base = os.environ if self.base_env is None else self.base_env
+            env = endpoint_launch.child_env(spec, base)
+            return Launch(endpoint_launch.command(spec), env=env,
                           meta={"served_version": served_version, "workers": spec.workers,
                                 "model_uri": spec.model_uri})
 
@@ -109,14 +110,15 @@ class EndpointProcess:
         service = self.service()
         state = self.supervisor.status(service)
         return {**state.meta, "running": state.running, "pid": state.pid, "url": state.url,
-                "ready": state.running and serving.ping(self.spec.url), "log": str(state.log)}
+                "ready": state.running and endpoint_launch.ping(self.spec.url),
+                "log": str(state.log)}
 
     def start(self, served_version: str | None = None) -> dict[str, Any]:
         """Start unless running (then nothing is started: see `started`); waits for /ping."""
         try:
             _, started = self.supervisor.start(self.service(served_version))
         except ServiceError as exc:
-            raise serving.ServeError(str(exc)) from exc
+            raise endpoint_launch.ServeError(str(exc)) from exc
         return {**self.status(), "started": started}
 
     def stop(self) -> bool:

@@ -7,7 +7,7 @@ pid the kernel gave to another process since is recognised as stale, not signall
 lock per service makes "already running?" and the start one step: never two of a kind.
 
 It lives in orchestration, not in `ml`: starting processes is deployment, and `ml` only
-describes the command it wants run (`ml.serving.command`), then calls what it is given
+describes the command it wants run (`ml.endpoint_launch.command`), then calls what it is given
 (`ml.deploy.EndpointProcess`). Adding a service is one `Service(...)` with its `launch`.
 """
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.endpoint_launch import ServeSpec
 from ml.http_scoring import score_over_http
 from ml.promotion import promote
 from ml.pyfunc_model import (
@@ -33,7 +34,6 @@ from ml.pyfunc_model import (
 )
 from ml.registry import MODEL_NAME, register_version
 from ml.scoring_input import accepted_fields
-from ml.serving import ServeSpec
 from monitoring.model_summary import curl_example
 from monitoring.scoring_log import ingest_inference_log
 from orchestration.services import EndpointProcess

@@ -12,6 +12,7 @@ import socket
 import pytest
 from dagster import AssetKey, DagsterInstance, mem_io_manager
 
+from ml.endpoint_launch import ping
 from ml.http_scoring import score_over_http
 from ml.promotion import promotion_history
 from ml.registry import (
@@ -23,7 +24,6 @@ from ml.registry import (
     champion_version,
     version_by_alias,
 )
-from ml.serving import ping
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions, defs
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource

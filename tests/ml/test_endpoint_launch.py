@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
+from ml.endpoint_launch import ServeError, ServeSpec, ping
 from ml.promotion import promote
 from ml.registry import register_version
-from ml.serving import ServeError, ServeSpec, ping
 from orchestration.services import EndpointProcess
 from orchestration.supervisor import Supervisor
 from tests.ml.conftest import example_frame, log_constant_model
