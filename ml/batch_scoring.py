@@ -1,9 +1,12 @@
 """Batch scoring: the waiting candidates scored in-process exactly as the endpoint would.
 
 Rows go through the endpoint's own checks (`validate`), scoring (`score_frame`) and input
-hashes, so a batch score and an online score of the same interview agree. A row the
-checks refuse is not dropped silently: it is returned with the reason, counted, and the
-rest of the batch is still scored.
+hashes, so a batch score and an online score of the same interview agree. The rows are
+fct_candidates_to_score's, with the feature store's own rater-adjusted scores
+(`InputContract.feature_rows`): the features the endpoint's interview-records route derives
+for the same candidate, so the two scores are equal. A row the checks refuse is not
+dropped silently: it is returned with the reason, counted, and the rest of the batch is
+still scored.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def request_frame(frame: pd.DataFrame, contract: InputContract,
     """The request an interview tool would send for these feature-store rows."""
     derived = set(getattr(contract, "adjusted", None) or {})  # the model derives these
     cols = [ROLE_FAMILY, *[n for n in contract.names if n in frame.columns and n not in derived]]
-    if RATER_IDS in frame.columns and RATER_IDS not in cols:
+    if contract.accepted.rater_ids and RATER_IDS in frame.columns and RATER_IDS not in cols:
         cols.append(RATER_IDS)  # the served model derives rater-adjusted scores from them
     out = frame[cols].copy()
     out.insert(1, REQUEST_ID, None if request_ids is None else request_ids.to_numpy())
@@ -94,7 +97,8 @@ def score_candidates(
     Chunks are validated whole; a chunk with a bad row is re-checked row by row, so one
     bad row costs its chunk a slower pass, never the batch.
     """
-    contract = contract_of(model)
+    served = contract_of(model)
+    contract = served.feature_rows()
     scored_at = scored_at or datetime.now(UTC)
     requests = request_frame(frame, contract)
     ids = frame[id_column].astype(str).tolist()
@@ -110,8 +114,9 @@ def score_candidates(
             if not positions:
                 continue
             clean = validate(chunk.iloc[positions], contract, len(positions))
-        if example is None:
-            example = request_record(chunk.iloc[positions[0]], contract)
+        if example is None:  # what an /invocations caller sends (raw scores and rater_ids)
+            first = frame.iloc[[start + positions[0]]]
+            example = request_record(request_frame(first, served).iloc[0], served)
         scores = score_frame(model, clean, model_version)
         scores["request_id"] = None
         scores["candidate_pseudonym"] = [ids[start + p] for p in positions]

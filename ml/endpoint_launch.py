@@ -38,6 +38,10 @@ class ServeSpec:
     max_body_bytes: int = 1_000_000  # larger bodies answer 413 (split the batch)
     read_timeout_s: float = 10.0  # a body not received within this answers 408
     mlflow_only: bool = False  # `mlflow models serve` without our layer (the bench's floor)
+    # the interview-records routes: the feature store's serving context (rewritten by each
+    # build) and the pseudonym key's file (None: the key is in the inherited environment)
+    serving_context: str | None = None
+    pseudonym_key_file: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -64,6 +68,10 @@ def command(spec: ServeSpec) -> list[str]:
     ]
     if spec.workers > 1:
         cmd += ["--workers", str(spec.workers)]
+    if spec.serving_context:
+        cmd += ["--serving-context", spec.serving_context]
+    if spec.pseudonym_key_file:
+        cmd += ["--pseudonym-key-file", spec.pseudonym_key_file]
     return cmd
 
 

@@ -246,17 +246,24 @@ def score_records(model: Any, clean: pd.DataFrame | CleanRows, model_version: st
 
 
 def inference_records(scores: pd.DataFrame | Sequence[Mapping[str, Any]],
-                      hashes: Sequence[str], scored_at: datetime) -> list[dict[str, Any]]:
+                      hashes: Sequence[str], scored_at: datetime,
+                      candidate_pseudonyms: Sequence[str | None] | None = None
+                      ) -> list[dict[str, Any]]:
     """The inference-log lines for scored rows (`score_records` or `score_frame`), the shape
-    monitoring.scoring_log ingests."""
+    monitoring.scoring_log ingests; `candidate_pseudonyms` when the request named its
+    candidates (the interview-records route), so scores join to outcomes later."""
     at = scored_at.isoformat()
     rows = scores.to_dict(orient="records") if isinstance(scores, pd.DataFrame) else scores
-    return [
-        {"request_id": row["request_id"], "model_version": row["model_version"],
-         "input_hash": h, "probability": float(row["probability"]), "band": row["band"],
-         "scored_at": at}
-        for row, h in zip(rows, hashes, strict=True)
-    ]
+    who = candidate_pseudonyms if candidate_pseudonyms is not None else [None] * len(hashes)
+    out = []
+    for row, h, candidate in zip(rows, hashes, who, strict=True):
+        line = {"request_id": row["request_id"], "model_version": row["model_version"],
+                "input_hash": h, "probability": float(row["probability"]),
+                "band": row["band"], "scored_at": at}
+        if candidate is not None:
+            line["candidate_pseudonym"] = candidate
+        out.append(line)
+    return out
 
 
 def append_inference_log(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
@@ -363,10 +370,28 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
         except InputError as exc:
             raise MlflowException("; ".join(map(str, exc.problems)),
                                   error_code=INVALID_PARAMETER_VALUE) from None
+        return self._scored(clean, self.contract, None)
+
+    @functools.cached_property
+    def feature_contract(self) -> InputContract:
+        """The contract of feature-store rows (rater-adjusted scores given, no rater_ids)."""
+        return self.contract.feature_rows()
+
+    def score_features(self, rows: Sequence[Mapping[str, Any]],
+                       candidate_pseudonyms: Sequence[str]) -> list[dict[str, Any]]:
+        """Score feature-store rows derived from interview records (ml.interview_records,
+        called by the endpoint's layer), logging each score with its candidate's pseudonym.
+        Raises InputError listing every problem (`feature_contract`'s check)."""
+        clean = validate_rows(rows, self.feature_contract, self.max_rows)
+        return self._scored(clean, self.feature_contract, candidate_pseudonyms)
+
+    def _scored(self, clean: CleanRows, contract: InputContract,
+                candidates: Sequence[str] | None) -> list[dict[str, Any]]:
         scored_at = datetime.now(UTC)
         scores = score_records(self.model, clean, self.model_version)
         if self.log_path is not None:
-            records = inference_records(scores, input_hashes(clean, self.contract), scored_at)
+            records = inference_records(scores, input_hashes(clean, contract), scored_at,
+                                        candidates)
             try:
                 append_inference_log(self.log_path, records)
             except OSError as exc:  # unlogged scores are not handed out

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import math
@@ -31,9 +33,13 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from ml.endpoint_schema import endpoint_schema
+from ml.records_route import PATHS as RECORDS_PATHS
+from ml.records_route import RecordsRoute, RouteRefusal
+from ml.records_schema import add_records_routes
 from ml.scoring_input import InputContract, Problem, check_records
 
 Scope = MutableMapping[str, Any]
@@ -43,6 +49,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPTIONS_ENV = "HIRELOOP_SCORING_APP"  # the launcher's hand-off to uvicorn's workers
+KEY_ENV = "HIRELOOP_PSEUDONYM_KEY"     # the installation's key, when not in a key file
 MAX_ERRORS = 200  # problems listed in one refusal (the count is always complete)
 _log = logging.getLogger("hireloop.endpoint")
 
@@ -208,9 +215,11 @@ class ScoringLayer:
     """ASGI middleware in front of MLflow's scoring app (see the module docstring)."""
 
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
-                 limits: Limits = Limits(), schema: Mapping[str, Any] | None = None):
+                 limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
+                 records: RecordsRoute | None = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
+        self.records = records  # the interview-records routes (ml/records_route.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -218,6 +227,9 @@ class ScoringLayer:
             return
         if scope["path"] == "/openapi.json" and self.schema is not None:
             await send_json(send, 200, self.schema)
+            return
+        if scope["path"] in RECORDS_PATHS and scope["method"] == "POST":
+            await self._records(scope, receive, send)
             return
         if scope["path"] != "/invocations" or scope["method"] != "POST":
             await self._guarded(scope, receive, send)
@@ -245,15 +257,43 @@ class ScoringLayer:
                     (b"content-length", str(len(body)).encode())]
         await self._guarded({**scope, "headers": headers}, replay, send)
 
-    async def _checked(self, scope: Scope, receive: Receive) -> bytes:
-        """The body MLflow gets (the one read, once checked), or a Refusal. MLflow parses
-        the same bytes with the same `json` module, so it reads the rows checked here."""
+    async def _records(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An interview-records route: the same transport checks, then ml.records_route."""
+        try:
+            _, data = await self._parsed(scope, receive)
+            if self.records is None:
+                raise Refusal(404, "NOT_FOUND", "this endpoint serves no interview-records "
+                              "route (the model is not a hireloop model)")
+            answer = self.records.handle(scope["path"], data)
+        except Refusal as refusal:
+            close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
+            await send_json(send, refusal.status, refusal.body(), close)
+            return
+        except RouteRefusal as r:
+            await send_json(send, r.status, error_body(r.code, r.message, r.problems))
+            return
+        except ConnectionError:
+            return
+        except Exception:
+            _log.exception("the interview-records route failed on %s", scope["path"])
+            await send_json(send, 500, INTERNAL)
+            return
+        await send_json(send, 200, answer)
+
+    async def _parsed(self, scope: Scope, receive: Receive) -> tuple[bytes, Any]:
+        """The body and its JSON, once the transport checks passed (Refusal otherwise)."""
         if not _json_content_type(_header(scope, b"content-type")):
             what = "send the body as JSON with the header Content-Type: application/json"
             raise Refusal(415, "UNSUPPORTED_MEDIA_TYPE", what,
                           [Problem(None, None, "content_type", what)])
         body = await read_body(scope, receive, self.limits)
-        records = request_records(parse_json(body, self.limits.max_depth))
+        return body, parse_json(body, self.limits.max_depth)
+
+    async def _checked(self, scope: Scope, receive: Receive) -> bytes:
+        """The body MLflow gets (the one read, once checked), or a Refusal. MLflow parses
+        the same bytes with the same `json` module, so it reads the rows checked here."""
+        body, data = await self._parsed(scope, receive)
+        records = request_records(data)
         if self.contract is not None:
             problems = check_records(records, self.contract, self.max_rows)
             if problems:
@@ -322,12 +362,14 @@ def _detail(body: bytes) -> tuple[str, str, str]:
     return str(data.get("error_code", "?")), message[:2000], str(data.get("stack_trace", ""))
 
 
-def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:
-    """Load the model (once, as MLflow's server does) and wrap MLflow's app for it."""
+def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path | None = None,
+               pseudonymise: Callable[[str], str] | None = None) -> ScoringLayer:
+    """Load the model (once, as MLflow's server does) and wrap MLflow's app for it; with a
+    serving context and a pseudonymiser, the interview-records routes answer too."""
     from mlflow.pyfunc import load_model, scoring_server
 
     model = load_model(model_uri)
-    contract, max_rows, schema = None, 1000, None
+    contract, max_rows, schema, records = None, 1000, None, None
     try:
         inner_model = model.unwrap_python_model()
     except Exception:  # not a Python-model pyfunc: transport checks only
@@ -337,13 +379,37 @@ def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:
         contract, max_rows = inner_model.contract, int(inner_model.max_rows)
         schema = endpoint_schema(contract, max_rows,
                                  str(getattr(inner_model, "model_version", "") or "unregistered"))
-    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema)
+        records = RecordsRoute(inner_model, serving_context, pseudonymise)
+        with contextlib.suppress(RouteRefusal):  # no context yet: /invocations only
+            schema = add_records_routes(schema, records.context().rules)
+    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema, records)
+
+
+def pseudonymiser(key: bytes) -> Callable[[str], str]:
+    """The installation's pseudonym function (hris.pseudonym, the one definition), cached
+    per id: an interviewer or a question recurs in every request."""
+    from hris.pseudonym import pseudonym
+
+    return functools.lru_cache(maxsize=65_536)(functools.partial(pseudonym, key))
+
+
+def _read_key(options: Mapping[str, Any]) -> bytes | None:
+    """The pseudonym key: the key file named in the options, else the variable the
+    launcher's environment holds (never in the options, which any worker could log)."""
+    if options.get("pseudonym_key_file"):
+        return Path(options["pseudonym_key_file"]).read_bytes().strip() or None
+    value = os.environ.get(KEY_ENV, "")
+    return value.encode() if value else None
 
 
 def app_from_options() -> ScoringLayer:
     """uvicorn's factory in each worker: the options the launcher handed over."""
     options = json.loads(os.environ[OPTIONS_ENV])
-    return create_app(options["model_uri"], Limits(**options["limits"]))
+    key = _read_key(options)
+    context = options.get("serving_context")
+    return create_app(options["model_uri"], Limits(**options["limits"]),
+                      Path(context) if context else None,
+                      pseudonymiser(key) if key else None)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -354,12 +420,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-body-bytes", type=int, default=Limits.max_body_bytes)
     parser.add_argument("--read-timeout-s", type=float, default=Limits.read_timeout_s)
+    parser.add_argument("--serving-context", default=None,
+                        help="the feature store's serving context (JSON, rewritten by each "
+                             "build and reloaded when it changes)")
+    parser.add_argument("--pseudonym-key-file", default=None,
+                        help=f"the installation's pseudonym key (else ${KEY_ENV})")
     args = parser.parse_args(argv)
     import uvicorn
 
     limits = Limits(args.max_body_bytes, args.read_timeout_s)
     os.environ[OPTIONS_ENV] = json.dumps({"model_uri": args.model_uri,
-                                          "limits": asdict(limits)})
+                                          "limits": asdict(limits),
+                                          "serving_context": args.serving_context,
+                                          "pseudonym_key_file": args.pseudonym_key_file})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run("ml.scoring_app:app_from_options", factory=True, host=args.host,
                 port=args.port, workers=args.workers, timeout_keep_alive=5,

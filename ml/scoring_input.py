@@ -12,13 +12,17 @@ null. Any other field is refused, protected attributes (ml.features.is_banned) w
 own rule. A feature column without a rule here cannot be served (`InputContract.from_model`
 refuses it), so no model input goes unchecked.
 
-Rater-adjusted scores (`interviewer_<dim>_adj`) are never taken from the caller: the request
-sends the raw score and `rater_ids` (interviewer pseudonyms), and the adjusted value is the
-raw score minus the mean offset frozen into the model version (ml/rater_offsets.py).
+Rater-adjusted scores (`interviewer_<dim>_adj`) are never taken from a `/invocations`
+caller: the request sends the raw score and `rater_ids` (interviewer pseudonyms), and the
+adjusted value is the raw score minus the mean offset frozen into the model version
+(ml/rater_offsets.py). Rows that hold the feature store's own adjusted scores (batch scoring
+of fct_candidates_to_score; the features the interview-records route derives with the
+offsets in force) are checked with `InputContract.feature_rows()` instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
@@ -130,6 +134,9 @@ class InputContract:
     fields: tuple[FieldSpec, ...]
     required: Mapping[str, frozenset[str]]  # role family -> required field names
     rater_offsets: RaterOffsets | None = None  # set when a field is rater-adjusted
+    # Rater-adjusted fields given as they are (feature-store rows), not derived from
+    # rater_ids: batch scoring and the interview-records route (`feature_rows`).
+    adjusted_given: bool = False
 
     @classmethod
     def from_model(cls, families: Mapping[str, Any],
@@ -145,9 +152,18 @@ class InputContract:
         adjusted = any(adjusted_source(c) for c in names)
         return cls(fields, required, (rater_offsets or RaterOffsets()) if adjusted else None)
 
+    def feature_rows(self) -> InputContract:
+        """This contract for rows that carry the feature store's own rater-adjusted scores
+        (fct_candidates_to_score, or features derived from interview records with the
+        offsets in force): the `_adj` fields are inputs like any other, no rater_ids."""
+        return dataclasses.replace(self, rater_offsets=None, adjusted_given=True)
+
     @functools.cached_property
     def adjusted(self) -> dict[str, str]:
-        """Rater-adjusted field -> the raw score field it is derived from."""
+        """Rater-adjusted field -> the raw score field it is derived from (none when the
+        adjusted values are given)."""
+        if self.adjusted_given:
+            return {}
         return {f.name: src for f in self.fields if (src := adjusted_source(f.name))}
 
     @functools.cached_property

@@ -93,6 +93,11 @@ class Settings:
 
         return check_language(self.language)
 
+    def pseudonym_key_file(self) -> Path | None:
+        """Where the key lives when it is not in the environment (the endpoint reads it there;
+        None: HIRELOOP_PSEUDONYM_KEY holds it, and the endpoint inherits the variable)."""
+        return None if self.pseudonym_key_hex else self.home / "pseudonym.key"
+
     def pseudonym_key(self) -> bytes:
         """The HMAC key for pseudonyms: from the environment, else generated once.
 
@@ -103,7 +108,7 @@ class Settings:
         """
         if self.pseudonym_key_hex:
             return self.pseudonym_key_hex.encode()
-        path = self.home / "pseudonym.key"
+        path = self.home / "pseudonym.key"  # pseudonym_key_file()
         if not path.exists() and _create_key_file(path):
             sys.stderr.write(
                 f"hireloop: HIRELOOP_PSEUDONYM_KEY is unset: generated a pseudonym key in "

@@ -19,7 +19,12 @@ from orchestration.assets.model import (
     trained_model_is_sound,
     training_set,
 )
-from orchestration.assets.serving import batch_scores, deployed_endpoint, inference_log_ingest
+from orchestration.assets.serving import (
+    batch_scores,
+    deployed_endpoint,
+    inference_log_ingest,
+    serving_context,
+)
 from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
 from orchestration.dbt import dbt_resource
@@ -27,14 +32,15 @@ from orchestration.resources import EndpointResource, HireloopRuntime, MlflowRes
 
 disable_telemetry()
 
-FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary]
+FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, inference_log_ingest]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
     selection=AssetSelection.assets(*FEATURE_STORE_ASSETS),
-    description="Load HR data into raw, build the dbt feature store, summarise it.",
+    description="Load HR data into raw, build the dbt feature store, summarise it, refresh "
+                "the endpoint's serving context.",
 )
 train_and_deploy_job = define_asset_job(
     "train_and_deploy",

@@ -126,15 +126,25 @@ class EndpointResource(ConfigurableResource):
     workers: int = 1
     inference_log: str | None = None
     ready_timeout_s: float = 180.0
+    pseudonym_key_file: str | None = None  # None: the key is in the environment
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> EndpointResource:
         """On `HIRELOOP_ENDPOINT_PORT` unless `overrides` say otherwise."""
-        return cls(home=str(settings.home), **{"port": settings.endpoint_port, **overrides})
+        key_file = settings.pseudonym_key_file()
+        return cls(home=str(settings.home), **{
+            "port": settings.endpoint_port,
+            "pseudonym_key_file": str(key_file) if key_file else None, **overrides})
 
     @property
     def inference_log_path(self) -> Path:
         return Path(self.inference_log or Path(self.home) / "inference" / "scores.jsonl")
+
+    @property
+    def serving_context_path(self) -> Path:
+        """The feature store's serving context, rewritten by each build
+        (orchestration.serving_context) and reloaded by the endpoint when it changes."""
+        return Path(self.home) / "serving" / "context.json"
 
     @property
     def url(self) -> str:
@@ -145,6 +155,8 @@ class EndpointResource(ConfigurableResource):
         return ServeSpec(
             tracking_uri=tracking_uri, host=self.host, port=self.port, workers=self.workers,
             extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
+            serving_context=str(self.serving_context_path),
+            pseudonym_key_file=self.pseudonym_key_file,
         )
 
     def process(self, tracking_uri: str) -> EndpointProcess:

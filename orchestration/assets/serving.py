@@ -13,12 +13,33 @@ from ml.registry import champion_version
 from monitoring.scoring_log import append_scores, ensure_schema, ingest_inference_log
 from orchestration.assets.model import promotion_decision
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+from orchestration.serving_context import refresh_serving_context
 
 GROUP = "serving"
 
 
 @asset(
-    deps=[promotion_decision],
+    deps=[AssetKey(["marts", "fct_rater_offset_steps"]), AssetKey(["marts", "dim_job_roles"]),
+          AssetKey(["marts", "dim_interview_questions"])],
+    group_name=GROUP,
+    kinds={"python", "postgres"},
+    description="What the endpoint needs to read an interview tool's records: roles, "
+                "questions, the rater offsets in force and the record rules, from this "
+                "build; the endpoint reloads it when it changes (no restart).",
+)
+def serving_context(context: AssetExecutionContext, hireloop: HireloopRuntime,
+                    endpoint: EndpointResource) -> Output:
+    path = endpoint.serving_context_path
+    with hireloop.connection() as conn:
+        made = refresh_serving_context(conn, hireloop.settings.pseudonym_key(), path,
+                                       source=f"database {hireloop.database}")
+    summary = {"as_of": made.as_of.isoformat(), "roles": len(made.role_families),
+               "questions": len(made.questions), "interviewers": len(made.offset_steps)}
+    return Output(summary, metadata={**summary, "path": MetadataValue.path(str(path))})
+
+
+@asset(
+    deps=[promotion_decision, serving_context],
     group_name=GROUP,
     kinds={"python", "mlflow"},
     description="The scoring endpoint (MLflow's scoring app of "

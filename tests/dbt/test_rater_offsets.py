@@ -105,7 +105,8 @@ def test_rater_ids_reach_only_the_scoring_mart_never_a_feature(dbt_world):
         "where table_schema = 'marts' and (column_name like '%%interviewer_id%%' "
         "or column_name = 'rater_ids')")
     assert set(rows) == {("fct_candidates_to_score", "rater_ids"),
-                         ("dim_interviewers", "interviewer_id")}
+                         ("dim_interviewers", "interviewer_id"),
+                         ("fct_rater_offset_steps", "interviewer_id")}
     ids, n = dbt_world.query(
         "select rater_ids, n_interviews from marts.fct_candidates_to_score "
         "where rater_ids is not null limit 1")[0]

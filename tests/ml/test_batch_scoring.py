@@ -56,7 +56,7 @@ def test_bad_rows_are_counted_with_reasons_and_the_rest_scored(model, candidates
     assert (result.scores["model_version"] == "7").all()
 
     good = frame.drop(index=[3, 7])
-    contract = contract_of(model)
+    contract = contract_of(model).feature_rows()  # the feature store's adjusted scores
     clean = validate(request_frame(good, contract), contract, 100)
     np.testing.assert_allclose(result.scores["probability"], model.predict_proba(clean))
     assert result.scores["input_hash"].tolist() == input_hashes(clean, contract)

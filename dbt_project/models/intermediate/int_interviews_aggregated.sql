@@ -24,7 +24,9 @@ select
     {%- for r in var('rounds') %}
     avg(overall_rating) filter (where round = '{{ r }}') as overall_rating_{{ r }},
     {%- endfor %}
-    avg(case when recommendation in ('strong_yes', 'yes') then 1.0
+    avg(case when recommendation in (
+                {%- for r in var('positive_recommendations') %}'{{ r }}'{{ ', ' if not loop.last }}{% endfor -%}
+             ) then 1.0
              when recommendation is not null then 0.0 end) as recommend_share,
     avg(duration_minutes) as mean_duration_minutes,
     min(interview_date) as first_interview_date,
