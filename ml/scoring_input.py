@@ -57,6 +57,7 @@ EDUCATION_LEVELS = ("high_school", "associate", "bachelor", "master", "phd", "ot
 # Background the interview tool sends whether or not the current model uses it: checked when
 # present, never required, so the request format does not change with each model version.
 ALWAYS_ACCEPTED = ("years_experience", "education")
+HASH_DECIMALS = 9  # input_hashes: features equal to 1e-9 are the same input
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,8 @@ class CleanRows:
         out = []
         for i, (family, row) in enumerate(zip(self.families.tolist(), self._numbers.tolist(),
                                              strict=True)):
-            canon = {name: v for name, v in zip(numeric, row, strict=True) if v == v}
+            canon = {name: round(v, HASH_DECIMALS) for name, v in zip(numeric, row, strict=True)
+                     if v == v}
             canon[ROLE_FAMILY] = family
             for name, values in categories:
                 if values[i] is not None:
@@ -572,8 +574,10 @@ def _read(records: Sequence[Mapping[str, Any]], contract: InputContract) -> Clea
 
 def input_hashes(clean: pd.DataFrame | CleanRows, contract: InputContract) -> list[str]:
     """SHA-256 of each row's canonical JSON: role family and the contract fields that hold a
-    value, keys sorted, numbers as floats. Absent and null hash alike; request_id is not
-    part of it, so the same interview hashes the same online and in batch scoring.
+    value, keys sorted, numbers as floats rounded to HASH_DECIMALS places. Absent and null
+    hash alike; request_id is not part of it, so the same interview hashes the same online
+    and in batch scoring (a mean that SQL and Python sum in another order may differ in its
+    last bit; the rounding makes that no difference).
     """
     if isinstance(clean, CleanRows):
         if clean.contract is contract:
@@ -586,7 +590,7 @@ def input_hashes(clean: pd.DataFrame | CleanRows, contract: InputContract) -> li
         for k, v in rec:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 continue
-            canon[k] = float(v) if _is_number(v) else v
+            canon[k] = round(float(v), HASH_DECIMALS) if _is_number(v) else v
         out.append(_digest(canon))
     return out
 

@@ -1,0 +1,90 @@
+"""What an interview tool (ATS) sends the scoring endpoint, built from an HR export's tables.
+
+The ATS holds interviews under the HR system's own ids; this turns an export's raw tables
+(text, as exported) into the records shape of `POST /candidates/score`
+(ml/interview_records.py): one object per candidate with its interviews, their scores and
+answers. Used by the tests, the benchmarks and the demo, which play the interview tool;
+the ids it sends are raw, so what it builds stays on the HR-system side (never logged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from hris.contract import BOOL_FALSE, BOOL_TRUE
+
+
+def _text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    text = str(v).strip()
+    return text or None
+
+
+def _number(v: Any) -> float | None:
+    text = _text(v)
+    return None if text is None else float(text)
+
+
+def _flag(v: Any) -> bool | None:
+    text = (_text(v) or "").lower()
+    return True if text in BOOL_TRUE else False if text in BOOL_FALSE else None
+
+
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        out[key] = value
+
+
+def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[str],
+                       request_ids: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """One records-shape object per candidate id (raw ids), in the order given.
+
+    `raw` holds the export's tables by name (candidates, interviews, interview_scores,
+    interview_answers), as loaded or as the simulator writes them. Empty values are left
+    out, as an interview tool leaves out what it does not hold.
+    """
+    wanted = [str(c) for c in candidate_ids]
+    candidates = raw["candidates"].set_index("candidate_id")
+    interviews = raw["interviews"][raw["interviews"]["candidate_id"].isin(wanted)]
+    scores = raw["interview_scores"][raw["interview_scores"]["interview_id"].isin(
+        interviews["interview_id"])]
+    answers = raw["interview_answers"][raw["interview_answers"]["interview_id"].isin(
+        interviews["interview_id"])]
+    scores_of: dict[str, list[dict[str, Any]]] = {}
+    for row in scores.itertuples(index=False):
+        scores_of.setdefault(row.interview_id, []).append(
+            {"dimension": row.dimension, "scored_by": row.scored_by,
+             "score": _number(row.score)})
+    answers_of: dict[str, list[dict[str, Any]]] = {}
+    for row in answers.itertuples(index=False):
+        answer = {"question_id": row.question_id, "answered_fully": _flag(row.answered_fully)}
+        _put(answer, "response_seconds", _number(row.response_seconds))
+        answers_of.setdefault(row.interview_id, []).append(answer)
+    interviews_of: dict[str, list[dict[str, Any]]] = {}
+    for row in interviews.sort_values(["interview_date", "interview_id"]).itertuples(
+            index=False):
+        interview: dict[str, Any] = {"interview_id": row.interview_id, "round": row.round,
+                                     "date": _text(row.interview_date)}
+        _put(interview, "interviewer_id", _text(row.interviewer_id))
+        _put(interview, "duration_minutes", _number(row.duration_minutes))
+        _put(interview, "overall_rating", _number(row.overall_rating))
+        _put(interview, "recommendation", _text(row.recommendation))
+        interview["scores"] = scores_of.get(row.interview_id, [])
+        interview["answers"] = answers_of.get(row.interview_id, [])
+        interviews_of.setdefault(row.candidate_id, []).append(interview)
+    out = []
+    for cid in wanted:
+        person = candidates.loc[cid]
+        record: dict[str, Any] = {"candidate_id": cid, "role_id": _text(person.applied_role_id),
+                                  "application_date": _text(person.application_date)}
+        if request_ids is not None and cid in request_ids:
+            record["request_id"] = request_ids[cid]
+        _put(record, "education", _text(person.education))
+        _put(record, "years_experience", _number(person.years_experience))
+        record["interviews"] = interviews_of.get(cid, [])
+        out.append(record)
+    return out
