@@ -24,14 +24,24 @@ def _text(v: Any) -> str | None:
     return text or None
 
 
-def _number(v: Any) -> float | None:
+def _number(v: Any) -> float | str | None:
+    """A number as the tool holds it; text that is no number is sent as it is (the endpoint
+    refuses it with its reason, as it would a real tool's typo)."""
     text = _text(v)
-    return None if text is None else float(text)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
-def _flag(v: Any) -> bool | None:
-    text = (_text(v) or "").lower()
-    return True if text in BOOL_TRUE else False if text in BOOL_FALSE else None
+def _flag(v: Any) -> bool | str | None:
+    text = _text(v)
+    if text is None:
+        return None
+    low = text.lower()
+    return True if low in BOOL_TRUE else False if low in BOOL_FALSE else text
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
@@ -48,7 +58,7 @@ def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[
     out, as an interview tool leaves out what it does not hold.
     """
     wanted = [str(c) for c in candidate_ids]
-    candidates = raw["candidates"].set_index("candidate_id")
+    candidates = raw["candidates"].drop_duplicates("candidate_id").set_index("candidate_id")
     interviews = raw["interviews"][raw["interviews"]["candidate_id"].isin(wanted)]
     scores = raw["interview_scores"][raw["interview_scores"]["interview_id"].isin(
         interviews["interview_id"])]
@@ -88,3 +98,44 @@ def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[
         record["interviews"] = interviews_of.get(cid, [])
         out.append(record)
     return out
+
+
+# The columns an interview tool holds of each table (never a personal or protected one).
+_TOOL_COLUMNS = {
+    "candidates": ("candidate_id", "applied_role_id", "application_date", "education",
+                   "years_experience"),
+    "interviews": ("interview_id", "candidate_id", "round", "interviewer_id",
+                   "interview_date", "duration_minutes", "overall_rating", "recommendation"),
+    "interview_scores": ("interview_id", "dimension", "score", "scored_by"),
+    "interview_answers": ("interview_id", "question_id", "answered_fully",
+                          "response_seconds"),
+}
+
+
+def waiting_candidate_requests(conn, key: bytes, waiting: Iterable[str]
+                               ) -> list[dict[str, Any]]:
+    """The requests an interview tool would send for the waiting candidates (feature-store
+    pseudonyms `waiting`, e.g. fct_candidates_to_score's), read from schema raw as loaded:
+    the tool's view of the same export, defects included (the endpoint refuses those)."""
+    from hris.pseudonym import pseudonym
+
+    wanted = set(waiting)
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(_TOOL_COLUMNS['candidates'])} FROM raw.candidates "
+                    "WHERE nullif(trim(candidate_id), '') IS NOT NULL")
+        candidates = pd.DataFrame(cur.fetchall(), columns=list(_TOOL_COLUMNS["candidates"]))
+        candidates["candidate_id"] = candidates["candidate_id"].str.strip()
+        keep = [pseudonym(key, c) in wanted for c in candidates["candidate_id"]]
+        candidates = candidates[keep].drop_duplicates("candidate_id")
+        ids = candidates["candidate_id"].tolist()
+        tables = {"candidates": candidates}
+        cur.execute(f"SELECT {', '.join(_TOOL_COLUMNS['interviews'])} FROM raw.interviews "
+                    "WHERE trim(candidate_id) = ANY(%s)", (ids,))
+        interviews = pd.DataFrame(cur.fetchall(), columns=list(_TOOL_COLUMNS["interviews"]))
+        interviews["candidate_id"] = interviews["candidate_id"].str.strip()
+        tables["interviews"] = interviews.drop_duplicates("interview_id")
+        for table in ("interview_scores", "interview_answers"):
+            cur.execute(f"SELECT {', '.join(_TOOL_COLUMNS[table])} FROM raw.{table} "
+                        "WHERE interview_id = ANY(%s)", (interviews["interview_id"].tolist(),))
+            tables[table] = pd.DataFrame(cur.fetchall(), columns=list(_TOOL_COLUMNS[table]))
+    return candidate_requests(tables, ids)

@@ -47,6 +47,7 @@ from mlflow.types.schema import ColSpec, Schema
 
 from ml.endpoint_schema import SCHEMA_ARTIFACT, endpoint_schema
 from ml.rater_offsets import RATER_IDS, offsets_of
+from ml.records_schema import add_records_routes
 from ml.scoring_input import (
     REQUEST_ID,
     ROLE_FAMILY,
@@ -57,6 +58,7 @@ from ml.scoring_input import (
     reason_label,
     validate_rows,
 )
+from ml.serving_context import RecordRules
 
 MODEL_ARTIFACT = "hireloop_model"
 INFERENCE_LOG_ENV = "HIRELOOP_INFERENCE_LOG"
@@ -423,6 +425,7 @@ def log_pyfunc(
     model_name: str = "hireloop-kpi",
     max_batch_rows: int = DEFAULT_MAX_ROWS,
     input_example: pd.DataFrame | None = None,
+    record_rules: RecordRules | None = None,
 ) -> mlflow.models.model.ModelInfo:
     """Log `model` as the serving pyfunc into the active MLflow run; returns its ModelInfo.
 
@@ -445,9 +448,13 @@ def log_pyfunc(
         "inference_log": "",
     }
     # the integrator's contract, with the run (the version number is given at registration:
-    # `hireloop endpoint-schema` and the served /openapi.json carry it in info.version)
-    mlflow.log_dict(endpoint_schema(contract, int(max_batch_rows), f"run {run.info.run_id}",
-                                    model_name), SCHEMA_ARTIFACT)
+    # `hireloop endpoint-schema` and the served /openapi.json carry it in info.version);
+    # with the record rules, the interview-records routes too
+    document = endpoint_schema(contract, int(max_batch_rows), f"run {run.info.run_id}",
+                               model_name)
+    if record_rules is not None:
+        document = add_records_routes(document, record_rules)
+    mlflow.log_dict(document, SCHEMA_ARTIFACT)
     with tempfile.TemporaryDirectory(prefix="hireloop_pyfunc_") as tmp:
         saved = Path(tmp) / MODEL_ARTIFACT
         model.save(saved)
