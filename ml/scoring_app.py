@@ -14,6 +14,12 @@ are structured (`errors`: row, field, rule, message) and never repeat what was s
 A batch is scored whole or not at all: one bad row gives a 400 listing every bad row,
 and nothing is scored or logged, so a retry of the corrected batch never scores a row twice.
 
+On the way out, each prediction's `reason_details` entry gets its "text": the reason in plain
+words in the platform language (`--language`, en | zh), from monitoring.reason_text. This
+module is the one part of `ml` that imports `monitoring`, and only there (`_explainer`): it
+is the server's process, run from this repository (ml/endpoint_launch.py), never loaded from
+a model artifact; the pyfunc and all it imports stay free of it.
+
 Run as `python -m ml.scoring_app --model-uri models:/hireloop-kpi@champion ...`: the model
 is loaded once per worker from the registry, as `mlflow models serve --env-manager local`
 does. The options reach uvicorn's workers as one JSON environment variable, the way MLflow
@@ -41,6 +47,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Explain = Callable[[list[Any]], Any]  # adds "text" to each prediction's reason_details
 
 OPTIONS_ENV = "HIRELOOP_SCORING_APP"  # the launcher's hand-off to uvicorn's workers
 MAX_ERRORS = 200  # problems listed in one refusal (the count is always complete)
@@ -208,9 +215,11 @@ class ScoringLayer:
     """ASGI middleware in front of MLflow's scoring app (see the module docstring)."""
 
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
-                 limits: Limits = Limits(), schema: Mapping[str, Any] | None = None):
+                 limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
+                 explain: Explain | None = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
+        self.explain = explain  # adds each reason's words to a list of prediction dicts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -243,6 +252,8 @@ class ScoringLayer:
                    if k.lower() not in (b"content-length", b"content-type")]
         headers += [(b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode())]
+        if self.explain is not None:
+            send = explained_send(send, self.explain)
         await self._guarded({**scope, "headers": headers}, replay, send)
 
     async def _checked(self, scope: Scope, receive: Receive) -> bytes:
@@ -307,6 +318,55 @@ class ScoringLayer:
                 "NOT_FOUND" if status == 404 else "BAD_REQUEST", f"HTTP {status} on this path"))
 
 
+def with_texts(body: bytes, explain: Explain) -> bytes:
+    """MLflow's success body ({"predictions": [...]}) with each reason's words added; a body
+    of another shape goes out as it came."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        _log.error("the scoring app answered 200 with a body that is not JSON")
+        return body
+    predictions = data.get("predictions") if isinstance(data, dict) else None
+    if not isinstance(predictions, list):
+        return body
+    explain(predictions)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def explained_send(send: Send, explain: Explain) -> Send:
+    """`send` for /invocations: a 200 is held until its body is complete, then sent with
+    the reasons' words (`with_texts`) and its new length; anything else passes as it is."""
+    held: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            held = message
+            return
+        if held is None or message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        start, held = held, None
+        body = with_texts(b"".join(chunks), explain)
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
+def _explainer(language: str) -> Explain:
+    """`monitoring.reason_text.explain` in `language` (a ValueError naming the choices for
+    an unknown one). Imported here only: see the module docstring."""
+    from monitoring.reason_text import explainer
+
+    return explainer(language)
+
+
 def _detail(body: bytes) -> tuple[str, str, str]:
     """(error_code, message, stack trace) of MLflow's error body, for the server log; the
     request MLflow puts before the message ("Failed to predict data '...'") is cut."""
@@ -322,9 +382,13 @@ def _detail(body: bytes) -> tuple[str, str, str]:
     return str(data.get("error_code", "?")), message[:2000], str(data.get("stack_trace", ""))
 
 
-def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:
-    """Load the model (once, as MLflow's server does) and wrap MLflow's app for it."""
+def create_app(model_uri: str, limits: Limits = Limits(), language: str | None = "en"
+               ) -> ScoringLayer:
+    """Load the model (once, as MLflow's server does) and wrap MLflow's app for it; reasons
+    get their words in `language` (None: none added)."""
     from mlflow.pyfunc import load_model, scoring_server
+
+    explain = None if language is None else _explainer(language)
 
     model = load_model(model_uri)
     contract, max_rows, schema = None, 1000, None
@@ -337,13 +401,15 @@ def create_app(model_uri: str, limits: Limits = Limits()) -> ScoringLayer:
         contract, max_rows = inner_model.contract, int(inner_model.max_rows)
         schema = endpoint_schema(contract, max_rows,
                                  str(getattr(inner_model, "model_version", "") or "unregistered"))
-    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema)
+    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema,
+                        explain)
 
 
 def app_from_options() -> ScoringLayer:
     """uvicorn's factory in each worker: the options the launcher handed over."""
     options = json.loads(os.environ[OPTIONS_ENV])
-    return create_app(options["model_uri"], Limits(**options["limits"]))
+    return create_app(options["model_uri"], Limits(**options["limits"]),
+                      options.get("language", "en"))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -354,12 +420,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-body-bytes", type=int, default=Limits.max_body_bytes)
     parser.add_argument("--read-timeout-s", type=float, default=Limits.read_timeout_s)
+    parser.add_argument("--language", default="en",
+                        help="the language of the reasons' words (en | zh)")
     args = parser.parse_args(argv)
+    try:
+        _explainer(args.language)  # an unknown language: refused here, before any worker
+    except ValueError as exc:
+        parser.error(str(exc))
     import uvicorn
 
     limits = Limits(args.max_body_bytes, args.read_timeout_s)
     os.environ[OPTIONS_ENV] = json.dumps({"model_uri": args.model_uri,
-                                          "limits": asdict(limits)})
+                                          "limits": asdict(limits),
+                                          "language": args.language})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run("ml.scoring_app:app_from_options", factory=True, host=args.host,
                 port=args.port, workers=args.workers, timeout_keep_alive=5,

@@ -126,11 +126,15 @@ class EndpointResource(ConfigurableResource):
     workers: int = 1
     inference_log: str | None = None
     ready_timeout_s: float = 180.0
+    language: str = "en"  # the words of the reasons it returns: HIRELOOP_LANGUAGE
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> EndpointResource:
-        """On `HIRELOOP_ENDPOINT_PORT` unless `overrides` say otherwise."""
-        return cls(home=str(settings.home), **{"port": settings.endpoint_port, **overrides})
+        """On `HIRELOOP_ENDPOINT_PORT`, in the platform's language, unless `overrides` say
+        otherwise."""
+        return cls(home=str(settings.home), **{"port": settings.endpoint_port,
+                                               "language": settings.page_language,
+                                               **overrides})
 
     @property
     def inference_log_path(self) -> Path:
@@ -144,7 +148,7 @@ class EndpointResource(ConfigurableResource):
         """What the endpoint serves: the champion, with the inference log's path."""
         return ServeSpec(
             tracking_uri=tracking_uri, host=self.host, port=self.port, workers=self.workers,
-            extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
+            language=self.language, extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
         )
 
     def process(self, tracking_uri: str) -> EndpointProcess:
