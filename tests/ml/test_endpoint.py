@@ -508,6 +508,7 @@ def endpoint_zh(endpoint, mlflow_target, tmp_path_factory):
                      language="zh", extra_env={INFERENCE_LOG_ENV: str(log)})
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
     state = process.start(served_version=endpoint.version)
+    assert state["language"] == "zh" and process.language == "zh"
     try:
         yield Endpoint(spec.host, spec.port, endpoint.version, log, endpoint.model,
                        Path(state["log"]))

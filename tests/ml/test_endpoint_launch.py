@@ -119,3 +119,18 @@ def test_an_unknown_language_is_refused_before_anything_is_served():
     assert done.returncode == 2
     assert "unknown page language 'fr'" in done.stderr and "one of en, zh" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_endpoint_speaking_another_language_is_redeployed():
+    """HIRELOOP_LANGUAGE changed: the deploy step restarts the endpoint even though it
+    serves the champion (the language is read when it starts, like the alias)."""
+    from ml.deploy import redeploy_reason
+
+    running = {"running": True, "ready": True, "served_version": "3"}
+    assert redeploy_reason({**running, "language": "zh"}, "3", "zh") is None
+    assert redeploy_reason(running, "3", "en") is None  # said nothing: English
+    assert redeploy_reason({**running, "language": "en"}, "3", "zh") == (
+        "endpoint gives its reasons in en, the platform's language is zh")
+    assert redeploy_reason({**running, "language": "en"}, "3") is None
+    assert redeploy_reason({**running, "language": "zh"}, "4", "zh") == (
+        "endpoint serves version 3, champion is 4")
