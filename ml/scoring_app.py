@@ -14,6 +14,12 @@ are structured (`errors`: row, field, rule, message) and never repeat what was s
 A batch is scored whole or not at all: one bad row gives a 400 listing every bad row,
 and nothing is scored or logged, so a retry of the corrected batch never scores a row twice.
 
+On the way out, each prediction's `reason_details` entry gets its "text": the reason in plain
+words in the platform language (`--language`, en | zh), from monitoring.reason_text. This
+module is the one part of `ml` that imports `monitoring`, and only there (`_explainer`): it
+is the server's process, run from this repository (ml/endpoint_launch.py), never loaded from
+a model artifact; the pyfunc and all it imports stay free of it.
+
 Run as `python -m ml.scoring_app --model-uri models:/hireloop-kpi@champion ...`: the model
 is loaded once per worker from the registry, as `mlflow models serve --env-manager local`
 does. The options reach uvicorn's workers as one JSON environment variable, the way MLflow
@@ -47,6 +53,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Explain = Callable[[list[Any]], Any]  # adds "text" to each prediction's reason_details
 
 OPTIONS_ENV = "HIRELOOP_SCORING_APP"  # the launcher's hand-off to uvicorn's workers
 KEY_ENV = "HIRELOOP_PSEUDONYM_KEY"     # the installation's key, when not in a key file
@@ -216,10 +223,11 @@ class ScoringLayer:
 
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
                  limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
-                 records: RecordsRoute | None = None):
+                 records: RecordsRoute | None = None, explain: Explain | None = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
         self.records = records  # the interview-records routes (ml/records_route.py)
+        self.explain = explain  # adds each reason's words to a list of prediction dicts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -255,6 +263,8 @@ class ScoringLayer:
                    if k.lower() not in (b"content-length", b"content-type")]
         headers += [(b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode())]
+        if self.explain is not None:
+            send = explained_send(send, self.explain)
         await self._guarded({**scope, "headers": headers}, replay, send)
 
     async def _records(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -265,6 +275,8 @@ class ScoringLayer:
                 raise Refusal(404, "NOT_FOUND", "this endpoint serves no interview-records "
                               "route (the model is not a hireloop model)")
             answer = self.records.handle(scope["path"], data)
+            if self.explain is not None and "predictions" in answer:
+                self.explain(answer["predictions"])
         except Refusal as refusal:
             close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
             await send_json(send, refusal.status, refusal.body(), close)
@@ -347,6 +359,55 @@ class ScoringLayer:
                 "NOT_FOUND" if status == 404 else "BAD_REQUEST", f"HTTP {status} on this path"))
 
 
+def with_texts(body: bytes, explain: Explain) -> bytes:
+    """MLflow's success body ({"predictions": [...]}) with each reason's words added; a body
+    of another shape goes out as it came."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        _log.error("the scoring app answered 200 with a body that is not JSON")
+        return body
+    predictions = data.get("predictions") if isinstance(data, dict) else None
+    if not isinstance(predictions, list):
+        return body
+    explain(predictions)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def explained_send(send: Send, explain: Explain) -> Send:
+    """`send` for /invocations: a 200 is held until its body is complete, then sent with
+    the reasons' words (`with_texts`) and its new length; anything else passes as it is."""
+    held: Message | None = None
+    chunks: list[bytes] = []
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            held = message
+            return
+        if held is None or message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        start, held = held, None
+        body = with_texts(b"".join(chunks), explain)
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
+def _explainer(language: str) -> Explain:
+    """`monitoring.reason_text.explain` in `language` (a ValueError naming the choices for
+    an unknown one). Imported here only: see the module docstring."""
+    from monitoring.reason_text import explainer
+
+    return explainer(language)
+
+
 def _detail(body: bytes) -> tuple[str, str, str]:
     """(error_code, message, stack trace) of MLflow's error body, for the server log; the
     request MLflow puts before the message ("Failed to predict data '...'") is cut."""
@@ -363,10 +424,14 @@ def _detail(body: bytes) -> tuple[str, str, str]:
 
 
 def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path | None = None,
-               pseudonymise: Callable[[str], str] | None = None) -> ScoringLayer:
+               pseudonymise: Callable[[str], str] | None = None, language: str | None = "en"
+               ) -> ScoringLayer:
     """Load the model (once, as MLflow's server does) and wrap MLflow's app for it; with a
-    serving context and a pseudonymiser, the interview-records routes answer too."""
+    serving context and a pseudonymiser, the interview-records routes answer too; reasons
+    get their words in `language` (None: none added)."""
     from mlflow.pyfunc import load_model, scoring_server
+
+    explain = None if language is None else _explainer(language)
 
     model = load_model(model_uri)
     contract, max_rows, schema, records = None, 1000, None, None
@@ -382,7 +447,8 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
         records = RecordsRoute(inner_model, serving_context, pseudonymise)
         with contextlib.suppress(RouteRefusal):  # no context yet: /invocations only
             schema = add_records_routes(schema, records.context().rules)
-    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema, records)
+    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema,
+                        records, explain)
 
 
 def pseudonymiser(key: bytes) -> Callable[[str], str]:
@@ -409,7 +475,7 @@ def app_from_options() -> ScoringLayer:
     context = options.get("serving_context")
     return create_app(options["model_uri"], Limits(**options["limits"]),
                       Path(context) if context else None,
-                      pseudonymiser(key) if key else None)
+                      pseudonymiser(key) if key else None, options.get("language", "en"))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -425,14 +491,21 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "build and reloaded when it changes)")
     parser.add_argument("--pseudonym-key-file", default=None,
                         help=f"the installation's pseudonym key (else ${KEY_ENV})")
+    parser.add_argument("--language", default="en",
+                        help="the language of the reasons' words (en | zh)")
     args = parser.parse_args(argv)
+    try:
+        _explainer(args.language)  # an unknown language: refused here, before any worker
+    except ValueError as exc:
+        parser.error(str(exc))
     import uvicorn
 
     limits = Limits(args.max_body_bytes, args.read_timeout_s)
     os.environ[OPTIONS_ENV] = json.dumps({"model_uri": args.model_uri,
                                           "limits": asdict(limits),
                                           "serving_context": args.serving_context,
-                                          "pseudonym_key_file": args.pseudonym_key_file})
+                                          "pseudonym_key_file": args.pseudonym_key_file,
+                                          "language": args.language})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run("ml.scoring_app:app_from_options", factory=True, host=args.host,
                 port=args.port, workers=args.workers, timeout_keep_alive=5,

@@ -77,6 +77,9 @@ def scored(predict, rows: pd.DataFrame) -> pd.DataFrame:
         assert type(row["probability"]) is float and type(row["score"]) is float
         assert all(type(row[k]) is str for k in ("request_id", "band", "reasons",
                                                  "model_version"))
+        assert type(row["reason_details"]) is list
+        assert all(type(d) is dict and type(d["log_odds"]) is float
+                   for d in row["reason_details"])
     return pd.DataFrame(out)
 
 
