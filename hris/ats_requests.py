@@ -100,7 +100,9 @@ def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[
     return out
 
 
-# The columns an interview tool holds of each table (never a personal or protected one).
+
+# The columns an interview tool holds of each staged table (never a personal or protected
+# one), and which of them are ids the HR system knows by its own name.
 _TOOL_COLUMNS = {
     "candidates": ("candidate_id", "applied_role_id", "application_date", "education",
                    "years_experience"),
@@ -110,32 +112,50 @@ _TOOL_COLUMNS = {
     "interview_answers": ("interview_id", "question_id", "answered_fully",
                           "response_seconds"),
 }
+_ID_SOURCES = {  # pseudonymised column -> the raw table and column holding its raw ids
+    "candidate_id": ("candidates", "candidate_id"),
+    "applied_role_id": ("job_roles", "role_id"),
+    "interview_id": ("interviews", "interview_id"),
+    "interviewer_id": ("interviews", "interviewer_id"),
+    "question_id": ("interview_questions", "question_id"),
+}
+
+
+def _raw_ids(cur, key: bytes, table: str, column: str) -> dict[str, str]:
+    """Pseudonym -> the raw id it was made from, for one raw column."""
+    from hris.pseudonym import pseudonym
+
+    cur.execute(f"SELECT DISTINCT trim({column}) FROM raw.{table} "
+                f"WHERE nullif(trim({column}), '') IS NOT NULL")
+    return {pseudonym(key, raw): raw for (raw,) in cur.fetchall()}
 
 
 def waiting_candidate_requests(conn, key: bytes, waiting: Iterable[str]
                                ) -> list[dict[str, Any]]:
     """The requests an interview tool would send for the waiting candidates (feature-store
-    pseudonyms `waiting`, e.g. fct_candidates_to_score's), read from schema raw as loaded:
-    the tool's view of the same export, defects included (the endpoint refuses those)."""
-    from hris.pseudonym import pseudonym
-
-    wanted = set(waiting)
+    pseudonyms `waiting`, e.g. fct_candidates_to_score's): the export's rows the feature
+    store accepted (staging), under the HR system's own ids again, as the tool holds them.
+    Rows the feature store quarantined are the export's defects, not the tool's records."""
+    wanted = list(waiting)
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(_TOOL_COLUMNS['candidates'])} FROM raw.candidates "
-                    "WHERE nullif(trim(candidate_id), '') IS NOT NULL")
-        candidates = pd.DataFrame(cur.fetchall(), columns=list(_TOOL_COLUMNS["candidates"]))
-        candidates["candidate_id"] = candidates["candidate_id"].str.strip()
-        keep = [pseudonym(key, c) in wanted for c in candidates["candidate_id"]]
-        candidates = candidates[keep].drop_duplicates("candidate_id")
-        ids = candidates["candidate_id"].tolist()
-        tables = {"candidates": candidates}
-        cur.execute(f"SELECT {', '.join(_TOOL_COLUMNS['interviews'])} FROM raw.interviews "
-                    "WHERE trim(candidate_id) = ANY(%s)", (ids,))
-        interviews = pd.DataFrame(cur.fetchall(), columns=list(_TOOL_COLUMNS["interviews"]))
-        interviews["candidate_id"] = interviews["candidate_id"].str.strip()
-        tables["interviews"] = interviews.drop_duplicates("interview_id")
-        for table in ("interview_scores", "interview_answers"):
-            cur.execute(f"SELECT {', '.join(_TOOL_COLUMNS[table])} FROM raw.{table} "
-                        "WHERE interview_id = ANY(%s)", (interviews["interview_id"].tolist(),))
-            tables[table] = pd.DataFrame(cur.fetchall(), columns=list(_TOOL_COLUMNS[table]))
-    return candidate_requests(tables, ids)
+        ids = {col: _raw_ids(cur, key, *src) for col, src in _ID_SOURCES.items()}
+        queries = {
+            "candidates": "candidate_id = ANY(%s)",
+            "interviews": "candidate_id = ANY(%s)",
+            "interview_scores": "interview_id IN (SELECT interview_id FROM "
+                                "staging.stg_hris__interviews WHERE candidate_id = ANY(%s))",
+            "interview_answers": "interview_id IN (SELECT interview_id FROM "
+                                 "staging.stg_hris__interviews WHERE candidate_id = ANY(%s))",
+        }
+        tables = {}
+        for table, where in queries.items():
+            columns = _TOOL_COLUMNS[table]
+            cur.execute(f"SELECT {', '.join(columns)} FROM staging.stg_hris__{table} "
+                        f"WHERE {where}", (wanted,))
+            frame = pd.DataFrame(cur.fetchall(), columns=list(columns), dtype=object)
+            for col in columns:
+                if col in ids:
+                    frame[col] = frame[col].map(ids[col])
+            tables[table] = frame
+    raw_of = ids["candidate_id"]
+    return candidate_requests(tables, [raw_of[p] for p in wanted if p in raw_of])
