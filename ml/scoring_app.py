@@ -14,11 +14,18 @@ are structured (`errors`: row, field, rule, message) and never repeat what was s
 A batch is scored whole or not at all: one bad row gives a 400 listing every bad row,
 and nothing is scored or logged, so a retry of the corrected batch never scores a row twice.
 
+`POST /candidates/score` and `/candidates/features` (an interview tool's records, with the
+HR system's ids) pass the same transport checks and go to ml/records_route.py, which derives
+the features with the serving context (`--serving-context`) and the installation's pseudonym
+key (`--pseudonym-key-file`, else $HIRELOOP_PSEUDONYM_KEY inherited from the launcher; never
+in the options) and scores them with the served pyfunc itself.
+
 On the way out, each prediction's `reason_details` entry gets its "text": the reason in plain
 words in the platform language (`--language`, en | zh), from monitoring.reason_text. This
-module is the one part of `ml` that imports `monitoring`, and only there (`_explainer`): it
-is the server's process, run from this repository (ml/endpoint_launch.py), never loaded from
-a model artifact; the pyfunc and all it imports stay free of it.
+module is the one part of `ml` that imports `monitoring` (`_explainer`) and `hris` (the one
+pseudonym function, `pseudonymiser`), and only there: it is the server's process, run from
+this repository (ml/endpoint_launch.py), never loaded from a model artifact; the pyfunc and
+all it imports stay free of both.
 
 Run as `python -m ml.scoring_app --model-uri models:/hireloop-kpi@champion ...`: the model
 is loaded once per worker from the registry, as `mlflow models serve --env-manager local`

@@ -13,6 +13,7 @@ import dataclasses
 import http.client
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +44,7 @@ from tests.ml.model_fixture import trained_model
 from tests.ml.test_endpoint import LEAKS, free_port, log_lines, strict_json
 
 TOL = 1e-9
+README = Path(__file__).resolve().parents[2] / "README.md"
 BATCH = 50
 
 
@@ -363,3 +365,22 @@ def test_the_route_refuses_with_a_reason_when_it_cannot_read_ids(served, tmp_pat
     with pytest.raises(RouteRefusal) as keyless:
         no_key.context()
     assert "pseudonym key" in keyless.value.message
+
+
+def readme_records_example() -> dict:
+    """The body of README's `/candidates/score` curl (section Interview records)."""
+    text = README.read_text().split("### Interview records", 1)[1]
+    bash = re.search(r"```bash\n(.*?)```", text, re.S).group(1)
+    return json.loads(bash.split("-d '", 1)[1].rsplit("'", 1)[0])
+
+
+def test_the_readme_records_example_validates_and_scores(served):
+    example = readme_records_example()
+    document = served.get("/openapi.json")
+    validator = jsonschema.Draft202012Validator(schema_for(document, "CandidatesRequest"))
+    assert not list(validator.iter_errors(example))
+    status, body = served.post("/candidates/score", example)
+    assert status == 200, body
+    (prediction,) = body["predictions"]
+    assert prediction["request_id"] == "req-0042"
+    assert prediction["reason_details"] and all(r["text"] for r in prediction["reason_details"])
