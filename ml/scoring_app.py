@@ -470,7 +470,11 @@ def _read_key(options: Mapping[str, Any]) -> bytes | None:
     """The pseudonym key: the key file named in the options, else the variable the
     launcher's environment holds (never in the options, which any worker could log)."""
     if options.get("pseudonym_key_file"):
-        return Path(options["pseudonym_key_file"]).read_bytes().strip() or None
+        try:
+            return Path(options["pseudonym_key_file"]).read_bytes().strip() or None
+        except OSError as exc:  # /invocations still serves; the records routes say why not
+            _log.error("cannot read the pseudonym key file: %s", exc.strerror)
+            return None
     value = os.environ.get(KEY_ENV, "")
     return value.encode() if value else None
 

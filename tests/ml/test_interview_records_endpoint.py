@@ -57,6 +57,7 @@ class Served:
     context_path: Path
     model: object
     key: bytes
+    server_log: Path
 
     def post(self, path: str, body: object, content_type: str = "application/json"
              ) -> tuple[int, dict]:
@@ -102,10 +103,10 @@ def served(mlflow_target, tmp_path_factory, feature_store):
                      extra_env={INFERENCE_LOG_ENV: str(log)},
                      serving_context=str(context_path), pseudonym_key_file=str(key_file))
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
-    process.start(served_version=str(version.version))
+    state = process.start(served_version=str(version.version))
     try:
         yield Served(spec.host, spec.port, str(version.version), log, context_path, model,
-                     feature_store.key)
+                     feature_store.key, Path(state["log"]))
     finally:
         process.stop()
 
@@ -384,3 +385,23 @@ def test_the_readme_records_example_validates_and_scores(served):
     (prediction,) = body["predictions"]
     assert prediction["request_id"] == "req-0042"
     assert prediction["reason_details"] and all(r["text"] for r in prediction["reason_details"])
+
+
+def test_the_key_is_in_nothing_the_endpoint_writes_or_is_started_with(served):
+    """The key reaches the server as a file path: not in its command line, its options,
+    its log, the serving context or the inference log."""
+    assert served.key
+    for path in (served.server_log, served.context_path, served.log):
+        assert served.key not in path.read_bytes(), path
+    pid = next(p for p in Path("/proc").iterdir() if p.name.isdigit()
+               and b"ml.scoring_app" in _read(p / "cmdline")
+               and str(served.port).encode() in _read(p / "cmdline"))
+    assert served.key not in _read(pid / "cmdline")
+    assert served.key not in _read(pid / "environ")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
