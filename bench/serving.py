@@ -1,7 +1,8 @@
 """Benchmark: serving latency and throughput of the endpoint against its two floors.
 
 Not a test. All targets in one run on one machine, same request bodies:
-- endpoint: MLflow's scoring app in our ASGI layer (ml/scoring_app.py) serving the model
+- endpoint: our ASGI layer around MLflow's scoring app (ml/scoring_app.py; for a hireloop
+  pyfunc the layer scores checked rows through the pyfunc itself) serving the model
   under test (default: a small XGBoost pyfunc with input validation, trained here on
   random data; `--demo-model DIR` serves the real one: the HireloopModel saved in DIR, or,
   when DIR holds none, one trained there with `train_and_evaluate` on a demo-size store
@@ -548,11 +549,12 @@ def measure_in_process(model_uri: str, bodies: dict[int, bytes], cores: set[int]
     return rows, {"phases": phases, "profile": text.getvalue(), "repeat": repeat}
 
 
-def measure_records_in_process(model_uri: str, fixture: RecordsFixture, cores: set[int],
-                               repeat: int) -> dict:
-    """The records route in this process, phase by phase (one candidate), and a cProfile
-    of the whole layer call (ml/scoring_app.py's ScoringLayer, no HTTP): where a records
-    request spends its time beyond MLflow's floor."""
+def measure_layer_in_process(model_uri: str, fixture: RecordsFixture | None, body: bytes,
+                             cores: set[int], repeat: int) -> dict:
+    """Our ASGI layer (ml/scoring_app.py's ScoringLayer) called in this process, no HTTP:
+    the whole call for the one-row aggregated request and, with a records fixture, the
+    records route phase by phase and under cProfile (where a records request spends its
+    time beyond MLflow's floor)."""
     import asyncio
 
     from ml.records_route import SCORE_PATH
@@ -560,51 +562,63 @@ def measure_records_in_process(model_uri: str, fixture: RecordsFixture, cores: s
 
     own = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cores)})
+    loop = asyncio.new_event_loop()
     try:
-        app = create_app(model_uri, serving_context=fixture.context,
-                         pseudonymise=pseudonymiser(fixture.key_file.read_bytes().strip()))
-        route, body = app.records, fixture.body
-        scope = {"type": "http", "path": SCORE_PATH, "method": "POST",
-                 "headers": [(b"content-type", b"application/json"),
-                             (b"content-length", str(len(body)).encode())]}
+        app = (create_app(model_uri, serving_context=fixture.context,
+                          pseudonymise=pseudonymiser(fixture.key_file.read_bytes().strip()))
+               if fixture else create_app(model_uri))
         answers: list[int] = []
 
-        async def receive() -> dict:
-            return {"type": "http.request", "body": body, "more_body": False}
+        def caller(path: str, payload: bytes):
+            scope = {"type": "http", "path": path, "method": "POST", "query_string": b"",
+                     "headers": [(b"content-type", b"application/json"),
+                                 (b"content-length", str(len(payload)).encode())]}
 
-        async def send(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                answers.append(message["status"])
+            async def receive() -> dict:
+                return {"type": "http.request", "body": payload, "more_body": False}
 
-        loop = asyncio.new_event_loop()
-        layer = lambda: loop.run_until_complete(app(scope, receive, send))  # noqa: E731
-        for _ in range(20):
-            layer()
-        if set(answers) != {200}:
-            raise SystemExit(f"the records route answered {sorted(set(answers))} in process")
-        data = parse_json(body, 8)
+            async def send(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    answers.append(message["status"])
+
+            def call() -> None:
+                loop.run_until_complete(app(dict(scope), receive, send))
+
+            for _ in range(20):
+                call()
+            if set(answers) != {200}:
+                raise SystemExit(f"the layer answered {sorted(set(answers))} on {path}")
+            return call
+
+        phases = {"aggregated: whole layer call (/invocations)":
+                  _timed(caller("/invocations", body), repeat)}
+        if fixture is None:
+            return {"phases": phases, "profile": "", "repeat": repeat}
+        route, records_body = app.records, fixture.body
+        layer = caller(SCORE_PATH, records_body)
+        data = parse_json(records_body, 8)
         answer = route.score(data)
-        phases = {
-            "JSON parse (parse_json: strict numbers, depth)": _timed(
-                lambda: parse_json(body, 8), repeat),
-            "records checked, features derived (RecordsRoute.derived)": _timed(
+        phases.update({
+            "records: JSON parse (parse_json: strict numbers, depth)": _timed(
+                lambda: parse_json(records_body, 8), repeat),
+            "records: checked, features derived (RecordsRoute.derived)": _timed(
                 lambda: route.derived(data), repeat),
-            "derived + scored (RecordsRoute.score: + feature-row checks, model, reasons, log)":
+            "records: derived + scored (RecordsRoute.score: + row checks, model, reasons, log)":
                 _timed(lambda: route.score(data), repeat),
-            "answer -> JSON": _timed(lambda: json.dumps(answer), repeat),
-            "whole layer call (ScoringLayer, no HTTP)": _timed(layer, repeat),
-        }
+            "records: answer -> JSON": _timed(lambda: json.dumps(answer), repeat),
+            "records: whole layer call (/candidates/score)": _timed(layer, repeat),
+        })
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(repeat):
             layer()
         profiler.disable()
-        loop.close()
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
         stats.sort_stats("tottime").print_stats(15)
         stats.sort_stats("cumulative").print_stats(r"/ml/", 25)
     finally:
+        loop.close()
         os.sched_setaffinity(0, own)
     return {"phases": phases, "profile": text.getvalue(), "repeat": repeat}
 
@@ -827,8 +841,8 @@ def main() -> None:
 
         rows_in, breakdown = measure_in_process(endpoint_uri, bodies, server_cores, args.repeat,
                                                folder)
-        records_in = (measure_records_in_process(endpoint_uri, fixture, server_cores,
-                                                 args.repeat) if fixture else None)
+        layer_in = measure_layer_in_process(endpoint_uri, fixture, bodies[1], server_cores,
+                                            args.repeat)
         load = LoadGenerator(loadgen_core)
         lines = []
         try:
@@ -910,21 +924,21 @@ def main() -> None:
     print("```")
     print("\n".join(breakdown["profile"].strip().splitlines()[:30]))
     print("```")
-    if records_in:
-        print()
-        print(f"### Where a records request spends its time (one candidate, median of "
-              f"{records_in['repeat']} calls, in process)")
-        print()
-        print("| phase | median µs |")
-        print("|---|---|")
-        for phase, times in records_in["phases"].items():
-            print(f"| {phase} | {median(times) * 1e6:.0f} |")
+    print()
+    print(f"### Our layer in process (one row / one candidate, median of "
+          f"{layer_in['repeat']} calls, no HTTP)")
+    print()
+    print("| phase | median µs |")
+    print("|---|---|")
+    for phase, times in layer_in["phases"].items():
+        print(f"| {phase} | {median(times) * 1e6:.0f} |")
+    if layer_in["profile"]:
         print()
         print("cProfile of the layer's records call: top functions by own time, then ml's "
               "by cumulative time:")
         print()
         print("```")
-        print(records_in["profile"].strip())
+        print(layer_in["profile"].strip())
         print("```")
 
 
