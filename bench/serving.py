@@ -13,9 +13,10 @@ Not a test. All targets in one run on one machine, same request bodies:
 - HTTP floor: a bare ASGI app under uvicorn that returns a constant;
 - in process: `pyfunc.predict` and MLflow's whole `invocations()` handler, no HTTP;
 - optionally (`--baseline-code DIR`, with `--demo-model`): the same model logged with the
-  `ml` package of another checkout (e.g. `git archive HEAD ml | tar -x -C DIR`), served
-  beside the endpoint and measured in the same alternating rounds, so a change to the
-  serving code is compared under the same background load.
+  `ml` package of another checkout (e.g. `git archive HEAD ml | tar -x -C DIR`) and served
+  by that package (its layer too), beside the endpoint and measured in the same
+  alternating rounds, so a change to the serving code is compared under the same
+  background load.
 
 The ratios that count come from alternating rounds: `--runs` runs (fresh servers each) of
 `--pairs` rounds in which every target takes its turn with one-row requests, so background
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import http.client
 import io
 import json
@@ -74,6 +76,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
+from ml import endpoint_launch  # noqa: E402
 from ml.endpoint_launch import ServeSpec  # noqa: E402
 from ml.pyfunc_model import INFERENCE_LOG_ENV  # noqa: E402
 from orchestration.services import EndpointProcess  # noqa: E402
@@ -390,10 +393,14 @@ def _tree_cpu(pid: int) -> float:
 
 
 class Server:
-    """A server process pinned to `cores` (set on this process; children inherit it)."""
+    """A server process pinned to `cores` (set on this process; children inherit it).
+
+    With `code` (a checkout), the endpoint runs that checkout's `ml` package, its layer
+    included: first on the server's path, the server started in it."""
 
     def __init__(self, kind: str, model: str | None, workers: int, cores: set[int],
-                 state: Path, tracking_uri: str, records: RecordsFixture | None = None):
+                 state: Path, tracking_uri: str, records: RecordsFixture | None = None,
+                 code: Path | None = None):
         self.port = free_port()
         self.kind = kind
         own = os.sched_getaffinity(0)
@@ -416,8 +423,15 @@ class Server:
                     serving_context=str(records.context) if records else None,
                     pseudonym_key_file=str(records.key_file) if records else None,
                 )
-                self.pid = EndpointProcess(self.supervisor, spec,
-                                           ready_timeout_s=180).start()["pid"]
+                process = EndpointProcess(self.supervisor, spec, ready_timeout_s=180)
+                if code is None:
+                    self.pid = process.start()["pid"]
+                else:
+                    env = endpoint_launch.child_env(spec, os.environ)
+                    env["PYTHONPATH"] = os.pathsep.join([str(code.resolve()), env["PYTHONPATH"]])
+                    launch = Launch(endpoint_launch.command(spec), env=env, cwd=code.resolve())
+                    service = dataclasses.replace(process.service(), launch=lambda: launch)
+                    self.pid = self.supervisor.start(service)[0].pid
                 self.stop_name = "endpoint"
         finally:
             os.sched_setaffinity(0, own)
@@ -677,7 +691,7 @@ def measure_runs(load: LoadGenerator, endpoint_uri: str, constant_path: str,
         }
         if baseline_uri:
             servers["baseline"] = Server("mlflow", baseline_uri, 1, cores, folder,
-                                         tracking_uri)
+                                         tracking_uri, code=args.baseline_code)
         try:
             targets = {"endpoint": Target(servers["endpoint"], body)}
             if fixture is not None:
