@@ -25,9 +25,10 @@ the one reported the median over runs. With `--demo-model` the endpoint also ser
 interview-records route (`POST /candidates/score`, ml/records_route.py) with the demo
 store's serving context and pseudonym key, and the rounds include a records cell: one real
 waiting candidate of the store (three interviews, the score count closest to twenty), as
-the interview tool sends it (hris.ats_requests, HR-system ids). Each run ends with records
-requests at concurrency 32, every answer but 200 counted (5xx apart). Both the aggregated
-and the records request are profiled in process (phase timings and cProfile).
+the interview tool sends it (hris.ats_requests, HR-system ids). Each run ends with
+aggregated and records requests at concurrency 32, every answer but 200 counted (5xx
+apart). Both requests are timed in process through our layer, the records one phase by
+phase and under cProfile.
 
 The endpoints serve as deployed: every scored row is appended to an inference log
 (`HIRELOOP_INFERENCE_LOG`, a file in the run's temporary folder). Requests carry
@@ -85,6 +86,7 @@ from orchestration.supervisor import Launch, Service, Supervisor  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 FAMILIES = ("sales", "customer_service", "rnd", "manufacturing")
 N_FEATURES = 15
+STORM_WARMUP = 64  # requests before the timed part of a concurrency-32 run (2 a thread)
 
 
 # -- models ------------------------------------------------------------------------------
@@ -680,7 +682,8 @@ def measure_runs(load: LoadGenerator, endpoint_uri: str, constant_path: str,
                  cores: set[int], folder: Path, tracking_uri: str, args) -> list[dict]:
     """`args.runs` runs, each with freshly started servers: `args.pairs` alternating rounds
     (aggregated requests to the endpoint, records requests to the same endpoint, the MLflow
-    floor, the baseline), then records requests at concurrency 32, every answer counted."""
+    floor, the baseline), then aggregated and records requests at concurrency 32, every
+    answer counted."""
     from ml.records_route import SCORE_PATH
 
     runs = []
@@ -700,20 +703,22 @@ def measure_runs(load: LoadGenerator, endpoint_uri: str, constant_path: str,
             if baseline_uri:
                 targets["baseline"] = Target(servers["baseline"], body)
             p50s, cpu_ms = measure_pairs(load, targets, args)
-            storm = None
-            if fixture is not None:
-                storm = load.run(host="127.0.0.1", port=servers["endpoint"].port,
-                                 body=fixture.body, path=SCORE_PATH, concurrency=32,
-                                 requests=args.requests, seconds=args.seconds, warmup=64)
+            storms = {}  # the endpoint's routes at concurrency 32, every answer counted
+            for name in ("endpoint", "records"):
+                if name in targets:
+                    t = targets[name]
+                    storms[name] = load.run(host="127.0.0.1", port=t.server.port, body=t.body,
+                                            path=t.path, concurrency=32, requests=args.requests,
+                                            seconds=args.seconds, warmup=STORM_WARMUP)
         finally:
             for server in servers.values():
                 server.stop()
-        runs.append({"p50s": p50s, "cpu_ms": cpu_ms, "storm": storm})
+        runs.append({"p50s": p50s, "cpu_ms": cpu_ms, "storms": storms})
         ratios = ", ".join(f"{name} {median(v) / median(p50s['floor']):.2f}x"
                            for name, v in p50s.items() if name != "floor")
-        print(f"run {run + 1}/{args.runs}: one-row p50 / floor: {ratios}"
-              + (f"; records c=32: {storm['n']} requests, statuses {storm['statuses']}"
-                 if storm else ""), file=sys.stderr)
+        print(f"run {run + 1}/{args.runs}: one-row p50 / floor: {ratios}; c=32: "
+              + "; ".join(f"{name} {st['n'] + STORM_WARMUP} requests, statuses "
+                          f"{st['statuses']}" for name, st in storms.items()), file=sys.stderr)
     return runs
 
 
@@ -773,19 +778,21 @@ def print_ratios(runs: list[dict], fixture: RecordsFixture | None, args) -> None
     for name, xs in cpu.items():
         print(f"| server CPU per request, {name} / floor | "
               f"{' | '.join(f'{x:.2f}x' for x in xs)} | {median(xs):.2f}x | – |")
-    storms = [r["storm"] for r in runs if r["storm"]]
-    if storms:
-        print(f"| records at c=32: requests (warm-up incl.) | "
-              f"{' | '.join(str(st['n'] + 64) for st in storms)} | – | – |")
-        print("| records at c=32: 5xx / other non-200 | "
+    short = {"endpoint": "aggregated", "records": "records"}
+    for name in runs[0]["storms"]:
+        storms = [r["storms"][name] for r in runs]
+        what = f"{short[name]} at c=32"
+        print(f"| {what}: requests (warm-up incl.) | "
+              f"{' | '.join(str(st['n'] + STORM_WARMUP) for st in storms)} | – | – |")
+        print(f"| {what}: 5xx / other non-200 | "
               + " | ".join(f"{st['status_5xx']} / {st['errors'] - st['status_5xx']}"
                            for st in storms)
               + f" | {sum(st['status_5xx'] for st in storms)} / "
                 f"{sum(st['errors'] - st['status_5xx'] for st in storms)} (sum) | 0 5xx |")
-        print("| records at c=32: p50 / p99 ms | "
+        print(f"| {what}: p50 / p99 ms | "
               + " | ".join(f"{_ms(st['p50_ms'])} / {_ms(st['p99_ms'])}" for st in storms)
               + " | – | – |")
-        print("| records at c=32: requests/s | "
+        print(f"| {what}: requests/s | "
               + " | ".join(f"{st['rps']:.0f}" for st in storms) + " | – | – |")
     print()
     if fixture is not None:
