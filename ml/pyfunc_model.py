@@ -391,6 +391,13 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
                                   error_code=INVALID_PARAMETER_VALUE) from None
         return self._scored(clean, self.contract, None)
 
+    def score_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """`predict` for rows as parsed from the request's JSON (the endpoint's layer, which
+        has them): the same checks, scores, reasons and log, no DataFrame on the way.
+        Raises InputError listing every problem."""
+        clean = validate_rows(rows, self.contract, self.max_rows)
+        return self._scored(clean, self.contract, None)
+
     @functools.cached_property
     def feature_contract(self) -> InputContract:
         """The contract of feature-store rows (rater-adjusted scores given, no rater_ids)."""

@@ -11,6 +11,14 @@ infinity refused), and checks every row with the model's own contract
 are structured (`errors`: row, field, rule, message) and never repeat what was sent; any
 5xx becomes a generic message, the detail going only to the server log.
 
+A checked batch is then scored by the layer through the served pyfunc itself
+(`HireloopPyfunc.score_rows`: its `predict`, same checks, scores, reasons and log, without
+a DataFrame), answered as MLflow's app answers (`{"predictions": [...]}`, the same JSON):
+MLflow's app would parse the same bytes a second time into a DataFrame and cast it to the
+signature (two thirds of its time for one row, bench/serving.py) only for the pyfunc to
+read the rows back into arrays. MLflow's app still answers every other path (/ping,
+/health, /version) and serves /invocations of a model that is not a hireloop pyfunc.
+
 A batch is scored whole or not at all: one bad row gives a 400 listing every bad row,
 and nothing is scored or logged, so a retry of the corrected batch never scores a row twice.
 
@@ -53,7 +61,7 @@ from ml.endpoint_schema import endpoint_schema
 from ml.records_route import PATHS as RECORDS_PATHS
 from ml.records_route import RecordsRoute, RouteRefusal
 from ml.records_schema import add_records_routes
-from ml.scoring_input import InputContract, Problem, check_records
+from ml.scoring_input import InputContract, InputError, Problem, check_records
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -230,11 +238,13 @@ class ScoringLayer:
 
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
                  limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
-                 records: RecordsRoute | None = None, explain: Explain | None = None):
+                 records: RecordsRoute | None = None, explain: Explain | None = None,
+                 scorer: Any = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
         self.records = records  # the interview-records routes (ml/records_route.py)
         self.explain = explain  # adds each reason's words to a list of prediction dicts
+        self.scorer = scorer  # the served HireloopPyfunc: checked batches scored here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -250,12 +260,15 @@ class ScoringLayer:
             await self._guarded(scope, receive, send)
             return
         try:
-            body = await self._checked(scope, receive)
+            body, rows = await self._checked(scope, receive)
         except Refusal as refusal:
             close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
             await send_json(send, refusal.status, refusal.body(), close)
             return
         except ConnectionError:
+            return
+        if self.scorer is not None:
+            await self._score(rows, send)
             return
         sent = False
 
@@ -270,8 +283,6 @@ class ScoringLayer:
                    if k.lower() not in (b"content-length", b"content-type")]
         headers += [(b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode())]
-        if self.explain is not None:
-            send = explained_send(send, self.explain)
         await self._guarded({**scope, "headers": headers}, replay, send)
 
     async def _records(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -308,9 +319,30 @@ class ScoringLayer:
         body = await read_body(scope, receive, self.limits)
         return body, parse_json(body, self.limits.max_depth)
 
-    async def _checked(self, scope: Scope, receive: Receive) -> bytes:
-        """The body MLflow gets (the one read, once checked), or a Refusal. MLflow parses
-        the same bytes with the same `json` module, so it reads the rows checked here."""
+    async def _score(self, rows: list[Any], send: Send) -> None:
+        """A checked batch scored by the served pyfunc itself (`HireloopPyfunc.score_rows`:
+        its `predict` without the DataFrame), answered as MLflow's app answers it
+        (`{"predictions": [...]}`, the same JSON). MLflow's app would parse the same bytes
+        again into a DataFrame and cast it to the signature (two thirds of its time for one
+        row) only for the pyfunc to read the rows back into arrays; the layer has them."""
+        try:
+            predictions = self.scorer.score_rows(rows)
+        except InputError as exc:  # not after check_records; said the layer's way if ever
+            await send_json(send, 400, Refusal(400, "INVALID_PARAMETER_VALUE", "the request "
+                            "could not be scored", exc.problems).body())
+            return
+        except Exception:
+            _log.exception("scoring failed on /invocations")
+            await send_json(send, 500, INTERNAL)
+            return
+        if self.explain is not None:
+            self.explain(predictions)
+        await send_json(send, 200, {"predictions": predictions})
+
+    async def _checked(self, scope: Scope, receive: Receive) -> tuple[bytes, list[Any]]:
+        """The body MLflow gets (the one read, once checked) and its rows, or a Refusal.
+        MLflow parses the same bytes with the same `json` module, so it reads the rows
+        checked here."""
         body, data = await self._parsed(scope, receive)
         records = request_records(data)
         if self.contract is not None:
@@ -321,7 +353,7 @@ class ScoringLayer:
                         "scored: fix or remove them and send the batch again"
                         if rows else problems[0].message)
                 raise Refusal(400, "INVALID_PARAMETER_VALUE", what, problems)
-        return body
+        return body, records
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run MLflow's app; an answer of 4xx or 5xx from it is replaced by ours (MLflow's
@@ -366,47 +398,6 @@ class ScoringLayer:
                 "NOT_FOUND" if status == 404 else "BAD_REQUEST", f"HTTP {status} on this path"))
 
 
-def with_texts(body: bytes, explain: Explain) -> bytes:
-    """MLflow's success body ({"predictions": [...]}) with each reason's words added; a body
-    of another shape goes out as it came."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        _log.error("the scoring app answered 200 with a body that is not JSON")
-        return body
-    predictions = data.get("predictions") if isinstance(data, dict) else None
-    if not isinstance(predictions, list):
-        return body
-    explain(predictions)
-    return json.dumps(data, ensure_ascii=False).encode()
-
-
-def explained_send(send: Send, explain: Explain) -> Send:
-    """`send` for /invocations: a 200 is held until its body is complete, then sent with
-    the reasons' words (`with_texts`) and its new length; anything else passes as it is."""
-    held: Message | None = None
-    chunks: list[bytes] = []
-
-    async def wrapped(message: Message) -> None:
-        nonlocal held
-        if message["type"] == "http.response.start" and message["status"] == 200:
-            held = message
-            return
-        if held is None or message["type"] != "http.response.body":
-            await send(message)
-            return
-        chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        start, held = held, None
-        body = with_texts(b"".join(chunks), explain)
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
-        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-    return wrapped
-
-
 def _explainer(language: str) -> Explain:
     """`monitoring.reason_text.explain` in `language` (a ValueError naming the choices for
     an unknown one). Imported here only: see the module docstring."""
@@ -441,7 +432,7 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
     explain = None if language is None else _explainer(language)
 
     model = load_model(model_uri)
-    contract, max_rows, schema, records = None, 1000, None, None
+    contract, max_rows, schema, records, scorer = None, 1000, None, None, None
     try:
         inner_model = model.unwrap_python_model()
     except Exception:  # not a Python-model pyfunc: transport checks only
@@ -452,10 +443,11 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
         schema = endpoint_schema(contract, max_rows,
                                  str(getattr(inner_model, "model_version", "") or "unregistered"))
         records = RecordsRoute(inner_model, serving_context, pseudonymise)
+        scorer = inner_model if callable(getattr(inner_model, "score_rows", None)) else None
         with contextlib.suppress(RouteRefusal):  # no context yet: /invocations only
             schema = add_records_routes(schema, records.context().rules)
     return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema,
-                        records, explain)
+                        records, explain, scorer)
 
 
 def pseudonymiser(key: bytes) -> Callable[[str], str]:

@@ -168,6 +168,35 @@ def test_served_prediction_equals_in_process(endpoint):
         assert served[col].tolist() == local[col].tolist()
 
 
+def test_the_layer_answers_what_mlflows_app_answers(endpoint):
+    """The layer scores checked rows through the served pyfunc itself, not through MLflow's
+    app: its answer must be the one MLflow's app builds from the same body with the same
+    pyfunc, with the reasons' words added (en): records with nulls, records with the nulls
+    left out, a split body."""
+    from mlflow.pyfunc import scoring_server
+
+    from monitoring.reason_text import explainer
+
+    explain = explainer("en")
+
+    rows = valid_rows(endpoint.model, 6, seed=11).assign(
+        request_id=[f"same-{i}" for i in range(6)])
+    split = rows.astype(object).where(rows.notna(), None).to_dict(orient="split", index=False)
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
+    schema = model.metadata.get_input_schema()
+    nulls = json.loads(records(rows))["dataframe_records"]
+    absent = [{k: v for k, v in row.items() if v is not None} for row in nulls]
+    for body in (records(rows), json.dumps({"dataframe_records": absent}),
+                 json.dumps({"dataframe_split": split})):
+        status, text = endpoint.post(body)
+        assert status == 200, text
+        mlflows = scoring_server.invocations(body, "application/json", model, schema)
+        assert mlflows.status == 200, mlflows.response
+        expected = json.loads(mlflows.response)
+        explain(expected["predictions"])
+        assert json.loads(text) == expected
+
+
 def _sales(endpoint, request_id: str) -> dict:
     rows = valid_rows(endpoint.model, 4, seed=9)
     row = rows[rows["role_family"] == "sales"].iloc[0].dropna().to_dict()
