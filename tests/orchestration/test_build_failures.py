@@ -23,6 +23,7 @@ from dagster import (
     job,
     mem_io_manager,
     op,
+    resource,
 )
 from dagster_dbt import DbtCliResource
 
@@ -145,6 +146,32 @@ def test_an_unexpected_error_is_reported_with_its_stack():
     assert error.error == "ZeroDivisionError: a bug, not the data"
     assert "test_build_failures.py" in error.details  # the stack, to debug
     assert "not a data problem" in failure.message()
+
+
+@resource
+def unreachable(_):
+    raise ConnectionError("the server is gone")
+
+
+@op(required_resource_keys={"server"})
+def needs_server():
+    pass
+
+
+@job(resource_defs={"server": unreachable})
+def server_gone():
+    needs_server()
+
+
+def test_a_run_that_fails_outside_any_step_says_why():
+    # A resource that cannot start fails the run before any step: the cause is named.
+    with DagsterInstance.ephemeral() as instance:
+        result = server_gone.execute_in_process(instance=instance, raise_on_error=False)
+    failure = explain_failure(result)
+    assert failure is not None and not failure.expected
+    (error,) = failure.errors
+    assert error.step == "run" and error.error == "ConnectionError: the server is gone"
+    assert "test_build_failures.py" in error.details
 
 
 def test_a_dbt_test_failing_on_the_data_is_a_failed_check_not_an_error(
