@@ -90,13 +90,18 @@ def format_model_summary(s: ModelSummary) -> str:
         lines += ["", f"Batch scoring (fct_candidates_to_score): {s.batch.get('scored', 0)} "
                   f"scored, {s.batch.get('rejected', 0)} refused by the input checks; bands "
                   f"{s.batch.get('bands', {})}"]
-    if s.online:
+    if s.online.get("skipped"):
+        lines += [f"Online scoring over HTTP: skipped ({s.online['skipped']})"]
+    elif s.online:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(s.online.get("statuses", {}).items()))
         lines += [f"Online scoring over HTTP (the interview tool's records, POST "
                   f"/candidates/score): {s.online.get('scored', 0)} of "
                   f"{s.online.get('rows', 0)} candidates scored, {s.online.get('refused', 0)} "
                   f"refused (4xx), {s.online.get('failed', 0)} failed; requests by status: "
                   f"{statuses or 'none'}"]
+        if "ingested" in s.online:
+            lines += [f"  {s.online['ingested']} new scores from the endpoint's inference log "
+                      "now in monitoring.scoring_log (source 'online')"]
         lines += [f"  {m}" for m in s.online.get("messages", [])[:3]]
     if s.endpoint_url:
         lines += ["", f"Scoring endpoint: {s.endpoint_url} (serving version "

@@ -333,42 +333,35 @@ def build(
     defects: float = typer.Option(0.0, "--defects", callback=_defect_rate,
                                   help="simulator: " + _DEFECTS_HELP),
 ) -> None:
-    """The whole loop (Dagster job `hireloop_loop`), then score the waiting candidates over
-    HTTP against the served champion, ingest the inference log, and print the summaries."""
-    from hris.ats_requests import waiting_candidate_requests
-    from ml.datasets import read_candidates_to_score
-    from ml.http_scoring import RECORDS, score_over_http
+    """The whole loop, launched as one run of the Dagster job `hireloop_loop` (listed in the
+    UI): ingest, feature store, train, gate, deploy, batch scores, the interview tool's
+    scores over HTTP and their inference log; waits for it and prints the summaries."""
     from monitoring.model_summary import ModelSummary, format_model_summary
-    from orchestration.runs import run_inference_log_ingest, run_loop
+    from orchestration.launch import LaunchError
+    from orchestration.runs import run_loop
 
     runtime = _runtime()
     _preflight_build(runtime, candidates, seed, as_of, import_dir, defects, correct_as_of,
                      profile)
     _dagster_env(runtime)
-    outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of, import_dir=import_dir,
-                       defect_rate=defects, correct_as_of=correct_as_of, profile=profile)
+    try:
+        outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of,
+                           import_dir=import_dir, defect_rate=defects,
+                           correct_as_of=correct_as_of, profile=profile, http_batch=http_batch)
+    except LaunchError as exc:
+        typer.echo(f"build: the run could not be launched: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    typer.echo(f"Dagster run {outcome.run_id} (job hireloop_loop; in the Dagster UI, "
+               f"`hireloop ui`: http://127.0.0.1:{runtime.settings.dagster_port}/runs/"
+               f"{outcome.run_id})")
     if outcome.feature_summary is not None:
         typer.echo(outcome.feature_summary)
     if outcome.failure is not None:
         _stop_on(outcome.failure)
-    endpoint = _endpoint()
     deployed = outcome.deployed or {}
-    online: dict = {}
-    if deployed.get("ready") and deployed.get("served_version"):
-        # the interview tool's turn: each waiting candidate's interview records, as the
-        # tool holds them (the HR system's ids), to /candidates/score
-        conn = runtime.up().connect()
-        try:
-            waiting = read_candidates_to_score(conn)["candidate_id"]
-            rows = waiting_candidate_requests(conn, runtime.settings.pseudonym_key(), waiting)
-        finally:
-            conn.close()
-        report = score_over_http(endpoint.url, rows, batch_size=http_batch, route=RECORDS)
-        online = {"rows": report.rows, "scored": report.scored, "refused": report.refused,
-                  "failed": report.failed, "statuses": dict(report.statuses),
-                  "messages": report.messages}
-        ingested = run_inference_log_ingest()
-        online["ingested"] = ingested["added"]
+    online = dict(outcome.online or {})
+    if outcome.ingested is not None:
+        online["ingested"] = outcome.ingested["added"]
     trained = outcome.model
     if trained is None:
         typer.echo("no model was trained (see the Dagster run)")

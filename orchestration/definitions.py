@@ -1,9 +1,16 @@
 """Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
-deploy → batch score → inference-log ingest, with dbt tests and the model gate as checks."""
+deploy → batch score → online (HTTP) score → inference-log ingest, with dbt tests and the
+model gate as checks."""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, FilesystemIOManager, define_asset_job
+from dagster import (
+    AssetSelection,
+    Definitions,
+    FilesystemIOManager,
+    define_asset_job,
+    in_process_executor,
+)
 
 from orchestration.assets.data_quality import (
     DATA_QUALITY_CHECKS,
@@ -23,6 +30,7 @@ from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
     inference_log_ingest,
+    online_scores,
     serving_context,
 )
 from orchestration.assets.summary import feature_store_summary
@@ -34,7 +42,7 @@ disable_telemetry()
 
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
-                deployed_endpoint, batch_scores, inference_log_ingest]
+                deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -53,7 +61,8 @@ hireloop_loop_job = define_asset_job(
     "hireloop_loop",
     selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS),
     description="The whole loop: ingest → dbt → summary → train → register → promote → "
-                "deploy → batch score → ingest the inference log.",
+                "deploy → batch score → the interview tool scores over HTTP → ingest the "
+                "inference log.",
 )
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
@@ -85,6 +94,10 @@ def build_definitions(resources: dict) -> Definitions:
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],
         resources=resources,
+        # A launched run is one process: a step's own subprocess (the multiprocess
+        # executor) would import dagster, dbt, MLflow and xgboost again for each step, and
+        # the loop is a chain, with nothing to run side by side on a small machine.
+        executor=in_process_executor,
     )
 
 

@@ -5,9 +5,10 @@ daemon watches it, so a `kill -9` (or a crash, or a reboot) mid-run leaves it `S
 Dagster forever. Each such run carries the host, pid and start time of its process
 (`process_tags`); when the platform starts, or before the CLI launches a run,
 `sweep_orphaned_runs` marks every run still `STARTING`/`STARTED` whose process is gone as
-FAILURE, with a message saying so. Runs from another host, and runs without the tags (made
-by the UI's own launcher, or before these tags existed), are left alone: whether they live
-cannot be told from here.
+FAILURE, with a message saying so. Runs from another host, and runs without the tags
+(launched ones, by the CLI, the UI or the daemon: their run worker is not the process that
+asked, and finishes the run if that one dies; or made before these tags existed), are left
+alone: whether they live cannot be told from here.
 """
 
 from __future__ import annotations

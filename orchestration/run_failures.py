@@ -194,10 +194,25 @@ def explain_failure(result) -> RunFailure | None:
             continue
         errors.append(StepError(step=event.step_key or "?", error=_one_line(inner),
                                 details=error.to_string() if error is not None else ""))
-    if not (checks or errors or refusals):  # e.g. cancelled: nothing to explain it by
-        errors.append(StepError(step="run", error="the run failed without a failed step or "
-                                "check", details=""))
+    if not (checks or errors or refusals):  # the run itself failed (a resource, its worker)
+        errors.append(_run_error(result.all_events))
     return RunFailure(result.run_id, checks, errors, refusals)
+
+
+def _run_error(events) -> StepError:
+    """Why a run failed outside any step: its failure event's error (a resource that could
+    not start, the run worker lost), else its message (e.g. cancelled)."""
+    for event in events:
+        if event.event_type != DagsterEventType.RUN_FAILURE:
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None:
+            return StepError(step="run", error=_one_line(_innermost(error)),
+                             details=error.to_string())
+        if event.message:
+            return StepError(step="run", error=event.message.strip(), details="")
+    return StepError(step="run", error="the run failed without a failed step or check",
+                     details="")
 
 
 def dbt_ran(result) -> bool:

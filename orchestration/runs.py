@@ -1,8 +1,12 @@
-"""Runs of the Dagster jobs (defined in orchestration/definitions.py), in-process against the
-persistent instance (CLI and demo).
+"""Runs of the Dagster jobs (defined in orchestration/definitions.py) for the CLI and demo.
 
-Every run is tagged with the process that runs it, and orphans of killed processes are
-swept to failed before it starts (orchestration/orphans.py). A run that stops is explained
+The configured definitions are launched from the workspace's code location
+(orchestration/launch.py), so the run shows on the UI's job page and timeline and runs in
+its own run worker, as a run started from the UI or by a sensor does; the CLI waits for it
+and reads it back. Definitions a caller binds itself (tests) cannot be launched (the code
+location loads the configured ones) and run in-process, tagged with the process that runs
+them; orphans of killed processes are swept to failed before any run starts
+(orchestration/orphans.py). A run that stops is explained
 (orchestration/run_failures.py), and whenever dbt ran, pass or fail, the data-quality
 report is made: the steward needs it most when the build stopped.
 """
@@ -17,6 +21,7 @@ from typing import Any
 from dagster import DagsterInstance, Definitions
 
 from ml.tracking import TrainedModel
+from orchestration.launch import StoredRun, launch_and_wait
 from orchestration.orphans import process_tags, sweep_orphaned_runs
 from orchestration.run_failures import RunFailure, dbt_ran, explain_failure
 
@@ -58,6 +63,8 @@ class LoopOutcome:
     deployed: dict[str, Any] | None
     batch: dict[str, Any] | None
     run_url: str | None
+    online: dict[str, Any] | None = None  # the interview tool's HTTP scoring (online_scores)
+    ingested: dict[str, Any] | None = None  # inference_log_ingest: added, duplicates...
 
 
 def _output(result, node: str) -> Any:
@@ -75,6 +82,17 @@ def _definitions(definitions: Definitions | None) -> Definitions:
     return defs
 
 
+def _console(run_config: dict[str, Any] | None, console_level: str) -> dict[str, Any]:
+    return {"loggers": {"console": {"config": {"log_level": console_level}}},
+            **(run_config or {})}
+
+
+def _sweep(instance: DagsterInstance) -> None:
+    for orphan in sweep_orphaned_runs(instance):
+        log.warning("marked run %s (%s) failed: its process %s is gone", orphan.run_id,
+                    orphan.job_name, orphan.pid)
+
+
 def execute(definitions: Definitions, job_name: str, instance: DagsterInstance,
             run_config: dict[str, Any] | None = None, console_level: str = CONSOLE_LEVEL):
     """Sweep orphaned runs, then run `job_name` in-process, tagged with this process; a
@@ -84,14 +102,22 @@ def execute(definitions: Definitions, job_name: str, instance: DagsterInstance,
     the instance's event log (the run's page in the UI). The default keeps the console to
     what the CLI prints itself: a failed step's stack trace is for the UI, not the user.
     """
-    for orphan in sweep_orphaned_runs(instance):
-        log.warning("marked run %s (%s) failed: its process %s is gone", orphan.run_id,
-                    orphan.job_name, orphan.pid)
+    _sweep(instance)
     job = definitions.resolve_job_def(job_name)
-    config = {"loggers": {"console": {"config": {"log_level": console_level}}},
-              **(run_config or {})}
-    return job.execute_in_process(run_config=config, instance=instance,
-                                  tags=process_tags(), raise_on_error=False)
+    return job.execute_in_process(run_config=_console(run_config, console_level),
+                                  instance=instance, tags=process_tags(), raise_on_error=False)
+
+
+def launch(definitions: Definitions, job_name: str, instance: DagsterInstance,
+           run_config: dict[str, Any] | None = None,
+           console_level: str = CONSOLE_LEVEL) -> StoredRun:
+    """Sweep orphaned runs, then launch `job_name` from the workspace's code location and
+    wait for it; the finished run read back (same reading as `execute`'s result).
+
+    The run is not tagged with this process: its run worker is another, which finishes
+    the run even if this one is killed (the code server waits for its runs to end)."""
+    _sweep(instance)
+    return launch_and_wait(instance, definitions, job_name, _console(run_config, console_level))
 
 
 def store_report_text(result, definitions: Definitions) -> str | None:
@@ -121,23 +147,33 @@ def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | N
              training: dict[str, Any] | None = None, defect_rate: float = 0.0,
              correct_as_of: str | None = None, profile: Path | None = None,
              definitions: Definitions | None = None,
-             instance: DagsterInstance | None = None) -> LoopOutcome:
-    """Materialise the whole loop (`hireloop_loop`) in-process, visible in the Dagster UI.
+             instance: DagsterInstance | None = None, http_batch: int = 100) -> LoopOutcome:
+    """Materialise the whole loop (`hireloop_loop`): ingest to the interview tool's online
+    scores and their ingest into the scoring log, in one run.
 
-    `defect_rate` > 0 plants defects in the simulated export (hris.simulator.defects).
-    `definitions` and `instance` default to the configured ones (`$DAGSTER_HOME`).
+    `defect_rate` > 0 plants defects in the simulated export (hris.simulator.defects);
+    `http_batch` is the interview tool's candidates per request. `definitions` and
+    `instance` default to the configured ones (`$DAGSTER_HOME`); the configured definitions
+    are launched (listed by the UI), definitions of the caller's run in-process.
     """
     defs = _definitions(definitions)
     ingest = ingest_config(candidates, seed, as_of, import_dir, defect_rate, correct_as_of,
                            profile)
-    ops: dict[str, Any] = {"raw_hr_tables": {"config": ingest}}
+    ops: dict[str, Any] = {"raw_hr_tables": {"config": ingest},
+                           "online_scores": {"config": {"batch_size": http_batch}}}
     if training:
         ops["trained_model"] = {"config": training}
+    run = launch if definitions is None else execute
     if instance is None:
         with DagsterInstance.get() as own:
-            result = execute(defs, "hireloop_loop", own, {"ops": ops})
-    else:
-        result = execute(defs, "hireloop_loop", instance, {"ops": ops})
+            result = run(defs, "hireloop_loop", own, {"ops": ops})
+            return _loop_outcome(result, defs)
+    return _loop_outcome(run(defs, "hireloop_loop", instance, {"ops": ops}), defs)
+
+
+def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
+    """What the CLI prints of a finished loop run (outputs read while its instance is open:
+    a launched run's are read through the IO manager)."""
     model = _output(result, "trained_model")
     url = None
     if model is not None:
@@ -152,15 +188,7 @@ def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | N
         deployed=_output(result, "deployed_endpoint"),
         batch=_output(result, "batch_scores"),
         run_url=url,
+        online=_output(result, "online_scores"),
+        ingested=_output(result, "inference_log_ingest"),
     )
 
-
-def run_inference_log_ingest() -> dict[str, Any]:
-    """Materialise `inference_log_ingest` (online scores → monitoring.scoring_log)."""
-    defs = _definitions(None)
-    with DagsterInstance.get() as instance:
-        result = execute(defs, "ingest_inference_log", instance)
-    failure = explain_failure(result)
-    if failure is not None:
-        raise RuntimeError(failure.message())
-    return result.output_for_node("inference_log_ingest")

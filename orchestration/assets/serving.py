@@ -1,10 +1,14 @@
-"""Serving assets: the champion deployed behind the endpoint, batch scores, the inference log.
+"""Serving assets: the champion deployed behind the endpoint, batch scores, the interview
+tool's online scores over HTTP, the inference log.
 
 Every score, online or batch, ends in `monitoring.scoring_log`.
 """
 
-from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
+from typing import Any
 
+from dagster import AssetExecutionContext, AssetKey, Config, MetadataValue, Output, asset
+
+from hris.interview_tool import score_waiting_candidates
 from ml.batch_scoring import score_candidates
 from ml.datasets import read_candidates_to_score
 from ml.deploy import ensure_champion_served
@@ -105,8 +109,50 @@ def batch_scores(context: AssetExecutionContext, hireloop: HireloopRuntime,
     })
 
 
+class OnlineScoringConfig(Config):
+    batch_size: int = 100  # candidates per request
+
+
 @asset(
-    deps=[deployed_endpoint, batch_scores],
+    # who waits, and the staged records the tool sends of them
+    deps=[AssetKey(["marts", "fct_candidates_to_score"]),
+          *(AssetKey(["staging", f"stg_hris__{t}"])
+            for t in ("candidates", "interviews", "interview_scores", "interview_answers"))],
+    group_name=GROUP,
+    kinds={"python", "http"},
+    description="The interview tool's turn: each waiting candidate's interview records "
+                "(the HR system's ids) posted to the endpoint's /candidates/score, as the ATS "
+                "does; the endpoint logs every score, for inference_log_ingest.",
+)
+def online_scores(context: AssetExecutionContext, config: OnlineScoringConfig,
+                  hireloop: HireloopRuntime, deployed_endpoint: dict[str, Any]) -> Output:
+    if not (deployed_endpoint.get("ready") and deployed_endpoint.get("served_version")):
+        reason = f"the endpoint is not serving: {deployed_endpoint.get('reason')}"
+        context.log.warning(f"nothing scored online: {reason}")
+        return Output({"rows": 0, "scored": 0, "refused": 0, "failed": 0, "statuses": {},
+                       "messages": [], "skipped": reason}, metadata={"skipped": reason})
+    with hireloop.connection() as conn:
+        report = score_waiting_candidates(conn, hireloop.settings.pseudonym_key(),
+                                          deployed_endpoint["url"], config.batch_size)
+    statuses = {str(k): v for k, v in sorted(report.statuses.items())}
+    summary = {"rows": report.rows, "scored": report.scored, "refused": report.refused,
+               "failed": report.failed, "statuses": dict(report.statuses),
+               "messages": report.messages}
+    if report.failed:
+        context.log.warning(f"{report.failed} candidates failed (5xx or no answer)")
+    return Output(summary, metadata={
+        "url": MetadataValue.url(f"{deployed_endpoint['url']}/candidates/score"),
+        "served_version": str(deployed_endpoint["served_version"]),
+        "candidates": report.rows, "scored": report.scored, "refused": report.refused,
+        "failed": report.failed, "requests": report.requests,
+        "statuses": MetadataValue.json(statuses),
+        "first_refusals": MetadataValue.md("\n".join(f"- {m}" for m in report.messages)
+                                           or "none"),
+    })
+
+
+@asset(
+    deps=[deployed_endpoint, batch_scores, online_scores],
     group_name=GROUP,
     kinds={"python", "postgres"},
     description="New lines of the endpoint's inference log appended to "

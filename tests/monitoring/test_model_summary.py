@@ -54,16 +54,28 @@ def test_format_model_summary_says_what_an_engineer_asks():
         endpoint_url="http://127.0.0.1:5001", served_version="2",
         example={"role_family": "sales", "interviewer_persuasion": 6.0},
         batch={"scored": 90, "rejected": 2, "bands": {"hold": 30}},
-        online={"rows": 10, "scored": 9, "refused": 1, "failed": 0, "statuses": {200: 1}},
+        online={"rows": 10, "scored": 9, "refused": 1, "failed": 0, "statuses": {200: 1},
+                "ingested": 9},
     )
     text = format_model_summary(summary)
     assert "registered version 3: kept out; champion stays version 2" in text
     assert "AUC interviewer rating" in text and "AUC logit on dimensions" in text
     assert "sales" in text and "interviewer_persuasion, ai_communication" in text
     assert "90 scored, 2 refused" in text and "9 of 10 candidates scored, 1 refused" in text
-    assert "http://127.0.0.1:5001 (serving version 2" in text
+    assert "9 new scores from the endpoint's inference log now in monitoring.scoring_log" in text
+    assert "Scoring endpoint: http://127.0.0.1:5001 (serving version 2" in text
     assert "POST http://127.0.0.1:5001/candidates/score" in text
     assert "curl -s -X POST http://127.0.0.1:5001/invocations" in text
+
+
+def test_online_scoring_skipped_says_why():
+    summary = ModelSummary(metrics=METRICS, drivers={}, version="2", champion="2",
+                           decision="identical_version",
+                           online={"rows": 0, "scored": 0, "skipped": "the endpoint is not "
+                                   "serving: no champion"})
+    text = format_model_summary(summary)
+    assert "Online scoring over HTTP: skipped (the endpoint is not serving: no champion)" in text
+    assert "0 of 0" not in text
 
 
 def test_a_build_on_unchanged_data_says_no_new_version_and_which_it_is():

@@ -4,11 +4,14 @@ Dagster runs; the CLI end to end in its own installation."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from dagster import (
     job,
     mem_io_manager,
     op,
+    resource,
 )
 from dagster_dbt import DbtCliResource
 
@@ -27,11 +31,15 @@ from hris.exports import record_export
 from orchestration.assets.data_quality import DataQualityResource, feature_store_data_quality
 from orchestration.assets.feature_store import feature_store
 from orchestration.assets.summary import feature_store_summary
+from orchestration.config import Settings
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
+from orchestration.orphans import TAG_PID
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from orchestration.run_failures import dbt_failed_tests, explain_failure
 from orchestration.runs import execute, run_loop, store_report_text
+from orchestration.services import dagster_webserver
+from orchestration.supervisor import Supervisor
 from tests.dbt import conftest as dbt_conftest
 from tests.dbt.hr_fixture import AS_OF
 
@@ -140,6 +148,32 @@ def test_an_unexpected_error_is_reported_with_its_stack():
     assert "not a data problem" in failure.message()
 
 
+@resource
+def unreachable(_):
+    raise ConnectionError("the server is gone")
+
+
+@op(required_resource_keys={"server"})
+def needs_server():
+    pass
+
+
+@job(resource_defs={"server": unreachable})
+def server_gone():
+    needs_server()
+
+
+def test_a_run_that_fails_outside_any_step_says_why():
+    # A resource that cannot start fails the run before any step: the cause is named.
+    with DagsterInstance.ephemeral() as instance:
+        result = server_gone.execute_in_process(instance=instance, raise_on_error=False)
+    failure = explain_failure(result)
+    assert failure is not None and not failure.expected
+    (error,) = failure.errors
+    assert error.step == "run" and error.error == "ConnectionError: the server is gone"
+    assert "test_build_failures.py" in error.details
+
+
 def test_a_dbt_test_failing_on_the_data_is_a_failed_check_not_an_error(
         pg_server, dbt_world, monkeypatch):
     # Two clean job roles made to share an id behind staging's back: dbt's unique test on
@@ -184,17 +218,55 @@ def test_a_dbt_error_that_is_no_test_failure_stays_an_error():
         "unique_y"]
 
 
-def test_cli_build_that_trips_a_check_exits_2_with_the_report_and_no_traceback():
+JOB_RUNS = """query ($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) {
+    __typename
+    ... on Pipeline { runs { runId status tags { key value }
+                             repositoryOrigin { repositoryLocationName repositoryName } } }
+  }
+}"""
+
+
+def _job_page_runs(url: str, job: str) -> list[dict]:
+    """The runs the UI's job page lists for `job` (its GraphQL query: the job's `runs`)."""
+    selector = {"pipelineName": job, "repositoryName": "__repository__",
+                "repositoryLocationName": "hireloop"}
+    body = json.dumps({"query": JOB_RUNS, "variables": {"selector": selector}}).encode()
+    request = urllib.request.Request(f"{url}/graphql", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer = json.loads(response.read())
+    job_page = answer["data"]["pipelineOrError"]
+    assert job_page["__typename"] == "Pipeline", answer
+    return job_page["runs"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_cli_build_that_trips_a_check_exits_2_with_the_report_and_no_traceback(monkeypatch):
     # 300 applicants leave fewer than 30 hires per role family: the feature-store suite
     # (its default bounds) stops the loop after dbt, as it would for a user's small export.
     # Its own installation (a short path: PostgreSQL's socket path has a length limit).
+    # The run was launched, not run in the CLI's process: the Dagster UI lists it on the
+    # job's page, with the code location's origin (what its timeline groups runs by).
     home = Path(tempfile.mkdtemp(prefix="hl-build-", dir="/tmp"))
-    env = {**os.environ, "HIRELOOP_HOME": str(home), "PYTHONPATH": str(REPO_ROOT)}
+    port = _free_port()
+    env = {**os.environ, "HIRELOOP_HOME": str(home), "PYTHONPATH": str(REPO_ROOT),
+           "HIRELOOP_DAGSTER_PORT": str(port)}
     env.pop("HIRELOOP_DATABASE_URL", None)
+    monkeypatch.setenv("HIRELOOP_HOME", str(home))  # for the webserver's code location
+    monkeypatch.delenv("HIRELOOP_DATABASE_URL", raising=False)
     cli = [sys.executable, "-m", "orchestration.cli"]
     try:
         done = subprocess.run([*cli, "build", "--candidates", "300"], env=env, cwd=REPO_ROOT,
                               capture_output=True, text=True, timeout=1200, check=False)
+        settings = Settings(home=home, dagster_port=port)
+        Supervisor(home).start(dagster_webserver(settings))
+        listed = _job_page_runs(f"http://127.0.0.1:{port}", "hireloop_loop")
     finally:
         subprocess.run([*cli, "down"], env=env, cwd=REPO_ROOT, capture_output=True,
                        timeout=300, check=False)
@@ -205,3 +277,10 @@ def test_cli_build_that_trips_a_check_exits_2_with_the_report_and_no_traceback()
     assert "check feature_store_suite on marts/fct_training_examples failed" in done.stderr
     assert "role families with fewer than 30 rows" in done.stderr
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    (run,) = listed
+    assert run["status"] == "FAILURE" and f"Dagster run {run['runId']}" in done.stderr
+    assert f"/runs/{run['runId']}" in done.stdout
+    assert run["repositoryOrigin"] == {"repositoryLocationName": "hireloop",
+                                       "repositoryName": "__repository__"}
+    # its run worker, not the CLI, ran it: no process tag for the orphan sweep to misread
+    assert TAG_PID not in {t["key"] for t in run["tags"]}

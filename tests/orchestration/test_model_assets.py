@@ -43,6 +43,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
+    # The store's pseudonym key, for the interview tool's ids and the endpoint it starts.
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HIRELOOP_PSEUDONYM_KEY", feature_store.key.decode())
     database = pg_server.copy_database(feature_store.database, "model_assets")
     runtime = HireloopRuntime(home=str(hireloop_home), database=database)
     state = tmp_path_factory.mktemp("model_assets")
@@ -52,10 +55,12 @@ def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
     yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
            "dbt": dbt_resource(), "io_manager": mem_io_manager}
     endpoint.process(mlflow.tracking_uri).stop()
+    patch.undo()
 
 
-def _run(resources, keys, training: dict | None = None, raise_on_error: bool = True):
-    job = build_definitions(resources).resolve_job_def("train_and_deploy")
+def _run(resources, keys, training: dict | None = None, raise_on_error: bool = True,
+         job: str = "train_and_deploy"):
+    job = build_definitions(resources).resolve_job_def(job)
     config = {"ops": {"trained_model": {"config": {**QUICK, **(training or {})}}}}
     with DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
@@ -71,7 +76,8 @@ def _materialised(result) -> dict[str, dict]:
 def test_definitions_hold_the_model_assets_checks_and_jobs():
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert {*MODEL_KEYS, "deployed_endpoint", "batch_scores", "inference_log_ingest"} <= keys
+    assert {*MODEL_KEYS, "deployed_endpoint", "batch_scores", "online_scores",
+            "inference_log_ingest"} <= keys
     checks = {k.name: k for k in repo.asset_graph.asset_check_keys}
     assert checks["trained_model_is_sound"].asset_key == AssetKey("trained_model")
     spec = next(s for s in defs.resolve_assets_def("trained_model").check_specs
@@ -81,16 +87,22 @@ def test_definitions_hold_the_model_assets_checks_and_jobs():
     loop = defs.resolve_job_def("hireloop_loop")
     loop_keys = {k.to_user_string() for k in loop.asset_layer.selected_asset_keys}
     assert {"raw/interviews", "feature_store_summary", *MODEL_KEYS, "deployed_endpoint",
-            "batch_scores", "inference_log_ingest"} <= loop_keys
+            "batch_scores", "online_scores", "inference_log_ingest"} <= loop_keys
+    # the loop is one run: the online scores precede their ingest in it
+    upstream = loop.asset_layer.asset_graph.get(AssetKey("inference_log_ingest")).parent_keys
+    assert AssetKey("online_scores") in upstream
     assert defs.resolve_job_def("build_feature_store") is not None
     train = defs.resolve_job_def("train_and_deploy")
     assert "raw/interviews" not in {k.to_user_string()
                                     for k in train.asset_layer.selected_asset_keys}
 
 
-def test_first_run_promotes_serves_and_scores(resources, pg_server):
-    result = _run(resources, [*MODEL_KEYS, "deployed_endpoint", "batch_scores",
-                              "inference_log_ingest"])
+def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_store):
+    # The loop job's model half, with the endpoint's serving context: one run that trains,
+    # deploys, scores in batch, lets the interview tool score over HTTP and ingests its log.
+    result = _run(resources, ["serving_context", *MODEL_KEYS, "deployed_endpoint",
+                              "batch_scores", "online_scores", "inference_log_ingest"],
+                  job="hireloop_loop")
     assert result.success
     meta = _materialised(result)
     checks = result.get_asset_check_evaluations()
@@ -131,10 +143,27 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server):
     assert n == batch["logged"] == batch["scored"] == with_pseudonym
     assert vmin == vmax == version
 
+    # The interview tool's turn, in the same run: every waiting candidate's records over
+    # HTTP, each score logged by the endpoint and ingested under the store's pseudonym.
+    online = result.output_for_node("online_scores")
+    waiting = set(feature_store.read(
+        "SELECT candidate_id FROM marts.fct_candidates_to_score")["candidate_id"])
+    assert online["rows"] == len(waiting) == batch["candidates"]
+    assert online["scored"] == len(waiting) and online["refused"] == online["failed"] == 0
+    assert set(online["statuses"]) == {200}
+    assert meta["online_scores"]["scored"].value == online["scored"]
+    assert result.output_for_node("inference_log_ingest")["added"] == online["scored"]
+    with conn.cursor() as cur:
+        cur.execute("SELECT candidate_pseudonym, model_version FROM monitoring.scoring_log "
+                    "WHERE source = 'online'")
+        logged = cur.fetchall()
+    assert len(logged) == len(waiting)
+    assert {p for p, _ in logged} == waiting and {v for _, v in logged} == {version}
+
     # Online: a real valid row over HTTP lands in the scoring log after ingest.
     rows = [{**batch["example"], "request_id": f"orch-test-{i}"} for i in range(3)]
-    online = score_over_http(deployed["url"], rows)
-    assert online.scored == 3 and online.statuses == {200: 1}
+    sent = score_over_http(deployed["url"], rows)
+    assert sent.scored == 3 and sent.statuses == {200: 1}
     ingest = build_definitions(resources).resolve_job_def("ingest_inference_log")
     with DagsterInstance.ephemeral() as instance:
         done = ingest.execute_in_process(instance=instance)

@@ -1,0 +1,31 @@
+"""The interview tool's turn: it sends each waiting candidate's interview records to the
+scoring endpoint over HTTP, as the ATS does (POST /candidates/score, the HR system's ids).
+
+What it sends is `ats_requests.waiting_candidate_requests` (the export's rows the feature
+store accepted); the endpoint logs every score it gives (its inference log), so the
+inference-log ingest that follows finds them in `monitoring.scoring_log` as 'online'.
+"""
+
+from __future__ import annotations
+
+from hris.ats_requests import waiting_candidate_requests
+from ml.datasets import CANDIDATES_TO_SCORE
+from ml.http_scoring import RECORDS, HttpScoringReport, score_over_http
+
+
+def waiting_candidates(conn) -> list[str]:
+    """The feature store's pseudonyms of the candidates waiting for a decision."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT candidate_id FROM {CANDIDATES_TO_SCORE} ORDER BY candidate_id")
+        return [row[0] for row in cur.fetchall()]
+
+
+def score_waiting_candidates(conn, key: bytes, url: str, batch_size: int = 100
+                             ) -> HttpScoringReport:
+    """Read the waiting candidates' records (then release `conn`'s transaction), and post
+    them to the endpoint at `url` in batches of `batch_size`; what was scored and refused."""
+    try:
+        rows = waiting_candidate_requests(conn, key, waiting_candidates(conn))
+    finally:
+        conn.rollback()  # read only: hold no snapshot while the endpoint works
+    return score_over_http(url, rows, batch_size=batch_size, route=RECORDS)
