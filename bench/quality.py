@@ -58,7 +58,15 @@ SCORES = ("model", "baseline_logit", "baseline_rating", "p_observable", "p_true"
 
 
 def _lift(y, model, obs) -> float:
-    return (roc_auc_score(y, model) - 0.5) / (roc_auc_score(y, obs) - 0.5)
+    den = roc_auc_score(y, obs) - 0.5
+    return (roc_auc_score(y, model) - 0.5) / den if den else float("nan")
+
+
+def _ci_or_na(metric, *arrays, n_boot: int) -> str:
+    """`_ci` of a bootstrap, or n/a where the rows cannot give the metric (one class)."""
+    if len(arrays[0]) < 10 or len(np.unique(arrays[0])) < 2:
+        return "n/a"
+    return _ci(bootstrap_ci(metric, *arrays, n_boot=n_boot))
 
 
 def evaluate(pop: pd.DataFrame, n_boot: int) -> list[dict]:
@@ -94,14 +102,15 @@ def markdown(title: str, rows: list[dict]) -> str:
 PATH_NAMES = {
     "a": "a. feature store, point in time",
     "b": "b. records route, offsets in force",
-    "d T": "d. records, one offset per rater as of T (diagnostic)",
-    "c T": "c. /invocations, frozen as of T",
+    "d T": "d. records, one offset per rater as of {T} (diagnostic)",
+    "c T": "c. /invocations, frozen as of {T} (the store's as-of)",
     "c model": "c. /invocations, the model's own frozen table",
 }
 
 
-def _path_name(key: str) -> str:
-    return PATH_NAMES.get(key) or f"c. /invocations, frozen as of {key.removeprefix('c A ')}"
+def _path_name(key: str, as_of: date) -> str:
+    name = PATH_NAMES.get(key) or f"c. /invocations, frozen as of {key.removeprefix('c A ')}"
+    return name.format(T=as_of)
 
 
 @dataclass
@@ -109,6 +118,7 @@ class PathInputs:
     """What the serving-path comparison needs from the fresh store, made once."""
 
     context: ServingContext
+    frozen_dates: list[date]
     tables: dict[str, RaterOffsets]      # "T" = dim_interviewers at as-of, "A <date>" ...
     derived: dict[str, pd.DataFrame]     # "b", "d T", "d A <date>": features by pseudonym
     refused: dict[str, int]
@@ -147,8 +157,8 @@ def frozen_check(fresh: BuiltStore, context: ServingContext, day: date) -> str:
 
 def path_inputs(fresh: BuiltStore, everyone: pd.DataFrame, home: Path,
                 frozen_dates: list[date]) -> PathInputs:
-    """Serving context and frozen tables from the fresh store; records and derived features
-    for everyone with an interview (hires are among them)."""
+    """Serving context and frozen tables from a store; records and derived features for
+    `everyone` (candidate_id, feature_cutoff_date; the populations scored are among them)."""
     conn = fresh.connect()
     try:
         context = refresh_serving_context(conn, fresh.key, home / "serving" / "context.json",
@@ -192,7 +202,7 @@ def path_inputs(fresh: BuiltStore, everyone: pd.DataFrame, home: Path,
         r = np.corrcoef([table.offsets[i] for i in common], lenient.loc[common])[0, 1]
         notes.append(f"table {name}: {len(table.offsets)} interviewers, correlation with "
                      f"the simulator's true leniency {r:.3f}")
-    return PathInputs(context, tables, derived, refused,
+    return PathInputs(context, frozen_dates, tables, derived, refused,
                       dict(zip(pids, records, strict=True)), offsets, notes)
 
 
@@ -215,7 +225,7 @@ def _ci(t) -> str:
     return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
 
 
-def path_table(pop: pd.DataFrame, scores: pd.DataFrame, n_boot: int) -> str:
+def path_table(pop: pd.DataFrame, scores: pd.DataFrame, as_of: date, n_boot: int) -> str:
     """AUC (+CI), |Δp| against the feature store, lift capture overall and per family."""
     keep = scores.notna().all(axis=1).to_numpy()
     g, s = pop[keep], scores[keep]
@@ -229,23 +239,20 @@ def path_table(pop: pd.DataFrame, scores: pd.DataFrame, n_boot: int) -> str:
     for col in s.columns:
         p = s[col].to_numpy()
         dp = np.abs(p - s["a"].to_numpy())
-        lifts = [bootstrap_ci(_lift, y[smp], p[smp], g["p_observable"].to_numpy()[smp],
-                              n_boot=n_boot)]
+        obs = g["p_observable"].to_numpy()
+        lifts = [_ci_or_na(_lift, y[smp], p[smp], obs[smp], n_boot=n_boot)]
         for f in fams:
             m = smp & (g["role_family"] == f).to_numpy()
-            lifts.append(bootstrap_ci(_lift, y[m], p[m], g["p_observable"].to_numpy()[m],
-                                      n_boot=n_boot))
-        lines.append(f"| {_path_name(col)} | "
-                     f"{_ci(bootstrap_ci(roc_auc_score, y, p, n_boot=n_boot))} | "
-                     f"{dp.mean():.4f} | {dp.max():.4f} | "
-                     + " | ".join(_ci(t) for t in lifts) + " |")
+            lifts.append(_ci_or_na(_lift, y[m], p[m], obs[m], n_boot=n_boot))
+        lines.append(f"| {_path_name(col, as_of)} | "
+                     f"{_ci_or_na(roc_auc_score, y, p, n_boot=n_boot)} | "
+                     f"{dp.mean():.4f} | {dp.max():.4f} | " + " | ".join(lifts) + " |")
     dropped = f" ({(~keep).sum()} refused by some path, left out)" if (~keep).any() else ""
     return (f"{len(g)} people{dropped}; lift capture on the {smp.sum()} with p_observable\n\n"
             + head + "\n".join(lines) + "\n")
 
 
-def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model,
-            frozen_dates: list[date]) -> str:
+def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model) -> str:
     """The gap between the paths, each cause with its number."""
     keep = scores.notna().all(axis=1).to_numpy()
     g, s = pop[keep], scores[keep]
@@ -269,19 +276,19 @@ def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model,
     top_first = (iv["point_in_time"][top] == 0).mean()
     parts = [
         f"- **b = a**: the records route looks each interview's offset up in the steps in "
-        f"force by the interview's day, the feature store's own point-in-time definition, so "
-        f"it reproduces a for these past interviews too (adjusted scores equal to "
-        f"{feat:.1e}; Δp {dp('b')}). Offsets in force today are NOT today's offset applied "
-        f"to old interviews: they are the whole step history.",
-        f"- **c, the model's own table**: the model was trained on another store (another "
-        f"pseudonym key and another simulated world), so its frozen table knows {known} of "
-        f"the {len(raters)} interviewers here: every rater counts as average, adjusted = "
-        f"raw score (Δp {dp('c model')}).",
+        f"force by the interview's day, the feature store's own point-in-time definition "
+        f"(the steps hold each interviewer's whole history, so an old interview gets the "
+        f"offset known before it, not today's): adjusted scores equal to {feat:.1e}, Δp "
+        f"{dp('b')}.",
+        f"- **c, the model's own table**: the model was trained on another store, whose "
+        f"pseudonym key differs (tests/simulated_store.py derives it from the database "
+        f"name), so its frozen table knows {known} of the {len(raters)} interviewers here: "
+        f"every rater counts as average, adjusted = raw score (Δp {dp('c model')}).",
         f"- **timing (a → d T)**: one offset per interviewer as of T instead of the offset "
         f"known before each interview: per interview |offset_T - offset_pit| mean "
         f"{t_off.mean():.3f}, max {t_off.max():.3f} score points over {len(iv)} interviews "
-        f"(largest for a rater's early interviews: {first_ever:.0%} of all interviews, "
-        f"{top_first:.0%} of the top tenth of differences, had no earlier step, offset 0); "
+        f"(interviews with no earlier step, offset 0 in the feature store: {first_ever:.0%} "
+        f"of all, {top_first:.0%} of the tenth with the largest difference); "
         f"Δp {dp('d T')}.",
         f"- **mean of the raters (d T → c T)**: `/invocations` subtracts the mean offset of "
         f"all listed raters from every dimension; the feature store averages per score, so "
@@ -290,7 +297,7 @@ def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model,
         f"{dp('c T', 'd T', ~uneven)} on the others (where the simplification is exact).",
     ]
     first = pd.to_datetime(g["first_interview_date"]).dt.date.to_numpy()
-    for d in frozen_dates:
+    for d in inputs.frozen_dates:
         later = first > d
         ivl = iv[iv["day"] > d]
         drift = np.abs(ivl[f"A {d}"] - ivl["point_in_time"])
@@ -311,6 +318,36 @@ def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model,
     return "\n".join(parts) + "\n"
 
 
+def waiting_today(endpoint, args) -> tuple[pd.DataFrame, PathInputs]:
+    """The same world (fresh seed) exported as of --today: its waiting candidates
+    (fct_candidates_to_score), labelled with the counterfactual met_kpi, and the serving
+    paths' inputs with the versions frozen as of each --frozen-as-of date."""
+    t0 = time.perf_counter()
+    store = build_store(endpoint, "quality_today", args.fresh, args.fresh_seed,
+                        as_of=args.today.isoformat())
+    waiting = store.read(
+        "select s.*, j.first_interview_date, j.feature_cutoff_date "
+        "from marts.fct_candidates_to_score s "
+        "join intermediate.int_candidate_features_joined j using (candidate_id)")
+    truth = store.sim.truth["candidates"].copy()
+    truth["pid"] = store.pseudonyms().loc[truth["candidate_id"]].to_numpy()
+    truth = truth.set_index("pid")
+    waiting["y"] = truth.loc[waiting["candidate_id"], "met_kpi"].astype(int).to_numpy()
+    waiting["p_true"] = truth.loc[waiting["candidate_id"], "p_true"].to_numpy()
+    rng = np.random.default_rng(0)
+    sample = waiting["candidate_id"].to_numpy()[
+        rng.choice(len(waiting), min(args.pobs_sample, len(waiting)), replace=False)]
+    pobs = p_observable(store.sim, truth.loc[sample, "candidate_id"].to_numpy())
+    pobs.index = sample
+    waiting["p_observable"] = pobs.reindex(waiting["candidate_id"]).to_numpy()
+    made = path_inputs(store, waiting, Path(args.home) / "today", args.frozen_as_of)
+    print(f"\nexport as of {args.today} (seed {args.fresh_seed}): {len(waiting)} waiting "
+          f"candidates, built and prepared in {time.perf_counter() - t0:.0f} s")
+    for note in made.notes:
+        print(f"- {note}")
+    return waiting, made
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[20_000])
@@ -321,9 +358,11 @@ def main() -> None:
     ap.add_argument("--boot", type=int, default=300)
     ap.add_argument("--max-train-minutes", type=float, default=30.0)
     ap.add_argument("--home", default="/tmp/hireloop_bench_quality")
+    ap.add_argument("--today", type=date.fromisoformat, default=date(2024, 6, 30),
+                    help="as-of date of the export whose waiting candidates are scored")
     ap.add_argument("--frozen-as-of", type=date.fromisoformat, nargs="*",
-                    default=[date(2023, 12, 31), date(2024, 6, 30)],
-                    help="dates a version's frozen offsets are taken as of (drift)")
+                    default=[date(2023, 6, 30), date(2023, 12, 31)],
+                    help="as-of dates of the versions whose frozen offsets serve them")
     ap.add_argument("--quick", action="store_true",
                     help="small: --sizes 8000 --fresh 8000 --pobs-sample 2000 --boot 200")
     args = ap.parse_args()
@@ -362,10 +401,17 @@ def main() -> None:
     for pop in (hires, everyone):
         pop["p_observable"] = pobs.reindex(pop["candidate_id"]).to_numpy()
     t1 = time.perf_counter()
-    inputs = path_inputs(fresh, everyone, Path(args.home), args.frozen_as_of)
+    inputs = path_inputs(fresh, everyone, Path(args.home) / "fresh", [])
     print(f"serving paths prepared in {time.perf_counter() - t1:.0f} s", flush=True)
     for note in inputs.notes:
         print(f"- {note}")
+    waiting, today_inputs = waiting_today(endpoint, args)
+    populations = [
+        ("fresh hires", hires, inputs),
+        ("fresh applicants, all", everyone, inputs),
+        (f"candidates waiting on {args.today} (export of the same world as of that day)",
+         waiting, today_inputs),
+    ]
 
     out = []
     for n in args.sizes:
@@ -404,12 +450,14 @@ def main() -> None:
                            evaluate(everyone, args.boot)))
         print(text, flush=True)
         out.append(text)
-        for title, pop in (("fresh hires", hires), ("fresh applicants, all", everyone)):
-            scores = path_scores(result.model, pop, inputs)
-            check = np.nanmax(np.abs(scores["a"].to_numpy() - pop["model"].to_numpy()))
+        for title, pop, made in populations:
+            scores = path_scores(result.model, pop, made)
+            check = np.nanmax(np.abs(scores["a"].to_numpy()
+                                     - result.model.predict_proba(pop)))
             print(f"\n### serving paths: {title} (a equals the frame-scored model to "
-                  f"{check:.1e})\n\n" + path_table(pop, scores, args.boot) + "\n"
-                  + explain(pop, scores, inputs, result.model, args.frozen_as_of), flush=True)
+                  f"{check:.1e})\n\n"
+                  + path_table(pop, scores, made.context.as_of, args.boot) + "\n"
+                  + explain(pop, scores, made, result.model), flush=True)
         if t_train / 60 * 5 > args.max_train_minutes and n != args.sizes[-1]:
             print(f"next size skipped: training {n} took {t_train:.0f} s; 5x would exceed "
                   f"--max-train-minutes {args.max_train_minutes}")
