@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -138,7 +139,7 @@ def frozen_check(fresh: BuiltStore, context: ServingContext, day: date) -> str:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
             cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{fresh.database}"')
         run_dbt_models(fresh.endpoint.dbt_env(name), day.isoformat(), ["+dim_interviewers"],
-                       f"target/{name}")
+                       str(Path(tempfile.gettempdir()) / f"dbt-target-{name}"))
         conn = fresh.endpoint.connect(name)
         try:
             then = read_rater_offsets(conn)
@@ -221,6 +222,10 @@ def path_scores(model, pop: pd.DataFrame, inputs: PathInputs) -> pd.DataFrame:
     return pd.DataFrame({k: out[k] for k in order}, index=pop.index)
 
 
+def _small(x: float) -> str:
+    return f"{x:.4f}" if x >= 1e-4 or x == 0 else f"{x:.0e}"
+
+
 def _ci(t) -> str:
     return f"{t[0]:.3f} [{t[1]:.3f}, {t[2]:.3f}]"
 
@@ -246,7 +251,7 @@ def path_table(pop: pd.DataFrame, scores: pd.DataFrame, as_of: date, n_boot: int
             lifts.append(_ci_or_na(_lift, y[m], p[m], obs[m], n_boot=n_boot))
         lines.append(f"| {_path_name(col, as_of)} | "
                      f"{_ci_or_na(roc_auc_score, y, p, n_boot=n_boot)} | "
-                     f"{dp.mean():.4f} | {dp.max():.4f} | " + " | ".join(lifts) + " |")
+                     f"{_small(dp.mean())} | {_small(dp.max())} | " + " | ".join(lifts) + " |")
     dropped = f" ({(~keep).sum()} refused by some path, left out)" if (~keep).any() else ""
     return (f"{len(g)} people{dropped}; lift capture on the {smp.sum()} with p_observable\n\n"
             + head + "\n".join(lines) + "\n")
@@ -260,7 +265,7 @@ def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model) 
     def dp(x: str, ref: str = "a", mask=None) -> str:
         d = np.abs(s[x] - s[ref]).to_numpy()
         d = d if mask is None else d[mask]
-        return f"mean {d.mean():.4f} / max {d.max():.4f}" if len(d) else "no rows"
+        return f"mean {_small(d.mean())} / max {_small(d.max())}" if len(d) else "no rows"
 
     adj = [c for c in g.columns if c.startswith("interviewer_") and c.endswith("_adj")]
     b = inputs.derived["b"].reindex(g["candidate_id"])
@@ -300,7 +305,8 @@ def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model) 
     for d in inputs.frozen_dates:
         later = first > d
         ivl = iv[iv["day"] > d]
-        drift = np.abs(ivl[f"A {d}"] - ivl["point_in_time"])
+        signed = ivl["point_in_time"] - ivl[f"A {d}"]
+        drift = np.abs(signed)
         n_new = (ivl[f"A {d}"] == 0).mean() if len(ivl) else float("nan")
         if later.sum() < 20 or g["y"][later].nunique() < 2:
             parts.append(f"- **drift, frozen as of {d}**: {later.sum()} candidates first "
@@ -312,19 +318,28 @@ def explain(pop: pd.DataFrame, scores: pd.DataFrame, inputs: PathInputs, model) 
             f"- **drift, frozen as of {d}** (a version trained then, serving the "
             f"{later.sum()} candidates first interviewed later): per later interview "
             f"|offset_frozen - offset_in_force| mean {drift.mean():.3f}, max {drift.max():.3f}"
-            f" ({n_new:.0%} of those interviews by raters the table gives 0); Δp "
+            f", in force minus frozen {signed.mean():+.3f} on average ({n_new:.0%} of those "
+            f"interviews by raters the table gives 0); Δp "
             f"{dp(f'c A {d}', mask=later)}; AUC a {auc['a']:.3f}, records route "
             f"{auc['b']:.3f}, frozen {auc[f'c A {d}']:.3f}.")
     return "\n".join(parts) + "\n"
 
 
-def waiting_today(endpoint, args) -> tuple[pd.DataFrame, PathInputs]:
-    """The same world (fresh seed) exported as of --today: its waiting candidates
-    (fct_candidates_to_score), labelled with the counterfactual met_kpi, and the serving
-    paths' inputs with the versions frozen as of each --frozen-as-of date."""
+def _change(store: BuiltStore) -> str:
+    world = store.sim.world
+    shift = getattr(world, "rater_drift_shift", 0.0)
+    return (f"; every interviewer's leniency {shift:+.2f} ability units (SD "
+            f"{world.leniency_sd}) from {world.change_date}"
+            if shift else "")
+
+
+def waiting_today(endpoint, args, scenario: str) -> tuple[pd.DataFrame, PathInputs]:
+    """The fresh world (fresh seed; `scenario` of the simulator) exported as of --today: its
+    waiting candidates (fct_candidates_to_score), labelled with the counterfactual met_kpi,
+    and the serving paths' inputs with the versions frozen as of each --frozen-as-of date."""
     t0 = time.perf_counter()
-    store = build_store(endpoint, "quality_today", args.fresh, args.fresh_seed,
-                        as_of=args.today.isoformat())
+    store = build_store(endpoint, f"quality_today_{scenario}", args.fresh, args.fresh_seed,
+                        as_of=args.today.isoformat(), scenario=scenario)
     waiting = store.read(
         "select s.*, j.first_interview_date, j.feature_cutoff_date "
         "from marts.fct_candidates_to_score s "
@@ -340,8 +355,9 @@ def waiting_today(endpoint, args) -> tuple[pd.DataFrame, PathInputs]:
     pobs = p_observable(store.sim, truth.loc[sample, "candidate_id"].to_numpy())
     pobs.index = sample
     waiting["p_observable"] = pobs.reindex(waiting["candidate_id"]).to_numpy()
-    made = path_inputs(store, waiting, Path(args.home) / "today", args.frozen_as_of)
-    print(f"\nexport as of {args.today} (seed {args.fresh_seed}): {len(waiting)} waiting "
+    made = path_inputs(store, waiting, Path(args.home) / scenario, args.frozen_as_of)
+    print(f"\nexport as of {args.today} (seed {args.fresh_seed}, scenario {scenario}"
+          f"{_change(store)}): {len(waiting)} waiting "
           f"candidates, built and prepared in {time.perf_counter() - t0:.0f} s")
     for note in made.notes:
         print(f"- {note}")
@@ -360,6 +376,9 @@ def main() -> None:
     ap.add_argument("--home", default="/tmp/hireloop_bench_quality")
     ap.add_argument("--today", type=date.fromisoformat, default=date(2024, 6, 30),
                     help="as-of date of the export whose waiting candidates are scored")
+    ap.add_argument("--today-scenarios", nargs="*", default=["stable", "rater_drift"],
+                    help="simulator scenarios of the --today export (rater_drift: every "
+                         "interviewer scores harsher from the world's change date on)")
     ap.add_argument("--frozen-as-of", type=date.fromisoformat, nargs="*",
                     default=[date(2023, 6, 30), date(2023, 12, 31)],
                     help="as-of dates of the versions whose frozen offsets serve them")
@@ -405,13 +424,11 @@ def main() -> None:
     print(f"serving paths prepared in {time.perf_counter() - t1:.0f} s", flush=True)
     for note in inputs.notes:
         print(f"- {note}")
-    waiting, today_inputs = waiting_today(endpoint, args)
-    populations = [
-        ("fresh hires", hires, inputs),
-        ("fresh applicants, all", everyone, inputs),
-        (f"candidates waiting on {args.today} (export of the same world as of that day)",
-         waiting, today_inputs),
-    ]
+    populations = [("fresh hires", hires, inputs), ("fresh applicants, all", everyone, inputs)]
+    for scenario in args.today_scenarios:
+        waiting, made = waiting_today(endpoint, args, scenario)
+        populations.append((f"candidates waiting on {args.today} (fresh world as of that day, "
+                            f"scenario {scenario})", waiting, made))
 
     out = []
     for n in args.sizes:
