@@ -24,14 +24,24 @@ def _text(v: Any) -> str | None:
     return text or None
 
 
-def _number(v: Any) -> float | None:
+def _number(v: Any) -> float | str | None:
+    """A number as the tool holds it; text that is no number is sent as it is (the endpoint
+    refuses it with its reason, as it would a real tool's typo)."""
     text = _text(v)
-    return None if text is None else float(text)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
-def _flag(v: Any) -> bool | None:
-    text = (_text(v) or "").lower()
-    return True if text in BOOL_TRUE else False if text in BOOL_FALSE else None
+def _flag(v: Any) -> bool | str | None:
+    text = _text(v)
+    if text is None:
+        return None
+    low = text.lower()
+    return True if low in BOOL_TRUE else False if low in BOOL_FALSE else text
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
@@ -48,7 +58,7 @@ def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[
     out, as an interview tool leaves out what it does not hold.
     """
     wanted = [str(c) for c in candidate_ids]
-    candidates = raw["candidates"].set_index("candidate_id")
+    candidates = raw["candidates"].drop_duplicates("candidate_id").set_index("candidate_id")
     interviews = raw["interviews"][raw["interviews"]["candidate_id"].isin(wanted)]
     scores = raw["interview_scores"][raw["interview_scores"]["interview_id"].isin(
         interviews["interview_id"])]
@@ -88,3 +98,64 @@ def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[
         record["interviews"] = interviews_of.get(cid, [])
         out.append(record)
     return out
+
+
+
+# The columns an interview tool holds of each staged table (never a personal or protected
+# one), and which of them are ids the HR system knows by its own name.
+_TOOL_COLUMNS = {
+    "candidates": ("candidate_id", "applied_role_id", "application_date", "education",
+                   "years_experience"),
+    "interviews": ("interview_id", "candidate_id", "round", "interviewer_id",
+                   "interview_date", "duration_minutes", "overall_rating", "recommendation"),
+    "interview_scores": ("interview_id", "dimension", "score", "scored_by"),
+    "interview_answers": ("interview_id", "question_id", "answered_fully",
+                          "response_seconds"),
+}
+_ID_SOURCES = {  # pseudonymised column -> the raw table and column holding its raw ids
+    "candidate_id": ("candidates", "candidate_id"),
+    "applied_role_id": ("job_roles", "role_id"),
+    "interview_id": ("interviews", "interview_id"),
+    "interviewer_id": ("interviews", "interviewer_id"),
+    "question_id": ("interview_questions", "question_id"),
+}
+
+
+def _raw_ids(cur, key: bytes, table: str, column: str) -> dict[str, str]:
+    """Pseudonym -> the raw id it was made from, for one raw column."""
+    from hris.pseudonym import pseudonym
+
+    cur.execute(f"SELECT DISTINCT trim({column}) FROM raw.{table} "
+                f"WHERE nullif(trim({column}), '') IS NOT NULL")
+    return {pseudonym(key, raw): raw for (raw,) in cur.fetchall()}
+
+
+def waiting_candidate_requests(conn, key: bytes, waiting: Iterable[str]
+                               ) -> list[dict[str, Any]]:
+    """The requests an interview tool would send for the waiting candidates (feature-store
+    pseudonyms `waiting`, e.g. fct_candidates_to_score's): the export's rows the feature
+    store accepted (staging), under the HR system's own ids again, as the tool holds them.
+    Rows the feature store quarantined are the export's defects, not the tool's records."""
+    wanted = list(waiting)
+    with conn.cursor() as cur:
+        ids = {col: _raw_ids(cur, key, *src) for col, src in _ID_SOURCES.items()}
+        queries = {
+            "candidates": "candidate_id = ANY(%s)",
+            "interviews": "candidate_id = ANY(%s)",
+            "interview_scores": "interview_id IN (SELECT interview_id FROM "
+                                "staging.stg_hris__interviews WHERE candidate_id = ANY(%s))",
+            "interview_answers": "interview_id IN (SELECT interview_id FROM "
+                                 "staging.stg_hris__interviews WHERE candidate_id = ANY(%s))",
+        }
+        tables = {}
+        for table, where in queries.items():
+            columns = _TOOL_COLUMNS[table]
+            cur.execute(f"SELECT {', '.join(columns)} FROM staging.stg_hris__{table} "
+                        f"WHERE {where}", (wanted,))
+            frame = pd.DataFrame(cur.fetchall(), columns=list(columns), dtype=object)
+            for col in columns:
+                if col in ids:
+                    frame[col] = frame[col].map(ids[col])
+            tables[table] = frame
+    raw_of = ids["candidate_id"]
+    return candidate_requests(tables, [raw_of[p] for p in wanted if p in raw_of])

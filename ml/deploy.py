@@ -2,7 +2,7 @@
 
 The endpoint (ml/scoring_app.py) loads `models:/…@champion`, resolving the alias once, at
 start, so after the alias moves the running server still answers with the old version
-until it restarts.
+until it restarts; the same goes for the language of its reasons' words.
 The process itself is the caller's (orchestration's supervisor): this module is given an
 `EndpointProcess` and decides only whether to restart it.
 """
@@ -20,14 +20,16 @@ class EndpointProcess(Protocol):
     """The running endpoint as the deploy step needs it."""
 
     def status(self) -> dict[str, Any]:
-        """At least `running`, `ready` and `served_version`."""
+        """At least `running`, `ready` and `served_version` (and `language` where known)."""
 
     def restart(self, served_version: str) -> dict[str, Any]:
         """Stop whatever runs, start again (re-resolving the alias), wait until ready."""
 
 
-def redeploy_reason(state: dict[str, Any], champion: str) -> str | None:
-    """Why the endpoint must restart to serve `champion`, or None when it already does."""
+def redeploy_reason(state: dict[str, Any], champion: str, language: str | None = None
+                    ) -> str | None:
+    """Why the endpoint must restart to serve `champion` (in `language`, when given), or None
+    when it already does. An endpoint that does not say its language speaks English."""
     if not state.get("running"):
         return "endpoint not running"
     if not state.get("ready"):
@@ -35,6 +37,9 @@ def redeploy_reason(state: dict[str, Any], champion: str) -> str | None:
     served = state.get("served_version")
     if str(served) != str(champion):
         return f"endpoint serves version {served}, champion is {champion}"
+    spoken = state.get("language") or "en"
+    if language is not None and spoken != language:
+        return f"endpoint gives its reasons in {spoken}, the platform's language is {language}"
     return None
 
 
@@ -51,7 +56,7 @@ def ensure_champion_served(
     if champion is None:
         return {**state, "champion": None, "restarted": False, "reason": "no champion yet"}
     version = str(champion.version)
-    reason = redeploy_reason(state, version)
+    reason = redeploy_reason(state, version, getattr(process, "language", None))
     if reason is None:
         return {**state, "champion": version, "restarted": False,
                 "reason": f"already serving version {version}"}

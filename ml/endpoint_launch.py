@@ -37,6 +37,7 @@ class ServeSpec:
     workers: int = 1
     max_body_bytes: int = 1_000_000  # larger bodies answer 413 (split the batch)
     read_timeout_s: float = 10.0  # a body not received within this answers 408
+    language: str = "en"  # the words of the reasons (en | zh): the platform's language
     mlflow_only: bool = False  # `mlflow models serve` without our layer (the bench's floor)
     # the interview-records routes: the feature store's serving context (rewritten by each
     # build) and the pseudonym key's file (None: the key is in the inherited environment)
@@ -64,7 +65,7 @@ def command(spec: ServeSpec) -> list[str]:
         sys.executable, "-m", "ml.scoring_app", "--model-uri", spec.model_uri,
         "--host", spec.host, "--port", str(spec.port),
         "--max-body-bytes", str(spec.max_body_bytes),
-        "--read-timeout-s", f"{spec.read_timeout_s:g}",
+        "--read-timeout-s", f"{spec.read_timeout_s:g}", "--language", spec.language,
     ]
     if spec.workers > 1:
         cmd += ["--workers", str(spec.workers)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml.rater_offsets import MAX_RATERS, RATER_IDS
+from ml.reason_details import DIRECTIONS, LOG_ODDS_PLACES, N_REASONS, SIZES, size_rule
 from ml.scoring_input import (
     MAX_REQUEST_ID_CHARS,
     REQUEST_ID,
@@ -26,7 +27,7 @@ from ml.scoring_input import (
     accepted_fields,
 )
 
-SCHEMA_FORMAT = "1"
+SCHEMA_FORMAT = "2"  # 2: reason_details
 SCHEMA_ARTIFACT = "endpoint_schema.json"
 BANDS = ("advance", "review", "hold")  # ml.model.BANDS (a test keeps them equal)
 _NULL = {"type": "null"}
@@ -77,10 +78,29 @@ def row_schema(contract: InputContract) -> dict[str, Any]:
     return out
 
 
+def _reason() -> dict[str, Any]:
+    """One entry of reason_details (ml/reason_details.py), with the words the layer adds."""
+    return {"type": "object", "additionalProperties": False,
+            "required": ["dimension", "log_odds", "direction", "size", "text"],
+            "properties": {
+                "dimension": {"type": "string",
+                              "description": "the interview dimension or signal, in English "
+                                             "(a stable key: e.g. communication)"},
+                "log_odds": {"type": "number",
+                             "description": "its SHAP contribution to the log-odds of meeting "
+                                            f"the KPI, signed, {LOG_ODDS_PLACES} decimals"},
+                "direction": {"type": "string", "enum": list(DIRECTIONS),
+                              "description": "raises when log_odds >= 0, lowers when < 0"},
+                "size": {"type": "string", "enum": list(SIZES), "description": size_rule()},
+                "text": {"type": "string",
+                         "description": "the reason in plain words in the platform's language "
+                                        "(HIRELOOP_LANGUAGE: en or zh), for a recruiter"}}}
+
+
 def _prediction() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False,
             "required": [REQUEST_ID, "probability", "score", "band", "reasons",
-                         "model_version"],
+                         "reason_details", "model_version"],
             "properties": {
                 REQUEST_ID: {"type": ["string", "null"]},
                 "probability": {"type": "number", "minimum": 0, "maximum": 1,
@@ -91,6 +111,10 @@ def _prediction() -> dict[str, Any]:
                 "band": {"type": "string", "enum": list(BANDS)},
                 "reasons": {"type": "string",
                             "description": "the three largest contributions (log-odds)"},
+                "reason_details": {"type": "array", "maxItems": N_REASONS,
+                                   "items": {"$ref": "#/components/schemas/Reason"},
+                                   "description": "the same reasons, in the same order "
+                                                  "(largest first), one object each"},
                 "model_version": {"type": "string"}}}
 
 
@@ -152,7 +176,7 @@ def endpoint_schema(contract: InputContract, max_rows: int, model_version: str,
                          "required": ["predictions"],
                          "properties": {"predictions": {"type": "array",
                                                         "items": _prediction()}}},
-            "Error": error, "Problem": problem}},
+            "Reason": _reason(), "Error": error, "Problem": problem}},
         "x-accepted-fields": accepted_fields(contract),
     }
 

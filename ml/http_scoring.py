@@ -1,9 +1,11 @@
 """A client for the scoring endpoint, as the interview tool would use it (demo, checks).
 
-Rows go in batches as `dataframe_records`. The endpoint scores a batch whole or not at all:
-a refused batch (400) lists every bad row (`errors`: row, field, rule, message), so the
-client sends the batch again without those rows, once, and counts each bad row as one
-refusal. A refusal that names no row (413: body too large) is retried row by row.
+Rows go in batches, as `dataframe_records` to /invocations (aggregated features) or as
+`candidates` to /candidates/score (interview records, ml/interview_records.py). The
+endpoint scores a batch whole or not at all: a refused batch (400) lists every bad row
+(`errors`: row, field, rule, message), so the client sends the batch again without those
+rows, once, and counts each bad row as one refusal. A refusal that names no row (413: body
+too large) is retried row by row.
 """
 
 from __future__ import annotations
@@ -28,19 +30,24 @@ class HttpScoringReport:
     predictions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def request_body(rows: list[dict[str, Any]]) -> str:
-    return json.dumps({"dataframe_records": rows})
+INVOCATIONS, RECORDS = "/invocations", "/candidates/score"
+_BODY_KEY = {INVOCATIONS: "dataframe_records", RECORDS: "candidates"}
+
+
+def request_body(rows: list[dict[str, Any]], route: str = INVOCATIONS) -> str:
+    return json.dumps({_BODY_KEY[route]: rows})
 
 
 class ScoringClient:
-    """One keep-alive HTTP connection to `url` (http://host:port)."""
+    """One keep-alive HTTP connection to `url` (http://host:port), posting to `route`."""
 
-    def __init__(self, url: str, timeout: float = 60.0):
+    def __init__(self, url: str, timeout: float = 60.0, route: str = INVOCATIONS):
         parts = urlsplit(url)
+        self.route = route
         self._conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
     def post(self, rows: list[dict[str, Any]]) -> tuple[int, Any]:
-        self._conn.request("POST", "/invocations", body=request_body(rows).encode(),
+        self._conn.request("POST", self.route, body=request_body(rows, self.route).encode(),
                            headers={"Content-Type": "application/json"})
         resp = self._conn.getresponse()
         text = resp.read().decode("utf-8", "replace")
@@ -69,11 +76,11 @@ def _bad_rows(body: Any) -> dict[int, str]:
 
 
 def score_over_http(url: str, rows: list[dict[str, Any]], batch_size: int = 100,
-                    keep_messages: int = 5, keep_predictions: bool = False
-                    ) -> HttpScoringReport:
-    """POST `rows` to `url`/invocations in batches; count what was scored and refused."""
+                    keep_messages: int = 5, keep_predictions: bool = False,
+                    route: str = INVOCATIONS) -> HttpScoringReport:
+    """POST `rows` to `url` + `route` in batches; count what was scored and refused."""
     report = HttpScoringReport(rows=len(rows))
-    client = ScoringClient(url)
+    client = ScoringClient(url, route=route)
 
     def send(batch: list[dict[str, Any]]) -> tuple[int, Any]:
         status, body = client.post(batch)

@@ -116,13 +116,19 @@ class _Checker:
             self.add(where, "unknown", f"field {name!r} is not part of {what}{hint}")
         return True
 
+    def present(self, obj: Mapping, key: str, path: str, required: bool
+                ) -> tuple[str, Any]:
+        """The field's path and value (None when absent or null: a problem if required)."""
+        where = f"{path}.{key}" if path else key
+        v = obj.get(key)
+        if v is None and required:
+            self.add(where, "required", f"missing required field {key!r}")
+        return where, v
+
     def text(self, obj: Mapping, key: str, path: str, required: bool,
              max_chars: int = MAX_ID_CHARS) -> str | None:
-        v = obj.get(key)
-        where = f"{path}.{key}" if path else key
+        where, v = self.present(obj, key, path, required)
         if v is None:
-            if required:
-                self.add(where, "required", f"missing required field {key!r}")
             return None
         if not isinstance(v, str) or not v.strip():
             self.add(where, "type", f"field {key!r} must be a non-empty string")
@@ -143,11 +149,8 @@ class _Checker:
 
     def number(self, obj: Mapping, key: str, path: str, low: float, high: float | None,
                required: bool) -> float | None:
-        v = obj.get(key)
-        where = f"{path}.{key}" if path else key
+        where, v = self.present(obj, key, path, required)
         if v is None:
-            if required:
-                self.add(where, "required", f"missing required field {key!r}")
             return None
         if isinstance(v, bool) or not isinstance(v, int | float):
             self.add(where, "type", f"field {key!r} must be a JSON number")
@@ -179,11 +182,8 @@ class _Checker:
 
     def items(self, obj: Mapping, key: str, path: str, limit: int, required: bool
               ) -> list[Any]:
-        v = obj.get(key)
-        where = f"{path}.{key}" if path else key
+        where, v = self.present(obj, key, path, required)
         if v is None:
-            if required:
-                self.add(where, "required", f"missing required field {key!r}")
             return []
         if not isinstance(v, list):
             self.add(where, "type", f"field {key!r} must be a JSON array")

@@ -6,9 +6,10 @@ the rows itself with the check the endpoint's layer runs first (ml/scoring_input
 process, a bad row is an `MlflowException(INVALID_PARAMETER_VALUE)` listing every problem),
 then returns per row: request_id, probability (calibrated), score (100 × probability),
 band (advance / review / hold: the model never rejects, a person decides), the top three
-reasons (SHAP contributions summed per dimension, in log-odds) and the model version, as a
-list of one dict per row (cheap for MLflow's scoring server to serialise; see
-`score_records`).
+reasons (SHAP contributions summed per dimension, in log-odds) as a string and as
+`reason_details` (ml/reason_details.py; the endpoint's layer adds each one's words in the
+platform language) and the model version, as a list of one dict per row (cheap for
+MLflow's scoring server to serialise; see `score_records`).
 
 Online scores are appended to the inference log, a JSON-lines file that
 monitoring.scoring_log ingests. Its path comes from the environment variable
@@ -43,10 +44,12 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
-from mlflow.types.schema import ColSpec, Schema
+from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 
 from ml.endpoint_schema import SCHEMA_ARTIFACT, endpoint_schema
 from ml.rater_offsets import RATER_IDS, offsets_of
+from ml.reason_details import N_REASONS, reason_detail
+from ml.records_schema import add_records_routes
 from ml.scoring_input import (
     REQUEST_ID,
     ROLE_FAMILY,
@@ -57,12 +60,13 @@ from ml.scoring_input import (
     reason_label,
     validate_rows,
 )
+from ml.serving_context import RecordRules
 
 MODEL_ARTIFACT = "hireloop_model"
 INFERENCE_LOG_ENV = "HIRELOOP_INFERENCE_LOG"
 DEFAULT_MAX_ROWS = 1000
-N_REASONS = 3
-OUTPUT_COLUMNS = ("request_id", "probability", "score", "band", "reasons", "model_version")
+OUTPUT_COLUMNS = ("request_id", "probability", "score", "band", "reasons", "reason_details",
+                  "model_version")
 _NOT_REASONS = ("bias", "_bias", ROLE_FAMILY)
 _PIP_PACKAGES = ("mlflow", "xgboost", "scikit-learn", "pandas", "numpy", "joblib")
 _log = logging.getLogger(__name__)
@@ -84,9 +88,12 @@ def signature(contract: InputContract) -> ModelSignature:
     for name, f in contract.accepted.specs.items():  # never the derived (adjusted) fields
         inputs.append(ColSpec("string" if f.kind == "category" else "double", name,
                               required=False))
+    detail = Object([Property("dimension", "string"), Property("log_odds", "double"),
+                     Property("direction", "string"), Property("size", "string")])
     outputs = [ColSpec("string", "request_id"), ColSpec("double", "probability"),
                ColSpec("double", "score"), ColSpec("string", "band"),
-               ColSpec("string", "reasons"), ColSpec("string", "model_version")]
+               ColSpec("string", "reasons"), ColSpec(Array(detail), "reason_details"),
+               ColSpec("string", "model_version")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
@@ -163,7 +170,14 @@ def rank_reasons(values: np.ndarray, names: Sequence[str], top: int) -> np.ndarr
 
 def reason_texts(values: np.ndarray, columns: Sequence[str], top: int = N_REASONS
                  ) -> list[str]:
-    """`reasons` for a float64 array (rows x columns) with its column names.
+    """`reasons` for a float64 array (rows x columns) with its column names."""
+    return reason_parts(values, columns, top)[0]
+
+
+def reason_parts(values: np.ndarray, columns: Sequence[str], top: int = N_REASONS
+                 ) -> tuple[list[str], list[list[dict[str, Any]]]]:
+    """`reasons` and `reason_details` (same reasons, same order) for a float64 array (rows x
+    columns) with its column names.
 
     A dimension's columns are added in column order with the compensated (Kahan) sum that
     pandas' groupby uses, so the figures match the frame version to the last bit.
@@ -183,12 +197,13 @@ def reason_texts(values: np.ndarray, columns: Sequence[str], top: int = N_REASON
             comp[comp != comp] = 0.0
             total = t
         grouped[:, g] = total
-    order = rank_reasons(grouped, names, top)
-    out = []
-    for r, idx in enumerate(order):
-        out.append("; ".join(f"{names[j]} {grouped[r, j]:+.2f}" for j in idx
-                             if grouped[r, j] != 0 or len(idx) == 1))
-    return out
+    order = rank_reasons(grouped, names, top).tolist()
+    texts, details = [], []
+    for row, idx in zip(grouped.tolist(), order, strict=True):
+        kept = [(names[j], row[j]) for j in idx if row[j] != 0 or len(idx) == 1]
+        texts.append("; ".join(f"{name} {v:+.2f}" for name, v in kept))
+        details.append([reason_detail(name, v) for name, v in kept])
+    return texts, details
 
 
 def score_columns(model: Any, clean: pd.DataFrame | CleanRows, model_version: str
@@ -221,8 +236,12 @@ def score_columns(model: Any, clean: pd.DataFrame | CleanRows, model_version: st
     ids = np.array(clean[REQUEST_ID], dtype=object)
     missing = pd.isna(ids)
     ids[missing] = [uuid.uuid4().hex for _ in range(int(missing.sum()))]
+    texts, details = reason_parts(*contributions)
+    details_column = np.empty(len(ids), dtype=object)  # one list per row, never a 2-d array
+    for i, row_details in enumerate(details):
+        details_column[i] = row_details
     columns = (ids, proba, 100.0 * proba, np.asarray(bands, dtype=object),
-               np.array(reason_texts(*contributions), dtype=object),
+               np.array(texts, dtype=object), details_column,
                np.full(len(ids), model_version, dtype=object))
     return dict(zip(OUTPUT_COLUMNS, columns, strict=True))
 
@@ -372,6 +391,13 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
                                   error_code=INVALID_PARAMETER_VALUE) from None
         return self._scored(clean, self.contract, None)
 
+    def score_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """`predict` for rows as parsed from the request's JSON (the endpoint's layer, which
+        has them): the same checks, scores, reasons and log, no DataFrame on the way.
+        Raises InputError listing every problem."""
+        clean = validate_rows(rows, self.contract, self.max_rows)
+        return self._scored(clean, self.contract, None)
+
     @functools.cached_property
     def feature_contract(self) -> InputContract:
         """The contract of feature-store rows (rater-adjusted scores given, no rater_ids)."""
@@ -423,6 +449,7 @@ def log_pyfunc(
     model_name: str = "hireloop-kpi",
     max_batch_rows: int = DEFAULT_MAX_ROWS,
     input_example: pd.DataFrame | None = None,
+    record_rules: RecordRules | None = None,
 ) -> mlflow.models.model.ModelInfo:
     """Log `model` as the serving pyfunc into the active MLflow run; returns its ModelInfo.
 
@@ -445,9 +472,13 @@ def log_pyfunc(
         "inference_log": "",
     }
     # the integrator's contract, with the run (the version number is given at registration:
-    # `hireloop endpoint-schema` and the served /openapi.json carry it in info.version)
-    mlflow.log_dict(endpoint_schema(contract, int(max_batch_rows), f"run {run.info.run_id}",
-                                    model_name), SCHEMA_ARTIFACT)
+    # `hireloop endpoint-schema` and the served /openapi.json carry it in info.version);
+    # with the record rules, the interview-records routes too
+    document = endpoint_schema(contract, int(max_batch_rows), f"run {run.info.run_id}",
+                               model_name)
+    if record_rules is not None:
+        document = add_records_routes(document, record_rules)
+    mlflow.log_dict(document, SCHEMA_ARTIFACT)
     with tempfile.TemporaryDirectory(prefix="hireloop_pyfunc_") as tmp:
         saved = Path(tmp) / MODEL_ARTIFACT
         model.save(saved)

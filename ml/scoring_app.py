@@ -11,8 +11,29 @@ infinity refused), and checks every row with the model's own contract
 are structured (`errors`: row, field, rule, message) and never repeat what was sent; any
 5xx becomes a generic message, the detail going only to the server log.
 
+A checked batch is then scored by the layer through the served pyfunc itself
+(`HireloopPyfunc.score_rows`: its `predict`, same checks, scores, reasons and log, without
+a DataFrame), answered as MLflow's app answers (`{"predictions": [...]}`, the same JSON):
+MLflow's app would parse the same bytes a second time into a DataFrame and cast it to the
+signature (two thirds of its time for one row, bench/serving.py) only for the pyfunc to
+read the rows back into arrays. MLflow's app still answers every other path (/ping,
+/health, /version) and serves /invocations of a model that is not a hireloop pyfunc.
+
 A batch is scored whole or not at all: one bad row gives a 400 listing every bad row,
 and nothing is scored or logged, so a retry of the corrected batch never scores a row twice.
+
+`POST /candidates/score` and `/candidates/features` (an interview tool's records, with the
+HR system's ids) pass the same transport checks and go to ml/records_route.py, which derives
+the features with the serving context (`--serving-context`) and the installation's pseudonym
+key (`--pseudonym-key-file`, else $HIRELOOP_PSEUDONYM_KEY inherited from the launcher; never
+in the options) and scores them with the served pyfunc itself.
+
+On the way out, each prediction's `reason_details` entry gets its "text": the reason in plain
+words in the platform language (`--language`, en | zh), from monitoring.reason_text. This
+module is the one part of `ml` that imports `monitoring` (`_explainer`) and `hris` (the one
+pseudonym function, `pseudonymiser`), and only there: it is the server's process, run from
+this repository (ml/endpoint_launch.py), never loaded from a model artifact; the pyfunc and
+all it imports stay free of both.
 
 Run as `python -m ml.scoring_app --model-uri models:/hireloop-kpi@champion ...`: the model
 is loaded once per worker from the registry, as `mlflow models serve --env-manager local`
@@ -40,13 +61,14 @@ from ml.endpoint_schema import endpoint_schema
 from ml.records_route import PATHS as RECORDS_PATHS
 from ml.records_route import RecordsRoute, RouteRefusal
 from ml.records_schema import add_records_routes
-from ml.scoring_input import InputContract, Problem, check_records
+from ml.scoring_input import InputContract, InputError, Problem, check_records
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Explain = Callable[[list[Any]], Any]  # adds "text" to each prediction's reason_details
 
 OPTIONS_ENV = "HIRELOOP_SCORING_APP"  # the launcher's hand-off to uvicorn's workers
 KEY_ENV = "HIRELOOP_PSEUDONYM_KEY"     # the installation's key, when not in a key file
@@ -216,10 +238,13 @@ class ScoringLayer:
 
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
                  limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
-                 records: RecordsRoute | None = None):
+                 records: RecordsRoute | None = None, explain: Explain | None = None,
+                 scorer: Any = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
         self.records = records  # the interview-records routes (ml/records_route.py)
+        self.explain = explain  # adds each reason's words to a list of prediction dicts
+        self.scorer = scorer  # the served HireloopPyfunc: checked batches scored here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -235,12 +260,15 @@ class ScoringLayer:
             await self._guarded(scope, receive, send)
             return
         try:
-            body = await self._checked(scope, receive)
+            body, rows = await self._checked(scope, receive)
         except Refusal as refusal:
             close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
             await send_json(send, refusal.status, refusal.body(), close)
             return
         except ConnectionError:
+            return
+        if self.scorer is not None:
+            await self._score(rows, send)
             return
         sent = False
 
@@ -265,6 +293,8 @@ class ScoringLayer:
                 raise Refusal(404, "NOT_FOUND", "this endpoint serves no interview-records "
                               "route (the model is not a hireloop model)")
             answer = self.records.handle(scope["path"], data)
+            if self.explain is not None and "predictions" in answer:
+                self.explain(answer["predictions"])
         except Refusal as refusal:
             close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
             await send_json(send, refusal.status, refusal.body(), close)
@@ -289,9 +319,30 @@ class ScoringLayer:
         body = await read_body(scope, receive, self.limits)
         return body, parse_json(body, self.limits.max_depth)
 
-    async def _checked(self, scope: Scope, receive: Receive) -> bytes:
-        """The body MLflow gets (the one read, once checked), or a Refusal. MLflow parses
-        the same bytes with the same `json` module, so it reads the rows checked here."""
+    async def _score(self, rows: list[Any], send: Send) -> None:
+        """A checked batch scored by the served pyfunc itself (`HireloopPyfunc.score_rows`:
+        its `predict` without the DataFrame), answered as MLflow's app answers it
+        (`{"predictions": [...]}`, the same JSON). MLflow's app would parse the same bytes
+        again into a DataFrame and cast it to the signature (two thirds of its time for one
+        row) only for the pyfunc to read the rows back into arrays; the layer has them."""
+        try:
+            predictions = self.scorer.score_rows(rows)
+        except InputError as exc:  # not after check_records; said the layer's way if ever
+            await send_json(send, 400, Refusal(400, "INVALID_PARAMETER_VALUE", "the request "
+                            "could not be scored", exc.problems).body())
+            return
+        except Exception:
+            _log.exception("scoring failed on /invocations")
+            await send_json(send, 500, INTERNAL)
+            return
+        if self.explain is not None:
+            self.explain(predictions)
+        await send_json(send, 200, {"predictions": predictions})
+
+    async def _checked(self, scope: Scope, receive: Receive) -> tuple[bytes, list[Any]]:
+        """The body MLflow gets (the one read, once checked) and its rows, or a Refusal.
+        MLflow parses the same bytes with the same `json` module, so it reads the rows
+        checked here."""
         body, data = await self._parsed(scope, receive)
         records = request_records(data)
         if self.contract is not None:
@@ -302,7 +353,7 @@ class ScoringLayer:
                         "scored: fix or remove them and send the batch again"
                         if rows else problems[0].message)
                 raise Refusal(400, "INVALID_PARAMETER_VALUE", what, problems)
-        return body
+        return body, records
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run MLflow's app; an answer of 4xx or 5xx from it is replaced by ours (MLflow's
@@ -347,6 +398,14 @@ class ScoringLayer:
                 "NOT_FOUND" if status == 404 else "BAD_REQUEST", f"HTTP {status} on this path"))
 
 
+def _explainer(language: str) -> Explain:
+    """`monitoring.reason_text.explain` in `language` (a ValueError naming the choices for
+    an unknown one). Imported here only: see the module docstring."""
+    from monitoring.reason_text import explainer
+
+    return explainer(language)
+
+
 def _detail(body: bytes) -> tuple[str, str, str]:
     """(error_code, message, stack trace) of MLflow's error body, for the server log; the
     request MLflow puts before the message ("Failed to predict data '...'") is cut."""
@@ -363,13 +422,17 @@ def _detail(body: bytes) -> tuple[str, str, str]:
 
 
 def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path | None = None,
-               pseudonymise: Callable[[str], str] | None = None) -> ScoringLayer:
+               pseudonymise: Callable[[str], str] | None = None, language: str | None = "en"
+               ) -> ScoringLayer:
     """Load the model (once, as MLflow's server does) and wrap MLflow's app for it; with a
-    serving context and a pseudonymiser, the interview-records routes answer too."""
+    serving context and a pseudonymiser, the interview-records routes answer too; reasons
+    get their words in `language` (None: none added)."""
     from mlflow.pyfunc import load_model, scoring_server
 
+    explain = None if language is None else _explainer(language)
+
     model = load_model(model_uri)
-    contract, max_rows, schema, records = None, 1000, None, None
+    contract, max_rows, schema, records, scorer = None, 1000, None, None, None
     try:
         inner_model = model.unwrap_python_model()
     except Exception:  # not a Python-model pyfunc: transport checks only
@@ -380,9 +443,11 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
         schema = endpoint_schema(contract, max_rows,
                                  str(getattr(inner_model, "model_version", "") or "unregistered"))
         records = RecordsRoute(inner_model, serving_context, pseudonymise)
+        scorer = inner_model if callable(getattr(inner_model, "score_rows", None)) else None
         with contextlib.suppress(RouteRefusal):  # no context yet: /invocations only
             schema = add_records_routes(schema, records.context().rules)
-    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema, records)
+    return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema,
+                        records, explain, scorer)
 
 
 def pseudonymiser(key: bytes) -> Callable[[str], str]:
@@ -397,7 +462,11 @@ def _read_key(options: Mapping[str, Any]) -> bytes | None:
     """The pseudonym key: the key file named in the options, else the variable the
     launcher's environment holds (never in the options, which any worker could log)."""
     if options.get("pseudonym_key_file"):
-        return Path(options["pseudonym_key_file"]).read_bytes().strip() or None
+        try:
+            return Path(options["pseudonym_key_file"]).read_bytes().strip() or None
+        except OSError as exc:  # /invocations still serves; the records routes say why not
+            _log.error("cannot read the pseudonym key file: %s", exc.strerror)
+            return None
     value = os.environ.get(KEY_ENV, "")
     return value.encode() if value else None
 
@@ -409,7 +478,7 @@ def app_from_options() -> ScoringLayer:
     context = options.get("serving_context")
     return create_app(options["model_uri"], Limits(**options["limits"]),
                       Path(context) if context else None,
-                      pseudonymiser(key) if key else None)
+                      pseudonymiser(key) if key else None, options.get("language", "en"))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -425,14 +494,21 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "build and reloaded when it changes)")
     parser.add_argument("--pseudonym-key-file", default=None,
                         help=f"the installation's pseudonym key (else ${KEY_ENV})")
+    parser.add_argument("--language", default="en",
+                        help="the language of the reasons' words (en | zh)")
     args = parser.parse_args(argv)
+    try:
+        _explainer(args.language)  # an unknown language: refused here, before any worker
+    except ValueError as exc:
+        parser.error(str(exc))
     import uvicorn
 
     limits = Limits(args.max_body_bytes, args.read_timeout_s)
     os.environ[OPTIONS_ENV] = json.dumps({"model_uri": args.model_uri,
                                           "limits": asdict(limits),
                                           "serving_context": args.serving_context,
-                                          "pseudonym_key_file": args.pseudonym_key_file})
+                                          "pseudonym_key_file": args.pseudonym_key_file,
+                                          "language": args.language})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run("ml.scoring_app:app_from_options", factory=True, host=args.host,
                 port=args.port, workers=args.workers, timeout_keep_alive=5,

@@ -123,6 +123,17 @@ def reason_label(column: str) -> str:
         return column.replace("_", " ")
 
 
+def reason_labels(dimensions: Sequence[str], scenario_types: Sequence[str]) -> tuple[str, ...]:
+    """Every label `reason_label` gives a column `field_spec` knows, for these vocabularies
+    (the dbt vars `dimensions` and `scenario_types`): what the words of the reasons must
+    translate. Built from this module's own tables, so a new rule's label is listed too."""
+    columns = [*_PLAIN, "education", *(f"overall_rating_{r}" for r in _ROUNDS),
+               *(f"{who}_{d}" for d in dimensions for who in ("interviewer", "ai")),
+               *(f"interviewer_{d}_adj" for d in dimensions),
+               *(f"key_{s}_answered_fully_share" for s in scenario_types)]
+    return tuple(dict.fromkeys(reason_label(c) for c in columns))
+
+
 def _derived(column: str) -> bool:
     """Columns the model builds itself from the request (role family one-hots)."""
     return column.startswith(f"{ROLE_FAMILY}=")

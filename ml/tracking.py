@@ -17,6 +17,7 @@ import pandas as pd
 
 from ml.pyfunc_model import log_pyfunc
 from ml.registry import MODEL_NAME
+from ml.serving_context import RecordRules
 from ml.training_pipeline import TrainingResult, top_drivers
 
 MODEL_ARTIFACT_PATH = "model"
@@ -68,6 +69,7 @@ def log_training(
     *,
     model_name: str = MODEL_NAME,
     artifact_path: str = MODEL_ARTIFACT_PATH,
+    record_rules: RecordRules | None = None,
 ) -> LoggedTraining:
     """One MLflow run: tags, params, metrics, plots, model card, report and the pyfunc.
 
@@ -86,7 +88,8 @@ def log_training(
         mlflow.log_text(result.comparison.to_csv(), "holdout_auc.csv")
         mlflow.log_text(json.dumps(result.report, indent=2, default=str), "training_report.json")
         mlflow.log_text("\n".join(result.report.get("features", [])), "features.txt")
-        info = log_pyfunc(result.model, artifact_path, model_name=model_name)
+        info = log_pyfunc(result.model, artifact_path, model_name=model_name,
+                          record_rules=record_rules)
     return LoggedTraining(
         run_id=run.info.run_id,
         experiment_id=run.info.experiment_id,

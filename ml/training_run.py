@@ -18,6 +18,7 @@ from ml.fingerprint import code_fingerprint, config_fingerprint
 from ml.rater_offsets import VERSION_KEY as RATER_OFFSETS_KEY
 from ml.rater_offsets import RaterOffsets
 from ml.registry import MODEL_NAME, git_commit, identity_tags, run_tags
+from ml.serving_context import RecordRules
 from ml.tracking import TrainedModel, log_training
 from ml.train import TrainConfig
 from ml.training_pipeline import TrainingResult, train_and_evaluate
@@ -39,19 +40,21 @@ def version_identity(result: TrainingResult, code_dir: Path = ML_CODE) -> dict[s
 
 def train_and_log(frame: pd.DataFrame, config: TrainConfig | None = None, *,
                   rater_offsets: RaterOffsets | None = None, make_figures: bool = True,
-                  dagster_run_id: str | None = None, model_name: str = MODEL_NAME
-                  ) -> TrainedModel:
+                  dagster_run_id: str | None = None, model_name: str = MODEL_NAME,
+                  record_rules: RecordRules | None = None) -> TrainedModel:
     """Train on `frame` with `config`, log the run to the configured MLflow (not registered).
 
     `rater_offsets` (ml.rater_offsets.read_rater_offsets on the same feature store) are
-    frozen into the version; `dagster_run_id` tags the run with the run that made it.
+    frozen into the version; `dagster_run_id` tags the run with the run that made it;
+    `record_rules` (the raw contract's, from orchestration) put the interview-records routes
+    into the endpoint schema logged with the version.
     """
     result = train_and_evaluate(frame, config or TrainConfig(), make_figures=make_figures,
                                 rater_offsets=rater_offsets)
     fingerprint = result.model.version_info["data_fingerprint"]
     identity = version_identity(result)
     tags = run_tags(dagster_run_id, git_commit(REPO_ROOT), fingerprint, identity)
-    logged = log_training(result, tags, model_name=model_name)
+    logged = log_training(result, tags, model_name=model_name, record_rules=record_rules)
     signature = get_model_info(logged.model_uri).signature
     return TrainedModel.from_result(result, logged, fingerprint, signature, identity)
 

@@ -92,14 +92,19 @@ def format_model_summary(s: ModelSummary) -> str:
                   f"{s.batch.get('bands', {})}"]
     if s.online:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(s.online.get("statuses", {}).items()))
-        lines += [f"Online scoring over HTTP: {s.online.get('scored', 0)} of "
-                  f"{s.online.get('rows', 0)} rows scored, {s.online.get('refused', 0)} "
+        lines += [f"Online scoring over HTTP (the interview tool's records, POST "
+                  f"/candidates/score): {s.online.get('scored', 0)} of "
+                  f"{s.online.get('rows', 0)} candidates scored, {s.online.get('refused', 0)} "
                   f"refused (4xx), {s.online.get('failed', 0)} failed; requests by status: "
                   f"{statuses or 'none'}"]
         lines += [f"  {m}" for m in s.online.get("messages", [])[:3]]
     if s.endpoint_url:
-        lines += ["", f"Scoring endpoint: {s.endpoint_url}/invocations "
-                  f"(serving version {s.served_version or '?'}; health: {s.endpoint_url}/ping)"]
+        lines += ["", f"Scoring endpoint: {s.endpoint_url} (serving version "
+                  f"{s.served_version or '?'}; health: {s.endpoint_url}/ping; contract: "
+                  f"{s.endpoint_url}/openapi.json)",
+                  f"  interview records: POST {s.endpoint_url}/candidates/score (README: "
+                  "Interview records)"]
         if s.example:
-            lines += ["Try it:", curl_example(s.endpoint_url, s.example)]
+            lines += [f"  aggregated features: POST {s.endpoint_url}/invocations; try it:",
+                      curl_example(s.endpoint_url, s.example)]
     return "\n".join(lines) + "\n"

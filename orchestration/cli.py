@@ -335,11 +335,9 @@ def build(
 ) -> None:
     """The whole loop (Dagster job `hireloop_loop`), then score the waiting candidates over
     HTTP against the served champion, ingest the inference log, and print the summaries."""
-    from ml.batch_scoring import request_frame, request_record
+    from hris.ats_requests import waiting_candidate_requests
     from ml.datasets import read_candidates_to_score
-    from ml.evaluation import load_version_model
-    from ml.http_scoring import score_over_http
-    from ml.pyfunc_model import contract_of
+    from ml.http_scoring import RECORDS, score_over_http
     from monitoring.model_summary import ModelSummary, format_model_summary
     from orchestration.runs import run_inference_log_ingest, run_loop
 
@@ -353,22 +351,19 @@ def build(
         typer.echo(outcome.feature_summary)
     if outcome.failure is not None:
         _stop_on(outcome.failure)
-    mlflow, endpoint = _mlflow(), _endpoint()
-    target = mlflow.target()
+    endpoint = _endpoint()
     deployed = outcome.deployed or {}
     online: dict = {}
     if deployed.get("ready") and deployed.get("served_version"):
-        model = load_version_model(target.client, deployed["served_version"],
-                                   mlflow.model_name, tracking_uri=target.tracking_uri)
+        # the interview tool's turn: each waiting candidate's interview records, as the
+        # tool holds them (the HR system's ids), to /candidates/score
         conn = runtime.up().connect()
         try:
-            frame = read_candidates_to_score(conn)
+            waiting = read_candidates_to_score(conn)["candidate_id"]
+            rows = waiting_candidate_requests(conn, runtime.settings.pseudonym_key(), waiting)
         finally:
             conn.close()
-        ids = "ats-" + frame["candidate_id"].astype(str).str[:16]
-        requests = request_frame(frame, contract_of(model), request_ids=ids)
-        rows = [request_record(r, contract_of(model)) for _, r in requests.iterrows()]
-        report = score_over_http(endpoint.url, rows, batch_size=http_batch)
+        report = score_over_http(endpoint.url, rows, batch_size=http_batch, route=RECORDS)
         online = {"rows": report.rows, "scored": report.scored, "refused": report.refused,
                   "failed": report.failed, "statuses": dict(report.statuses),
                   "messages": report.messages}

@@ -127,13 +127,15 @@ class EndpointResource(ConfigurableResource):
     inference_log: str | None = None
     ready_timeout_s: float = 180.0
     pseudonym_key_file: str | None = None  # None: the key is in the environment
+    language: str = "en"  # the words of the reasons it returns: HIRELOOP_LANGUAGE
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> EndpointResource:
-        """On `HIRELOOP_ENDPOINT_PORT` unless `overrides` say otherwise."""
+        """On `HIRELOOP_ENDPOINT_PORT`, in the platform's language, unless `overrides` say
+        otherwise."""
         key_file = settings.pseudonym_key_file()
         return cls(home=str(settings.home), **{
-            "port": settings.endpoint_port,
+            "port": settings.endpoint_port, "language": settings.page_language,
             "pseudonym_key_file": str(key_file) if key_file else None, **overrides})
 
     @property
@@ -154,7 +156,7 @@ class EndpointResource(ConfigurableResource):
         """What the endpoint serves: the champion, with the inference log's path."""
         return ServeSpec(
             tracking_uri=tracking_uri, host=self.host, port=self.port, workers=self.workers,
-            extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
+            language=self.language, extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
             serving_context=str(self.serving_context_path),
             pseudonym_key_file=self.pseudonym_key_file,
         )

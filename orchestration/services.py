@@ -92,6 +92,12 @@ class EndpointProcess:
         self.base_env = base_env
         self.ready_timeout_s = ready_timeout_s
 
+    @property
+    def language(self) -> str:
+        """The language it is to speak (its reasons' words): the deploy step restarts an
+        endpoint started in another."""
+        return self.spec.language
+
     def service(self, served_version: str | None = None) -> Service:
         spec = self.spec
 
@@ -100,7 +106,7 @@ class EndpointProcess:
             env = endpoint_launch.child_env(spec, base)
             return Launch(endpoint_launch.command(spec), env=env,
                           meta={"served_version": served_version, "workers": spec.workers,
-                                "model_uri": spec.model_uri})
+                                "model_uri": spec.model_uri, "language": spec.language})
 
         return Service(ENDPOINT, "scoring endpoint", launch, host=spec.host, port=spec.port,
                        probe_path="/ping", port_setting="HIRELOOP_ENDPOINT_PORT",

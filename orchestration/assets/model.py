@@ -30,6 +30,7 @@ from ml.training_run import train_and_log
 from monitoring.model_summary import baseline_table, drivers_table
 from orchestration.assets.run_config import config_from, to_settings
 from orchestration.resources import HireloopRuntime, MlflowResource
+from orchestration.serving_context import record_rules
 
 GROUP = "model"
 KINDS = {"python", "xgboost", "mlflow"}
@@ -77,7 +78,8 @@ def trained_model(context: AssetExecutionContext, config: TrainingConfig,
     target = mlflow.target()
     trained = train_and_log(training_set, to_settings(config, TrainConfig),
                             rater_offsets=offsets, make_figures=config.make_figures,
-                            dagster_run_id=context.run_id, model_name=mlflow.model_name)
+                            dagster_run_id=context.run_id, model_name=mlflow.model_name,
+                            record_rules=record_rules())
     logged = trained.logged
     url = mlflow.run_url(target.experiment_id, logged.run_id)
     artifacts = Path(logged.artifact_uri.removeprefix("file://"))

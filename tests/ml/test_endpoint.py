@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import uuid
 from dataclasses import dataclass
@@ -165,6 +166,35 @@ def test_served_prediction_equals_in_process(endpoint):
     np.testing.assert_allclose(served["probability"], local["probability"], rtol=0, atol=1e-12)
     for col in ("request_id", "band", "reasons", "model_version"):
         assert served[col].tolist() == local[col].tolist()
+
+
+def test_the_layer_answers_what_mlflows_app_answers(endpoint):
+    """The layer scores checked rows through the served pyfunc itself, not through MLflow's
+    app: its answer must be the one MLflow's app builds from the same body with the same
+    pyfunc, with the reasons' words added (en): records with nulls, records with the nulls
+    left out, a split body."""
+    from mlflow.pyfunc import scoring_server
+
+    from monitoring.reason_text import explainer
+
+    explain = explainer("en")
+
+    rows = valid_rows(endpoint.model, 6, seed=11).assign(
+        request_id=[f"same-{i}" for i in range(6)])
+    split = rows.astype(object).where(rows.notna(), None).to_dict(orient="split", index=False)
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
+    schema = model.metadata.get_input_schema()
+    nulls = json.loads(records(rows))["dataframe_records"]
+    absent = [{k: v for k, v in row.items() if v is not None} for row in nulls]
+    for body in (records(rows), json.dumps({"dataframe_records": absent}),
+                 json.dumps({"dataframe_split": split})):
+        status, text = endpoint.post(body)
+        assert status == 200, text
+        mlflows = scoring_server.invocations(body, "application/json", model, schema)
+        assert mlflows.status == 200, mlflows.response
+        expected = json.loads(mlflows.response)
+        explain(expected["predictions"])
+        assert json.loads(text) == expected
 
 
 def _sales(endpoint, request_id: str) -> dict:
@@ -493,3 +523,115 @@ def test_openapi_json_serves_the_schema_logged_with_the_version(endpoint, mlflow
     logged = load_version_schema(mlflow_target.client, endpoint.version,
                                  tracking_uri=mlflow_target.tracking_uri)
     assert logged == served
+
+
+# -- reasons in words (reason_details, ml/reason_details.py; monitoring/reason_text.py) ------
+
+
+@pytest.fixture(scope="module")
+def endpoint_zh(endpoint, mlflow_target, tmp_path_factory):
+    """The same champion served a second time with `ServeSpec(language="zh")`."""
+    folder = tmp_path_factory.mktemp("endpoint_zh")
+    log = folder / "online.jsonl"
+    spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
+                     language="zh", extra_env={INFERENCE_LOG_ENV: str(log)})
+    process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
+    state = process.start(served_version=endpoint.version)
+    assert state["language"] == "zh" and process.language == "zh"
+    try:
+        yield Endpoint(spec.host, spec.port, endpoint.version, log, endpoint.model,
+                       Path(state["log"]))
+    finally:
+        process.stop()
+
+
+def _served_reasons(endpoint, rows: pd.DataFrame) -> list[dict]:
+    status, text = endpoint.score(rows)
+    assert status == 200, text
+    return strict_json(text)["predictions"]
+
+
+def _expected_size(log_odds: float) -> str:
+    from ml.reason_details import MODERATE_LOG_ODDS, STRONG_LOG_ODDS
+
+    size = abs(log_odds)
+    return "strong" if size >= STRONG_LOG_ODDS else (
+        "moderate" if size >= MODERATE_LOG_ODDS else "slight")
+
+
+def test_reason_details_agree_with_the_reasons_string_sign_and_thresholds(endpoint):
+    """Over HTTP, in English (the default): per prediction up to three reasons, the same
+    dimensions in the same order as `reasons`, its figures to 2 places, direction from the
+    sign, size from the thresholds on the figure given, and a sentence saying all that."""
+    words = {("raises", "slight"): "slightly raises", ("raises", "moderate"): "moderately "
+             "raises", ("raises", "strong"): "strongly raises", ("lowers", "slight"):
+             "slightly lowers", ("lowers", "moderate"): "moderately lowers",
+             ("lowers", "strong"): "strongly lowers"}
+    seen = set()
+    for pred in _served_reasons(endpoint, valid_rows(endpoint.model, 24, seed=13)):
+        details = pred["reason_details"]
+        parts = [p.rsplit(" ", 1) for p in pred["reasons"].split("; ")]
+        assert 1 <= len(details) == len(parts) <= 3
+        assert [d["dimension"] for d in details] == [name for name, _ in parts]
+        for d, (_, figure) in zip(details, parts, strict=True):
+            assert set(d) == {"dimension", "log_odds", "direction", "size", "text"}
+            assert d["log_odds"] == round(d["log_odds"], 4)
+            assert abs(float(figure) - d["log_odds"]) <= 0.005 + 1e-12
+            negative = np.copysign(1.0, d["log_odds"]) < 0
+            assert d["direction"] == ("lowers" if negative else "raises")
+            assert (figure[0] == "-") == negative
+            assert d["size"] == _expected_size(d["log_odds"])
+            assert d["text"] == (f"{d['dimension']} {words[d['direction'], d['size']]} the "
+                                 "chance of meeting the role's first-year KPI "
+                                 f"({d['log_odds']:+.2f} log-odds)")
+            seen.add((d["direction"], d["size"]))
+    assert {"raises", "lowers"} <= {direction for direction, _ in seen}
+
+
+def test_served_reason_details_are_the_pyfunc_s_with_words_added(endpoint):
+    rows = valid_rows(endpoint.model, 6, seed=21)
+    served = _served_reasons(endpoint, rows)
+    local = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion").predict(rows)
+    for s, loc in zip(served, local, strict=True):
+        assert [{k: v for k, v in d.items() if k != "text"} for d in s["reason_details"]] == (
+            loc["reason_details"])
+        assert all("text" not in d for d in loc["reason_details"])  # words: the layer's
+
+
+def test_the_success_body_validates_against_the_served_schema(endpoint):
+    import jsonschema
+
+    from ml.endpoint_schema import schema_for
+
+    conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=60)
+    try:
+        conn.request("GET", "/openapi.json")
+        document = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    status, text = endpoint.score(valid_rows(endpoint.model, 5, seed=2))
+    assert status == 200, text
+    validator = jsonschema.Draft202012Validator(schema_for(document, "Response"))
+    assert [e.message for e in validator.iter_errors(strict_json(text))] == []
+    assert not validator.is_valid({"predictions": [{**strict_json(text)["predictions"][0],
+                                                    "reason_details": [{"dimension": "x"}]}]})
+
+
+def test_a_chinese_endpoint_says_the_same_reasons_in_chinese(endpoint, endpoint_zh):
+    """The same rows on the zh endpoint: the same figures, directions and sizes, each text
+    in Chinese with the dimension translated and no English label left."""
+    from monitoring.i18n import translator
+
+    zh = translator("zh")
+    rows = valid_rows(endpoint.model, 12, seed=17)
+    english, chinese = _served_reasons(endpoint, rows), _served_reasons(endpoint_zh, rows)
+    for en, cn in zip(english, chinese, strict=True):
+        assert en["reasons"] == cn["reasons"]  # the documented string stays as it was
+        assert ([{k: v for k, v in d.items() if k != "text"} for d in en["reason_details"]]
+                == [{k: v for k, v in d.items() if k != "text"} for d in cn["reason_details"]])
+        for d in cn["reason_details"]:
+            text = d["text"]
+            assert text.startswith(zh.gettext(d["dimension"])) and "对数几率" in text
+            assert f"{d['log_odds']:+.2f}" in text
+            assert not re.search("[a-z]", text), text  # no English word: KPI stays KPI
+            assert text != d["dimension"]

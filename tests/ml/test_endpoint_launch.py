@@ -87,3 +87,50 @@ def test_start_fails_fast_on_unknown_model(served):
     with pytest.raises(ServeError, match=r"exited before it was ready; see .*endpoint\.log"):
         process.start()
     assert process.status()["running"] is False
+
+
+def test_the_platform_language_reaches_the_endpoint_command(tmp_path):
+    """HIRELOOP_LANGUAGE (Settings.language) -> EndpointResource -> ServeSpec -> --language:
+    the layer is told, it never reads the environment itself."""
+    from dataclasses import replace
+
+    from ml.endpoint_launch import command
+    from orchestration.config import Settings
+    from orchestration.resources import EndpointResource
+
+    spec = EndpointResource.from_settings(Settings(home=tmp_path, language="zh")).spec("x")
+    cmd = command(spec)
+    assert spec.language == "zh" and cmd[cmd.index("--language") + 1] == "zh"
+    assert command(ServeSpec(tracking_uri="x"))[-2:] == ["--language", "en"]
+    assert "--language" not in command(replace(spec, mlflow_only=True))
+
+
+def test_an_unknown_language_is_refused_before_anything_is_served():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-m", "ml.scoring_app", "--model-uri", "models:/none@champion",
+         "--language", "fr"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": root, "HIRELOOP_LANGUAGE": "zh"})
+    assert done.returncode == 2
+    assert "unknown page language 'fr'" in done.stderr and "one of en, zh" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_endpoint_speaking_another_language_is_redeployed():
+    """HIRELOOP_LANGUAGE changed: the deploy step restarts the endpoint even though it
+    serves the champion (the language is read when it starts, like the alias)."""
+    from ml.deploy import redeploy_reason
+
+    running = {"running": True, "ready": True, "served_version": "3"}
+    assert redeploy_reason({**running, "language": "zh"}, "3", "zh") is None
+    assert redeploy_reason(running, "3", "en") is None  # said nothing: English
+    assert redeploy_reason({**running, "language": "en"}, "3", "zh") == (
+        "endpoint gives its reasons in en, the platform's language is zh")
+    assert redeploy_reason({**running, "language": "en"}, "3") is None
+    assert redeploy_reason({**running, "language": "zh"}, "4", "zh") == (
+        "endpoint serves version 3, champion is 4")

@@ -13,6 +13,7 @@ import dataclasses
 import http.client
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +44,7 @@ from tests.ml.model_fixture import trained_model
 from tests.ml.test_endpoint import LEAKS, free_port, log_lines, strict_json
 
 TOL = 1e-9
+README = Path(__file__).resolve().parents[2] / "README.md"
 BATCH = 50
 
 
@@ -55,6 +57,7 @@ class Served:
     context_path: Path
     model: object
     key: bytes
+    server_log: Path
 
     def post(self, path: str, body: object, content_type: str = "application/json"
              ) -> tuple[int, dict]:
@@ -100,10 +103,10 @@ def served(mlflow_target, tmp_path_factory, feature_store):
                      extra_env={INFERENCE_LOG_ENV: str(log)},
                      serving_context=str(context_path), pseudonym_key_file=str(key_file))
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
-    process.start(served_version=str(version.version))
+    state = process.start(served_version=str(version.version))
     try:
         yield Served(spec.host, spec.port, str(version.version), log, context_path, model,
-                     feature_store.key)
+                     feature_store.key, Path(state["log"]))
     finally:
         process.stop()
 
@@ -363,3 +366,42 @@ def test_the_route_refuses_with_a_reason_when_it_cannot_read_ids(served, tmp_pat
     with pytest.raises(RouteRefusal) as keyless:
         no_key.context()
     assert "pseudonym key" in keyless.value.message
+
+
+def readme_records_example() -> dict:
+    """The body of README's `/candidates/score` curl (section Interview records)."""
+    text = README.read_text().split("### Interview records", 1)[1]
+    bash = re.search(r"```bash\n(.*?)```", text, re.S).group(1)
+    return json.loads(bash.split("-d '", 1)[1].rsplit("'", 1)[0])
+
+
+def test_the_readme_records_example_validates_and_scores(served):
+    example = readme_records_example()
+    document = served.get("/openapi.json")
+    validator = jsonschema.Draft202012Validator(schema_for(document, "CandidatesRequest"))
+    assert not list(validator.iter_errors(example))
+    status, body = served.post("/candidates/score", example)
+    assert status == 200, body
+    (prediction,) = body["predictions"]
+    assert prediction["request_id"] == "req-0042"
+    assert prediction["reason_details"] and all(r["text"] for r in prediction["reason_details"])
+
+
+def test_the_key_is_in_nothing_the_endpoint_writes_or_is_started_with(served):
+    """The key reaches the server as a file path: not in its command line, its options,
+    its log, the serving context or the inference log."""
+    assert served.key
+    for path in (served.server_log, served.context_path, served.log):
+        assert served.key not in path.read_bytes(), path
+    pid = next(p for p in Path("/proc").iterdir() if p.name.isdigit()
+               and b"ml.scoring_app" in _read(p / "cmdline")
+               and str(served.port).encode() in _read(p / "cmdline"))
+    assert served.key not in _read(pid / "cmdline")
+    assert served.key not in _read(pid / "environ")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""

@@ -28,7 +28,13 @@ from ml.pyfunc_model import (
 )
 from ml.rater_offsets import adjusted_source
 from ml.registry import register_version
-from ml.scoring_input import InputContract, field_spec, input_hashes, validate
+from ml.scoring_input import (
+    HASH_DECIMALS,
+    InputContract,
+    field_spec,
+    input_hashes,
+    validate,
+)
 from tests.ml.model_fixture import MODEL_CLASS, trained_model
 
 BANDS = {"advance", "review", "hold"}
@@ -71,6 +77,9 @@ def scored(predict, rows: pd.DataFrame) -> pd.DataFrame:
         assert type(row["probability"]) is float and type(row["score"]) is float
         assert all(type(row[k]) is str for k in ("request_id", "band", "reasons",
                                                  "model_version"))
+        assert type(row["reason_details"]) is list
+        assert all(type(d) is dict and type(d["log_odds"]) is float
+                   for d in row["reason_details"])
     return pd.DataFrame(out)
 
 
@@ -278,7 +287,7 @@ def test_input_hash_is_canonical(model, pyfunc):
     assert hashes[0] == base[0] and hashes[2] == base[2] and hashes[1] != base[1]
     row = validate(rows, contract, 10).iloc[0]
     canon = {"role_family": row["role_family"]} | {
-        k: float(row[k]) for k in contract.names
+        k: round(float(row[k]), HASH_DECIMALS) for k in contract.names
         if k != "education" and not pd.isna(row[k])}
     text = json.dumps(canon, sort_keys=True, separators=(",", ":"))
     assert base[0] == hashlib.sha256(text.encode()).hexdigest()

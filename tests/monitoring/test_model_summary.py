@@ -60,8 +60,9 @@ def test_format_model_summary_says_what_an_engineer_asks():
     assert "registered version 3: kept out; champion stays version 2" in text
     assert "AUC interviewer rating" in text and "AUC logit on dimensions" in text
     assert "sales" in text and "interviewer_persuasion, ai_communication" in text
-    assert "90 scored, 2 refused" in text and "9 of 10 rows scored, 1 refused" in text
-    assert "http://127.0.0.1:5001/invocations (serving version 2" in text
+    assert "90 scored, 2 refused" in text and "9 of 10 candidates scored, 1 refused" in text
+    assert "http://127.0.0.1:5001 (serving version 2" in text
+    assert "POST http://127.0.0.1:5001/candidates/score" in text
     assert "curl -s -X POST http://127.0.0.1:5001/invocations" in text
 
 
