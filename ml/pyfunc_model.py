@@ -24,6 +24,7 @@ instead; with neither, nothing is logged (batch scoring logs its own scores).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import importlib
@@ -47,7 +48,7 @@ from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, INVALID_PARAMETER_VALUE
 from mlflow.types.schema import Array, ColSpec, Object, Property, Schema
 
 from ml.endpoint_schema import SCHEMA_ARTIFACT, endpoint_schema
-from ml.rater_offsets import RATER_IDS, offsets_of
+from ml.rater_offsets import RATER_IDS, RaterOffsets, offsets_of
 from ml.reason_details import N_REASONS, reason_detail
 from ml.records_schema import add_records_routes
 from ml.scoring_input import (
@@ -391,12 +392,18 @@ class HireloopPyfunc(mlflow.pyfunc.PythonModel):
                                   error_code=INVALID_PARAMETER_VALUE) from None
         return self._scored(clean, self.contract, None)
 
-    def score_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def score_rows(self, rows: Sequence[Mapping[str, Any]],
+                   rater_offsets: RaterOffsets | None = None) -> list[dict[str, Any]]:
         """`predict` for rows as parsed from the request's JSON (the endpoint's layer, which
         has them): the same checks, scores, reasons and log, no DataFrame on the way.
-        Raises InputError listing every problem."""
-        clean = validate_rows(rows, self.contract, self.max_rows)
-        return self._scored(clean, self.contract, None)
+        `rater_offsets` (the offsets in force, from the serving context) replace the ones
+        frozen with the version for the raters a row lists. Raises InputError listing
+        every problem."""
+        contract = self.contract
+        if rater_offsets is not None and contract.rater_offsets is not None:
+            contract = dataclasses.replace(contract, rater_offsets=rater_offsets)
+        clean = validate_rows(rows, contract, self.max_rows)
+        return self._scored(clean, contract, None)
 
     @functools.cached_property
     def feature_contract(self) -> InputContract:

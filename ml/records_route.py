@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.interview_records import candidate_records, derive
+from ml.rater_offsets import RaterOffsets
 from ml.scoring_input import REQUEST_ID, InputError, Problem
 from ml.serving_context import ServingContext, load_serving_context
 
@@ -110,6 +111,14 @@ class RecordsRoute:
                            "key")
         _log.info("serving context loaded: %s (as of %s)", context.source, context.as_of)
         return _Loaded(context, mtime, now, None)
+
+    def offsets_in_force(self) -> RaterOffsets | None:
+        """The serving context's latest rater offsets, None while there is no context (then
+        `/invocations` keeps the offsets frozen with the version)."""
+        try:
+            return self.context().offsets_in_force
+        except RouteRefusal:
+            return None
 
     def derived(self, data: Any) -> tuple[list, ServingContext]:
         """The derived candidates of a parsed body, or a RouteRefusal listing every problem."""

@@ -268,7 +268,8 @@ class ScoringLayer:
         except ConnectionError:
             return
         if self.scorer is not None:
-            await self._score(rows, send)
+            offsets = self.records.offsets_in_force() if self.records is not None else None
+            await self._score(rows, send, offsets)
             return
         sent = False
 
@@ -319,14 +320,14 @@ class ScoringLayer:
         body = await read_body(scope, receive, self.limits)
         return body, parse_json(body, self.limits.max_depth)
 
-    async def _score(self, rows: list[Any], send: Send) -> None:
+    async def _score(self, rows: list[Any], send: Send, offsets: Any = None) -> None:
         """A checked batch scored by the served pyfunc itself (`HireloopPyfunc.score_rows`:
         its `predict` without the DataFrame), answered as MLflow's app answers it
         (`{"predictions": [...]}`, the same JSON). MLflow's app would parse the same bytes
         again into a DataFrame and cast it to the signature (two thirds of its time for one
         row) only for the pyfunc to read the rows back into arrays; the layer has them."""
         try:
-            predictions = self.scorer.score_rows(rows)
+            predictions = self.scorer.score_rows(rows, offsets)
         except InputError as exc:  # not after check_records; said the layer's way if ever
             await send_json(send, 400, Refusal(400, "INVALID_PARAMETER_VALUE", "the request "
                             "could not be scored", exc.problems).body())

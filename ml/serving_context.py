@@ -17,6 +17,7 @@ from the one rule spec).
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import os
 import tempfile
@@ -25,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from ml.rater_offsets import RaterOffsets
 
 CONTEXT_VERSION = 1
 
@@ -87,6 +90,13 @@ class ServingContext:
         if interviewer is None:
             return 0.0
         return self.offset_steps.get(interviewer, self._empty).before(day)
+
+    @functools.cached_property
+    def offsets_in_force(self) -> RaterOffsets:
+        """Each interviewer's offset for an interview after the as-of date (the last step):
+        what `/invocations` applies to the raters a request lists."""
+        return RaterOffsets({i: s.offsets[-1] for i, s in self.offset_steps.items()
+                             if s.offsets})
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -348,8 +348,12 @@ def test_a_new_export_reaches_the_endpoint_without_a_restart(served, requests_by
         changed = [k for k in before["features"][0]
                    if before["features"][0][k] != after["features"][0][k]]
         assert changed and all(k.endswith("_adj") for k in changed), changed
-    finally:
+    finally:  # put the build's context back, and wait until the endpoint serves it again
         served.context_path.write_bytes(original)
+        deadline = time.monotonic() + 10
+        while served.post("/candidates/features", {"candidates": [record]})[1] != before:
+            assert time.monotonic() < deadline, "the endpoint did not reload the context"
+            time.sleep(0.3)
 
 
 def test_the_route_refuses_with_a_reason_when_it_cannot_read_ids(served, tmp_path):
@@ -405,3 +409,26 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+def test_invocations_apply_the_rater_offsets_in_force_not_those_frozen(served, to_score):
+    """/invocations with rater_ids: raw scores minus the mean of the listed raters' offsets
+    in force (the serving context's), not the table frozen with the version."""
+    from ml.batch_scoring import request_frame, request_record
+    from ml.pyfunc_model import contract_of, score_records
+    from ml.scoring_input import validate_rows
+
+    contract = contract_of(served.model)
+    assert contract.rater_offsets is not None  # the model uses rater-adjusted scores
+    frame = to_score.head(40)
+    rows = [request_record(r, contract) for _, r in request_frame(frame, contract).iterrows()]
+    assert all(r.get("rater_ids") for r in rows)
+    status, body = served.post("/invocations", {"dataframe_records": rows})
+    assert status == 200, body
+    got = [p["probability"] for p in body["predictions"]]
+    in_force = load_serving_context(served.context_path).offsets_in_force
+    expected = score_records(served.model, validate_rows(
+        rows, dataclasses.replace(contract, rater_offsets=in_force), 100), served.version)
+    frozen = score_records(served.model, validate_rows(rows, contract, 100), served.version)
+    np.testing.assert_allclose(got, [p["probability"] for p in expected], atol=TOL)
+    assert max(abs(a - b["probability"]) for a, b in zip(got, frozen, strict=True)) > 1e-6
