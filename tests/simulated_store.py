@@ -49,12 +49,14 @@ class BuiltStore:
 
 def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: int,
                 as_of: str = "2025-01-01", end: str = "2024-12-31",
-                progress: bool = False, defect_rate: float = 0.0) -> BuiltStore:
+                progress: bool = False, defect_rate: float = 0.0,
+                scenario: str = "stable") -> BuiltStore:
     """Simulate, load raw + truth, `dbt build` into a fresh database `database`.
 
     `seconds` holds the time of each step (simulate, load, dbt). With `defect_rate` > 0 the
     loaded raw tables carry planted defects (`sim.raw` stays the clean export) and the
-    expected quarantine is in `sim_truth.planted_defects`.
+    expected quarantine is in `sim_truth.planted_defects`. `scenario` is the simulator's
+    (hris.simulator.simulate): the world changes from `sim.world.change_date` on.
     """
     admin = endpoint.connect("postgres")
     admin.autocommit = True
@@ -65,7 +67,7 @@ def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: in
     seconds = {}
     t0 = time.perf_counter()
     sim = simulate(n_candidates=n_candidates, seed=seed, end=end, as_of=as_of,
-                   progress=progress)
+                   progress=progress, scenario=scenario)
     seconds["simulate"] = time.perf_counter() - t0
     key = f"not-secret-key-{database}".encode()
     t0 = time.perf_counter()
