@@ -1,5 +1,6 @@
 """Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
-deploy → batch score → inference-log ingest, with dbt tests and the model gate as checks."""
+deploy → batch score → inference-log ingest → feature drift, with dbt tests and the model
+gate as checks."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from orchestration.assets.model import (
     trained_model_is_sound,
     training_set,
 )
+from orchestration.assets.monitoring import feature_drift
 from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
@@ -35,6 +37,7 @@ disable_telemetry()
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, inference_log_ingest]
+MONITORING_ASSETS = [feature_drift]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -51,7 +54,7 @@ train_and_deploy_job = define_asset_job(
 )
 hireloop_loop_job = define_asset_job(
     "hireloop_loop",
-    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS),
+    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS),
     description="The whole loop: ingest → dbt → summary → train → register → promote → "
                 "deploy → batch score → ingest the inference log.",
 )
@@ -80,7 +83,7 @@ def build_definitions(resources: dict) -> Definitions:
     """Every asset, check and job, bound to `resources` (tests bind their own)."""
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
-        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS],
+        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS],
         asset_checks=[trained_model_is_sound, *DATA_QUALITY_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],
