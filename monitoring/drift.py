@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from evidently import DataDefinition, Dataset, Report
 from evidently.core.report import Snapshot
+from evidently.legacy.renderers.html_widgets import CounterData, counter
 from evidently.metrics import ValueDrift
 
 from ml.features import FAMILY_COLUMN, assert_allowed, numeric_frame
@@ -154,7 +155,25 @@ def family_drift(reference: pd.DataFrame, current: pd.DataFrame, features: Seque
     table = _table(snapshot, role_family, ref, cur)
     if table["feature"].tolist() != all_cols:
         raise RuntimeError("Evidently returned other columns than asked for")
-    return FamilyDrift(role_family, table, snapshot, untested)
+    return FamilyDrift(role_family, table, aggregates_only(snapshot), untested)
+
+
+def aggregates_only(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with each ValueDrift's plots replaced by its figures (statistic,
+    threshold): Evidently 0.7's drift widget plots the current rows' values against their
+    row index (`plot_agg_line_data`), row data that `include_data=False` does not remove.
+    Metric values and test results, all the dashboards read, are kept."""
+    widgets = []
+    for result in snapshot._metrics.values():
+        config = getattr(result.metric_value_location, "metric", None)
+        params = getattr(config, "params", {}) or {}
+        title = f"{params.get('column', '')}: {params.get('method', '')} drift"
+        result.widget = [counter(title=title, counters=[
+            CounterData.float("statistic", float(result.value), 4),
+            CounterData.float("threshold", float(params.get("threshold", float("nan"))), 4)])]
+        widgets += result.widget
+    snapshot._widgets = widgets
+    return snapshot
 
 
 def _table(snapshot: Snapshot, role_family: str, ref: pd.DataFrame, cur: pd.DataFrame

@@ -9,6 +9,7 @@ import json
 
 import pandas as pd
 import pytest
+from evidently.core.report import Snapshot
 from evidently.ui.workspace import Workspace
 
 from ml.datasets import read_frame
@@ -105,6 +106,15 @@ def test_a_covariate_shift_is_flagged(shift_run):
     assert any(dim in f for f in drifted["feature"] for dim in SHIFTED)
 
 
+def _longest_number_list(node) -> int:
+    if isinstance(node, dict):
+        return max([_longest_number_list(v) for v in node.values()] + [0])
+    if isinstance(node, list):
+        own = len(node) if node and all(isinstance(x, int | float) for x in node) else 0
+        return max([own] + [_longest_number_list(v) for v in node])
+    return 0
+
+
 def test_snapshots_are_in_the_one_project_and_hold_no_rows(stable_run, stable_db, pg_server,
                                                            workspace_dir):
     workspace, project = open_project(workspace_dir)
@@ -115,11 +125,18 @@ def test_snapshots_are_in_the_one_project_and_hold_no_rows(stable_run, stable_db
         snap = workspace.get_run(project.id, snapshot_id)
         assert family in snap.tags and f"as_of:{stable_run.as_of}" in snap.tags
         assert snap.metadata["model_version"] == "1"
+        assert "statistic" in Snapshot.load_model(snap).get_html_str(as_iframe=False)
     assert not list(Workspace(str(workspace_dir)).list_datasets(project.id).datasets)
     ids = _read(pg_server, stable_db, "SELECT candidate_id FROM "
                 f"{frames.CANDIDATE_FEATURES}")["candidate_id"]
+    files = list(workspace_dir.rglob("snapshots/*.json"))
+    assert len(files) == len(saved)
     text = "".join(p.read_text() for p in workspace_dir.rglob("*.json"))
     assert text and not any(i in text for i in ids)
+    # no per-row values either (Evidently's drift plots carry the current rows' values by
+    # row index; monitoring.drift.aggregates_only replaces them by the figures)
+    n_current = int(stable_run.summary()["n_current"].min())
+    assert all(_longest_number_list(json.loads(p.read_text())) < n_current for p in files)
 
 
 def test_table_rows_equal_the_results(stable_run, stable_db, pg_server):
