@@ -83,6 +83,11 @@ class Settings:
         return self.home / "dagster"
 
     @property
+    def evidently_dir(self) -> Path:
+        """The Evidently workspace (one project, "hireloop")."""
+        return self.home / "evidently"
+
+    @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
 

@@ -1,6 +1,6 @@
 """Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
-deploy → batch score → online (HTTP) score → inference-log ingest, with dbt tests and the
-model gate as checks."""
+deploy → batch score → online (HTTP) score → inference-log ingest → feature drift, with dbt
+tests and the model gate as checks."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from orchestration.assets.model import (
     trained_model_is_sound,
     training_set,
 )
+from orchestration.assets.monitoring import feature_drift
 from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
@@ -43,6 +44,7 @@ disable_telemetry()
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
+MONITORING_ASSETS = [feature_drift]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -59,10 +61,10 @@ train_and_deploy_job = define_asset_job(
 )
 hireloop_loop_job = define_asset_job(
     "hireloop_loop",
-    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS),
+    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS),
     description="The whole loop: ingest → dbt → summary → train → register → promote → "
                 "deploy → batch score → the interview tool scores over HTTP → ingest the "
-                "inference log.",
+                "inference log → feature drift.",
 )
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
@@ -89,7 +91,7 @@ def build_definitions(resources: dict) -> Definitions:
     """Every asset, check and job, bound to `resources` (tests bind their own)."""
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
-        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS],
+        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS],
         asset_checks=[trained_model_is_sound, *DATA_QUALITY_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],

@@ -175,6 +175,28 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_stor
     conn.close()
 
 
+def test_feature_drift_asset_records_the_champions_drift(resources, pg_server):
+    """After the first run's champion: the loop's feature_drift asset writes one summary row
+    and one Evidently snapshot per role family, and its metadata tables the drift shares."""
+    job = build_definitions(resources).resolve_job_def("hireloop_loop")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance,
+                                        asset_selection=[AssetKey("feature_drift")])
+    assert result.success
+    value = result.output_for_node("feature_drift")
+    champion = str(champion_version(resources["mlflow"].target().client).version)
+    assert value["model_version"] == champion and value["quarter"]
+    assert set(value["drift_share"]) == set(value["snapshots"]) and value["snapshots"]
+    meta = _materialised(result)["feature_drift"]
+    assert "drift_share" in meta["drift_share_by_family"].value
+    conn = pg_server.endpoint.connect(resources["hireloop"].database)
+    with conn.cursor() as cur:
+        cur.execute("SELECT role_family, snapshot_id FROM monitoring.feature_drift_summary "
+                    "WHERE model_version = %s", [champion])
+        assert dict(cur.fetchall()) == value["snapshots"]
+    conn.close()
+
+
 def test_a_build_on_unchanged_data_registers_no_duplicate_and_keeps_going(resources):
     # Same feature store, same training config, same code as the first run's version.
     client = resources["mlflow"].target().client
