@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource
 
 from ml.endpoint_launch import ServeSpec
+from ml.evaluation import load_version_model
 from ml.pyfunc_model import INFERENCE_LOG_ENV
-from ml.registry import MODEL_NAME, MlflowTarget, configure
+from ml.registry import MODEL_NAME, MlflowTarget, champion_version, configure
 from ml.tracking import run_url
 from orchestration.config import Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
@@ -104,6 +106,18 @@ class MlflowResource(ConfigurableResource):
         disable_telemetry()
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         return configure(self.tracking_uri, self.artifact_dir)
+
+    def champion_model(self, purpose: str) -> tuple[str, Any]:
+        """The champion's version and its model (HireloopModel), for `purpose` ("score with",
+        "monitor"); a RuntimeError saying what to run when there is no champion yet."""
+        target = self.target()
+        champion = champion_version(target.client, self.model_name)
+        if champion is None:
+            raise RuntimeError(f"no champion to {purpose}: materialise promotion_decision "
+                               "first")
+        version = str(champion.version)
+        return version, load_version_model(target.client, version, self.model_name,
+                                           tracking_uri=target.tracking_uri)
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
         return run_url(self.ui_url, experiment_id, run_id)

@@ -6,8 +6,6 @@ Thin: the body calls monitoring.drift_run and turns its summary into metadata.
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from hris.exports import required_as_of
-from ml.evaluation import load_version_model
-from ml.registry import champion_version
 from monitoring.drift_run import run_feature_drift
 from orchestration.assets.serving import batch_scores
 from orchestration.resources import HireloopRuntime, MlflowResource
@@ -26,13 +24,7 @@ GROUP = "monitoring"
 )
 def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
-    target = mlflow.target()
-    champion = champion_version(target.client, mlflow.model_name)
-    if champion is None:
-        raise RuntimeError("no champion to monitor: materialise promotion_decision first")
-    version = str(champion.version)
-    model = load_version_model(target.client, version, mlflow.model_name,
-                               tracking_uri=target.tracking_uri)
+    version, model = mlflow.champion_model("monitor")
     with hireloop.connection() as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)

@@ -12,8 +12,6 @@ from hris.interview_tool import score_waiting_candidates
 from ml.batch_scoring import score_candidates
 from ml.datasets import read_candidates_to_score
 from ml.deploy import ensure_champion_served
-from ml.evaluation import load_version_model
-from ml.registry import champion_version
 from monitoring.scoring_log import append_scores, ensure_schema, ingest_inference_log
 from orchestration.assets.model import promotion_decision
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
@@ -80,13 +78,7 @@ def deployed_endpoint(context: AssetExecutionContext, mlflow: MlflowResource,
 )
 def batch_scores(context: AssetExecutionContext, hireloop: HireloopRuntime,
                  mlflow: MlflowResource) -> Output:
-    target = mlflow.target()
-    champion = champion_version(target.client, mlflow.model_name)
-    if champion is None:
-        raise RuntimeError("no champion to score with: materialise promotion_decision first")
-    version = str(champion.version)
-    model = load_version_model(target.client, version, mlflow.model_name,
-                               tracking_uri=target.tracking_uri)
+    version, model = mlflow.champion_model("score with")
     with hireloop.connection() as conn:
         frame = read_candidates_to_score(conn)
         result = score_candidates(model, frame, version)

@@ -36,6 +36,19 @@ def log_constant_model(value: float, artifact_path: str = "model") -> str:
     return run.info.run_id
 
 
+def register_champion(client, model, why: str) -> str:
+    """Log `model` as the serving pyfunc, register it and make it the champion: its version."""
+    from ml.promotion import promote
+    from ml.pyfunc_model import log_pyfunc
+    from ml.registry import MODEL_NAME, register_version
+
+    with mlflow.start_run() as run:
+        log_pyfunc(model, "model", model_name=MODEL_NAME)
+    version = register_version(client, run.info.run_id, "model")
+    promote(client, version.version, actor="test", why=why)
+    return str(version.version)
+
+
 @pytest.fixture(scope="module")
 def mlflow_target(pg_server, tmp_path_factory) -> MlflowTarget:
     database = pg_server.create_database("mlflow_test")

@@ -25,20 +25,19 @@ import pytest
 
 from ml.endpoint_launch import ServeSpec
 from ml.http_scoring import score_over_http
-from ml.promotion import promote
 from ml.pyfunc_model import (
     INFERENCE_LOG_ENV,
     OUTPUT_COLUMNS,
     contract_of,
     example_input,
-    log_pyfunc,
 )
-from ml.registry import MODEL_NAME, register_version
+from ml.registry import MODEL_NAME
 from ml.scoring_input import accepted_fields
 from monitoring.model_summary import curl_example
 from monitoring.scoring_log import ingest_inference_log
 from orchestration.services import EndpointProcess
 from orchestration.supervisor import Supervisor
+from tests.ml.conftest import register_champion
 from tests.ml.model_fixture import trained_model
 from tests.ml.test_pyfunc import valid_rows
 
@@ -116,10 +115,7 @@ def strict_json(text: str):
 @pytest.fixture(scope="module")
 def endpoint(mlflow_target, tmp_path_factory, feature_store):
     model = trained_model(feature_store)
-    with mlflow.start_run() as run:
-        log_pyfunc(model, "model", model_name=MODEL_NAME)
-    version = register_version(mlflow_target.client, run.info.run_id, "model")
-    promote(mlflow_target.client, version.version, actor="test", why="endpoint test")
+    version = register_champion(mlflow_target.client, model, "endpoint test")
     folder = tmp_path_factory.mktemp("endpoint")
     log = folder / "inference" / "online.jsonl"
     spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
@@ -129,11 +125,11 @@ def endpoint(mlflow_target, tmp_path_factory, feature_store):
     cwd = Path.cwd()
     os.chdir(folder)
     try:
-        state = process.start(served_version=str(version.version))
+        state = process.start(served_version=version)
     finally:
         os.chdir(cwd)
     try:
-        yield Endpoint(spec.host, spec.port, str(version.version), log, model,
+        yield Endpoint(spec.host, spec.port, version, log, model,
                        Path(state["log"]))
     finally:
         process.stop()

@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 
 import jsonschema
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,15 +30,14 @@ from ml.batch_scoring import score_candidates
 from ml.endpoint_launch import ServeSpec
 from ml.endpoint_schema import schema_for
 from ml.interview_records import feature_columns
-from ml.promotion import promote
-from ml.pyfunc_model import INFERENCE_LOG_ENV, log_pyfunc
+from ml.pyfunc_model import INFERENCE_LOG_ENV
 from ml.records_route import RecordsRoute, RouteRefusal
-from ml.registry import MODEL_NAME, register_version
 from ml.scoring_app import pseudonymiser
 from ml.serving_context import load_serving_context, write_serving_context
 from orchestration.services import EndpointProcess
 from orchestration.serving_context import refresh_serving_context
 from orchestration.supervisor import Supervisor
+from tests.ml.conftest import register_champion
 from tests.ml.model_fixture import trained_model
 from tests.ml.test_endpoint import LEAKS, free_port, log_lines, strict_json
 
@@ -85,10 +83,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(mlflow_target, tmp_path_factory, feature_store):
     model = trained_model(feature_store)
-    with mlflow.start_run() as run:
-        log_pyfunc(model, "model", model_name=MODEL_NAME)
-    version = register_version(mlflow_target.client, run.info.run_id, "model")
-    promote(mlflow_target.client, version.version, actor="test", why="records test")
+    version = register_champion(mlflow_target.client, model, "records test")
     folder = tmp_path_factory.mktemp("records_endpoint")
     context_path = folder / "serving" / "context.json"
     conn = feature_store.connect()
@@ -103,9 +98,9 @@ def served(mlflow_target, tmp_path_factory, feature_store):
                      extra_env={INFERENCE_LOG_ENV: str(log)},
                      serving_context=str(context_path), pseudonym_key_file=str(key_file))
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
-    state = process.start(served_version=str(version.version))
+    state = process.start(served_version=version)
     try:
-        yield Served(spec.host, spec.port, str(version.version), log, context_path, model,
+        yield Served(spec.host, spec.port, version, log, context_path, model,
                      feature_store.key, Path(state["log"]))
     finally:
         process.stop()
