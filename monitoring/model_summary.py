@@ -61,12 +61,26 @@ class ModelSummary:
     example: dict[str, Any] | None = None
     batch: dict[str, Any] = field(default_factory=dict)  # scored, rejected, bands
     online: dict[str, Any] = field(default_factory=dict)  # rows, scored, refused, statuses
+    drift: dict[str, Any] = field(default_factory=dict)  # feature_drift's value
 
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
+
+
+def drift_line(drift: dict[str, Any]) -> str:
+    """One line on feature drift (monitoring.drift): the quarter, each family's drift
+    share, the alarms, and where the snapshots are."""
+    if not drift.get("quarter"):
+        return "Feature drift: no decided quarter before the as-of yet, nothing compared"
+    shares = ", ".join(f"{fam} {share:.2f}"
+                       for fam, share in sorted(drift.get("drift_share", {}).items()))
+    alarms = ", ".join(drift.get("alarms") or []) or "none"
+    return (f"Feature drift, quarter {drift['quarter']} against the champion's reference "
+            f"(share of inputs drifted): {shares}; alarms: {alarms} "
+            "(monitoring.feature_drift_summary; Evidently workspace $HIRELOOP_HOME/evidently)")
 
 
 def format_model_summary(s: ModelSummary) -> str:
@@ -103,6 +117,8 @@ def format_model_summary(s: ModelSummary) -> str:
             lines += [f"  {s.online['ingested']} new scores from the endpoint's inference log "
                       "now in monitoring.scoring_log (source 'online')"]
         lines += [f"  {m}" for m in s.online.get("messages", [])[:3]]
+    if s.drift:
+        lines += ["", drift_line(s.drift)]
     if s.endpoint_url:
         lines += ["", f"Scoring endpoint: {s.endpoint_url} (serving version "
                   f"{s.served_version or '?'}; health: {s.endpoint_url}/ping; contract: "

@@ -374,7 +374,7 @@ def build(
         run_url=outcome.run_url, endpoint_url=deployed.get("url"),
         served_version=deployed.get("served_version"), example=batch.get("example"),
         batch={k: batch.get(k) for k in ("scored", "rejected", "bands")} if batch else {},
-        online=online,
+        online=online, drift=outcome.drift or {},
     )
     typer.echo(format_model_summary(summary))
 

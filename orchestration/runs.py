@@ -65,6 +65,7 @@ class LoopOutcome:
     run_url: str | None
     online: dict[str, Any] | None = None  # the interview tool's HTTP scoring (online_scores)
     ingested: dict[str, Any] | None = None  # inference_log_ingest: added, duplicates...
+    drift: dict[str, Any] | None = None  # feature_drift: quarter, drift share, alarms
 
 
 def _output(result, node: str) -> Any:
@@ -190,5 +191,6 @@ def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
         run_url=url,
         online=_output(result, "online_scores"),
         ingested=_output(result, "inference_log_ingest"),
+        drift=_output(result, "feature_drift"),
     )
 

@@ -85,3 +85,13 @@ def test_a_build_on_unchanged_data_says_no_new_version_and_which_it_is():
     assert ("no new version: same data, training config and code as version 2; champion "
             "stays version 2") in text
     assert "registered version" not in text
+
+
+def test_the_printout_names_the_drift_quarter_shares_and_alarms():
+    from monitoring.model_summary import drift_line
+
+    line = drift_line({"quarter": "2024Q3", "drift_share": {"sales": 0.0625, "rnd": 0.0},
+                       "alarms": ["sales"]})
+    assert "quarter 2024Q3" in line and "rnd 0.00, sales 0.06" in line
+    assert "alarms: sales" in line
+    assert "nothing compared" in drift_line({"quarter": None})
