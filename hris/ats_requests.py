@@ -49,8 +49,8 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
         out[key] = value
 
 
-def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[str],
-                       request_ids: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[str]
+                       ) -> list[dict[str, Any]]:
     """One records-shape object per candidate id (raw ids), in the order given.
 
     `raw` holds the export's tables by name (candidates, interviews, interview_scores,
@@ -91,8 +91,6 @@ def candidate_requests(raw: Mapping[str, pd.DataFrame], candidate_ids: Iterable[
         person = candidates.loc[cid]
         record: dict[str, Any] = {"candidate_id": cid, "role_id": _text(person.applied_role_id),
                                   "application_date": _text(person.application_date)}
-        if request_ids is not None and cid in request_ids:
-            record["request_id"] = request_ids[cid]
         _put(record, "education", _text(person.education))
         _put(record, "years_experience", _number(person.years_experience))
         record["interviews"] = interviews_of.get(cid, [])

@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -191,11 +191,3 @@ def _in_records_terms(problem: Problem, derived: Sequence[Any]) -> Problem:
     return Problem(row, "interviews", "required", f"role family {family!r} requires "
                    f"{name.replace('_', ' ')}, which the records do not give")
 
-
-def readiness(route: RecordsRoute) -> Mapping[str, Any]:
-    """For /ping-like checks and tests: whether the records routes can answer now."""
-    try:
-        context = route.context()
-    except RouteRefusal as refusal:
-        return {"ready": False, "reason": refusal.message}
-    return {"ready": True, "as_of": context.as_of.isoformat(), "source": context.source}
