@@ -53,7 +53,7 @@ from orchestration.config import Settings, disable_telemetry  # noqa: E402
 from orchestration.dbt import run_dbt_models  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
 from orchestration.serving_context import refresh_serving_context  # noqa: E402
-from tests.simulated_store import BuiltStore, build_store  # noqa: E402
+from tests.simulated_store import BuiltStore, build_store, fresh_database  # noqa: E402
 
 SCORES = ("model", "baseline_logit", "baseline_rating", "p_observable", "p_true")
 
@@ -132,12 +132,10 @@ def frozen_check(fresh: BuiltStore, context: ServingContext, day: date) -> str:
     """Rebuild dim_interviewers as of `day` on a copy of the fresh store (what a version
     trained then would freeze) and compare it with the table made from today's steps."""
     name = f"{fresh.database}_as_of_{day:%Y%m%d}"
+    fresh_database(fresh.endpoint, name, template=fresh.database)
     admin = fresh.endpoint.connect("postgres")
     admin.autocommit = True
     try:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{fresh.database}"')
         run_dbt_models(fresh.endpoint.dbt_env(name), day.isoformat(), ["+dim_interviewers"],
                        str(Path(tempfile.gettempdir()) / f"dbt-target-{name}"))
         conn = fresh.endpoint.connect(name)

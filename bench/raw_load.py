@@ -28,15 +28,11 @@ from hris.raw_store import load_raw  # noqa: E402
 from hris.simulator import simulate  # noqa: E402
 from orchestration.config import Settings, disable_telemetry  # noqa: E402
 from orchestration.runtime import Runtime  # noqa: E402
+from tests.simulated_store import fresh_database  # noqa: E402
 
 
 def _fresh(endpoint, name: str):
-    admin = endpoint.connect("postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+    fresh_database(endpoint, name)
     return endpoint.connect(name)
 
 

@@ -47,6 +47,19 @@ class BuiltStore:
         return pd.Series([pseudonym(self.key, i) for i in ids], index=ids.to_numpy())
 
 
+def fresh_database(endpoint: PgEndpoint, name: str, template: str | None = None) -> None:
+    """Drop `name` if it exists and create it anew (empty, or a copy of `template`)."""
+    admin = endpoint.connect("postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cur.execute(f'CREATE DATABASE "{name}"'
+                        + (f' TEMPLATE "{template}"' if template else ""))
+    finally:
+        admin.close()
+
+
 def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: int,
                 as_of: str = "2025-01-01", end: str = "2024-12-31",
                 progress: bool = False, defect_rate: float = 0.0,
@@ -58,12 +71,7 @@ def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: in
     expected quarantine is in `sim_truth.planted_defects`. `scenario` is the simulator's
     (hris.simulator.world.SCENARIOS).
     """
-    admin = endpoint.connect("postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{database}"')
-        cur.execute(f'CREATE DATABASE "{database}"')
-    admin.close()
+    fresh_database(endpoint, database)
     seconds = {}
     t0 = time.perf_counter()
     sim = simulate(n_candidates=n_candidates, seed=seed, end=end, as_of=as_of,

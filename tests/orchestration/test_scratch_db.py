@@ -42,17 +42,23 @@ def _databases(pg_server) -> set[str]:
     return names
 
 
+@pytest.fixture
+def source(pg_server):
+    """A fresh database holding SOURCE_DDL's raw schema (a connection, closed afterwards)."""
+    conn = pg_server.endpoint.connect(pg_server.create_database("src"))
+    with conn, conn.cursor() as cur:
+        cur.execute(SOURCE_DDL)
+    yield conn
+    conn.close()
+
+
 def _rows(conn, query: str) -> list[tuple]:
     with conn.cursor() as cur:
         cur.execute(query)
         return cur.fetchall()
 
 
-def test_copy_keeps_rows_defaults_sequences_constraints_and_indexes(pg_server):
-    source_db = pg_server.create_database("src")
-    source = pg_server.endpoint.connect(source_db)
-    with source, source.cursor() as cur:
-        cur.execute(SOURCE_DDL)
+def test_copy_keeps_rows_defaults_sequences_constraints_and_indexes(pg_server, source):
     with scratch_database(pg_server.endpoint, prefix="t_scratch") as name:
         target = pg_server.endpoint.connect(name)
         assert copy_schema(source, target, "raw") == ["_exports", "things"]
@@ -71,7 +77,6 @@ def test_copy_keeps_rows_defaults_sequences_constraints_and_indexes(pg_server):
         with target.cursor() as cur, pytest.raises(psycopg2.errors.UniqueViolation):
             cur.execute("INSERT INTO raw.things (thing_id, _dup_seq) VALUES (NULL, 1)")
         target.close()
-    source.close()
     assert name not in _databases(pg_server)
 
 
@@ -105,18 +110,13 @@ def test_sweep_drops_only_leftovers_of_dead_processes_of_this_host(pg_server):
         admin.close()
 
 
-def test_copy_can_leave_out_rows_of_some_tables(pg_server):
-    source_db = pg_server.create_database("src")
-    source = pg_server.endpoint.connect(source_db)
-    with source, source.cursor() as cur:
-        cur.execute(SOURCE_DDL)
+def test_copy_can_leave_out_rows_of_some_tables(pg_server, source):
     with scratch_database(pg_server.endpoint, prefix="t_scratch") as name:
         target = pg_server.endpoint.connect(name)
         copy_schema(source, target, "raw", with_rows=lambda table: table != "things")
         assert _rows(target, "SELECT count(*) FROM raw.things") == [(0,)]
         assert _rows(target, "SELECT count(*) FROM raw._exports") == [(2,)]
         target.close()
-    source.close()
 
 
 def test_a_role_that_may_not_create_databases_is_told_so(pg_server):
