@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.interview_records import candidate_records, derive
+from ml.interview_records import DerivedCandidate, candidate_records, derive
 from ml.rater_offsets import RaterOffsets
 from ml.scoring_input import REQUEST_ID, InputError, Problem
 from ml.serving_context import ServingContext, load_serving_context
@@ -120,7 +120,7 @@ class RecordsRoute:
         except RouteRefusal:
             return None
 
-    def derived(self, data: Any) -> tuple[list, ServingContext]:
+    def derived(self, data: Any) -> list[DerivedCandidate]:
         """The derived candidates of a parsed body, or a RouteRefusal listing every problem."""
         context = self.context()
         try:
@@ -132,14 +132,14 @@ class RecordsRoute:
         derived, problems = derive(records, context, self.pseudonymise, self.today())
         if problems:
             raise _refusal(problems, len(records))
-        return derived, context
+        return derived
 
     def features(self, data: Any) -> dict[str, Any]:
-        derived, _ = self.derived(data)
+        derived = self.derived(data)
         return {"features": [c.features for c in derived]}
 
     def score(self, data: Any) -> dict[str, Any]:
-        derived, _ = self.derived(data)
+        derived = self.derived(data)
         contract = self.pyfunc.feature_contract
         rows = []
         for c in derived:

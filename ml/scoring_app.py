@@ -229,6 +229,12 @@ async def send_json(send: Send, status: int, body: Mapping[str, Any],
     await send({"type": "http.response.body", "body": data})
 
 
+async def send_refusal(send: Send, refusal: Refusal) -> None:
+    """The refusal's body; a body not read whole (408, 413) also closes the connection."""
+    close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
+    await send_json(send, refusal.status, refusal.body(), close)
+
+
 INTERNAL = error_body("INTERNAL_ERROR", "the endpoint could not score this request; the "
                       "server log has the detail")
 
@@ -262,8 +268,7 @@ class ScoringLayer:
         try:
             body, rows = await self._checked(scope, receive)
         except Refusal as refusal:
-            close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
-            await send_json(send, refusal.status, refusal.body(), close)
+            await send_refusal(send, refusal)
             return
         except ConnectionError:
             return
@@ -297,8 +302,7 @@ class ScoringLayer:
             if self.explain is not None and "predictions" in answer:
                 self.explain(answer["predictions"])
         except Refusal as refusal:
-            close = [(b"connection", b"close")] if refusal.status in (408, 413) else []
-            await send_json(send, refusal.status, refusal.body(), close)
+            await send_refusal(send, refusal)
             return
         except RouteRefusal as r:
             await send_json(send, r.status, error_body(r.code, r.message, r.problems))

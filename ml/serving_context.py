@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,9 @@ class OffsetSteps:
         return self.offsets[i - 1] if i else 0.0
 
 
+_NO_STEPS = OffsetSteps((), ())  # an interviewer never seen: the average rater, offset 0
+
+
 @dataclass(frozen=True)
 class ServingContext:
     """The feature store's side of reading interview records (see the module docstring)."""
@@ -83,13 +86,12 @@ class ServingContext:
     source: str = ""                          # where it was read (database, as-of date)
     key_check: str = ""                       # pseudonym of a fixed id: tells the key
     version: int = CONTEXT_VERSION
-    _empty: OffsetSteps = field(default=OffsetSteps((), ()), repr=False, compare=False)
 
     def rater_offset(self, interviewer: str | None, day: date) -> float:
         """The offset the feature store gives an interview by `interviewer` on `day`."""
         if interviewer is None:
             return 0.0
-        return self.offset_steps.get(interviewer, self._empty).before(day)
+        return self.offset_steps.get(interviewer, _NO_STEPS).before(day)
 
     @functools.cached_property
     def offsets_in_force(self) -> RaterOffsets:

@@ -13,7 +13,7 @@ import yaml
 
 from hris.exports import required_as_of
 from hris.pseudonym import pseudonym
-from hris.rules import DBT_PROJECT_YML, RuleSpec, load_rules
+from hris.rules import DBT_PROJECT_YML, RuleSpec, parse_rules
 from ml.records_route import KEY_CHECK_ID
 from ml.serving_context import (
     RecordRules,
@@ -32,9 +32,9 @@ def _range(spec: RuleSpec, table: str, column: str) -> tuple[float, float]:
 
 def record_rules(path: Path = DBT_PROJECT_YML) -> RecordRules:
     """The interview record's rules, read from the dbt project's rule spec and vars."""
-    spec = load_rules(path)
     with open(path) as fh:
         variables = yaml.safe_load(fh)["vars"]
+    spec = parse_rules(variables)
     interviews, scores = spec.tables["interviews"], spec.tables["interview_scores"]
     return RecordRules(
         rounds=interviews.vocab["round"],
