@@ -12,6 +12,7 @@ instance, then reads the run back from its event log (`StoredRun`).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -120,15 +121,17 @@ class StoredRun:
         return [e.event_specific_data for e in self.all_events
                 if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
 
-    def materialized(self) -> set[AssetKey]:
-        return {e.asset_key for e in self.all_events
-                if e.event_type == DagsterEventType.ASSET_MATERIALIZATION}
+    @functools.cached_property
+    def materialized(self) -> frozenset[AssetKey]:
+        """The assets this run materialised (read once from its events)."""
+        return frozenset(e.asset_key for e in self.all_events
+                         if e.event_type == DagsterEventType.ASSET_MATERIALIZATION)
 
     def output_for_node(self, node: str) -> Any:
         """The value asset `node` stored in this run (read through its IO manager); a
         KeyError when this run did not materialise it (an older value is not this run's)."""
         key = AssetKey(node)
-        if key not in self.materialized():
+        if key not in self.materialized:
             raise KeyError(f"{node} was not materialised in run {self.run_id}")
         if node not in self._values:
             self._values[node] = self.definitions.load_asset_value(key, instance=self.instance)
