@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 # Name patterns (on underscore-separated tokens) of protected attributes, personal data and
-# anything derived from them (age_band, birth_year, gender_female, race_ethnicity, ...).
+# anything derived from them (age_band, age_40_plus, birth_year, gender_female,
+# race_ethnicity, ...).
 BANNED_PATTERNS: tuple[str, ...] = (
     r"gender", r"sex", r"(^|_)age(_|$)", r"age_?band", r"birth", r"race", r"ethnic",
     r"national", r"(^|_)name(_|$)", r"full_?name", r"email", r"phone", r"religio",

@@ -47,6 +47,15 @@
     end
 {%- endmacro %}
 
+{#- Aged 40 or over at a reference date (protected attribute: fairness audit only): the
+    ADEA's threshold, which the bands cannot give (35-44 straddles it). -#}
+{% macro age_40_plus(birth_date, at_date) -%}
+    case
+        when {{ birth_date }} is null or {{ at_date }} is null then null
+        else extract(year from age({{ at_date }}, {{ birth_date }})) >= 40
+    end
+{%- endmacro %}
+
 {#- SQL list literal of a vocabulary var, e.g. ('hr', 'business'). -#}
 {% macro vocab(name) -%}
     ({%- for v in var(name) -%}'{{ v }}'{{ ", " if not loop.last }}{%- endfor -%})

@@ -109,14 +109,18 @@ def test_banned_columns_never_enter(training_frame, result):
     frame = training_frame.copy()
     frame["gender"] = 1.0
     frame["age_band"] = 3.0
+    frame["age_40_plus"] = 1.0
     frame["birth_year"] = 1990.0
     frame["race_ethnicity_code"] = 2.0
     chosen = select_features(frame)
-    assert not {"gender", "age_band", "birth_year", "race_ethnicity_code"} & set(chosen)
+    assert not {"gender", "age_band", "age_40_plus", "birth_year",
+                "race_ethnicity_code"} & set(chosen)
     with pytest.raises(BannedFeatureError, match="gender"):
         select_features(frame, include=["interviewer_communication", "gender"])
     with pytest.raises(BannedFeatureError):
         TrainConfig(include=["age_band"]) and select_features(frame, include=["age_band"])
+    with pytest.raises(BannedFeatureError, match="age_40_plus"):
+        select_features(frame, include=["age_40_plus"])
     for fm in result.model.families.values():
         assert not any(b in f for f in fm.features for b in ("gender", "age", "birth", "race"))
 

@@ -8,7 +8,7 @@
       before_hire   an earlier application of the same employee, not the one that led
       NULL          not linked to a staged employee, or made on or before the hire date
                     of an employee who is no hire here (e.g. one without a staged role)
-    gender, age_band and race_ethnicity are protected attributes: they are here ONLY for
+    gender, age_band, age_40_plus and race_ethnicity are protected attributes: they are here ONLY for
     the fairness audit and never join into a feature table or a model's inputs. -#}
 with
 
@@ -55,6 +55,7 @@ select
     end as employee_link,
     linked.gender,
     linked.age_band,
+    linked.age_40_plus,
     linked.race_ethnicity
 from linked
 left join job_roles on job_roles.role_id = linked.applied_role_id

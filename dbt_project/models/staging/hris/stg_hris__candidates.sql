@@ -14,6 +14,7 @@ select
     years_experience,
     gender,
     age_band,
+    age_40_plus,
     race_ethnicity,
     _source,
     _loaded_at

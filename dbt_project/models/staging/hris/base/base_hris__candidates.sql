@@ -1,5 +1,5 @@
 {#- Personal columns (full_name, national_id, email, phone, birth_date) are read here only
-    to derive age_band; none of them is selected. -#}
+    to derive age_band and age_40_plus; none of them is selected. -#}
 {%- set table = 'candidates' -%}
 
 with
@@ -32,6 +32,7 @@ select
     {{ hris_field(table, 'years_experience') }},
     {{ hris_field(table, 'gender') }},
     {{ age_band('birth_date', 'application_date') }} as age_band,
+    {{ age_40_plus('birth_date', 'application_date') }} as age_40_plus,
     {{ hris_field(table, 'race_ethnicity') }},
     {{- hris_void_columns(table) }}
     _dup_seq,
