@@ -81,7 +81,7 @@ def audit_report(model_version: str | None, samples: dict[str, pd.DataFrame],
         "data_as_of": as_of, "distribution_date": distribution_date,
         "policy": {"min_share": policy.min_share, "four_fifths": policy.four_fifths,
                    "alpha": policy.alpha, "test": "Fisher's exact, two-sided, vs the "
-                   "highest category"},
+                   "highest category; Holm-adjusted over the sample's comparisons"},
         "no_adjustment": NO_ADJUSTMENT,
         "samples": {name: {"source": SAMPLE_SOURCES[name], **model_audit(frame, policy)}
                     for name, frame in samples.items()},
@@ -104,7 +104,8 @@ def flagged_categories(report: dict[str, Any], sample: str | None = None
                         out.append({"sample": name, "attribute": attr, "rate": rate,
                                     "category": row["category"],
                                     "impact_ratio": row["impact_ratio"],
-                                    "p_value": row["p_value"]})
+                                    "p_value": row["p_value"],
+                                    "p_adjusted": row["p_adjusted"]})
     return out
 
 

@@ -85,3 +85,16 @@ def welch_difference(mean_a: float, var_a: float, n_a: int, mean_b: float, var_b
     if se == 0:
         return diff, 0.0, 1.0 if diff == 0 else 0.0
     return diff, se, math.erfc(abs(diff / se) / math.sqrt(2))
+
+
+def holm_adjust(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error control, no independence
+    assumed): many categories compared at once must not flag one by chance alone."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

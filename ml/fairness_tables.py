@@ -9,7 +9,9 @@ rate against the highest category's. As the rule asks:
 - a category under `min_share` (2 %) of the sample may be left out of the ratios, and is
   then listed with its count, its rate and the reason;
 - beside each ratio, Fisher's exact test against the highest category: the four-fifths
-  flag is raised only for a ratio under 0.8 whose difference is significant.
+  flag is raised only for a ratio under 0.8 whose difference is significant. Over a whole
+  sample (every attribute, both rates) the p-values are Holm-adjusted before the flag, so
+  thirty small intersections do not flag one by chance (`p_value` stays the test's own).
 
 The audit measures; it never adjusts. No group-specific threshold or score correction is
 computed or applied here or anywhere (Title VII §703(l) forbids them for hiring decisions).
@@ -19,13 +21,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ml.fairness_stats import fisher_exact_p, two_proportion_z
+from ml.fairness_stats import fisher_exact_p, holm_adjust, two_proportion_z
 
 ADVANCE = "advance"
 UNKNOWN = "unknown"
@@ -59,9 +61,10 @@ class CategoryRow:
     impact_ratio: float | None  # None when excluded (or the highest rate is 0)
     p_value: float | None   # Fisher's exact vs the highest category; None for it / excluded
     z: float | None         # the two-proportion z statistic, for those who quote it
-    flagged: bool           # ratio < four_fifths and p < alpha
+    flagged: bool           # ratio < four_fifths and p_adjusted < alpha
     excluded: bool = False
     reason: str = ""
+    p_adjusted: float | None = None  # Holm over the sample's comparisons (ll144_tables)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def impact_table(labels: Iterable[str | None], hits: Iterable[bool], attribute: 
         z = two_proportion_z(hit, size, ref_hit, ref_size).z
         flagged = ratio is not None and ratio < policy.four_fifths and p < policy.alpha
         rows.append(CategoryRow(str(category), size, size / n_total, hit, cat_rate, ratio,
-                                p, z, flagged))
+                                p, z, flagged, p_adjusted=p))
     return ImpactTable(attribute, rate, n_total, n_total - len(known), reference, rows)
 
 
@@ -177,10 +180,29 @@ def ll144_tables(sample: pd.DataFrame, policy: AuditPolicy | None = None
     `sample`: one row per person with probability, band and dim_candidates' gender,
     race_ethnicity, age_40_plus.
     """
+    policy = policy or AuditPolicy()
     labels = category_labels(sample)
     hits = rate_hits(sample)
-    return {attr: {rate: impact_table(labels[attr], hits[rate], attr, rate, policy)
-                   for rate in RATES} for attr in ATTRIBUTES}
+    tables = {attr: {rate: impact_table(labels[attr], hits[rate], attr, rate, policy)
+                     for rate in RATES} for attr in ATTRIBUTES}
+    return holm_flags(tables, policy)
+
+
+def holm_flags(tables: dict[str, dict[str, ImpactTable]], policy: AuditPolicy
+               ) -> dict[str, dict[str, ImpactTable]]:
+    """The tables with p_adjusted (Holm over every tested category of every table) and the
+    flag set on it."""
+    tested = [(a, r, i) for a, by_rate in tables.items() for r, t in by_rate.items()
+              for i, row in enumerate(t.rows) if row.p_value is not None]
+    adjusted = holm_adjust([tables[a][r].rows[i].p_value for a, r, i in tested])
+    rows = {(a, r): list(t.rows) for a, by_rate in tables.items() for r, t in by_rate.items()}
+    for (a, r, i), p in zip(tested, adjusted, strict=True):
+        row = rows[(a, r)][i]
+        flagged = row.impact_ratio is not None and row.impact_ratio < policy.four_fifths \
+            and p < policy.alpha
+        rows[(a, r)][i] = replace(row, p_adjusted=p, flagged=flagged)
+    return {a: {r: replace(t, rows=rows[(a, r)]) for r, t in by_rate.items()}
+            for a, by_rate in tables.items()}
 
 
 def tables_to_dict(tables: dict[str, dict[str, ImpactTable]]) -> dict[str, Any]:

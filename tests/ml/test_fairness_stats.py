@@ -7,7 +7,7 @@ import math
 import pytest
 from scipy import stats
 
-from ml.fairness_stats import fisher_exact_p, two_proportion_z, welch_difference
+from ml.fairness_stats import fisher_exact_p, holm_adjust, two_proportion_z, welch_difference
 
 TABLES = [(13, 40, 25, 50), (3, 15, 36, 76), (0, 5, 5, 5), (1, 1, 0, 30), (100, 1000, 300, 1000),
           (7, 9, 2, 11), (250, 3000, 260, 3100), (0, 0, 3, 10)]
@@ -52,3 +52,10 @@ def test_welch_difference_matches_scipy_with_a_large_sample_normal_p():
     assert diff / se == pytest.approx(t.statistic, rel=1e-12)
     assert p == pytest.approx(2 * stats.norm.sf(abs(t.statistic)), rel=1e-9)
     assert math.isnan(welch_difference(1.0, 0.0, 1, 2.0, 1.0, 10)[1])
+
+
+def test_holm_adjustment_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, kept monotone: 0.02 0.03 0.06 0.06
+    assert holm_adjust([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm_adjust([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+    assert holm_adjust([]) == []

@@ -125,3 +125,28 @@ def test_unknown_spellings_and_a_missing_column():
     assert labels["sex_race"].isna().all()
     with pytest.raises(ValueError, match="dim_candidates"):
         category_labels(pd.DataFrame({"gender": ["female"]}))
+
+
+def test_over_a_whole_sample_the_flag_uses_holm_adjusted_p_values():
+    """One table alone flags a p of about 0.01; among a sample's many comparisons the same
+    gap is adjusted (p_adjusted >= p) and the flag follows the adjusted value."""
+    people = pd.DataFrame({
+        "gender": ["female"] * 60 + ["male"] * 60,
+        "race_ethnicity": (["asian", "black", "white"] * 40),
+        "age_40_plus": [False, True] * 60,
+        "band": ["advance"] * 10 + ["hold"] * 50 + ["advance"] * 24 + ["hold"] * 36,
+        "probability": [0.5] * 120})
+    alone = impact_table(category_labels(people)["sex"], people["band"] == "advance", "sex",
+                         "selection")
+    female = rows_of(alone)["female"]
+    assert female.p_value < 0.05 and female.flagged
+    tables = ll144_tables(people)
+    tested = [r for by_rate in tables.values() for t in by_rate.values() for r in t.rows
+              if r.p_value is not None]
+    assert len(tested) > 5
+    for r in tested:
+        assert r.p_adjusted >= r.p_value
+        assert r.flagged == (r.impact_ratio is not None and r.impact_ratio < 0.8
+                             and r.p_adjusted < 0.05)
+    adjusted = rows_of(tables["sex"]["selection"])["female"]
+    assert adjusted.p_adjusted > female.p_value
