@@ -80,8 +80,8 @@ def audit_report(model_version: str | None, samples: dict[str, pd.DataFrame],
         "audit_date": (audit_date or dt.datetime.now(dt.UTC).date()).isoformat(),
         "data_as_of": as_of, "distribution_date": distribution_date,
         "policy": {"min_share": policy.min_share, "four_fifths": policy.four_fifths,
-                   "alpha": policy.alpha, "test": "Fisher's exact, two-sided, vs the "
-                   "highest category; Holm-adjusted over the sample's comparisons"},
+                   "alpha": policy.alpha, "test": "Fisher's exact, two-sided, the category "
+                   "vs all other known people; Holm-adjusted over the sample's comparisons"},
         "no_adjustment": NO_ADJUSTMENT,
         "samples": {name: {"source": SAMPLE_SOURCES[name], **model_audit(frame, policy)}
                     for name, frame in samples.items()},

@@ -8,10 +8,15 @@ rate against the highest category's. As the rule asks:
   ratios;
 - a category under `min_share` (2 %) of the sample may be left out of the ratios, and is
   then listed with its count, its rate and the reason;
-- beside each ratio, Fisher's exact test against the highest category: the four-fifths
-  flag is raised only for a ratio under 0.8 whose difference is significant. Over a whole
-  sample (every attribute, both rates) the p-values are Holm-adjusted before the flag, so
-  thirty small intersections do not flag one by chance (`p_value` stays the test's own).
+- beside each ratio, a significance test: the four-fifths flag is raised only for a ratio
+  under 0.8 of a category selected less often than everyone else, significantly so.
+
+The test compares the category with all other known people (Fisher's exact), not with the
+highest category: that one is picked for being highest, and in a small sample it is often
+a handful of people who all happened to be selected (9 of 9), against whom every category
+looks significantly worse. Over a whole sample (every attribute, both rates) the p-values
+are Holm-adjusted before the flag, so thirty small intersections do not flag one by chance
+(`p_value` stays the test's own).
 
 The audit measures; it never adjusts. No group-specific threshold or score correction is
 computed or applied here or anywhere (Title VII §703(l) forbids them for hiring decisions).
@@ -59,12 +64,13 @@ class CategoryRow:
     selected: int           # selected (selection rate) or above the median (scoring rate)
     rate: float
     impact_ratio: float | None  # None when excluded (or the highest rate is 0)
-    p_value: float | None   # Fisher's exact vs the highest category; None for it / excluded
-    z: float | None         # the two-proportion z statistic, for those who quote it
-    flagged: bool           # ratio < four_fifths and p_adjusted < alpha
+    p_value: float | None   # Fisher's exact vs all other known people; None if excluded
+    z: float | None         # the two-proportion z statistic of the same comparison
+    flagged: bool           # ratio < four_fifths, rate < rest_rate and p_adjusted < alpha
     excluded: bool = False
     reason: str = ""
     p_adjusted: float | None = None  # Holm over the sample's comparisons (ll144_tables)
+    rest_rate: float | None = None   # the rate of all other known people
 
 
 @dataclass(frozen=True)
@@ -147,16 +153,20 @@ def impact_table(labels: Iterable[str | None], hits: Iterable[bool], attribute: 
         ref_size, ref_hit = (int(v) for v in counts.loc[reference])
         ref_rate = ref_hit / ref_size
         ratio = cat_rate / ref_rate if ref_rate > 0 else None
-        if category == reference:
-            rows.append(CategoryRow(str(category), size, size / n_total, hit, cat_rate,
-                                    ratio, None, None, False))
-            continue
-        p = fisher_exact_p(hit, size, ref_hit, ref_size)
-        z = two_proportion_z(hit, size, ref_hit, ref_size).z
-        flagged = ratio is not None and ratio < policy.four_fifths and p < policy.alpha
-        rows.append(CategoryRow(str(category), size, size / n_total, hit, cat_rate, ratio,
-                                p, z, flagged, p_adjusted=p))
+        rest_size, rest_hit = len(known) - size, int(known["hit"].sum()) - hit
+        rest_rate = rest_hit / rest_size if rest_size else None
+        p = fisher_exact_p(hit, size, rest_hit, rest_size)
+        z = two_proportion_z(hit, size, rest_hit, rest_size).z
+        row = CategoryRow(str(category), size, size / n_total, hit, cat_rate, ratio, p, z,
+                          False, p_adjusted=p, rest_rate=rest_rate)
+        rows.append(replace(row, flagged=_flag(row, p, policy)))
     return ImpactTable(attribute, rate, n_total, n_total - len(known), reference, rows)
+
+
+def _flag(row: CategoryRow, p: float, policy: AuditPolicy) -> bool:
+    """Under four-fifths of the highest rate, below everyone else's, significantly."""
+    return (row.impact_ratio is not None and row.impact_ratio < policy.four_fifths
+            and row.rest_rate is not None and row.rate < row.rest_rate and p < policy.alpha)
 
 
 def rate_hits(sample: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -198,9 +208,7 @@ def holm_flags(tables: dict[str, dict[str, ImpactTable]], policy: AuditPolicy
     rows = {(a, r): list(t.rows) for a, by_rate in tables.items() for r, t in by_rate.items()}
     for (a, r, i), p in zip(tested, adjusted, strict=True):
         row = rows[(a, r)][i]
-        flagged = row.impact_ratio is not None and row.impact_ratio < policy.four_fifths \
-            and p < policy.alpha
-        rows[(a, r)][i] = replace(row, p_adjusted=p, flagged=flagged)
+        rows[(a, r)][i] = replace(row, p_adjusted=p, flagged=_flag(row, p, policy))
     return {a: {r: replace(t, rows=rows[(a, r)]) for r, t in by_rate.items()}
             for a, by_rate in tables.items()}
 

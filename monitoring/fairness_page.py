@@ -131,9 +131,9 @@ def _flag_section(t: Translator, report: dict[str, Any]) -> str:
     policy = report["policy"]
     parts = [heading(2, _("Four-fifths rule"))]
     parts.append('<p class="meta">' + esc(_(
-        "A category is flagged when its impact ratio is under {ratio} and its rate differs "
-        "from the highest category's with p < {alpha} (Fisher's exact test, Holm-adjusted "
-        "over all the sample's comparisons).").format(
+        "A category is flagged when its impact ratio is under {ratio}, its rate is below "
+        "everyone else's, and the difference has p < {alpha} (Fisher's exact test against "
+        "all other known people, Holm-adjusted over all the sample's comparisons).").format(
         ratio=policy["four_fifths"], alpha=policy["alpha"])) + "</p>")
     rows = []
     for name, audit in report["samples"].items():

@@ -88,8 +88,10 @@ def test_age_40_plus(tables):
 
 
 def test_a_ratio_under_four_fifths_is_flagged_only_when_significant(tables):
+    """And only when the category is selected less often than everyone else."""
     female = rows_of(tables["sex"]["selection"])["female"]
-    p = stats.fisher_exact([[13, 27], [25, 25]]).pvalue
+    # tested against all other known people: male 25 of 50 and non-binary 1 of 1
+    p = stats.fisher_exact([[13, 27], [26, 25]]).pvalue
     assert female.p_value == pytest.approx(p)
     assert female.impact_ratio < 0.8 and p > 0.05 and not female.flagged
     big = impact_table(["a"] * 1000 + ["b"] * 1000, [True] * 100 + [False] * 900
@@ -150,3 +152,22 @@ def test_over_a_whole_sample_the_flag_uses_holm_adjusted_p_values():
                              and r.p_adjusted < 0.05)
     adjusted = rows_of(tables["sex"]["selection"])["female"]
     assert adjusted.p_adjusted > female.p_value
+
+
+def test_a_tiny_all_selected_reference_does_not_make_a_large_category_significant():
+    """The highest category is picked for being highest: 15 of 15 selected. The ratio is
+    against it (as LL144 defines), the test against everyone else, so a category at its
+    share of the rest is not flagged though its ratio is low."""
+    labels = ["tiny"] * 15 + ["big"] * 300 + ["mid"] * 300
+    hits = [True] * 15 + [True] * 120 + [False] * 180 + [True] * 120 + [False] * 180
+    rows = rows_of(impact_table(labels, hits, "x", "selection"))
+    assert rows["big"].impact_ratio == pytest.approx(0.4)
+    against_top = stats.fisher_exact([[120, 180], [15, 0]]).pvalue
+    assert against_top < 0.01 and rows["big"].p_value > 0.5 and not rows["big"].flagged
+    # a category under four-fifths and above everyone else's rate is never flagged
+    labels = ["top"] * 100 + ["a"] * 500 + ["low"] * 500
+    hits = ([True] * 100 + [True] * 375 + [False] * 125 + [True] * 50 + [False] * 450)
+    rows = rows_of(impact_table(labels, hits, "x", "selection"))
+    assert rows["a"].impact_ratio == pytest.approx(0.75) and rows["a"].p_value < 1e-6
+    assert rows["a"].rate > rows["a"].rest_rate and not rows["a"].flagged
+    assert rows["low"].flagged
