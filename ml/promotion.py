@@ -25,6 +25,8 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
+from ml.fairness_gate import fairness_failures, fairness_figures
+from ml.fairness_tables import AuditPolicy
 from ml.registry import (
     CHALLENGER,
     CHAMPION,
@@ -37,6 +39,7 @@ from ml.registry import (
 Metrics = dict[str, Any]
 
 HISTORY_PREFIX = "promotion.history."
+MAX_FAIRNESS_REASONS = 5  # the reasons land in a version tag: keep them readable and short
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,25 @@ class GatePolicy:
     auc_margin: the challenger's overall AUC must exceed the champion's by this much.
     per_family_tolerance: no role family's AUC may drop by more than this.
     calibration_tolerance: the overall ECE may not rise by more than this.
+    fairness_four_fifths: no reported category's impact ratio may be under this with a
+    significant difference (adjusted p < fairness_alpha; categories under
+    fairness_min_share of the holdout are not reported), nor under it and more than
+    fairness_margin below the champion's when it holds at least fairness_min_n people
+    (ml.fairness_gate).
     """
 
     auc_margin: float = 0.005
     per_family_tolerance: float = 0.02
     calibration_tolerance: float = 0.01
+    fairness_four_fifths: float = 0.8
+    fairness_alpha: float = 0.05
+    fairness_min_share: float = 0.02
+    fairness_margin: float = 0.1
+    fairness_min_n: int = 30
+
+    def audit_policy(self) -> AuditPolicy:
+        return AuditPolicy(min_share=self.fairness_min_share,
+                           four_fifths=self.fairness_four_fifths, alpha=self.fairness_alpha)
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,37 @@ def check_calibration(challenger: Metrics, champion: Metrics, policy: GatePolicy
     return CheckResult("calibration", passed, reason, figures)
 
 
+def check_fairness(challenger: Metrics, champion: Metrics, policy: GatePolicy) -> CheckResult:
+    """The four-fifths rule on the challenger's holdout, and no category's ratio sunk under
+    it well below the champion's (figures: metrics["fairness"], ml.fairness_gate). Fails
+    closed without figures. Applies to the first model too (`applies_to_first_model`)."""
+    new = challenger.get("fairness")
+    figures: dict[str, Any] = {"four_fifths": policy.fairness_four_fifths,
+                               "alpha": policy.fairness_alpha,
+                               "margin": policy.fairness_margin,
+                               "min_n": policy.fairness_min_n}
+    if new is None:
+        return CheckResult("fairness", False, "no fairness figures: the gate needs the "
+                           "holdout's protected attributes (judge(..., people=))", figures)
+    old = (champion or {}).get("fairness")
+    failures, notes = fairness_failures(new, old, policy.fairness_four_fifths,
+                                        policy.fairness_margin, policy.fairness_min_n)
+    ratios = {k: v["impact_ratio"] for k, v in new["categories"].items()}
+    figures.update({"challenger_min_impact_ratio": min(ratios.values(), default=None),
+                    "failures": failures})
+    if failures:
+        shown = failures[:MAX_FAIRNESS_REASONS]
+        more = len(failures) - len(shown)
+        reason = "; ".join(shown) + (f"; and {more} more (figures)" if more else "")
+        return CheckResult("fairness", False, reason, figures)
+    note = f" ({'; '.join(notes)})" if notes else ""
+    reason = (f"every reported category's impact ratio meets the four-fifths rule or differs "
+              f"insignificantly, none sunk below the champion's{note}")
+    return CheckResult("fairness", True, reason, figures)
+
+
+check_fairness.applies_to_first_model = True  # type: ignore[attr-defined]
+
 DEFAULT_CHECKS: tuple[GateCheck, ...] = (check_overall_auc, check_role_families, check_calibration)
 
 
@@ -143,12 +191,19 @@ def decide(
     policy: GatePolicy | None = None,
     checks: Sequence[GateCheck | Callable[..., CheckResult]] = DEFAULT_CHECKS,
 ) -> Decision:
-    """Run every check; promote when there is no champion or all checks pass."""
+    """Run every check; promote when all pass. Without a champion only the checks marked
+    `applies_to_first_model` (the fairness check) run: with none of them, it promotes."""
     policy = policy or GatePolicy()
     figures: dict[str, Any] = {"policy": asdict(policy)}
     if champion_metrics is None:
         figures["challenger"] = challenger_metrics.get("overall", {})
-        return Decision(True, ["no champion yet"], figures)
+        first = [c for c in checks if getattr(c, "applies_to_first_model", False)]
+        results = [check(challenger_metrics, None, policy) for check in first]
+        if results:
+            figures["checks"] = {r.name: {"passed": r.passed, **r.figures} for r in results}
+        reasons = ["no champion yet"] + [
+            f"{'pass' if r.passed else 'FAIL'} {r.name}: {r.reason}" for r in results]
+        return Decision(all(r.passed for r in results), reasons, figures)
     results = [check(challenger_metrics, champion_metrics, policy) for check in checks]
     figures["checks"] = {r.name: {"passed": r.passed, **r.figures} for r in results}
     reasons = [f"{'pass' if r.passed else 'FAIL'} {r.name}: {r.reason}" for r in results]
@@ -174,17 +229,27 @@ def judge(
     model_name: str = MODEL_NAME,
     tracking_uri: str | None = None,
     checks: Sequence[GateCheck | Callable[..., CheckResult]] = DEFAULT_CHECKS,
+    people: pd.DataFrame | None = None,
 ) -> Judgement:
     """Score the challenger (a HireloopModel) and the registered champion on the same
     `holdout` rows (the challenger's newest mature hires) with the same metric code, and
-    decide. Reads the registry, writes nothing (`apply_decision` records the outcome)."""
+    decide. With `people` (marts.dim_candidates' protected columns, ml.fairness_io) the
+    fairness figures are computed too and `check_fairness` joins the checks. Reads the
+    registry, writes nothing (`apply_decision` records the outcome)."""
+    policy = policy or GatePolicy()
     champion = champion_version(client, model_name)
     new = gate_metrics(holdout_metrics(challenger, holdout))
+    if people is not None:
+        new["fairness"] = fairness_figures(challenger, holdout, people, policy.audit_policy())
+        if check_fairness not in checks:
+            checks = (*checks, check_fairness)
     old = None
     if champion is not None:
         model = load_version_model(client, champion.version, model_name,
                                    tracking_uri=tracking_uri)
         old = gate_metrics(holdout_metrics(model, holdout))
+        if people is not None:
+            old["fairness"] = fairness_figures(model, holdout, people, policy.audit_policy())
     return Judgement(new, old, None if champion is None else str(champion.version),
                      decide(new, old, policy, checks))
 
