@@ -21,6 +21,7 @@ from orchestration.assets.feature_store import feature_store
 from orchestration.assets.ingest import raw_hr_tables
 from orchestration.assets.model import (
     promotion_decision,
+    promotion_is_fair,
     registered_challenger,
     trained_model,
     trained_model_is_sound,
@@ -92,7 +93,7 @@ def build_definitions(resources: dict) -> Definitions:
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
         assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS],
-        asset_checks=[trained_model_is_sound, *DATA_QUALITY_CHECKS],
+        asset_checks=[trained_model_is_sound, promotion_is_fair, *DATA_QUALITY_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],
         resources=resources,

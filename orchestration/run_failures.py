@@ -38,6 +38,13 @@ ADVICE = {
     "trained_model_is_sound": (
         "The trained model failed its soundness check (above): it was not registered and the "
         "champion, if any, keeps serving. Its MLflow run shows the figures."),
+    "promotion_is_fair": (
+        "The challenger failed the fairness gate (above): a category's impact ratio is under "
+        "four-fifths with a significant difference, or sank under it below the champion's. "
+        "It was not promoted and nothing new was deployed; the champion, if any, keeps "
+        "serving. The version's promotion tags hold the figures. Look for the cause in the "
+        "data (the fairness report's interview-rating findings) before retraining; never "
+        "lower a threshold for one group."),
 }
 DBT_TEST_ADVICE = (
     "A dbt test failed on the data (above): the models after it, and training, did not run. "

@@ -19,9 +19,10 @@ from dagster import (
 from pydantic import Field
 
 from ml.datasets import read_training_set
+from ml.fairness_io import read_people
 from ml.fingerprint import data_fingerprint
 from ml.model_checks import beats_rating_baseline, carries_signature, finite_predictions
-from ml.promotion import GatePolicy, apply_decision, judge, no_new_challenger
+from ml.promotion import IDENTICAL, GatePolicy, apply_decision, judge, no_new_challenger
 from ml.rater_offsets import read_rater_offsets
 from ml.registry import TAG_DAGSTER_RUN, champion_version, identical_version, register_version
 from ml.tracking import TrainedModel
@@ -164,12 +165,13 @@ def _gate_table(challenger: dict, champion: dict | None) -> pd.DataFrame:
 @asset(
     group_name=GROUP,
     kinds=KINDS,
-    description="The gate: challenger vs champion on the same newest mature hires; moves "
+    description="The gate: challenger vs champion on the same newest mature hires, and the "
+                "four-fifths rule on the challenger's holdout (the first model too); moves "
                 "`champion` or keeps it (both normal), recorded as version tags.",
 )
 def promotion_decision(context: AssetExecutionContext, config: GateConfig,
                        trained_model: TrainedModel, registered_challenger: str,
-                       mlflow: MlflowResource) -> Output:
+                       hireloop: HireloopRuntime, mlflow: MlflowResource) -> Output:
     target = mlflow.target()
     registered = target.client.get_model_version(mlflow.model_name, registered_challenger)
     if registered.tags.get(TAG_DAGSTER_RUN) != context.run_id:  # an identical older version
@@ -182,9 +184,11 @@ def promotion_decision(context: AssetExecutionContext, config: GateConfig,
             "champion_before": str(record["champion_before"]),
             "champion_after": str(record["champion_after"]),
             "reasons": MetadataValue.md(f"- {record['reasons'][0]}")})
+    with hireloop.connection() as conn:  # protected attributes: for the fairness check only
+        people = read_people(conn)
     judged = judge(target.client, trained_model.model, trained_model.holdout,
                    to_settings(config, GatePolicy), model_name=mlflow.model_name,
-                   tracking_uri=target.tracking_uri)
+                   tracking_uri=target.tracking_uri, people=people)
     decision = judged.decision
     record = apply_decision(target.client, registered_challenger, decision, actor="dagster",
                             why=f"automatic gate, Dagster run {context.run_id}",
@@ -199,3 +203,24 @@ def promotion_decision(context: AssetExecutionContext, config: GateConfig,
         "holdout_figures": _md(_gate_table(judged.challenger, judged.champion)),
         "gate_figures": MetadataValue.json(decision.figures),
     })
+
+
+@asset_check(
+    asset=promotion_decision,
+    blocking=True,
+    description="The challenger met the fairness gate (four-fifths rule with a significance "
+                "test, no category sunk under it below the champion's): a refusal fails the "
+                "run, so nothing downstream serves it, and says why.",
+)
+def promotion_is_fair(promotion_decision: dict) -> AssetCheckResult:
+    if promotion_decision.get("event") == IDENTICAL:
+        return AssetCheckResult(passed=True, severity=AssetCheckSeverity.ERROR,
+                                description="no new challenger: nothing to judge")
+    fairness = promotion_decision.get("figures", {}).get("checks", {}).get("fairness")
+    reasons = [r for r in promotion_decision.get("reasons", []) if " fairness:" in r]
+    passed = bool(fairness and fairness.get("passed"))
+    return AssetCheckResult(
+        passed=passed, severity=AssetCheckSeverity.ERROR,
+        description=reasons[0] if reasons else "the gate recorded no fairness check",
+        metadata={"failures": MetadataValue.json((fairness or {}).get("failures", [])),
+                  "version": str(promotion_decision.get("version"))})

@@ -10,11 +10,11 @@ import json
 import socket
 
 import pytest
-from dagster import AssetKey, DagsterInstance, mem_io_manager
+from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, mem_io_manager
 
 from ml.endpoint_launch import ping
 from ml.http_scoring import score_over_http
-from ml.promotion import promotion_history
+from ml.promotion import IDENTICAL, promotion_history
 from ml.registry import (
     CHAMPION,
     IDENTITY_TAGS,
@@ -24,6 +24,7 @@ from ml.registry import (
     champion_version,
     version_by_alias,
 )
+from orchestration.assets.model import promotion_is_fair
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions, defs
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
@@ -97,6 +98,22 @@ def test_definitions_hold_the_model_assets_checks_and_jobs():
                                     for k in train.asset_layer.selected_asset_keys}
 
 
+def test_a_fairness_refusal_fails_its_blocking_check_with_the_reason():
+    refused = {"event": "kept_champion", "version": "4",
+               "reasons": ["pass overall_auc: fine",
+                           "FAIL fairness: sex female (scoring rate): impact ratio 0.529"],
+               "figures": {"checks": {"fairness": {"passed": False,
+                                                   "failures": ["sex female"]}}}}
+    result = promotion_is_fair(refused)
+    assert not result.passed and result.severity == AssetCheckSeverity.ERROR
+    assert result.description.startswith("FAIL fairness: sex female")
+    spec = next(iter(promotion_is_fair.check_specs))
+    assert spec.blocking and spec.asset_key == AssetKey("promotion_decision")
+    # a gate that recorded no fairness check fails closed; an identical version passes
+    assert not promotion_is_fair({"event": "promoted", "reasons": [], "figures": {}}).passed
+    assert promotion_is_fair({"event": IDENTICAL, "reasons": []}).passed
+
+
 def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_store):
     # The loop job's model half, with the endpoint's serving context: one run that trains,
     # deploys, scores in batch, lets the interview tool score over HTTP and ingests its log.
@@ -114,7 +131,11 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_stor
     assert str(champion_version(client).version) == version
     tags = client.get_model_version("hireloop-kpi", version).tags
     assert tags["promotion.decision"] == "promoted"
-    assert json.loads(tags["promotion.reasons"]) == ["no champion yet"]
+    reasons = json.loads(tags["promotion.reasons"])
+    # the first model meets the fairness gate too (nothing else to compare it with)
+    assert reasons[0] == "no champion yet" and reasons[1].startswith("pass fairness:")
+    assert len(reasons) == 2
+    assert [c.passed for c in checks if c.check_name == "promotion_is_fair"] == [True]
     run = client.get_run(result.output_for_node("trained_model").logged.run_id)
     assert run.data.tags[TAG_DAGSTER_RUN] == result.run_id
     assert len(run.data.tags[TAG_DATA_SHA256]) == 64
