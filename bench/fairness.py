@@ -9,8 +9,8 @@ and reports, per role family:
 - impact ratios by sex and age 40+ of three rankings of every applicant with an interview:
   the model's probability, the interviewer's overall rating, and `p_true` (what a perfect
   interview would know): the share placed in the family's top 30 % (the issue's measure)
-  and the LL144 scoring rate (above the sample's median), each category against the
-  highest. The model's ratio should sit near p_true's; the rating shows what the
+  and the LL144 scoring rate (above the sample's median), women against men and 40+
+  against under 40. The model's ratio should sit near p_true's; the rating shows what the
   interviewers' own bias does.
 Only this benchmark reads sim_truth; training never does. Mitigation (reweighting or
 correcting the rater bias in the features) is not implemented yet: nothing to compare.
@@ -62,22 +62,28 @@ def top_share_hits(frame: pd.DataFrame, column: str, share: float, seed: int = 0
     return hits
 
 
-def ratios(frame: pd.DataFrame, hits: np.ndarray, attribute: str) -> dict[str, float]:
-    labels = category_labels(frame)[attribute]
-    table = impact_table(labels, hits, attribute, "bench")
-    return table.ratios()
+# The category of interest and the one it is compared with (a ratio may exceed 1 here;
+# LL144's ratio against the highest category is this one capped at 1).
+PAIRS = (("sex", "female", "male"), ("age_40_plus", "40+", "under 40"))
+
+
+def ratio(frame: pd.DataFrame, hits: np.ndarray, attribute: str, cat: str, ref: str
+          ) -> float | None:
+    rates = impact_table(category_labels(frame)[attribute], hits, attribute, "bench")
+    by = {r.category: r.rate for r in rates.rows}
+    return by[cat] / by[ref] if by.get(ref) else None
 
 
 def impact_rows(pop: pd.DataFrame, family: str) -> list[dict]:
     rows = []
-    for attr, cat in (("sex", "female"), ("age_40_plus", "40+")):
+    for attr, cat, ref in PAIRS:
         for rank in RANKINGS:
             top = top_share_hits(pop, rank, TOP_SHARE)
             above = pop[rank].to_numpy() > np.median(pop[rank].to_numpy())
-            rows.append({"family": family, "attribute": attr, "category": cat,
+            rows.append({"family": family, "attribute": attr, "category": f"{cat} / {ref}",
                          "ranking": rank,
-                         f"top {TOP_SHARE:.0%}": ratios(pop, top, attr).get(cat),
-                         "above median": ratios(pop, above, attr).get(cat)})
+                         f"top {TOP_SHARE:.0%}": ratio(pop, top, attr, cat, ref),
+                         "above median": ratio(pop, above, attr, cat, ref)})
     return rows
 
 
@@ -157,8 +163,8 @@ def run(endpoint, args) -> None:
     table = pd.DataFrame(rows)
     wide = table.pivot_table(index=["family", "attribute", "category"], columns="ranking",
                              values=[f"top {TOP_SHARE:.0%}", "above median"])
-    print(f"\n## Impact ratios on {len(pop):,} fresh applicants with interviews "
-          "(category vs the highest)\n")
+    print(f"\n## Rate ratios on {len(pop):,} fresh applicants with interviews (women / men, "
+          "40+ / under 40; LL144's impact ratio is this capped at 1)\n")
     print(wide.to_markdown(floatfmt=".3f"))
 
 

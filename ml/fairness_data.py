@@ -12,9 +12,16 @@ the measured ability, and rater bias. Two comparisons pull them apart:
   ratings, which pulls this gap toward zero: it confirms the direction, the rater gap
   sizes it.)
 Every comparison is one category against all other known categories of the attribute,
-per dimension, over all applicants and per role family. A gap is called rater bias when the
+per dimension, over all applicants and per role family, within interviewers (each human
+score minus its interviewer's mean on the dimension). A gap is called rater bias when the
 rater gap is significant after a Bonferroni correction over the report's comparisons;
 an ability difference when the human and AI gaps are significant and the rater gap is not.
+The size to quote is the rater gap on candidates' first interviews (`rater_gap_first`):
+later rounds hold only those who passed on these very ratings, which shrinks the gap there
+(director round: about 0.65 of a planted 0.8). Measured (simulator, planted 0.8): over ten
+worlds of 8,000 applicants the first-interview estimate averaged 0.79 with a spread of
+0.09 between worlds, while its reported standard error is about 0.064: read the interval
+as about 1.4 times too narrow. 30,000 applicants: 0.82 ± 0.03 overall, 0.75-0.87 per family.
 """
 
 from __future__ import annotations
