@@ -27,7 +27,7 @@ from orchestration.assets.model import (
     trained_model_is_sound,
     training_set,
 )
-from orchestration.assets.monitoring import feature_drift
+from orchestration.assets.monitoring import fairness_report, feature_drift
 from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
@@ -45,7 +45,7 @@ disable_telemetry()
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
-MONITORING_ASSETS = [feature_drift]
+MONITORING_ASSETS = [feature_drift, fairness_report]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -56,9 +56,10 @@ build_feature_store_job = define_asset_job(
 train_and_deploy_job = define_asset_job(
     "train_and_deploy",
     # The feature-store suite blocks training here too, when the store was built earlier.
-    selection=AssetSelection.assets(*MODEL_ASSETS)
+    selection=AssetSelection.assets(*MODEL_ASSETS, fairness_report)
     | AssetSelection.checks(feature_store_data_quality),
-    description="Train on the current feature store, register, gate, deploy, score.",
+    description="Train on the current feature store, register, gate, deploy, score, audit "
+                "the version's fairness.",
 )
 hireloop_loop_job = define_asset_job(
     "hireloop_loop",

@@ -1,12 +1,17 @@
-"""Monitoring assets: feature and prediction drift of the scored population per role family.
+"""Monitoring assets: feature and prediction drift of the scored population per role family,
+and the fairness audit of each trained version.
 
-Thin: the body calls monitoring.drift_run and turns its summary into metadata.
+Thin: the bodies call monitoring.drift_run / monitoring.fairness_run and turn their results
+into metadata.
 """
 
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from hris.exports import required_as_of
+from ml.fairness_audit import flagged_categories
+from ml.tracking import TrainedModel
 from monitoring.drift_run import run_feature_drift
+from monitoring.fairness_run import run_fairness_audit
 from orchestration.assets.serving import batch_scores
 from orchestration.resources import HireloopRuntime, MlflowResource
 
@@ -47,3 +52,44 @@ def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
         "alarms": MetadataValue.json(value["alarms"]),
         "evidently_workspace": MetadataValue.path(str(hireloop.settings.evidently_dir)),
     })
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"python", "postgres", "mlflow"},
+    description="Fairness audit of the trained version (NYC LL144 tables on its holdout and "
+                "on everyone the scoring log holds for it, equalised odds and calibration "
+                "among hires, the data audit of interview ratings): JSON, LL144 summary and "
+                "en/zh HTML pages as artifacts of the version's MLflow run (fairness/), the "
+                "pages also in $HIRELOOP_HOME/reports/fairness.",
+)
+def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
+                    registered_challenger: str, hireloop: HireloopRuntime,
+                    mlflow: MlflowResource) -> Output:
+    target = mlflow.target()
+    with hireloop.connection() as conn:
+        with conn.cursor() as cur:
+            as_of = required_as_of(cur)
+        run = run_fairness_audit(conn, trained_model.model, registered_challenger,
+                                 holdout=trained_model.holdout,
+                                 run_id=trained_model.logged.run_id, as_of=as_of.isoformat(),
+                                 client=target.client)
+    folder = hireloop.settings.reports_dir / "fairness"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, page in run.pages.items():
+        (folder / f"version_{registered_challenger}.{name}").write_text(page, encoding="utf-8")
+    flags = flagged_categories(run.report)
+    findings = [f"{r['attribute']} {r['category']} {r['role_family']} {r['dimension']}: "
+                f"{r['verdict']} {r['rater_gap_first']:+.2f}"
+                for r in (run.report.get("data_audit") or {}).get("findings", [])
+                if r["rater_gap_first"] is not None]
+    context.log.info(f"fairness audit of version {registered_challenger}: {len(flags)} "
+                     f"flagged categories, {len(findings)} interview-rating findings")
+    return Output({"version": registered_challenger, "flags": flags, "findings": findings},
+                  metadata={"version": registered_challenger,
+                            "samples": MetadataValue.json(
+                                {k: v["n"] for k, v in run.report["samples"].items()}),
+                            "flagged": MetadataValue.json(flags),
+                            "rating_findings": MetadataValue.json(findings),
+                            "artifacts": MetadataValue.json(run.artifacts),
+                            "pages": MetadataValue.path(str(folder))})

@@ -118,7 +118,8 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_stor
     # The loop job's model half, with the endpoint's serving context: one run that trains,
     # deploys, scores in batch, lets the interview tool score over HTTP and ingests its log.
     result = _run(resources, ["serving_context", *MODEL_KEYS, "deployed_endpoint",
-                              "batch_scores", "online_scores", "inference_log_ingest"],
+                              "batch_scores", "online_scores", "inference_log_ingest",
+                              "fairness_report"],
                   job="hireloop_loop")
     assert result.success
     meta = _materialised(result)
@@ -147,6 +148,13 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_stor
     assert url.startswith("http://127.0.0.1:5000/#/experiments/") and url.endswith(
         run.info.run_id)
     assert "AUC interviewer rating" in meta["trained_model"]["metrics_vs_baselines"].value
+    # the version's fairness audit: artifacts of its run, pages for HR leads on disk
+    fairness = {a.path for a in client.list_artifacts(run.info.run_id, "fairness")}
+    assert {"fairness/fairness_report.json", "fairness/ll144_summary.json",
+            "fairness/fairness_report.en.html", "fairness/fairness_report.zh.html"} == fairness
+    assert "holdout" in meta["fairness_report"]["samples"].value
+    pages = resources["hireloop"].settings.reports_dir / "fairness"
+    assert (pages / f"version_{version}.fairness_report.en.html").exists()
 
     deployed = result.output_for_node("deployed_endpoint")
     assert deployed["restarted"] and deployed["served_version"] == version
