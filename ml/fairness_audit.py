@@ -135,6 +135,8 @@ def ll144_summary(report: dict[str, Any]) -> dict[str, Any]:
                            "categories": cats}
         samples[name] = {"data_source": audit["source"], "n": audit["n"],
                          "attributes": attrs}
+        if "n_scores_without_candidate" in audit:
+            samples[name]["n_scores_without_candidate"] = audit["n_scores_without_candidate"]
     return {
         "audit_date": report["audit_date"],
         "model_version": report["model_version"],

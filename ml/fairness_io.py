@@ -54,9 +54,24 @@ def read_labels(conn) -> pd.DataFrame:
     return read_frame(conn, LABELS_SQL)
 
 
+UNLINKED_SQL = """
+SELECT count(*) FROM monitoring.scoring_log
+WHERE model_version = %s AND candidate_pseudonym IS NULL
+"""
+
+
 def read_scored(conn, model_version: str) -> pd.DataFrame:
     """Everyone the scoring log holds for `model_version`, with their protected columns."""
     return read_frame(conn, SCORED_SQL, (str(model_version),))
+
+
+def count_unlinked_scores(conn, model_version: str) -> int:
+    """Scores of `model_version` logged without a candidate pseudonym (an online request
+    that named none): they cannot be joined to anyone's attributes, so the audit says how
+    many it could not see."""
+    with conn.cursor() as cur:
+        cur.execute(UNLINKED_SQL, (str(model_version),))
+        return int(cur.fetchone()[0])
 
 
 def scored_holdout(model: Any, holdout: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:

@@ -120,6 +120,10 @@ def _summary_section(t: Translator, report: dict[str, Any], summary: dict[str, A
         source = _("Data source: {source}. People: {n}.").format(
             source=_name(t, SAMPLE_SOURCES, name), n=f"{sample['n']:,}")
         parts.append(f'<p class="meta">{esc(source)}</p>')
+        if sample.get("n_scores_without_candidate"):
+            unseen = _("Scores that named no candidate, so could not be audited: {n}.").format(
+                n=f"{sample['n_scores_without_candidate']:,}")
+            parts.append(f'<p class="meta">{esc(unseen)}</p>')
         for attr_key, attr in sample["attributes"].items():
             parts.append(f"<h4>{esc(_name(t, ATTRIBUTE_NAMES, attr_key))}</h4>")
             parts.append(_ll144_table(t, attr, flags.get((name, attr_key), set()), min_share))

@@ -57,8 +57,10 @@ def run_fairness_audit(conn, model: Any, model_version: str, *,
     samples: dict[str, pd.DataFrame] = {}
     if holdout is not None and len(holdout):
         samples["holdout"] = io.scored_holdout(model, holdout, people)
+    unlinked = None
     if _has_table(conn, SCORING_LOG):
         scored = io.read_scored(conn, model_version)
+        unlinked = io.count_unlinked_scores(conn, model_version)
         if len(scored):
             samples["scored"] = scored
     data = data_audit(io.read_interview_scores(conn), people, io.read_labels(conn),
@@ -66,6 +68,8 @@ def run_fairness_audit(conn, model: Any, model_version: str, *,
     report = audit_report(model_version, samples, data, policy=policy,
                           audit_date=generated_at.date(), as_of=as_of,
                           distribution_date=distribution_date)
+    if "scored" in report["samples"]:
+        report["samples"]["scored"]["n_scores_without_candidate"] = unlinked
     summary = ll144_summary(report)
     pages = {page_name(lang): fairness_page(translator(lang), report, summary, generated_at)
              for lang in languages}

@@ -76,6 +76,9 @@ def test_both_samples_are_audited_with_every_ll144_table(audited):
                 counted = sum(r["n"] for r in table["rows"]) + table["n_unknown"]
                 assert counted == audit["n"]
     assert "outcomes" in samples["holdout"] and "outcomes" not in samples["scored"]
+    # batch scores all name their candidate: none unseen (an online request may not)
+    assert samples["scored"]["n_scores_without_candidate"] == 0
+    assert result.summary["samples"]["scored"]["n_scores_without_candidate"] == 0
 
 
 def test_scored_rates_match_a_recount_of_the_scoring_log(audited, feature_store):
