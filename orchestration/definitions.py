@@ -1,6 +1,6 @@
 """Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
-deploy → batch score → online (HTTP) score → inference-log ingest → feature drift, with dbt
-tests and the model gate as checks."""
+deploy → batch score → online (HTTP) score → inference-log ingest → feature drift → the HR
+leads' feedback report, with dbt tests and the model gate as checks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from orchestration.assets.data_quality import (
     feature_store_data_quality,
 )
 from orchestration.assets.feature_store import feature_store
+from orchestration.assets.feedback import feedback_report
 from orchestration.assets.ingest import raw_hr_tables
 from orchestration.assets.model import (
     promotion_decision,
@@ -44,7 +45,7 @@ disable_telemetry()
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
-MONITORING_ASSETS = [feature_drift]
+MONITORING_ASSETS = [feature_drift, feedback_report]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -64,7 +65,7 @@ hireloop_loop_job = define_asset_job(
     selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS),
     description="The whole loop: ingest → dbt → summary → train → register → promote → "
                 "deploy → batch score → the interview tool scores over HTTP → ingest the "
-                "inference log → feature drift.",
+                "inference log → feature drift → the HR leads' feedback report.",
 )
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
