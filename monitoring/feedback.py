@@ -1,13 +1,15 @@
 """The feedback analysis for HR leads: which interview signals went with KPI attainment.
 
-Per role family, on the mature hires of the feature store (marts.fct_training_examples):
+Per role family, on the mature hires of the feature store (marts.fct_training_examples) of
+the complete hire cohorts (ml.split.complete_cohorts, the training split's rule: a newer
+quarter's labels so far are only its early leavers, who would drag it down):
 - attainment by band of each dimension the family's interviews score (monitoring.score_bands,
   on the interviewer's mean score) and by decile of the champion's score;
 - for each key question (marts.fct_key_question_answers), the share meeting the KPI of
   those who answered it fully against those who did not, with Wilson intervals and
   Newcombe's interval for the difference: a lift is claimed only where that interval
   excludes no difference, and never on fewer than MIN_GROUP hires a side;
-- attainment per hire quarter;
+- attainment per hire quarter (every cohort, the incomplete ones marked);
 - how the drivers moved between the previous and the current champion: each one's share
   of the mean |SHAP| (log-odds contributions, XGBoost's exact tree SHAP plus any linear
   base, as the model explains its scores), both versions on the same hires.
@@ -26,6 +28,7 @@ from hris.contract import DIMENSIONS, ROLE_FAMILIES
 from ml.datasets import read_frame
 from ml.features import FAMILY_COLUMN
 from ml.scoring_input import reason_label
+from ml.split import COHORT, complete_cohorts
 from monitoring.intervals import Interval, newcombe_difference, wilson
 from monitoring.score_bands import attainment_by_band
 
@@ -49,6 +52,15 @@ class FeedbackData:
     examples: pd.DataFrame   # fct_training_examples
     answers: pd.DataFrame    # candidate_id, question_id, answered_fully
     questions: pd.DataFrame  # the key questions
+
+    @property
+    def complete(self) -> list[str]:
+        """The hire cohorts whose labels are (nearly) all in (ml.split.complete_cohorts)."""
+        return complete_cohorts(self.examples) if len(self.examples) else []
+
+    def analysed(self) -> pd.DataFrame:
+        """The hires the tables read: those of complete cohorts."""
+        return self.examples.loc[self.examples[COHORT].isin(self.complete)]
 
 
 def read_feedback_data(conn) -> FeedbackData:
@@ -170,20 +182,22 @@ def key_questions(rows: pd.DataFrame, answers: pd.DataFrame, questions: pd.DataF
     return out
 
 
-def cohort_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """cohort_quarter (hire quarter), hires, mean_attainment, met_kpi_rate, met_low,
-    met_high (Wilson), oldest first."""
+def cohort_table(rows: pd.DataFrame, complete: list[str]) -> pd.DataFrame:
+    """cohort_quarter (hire quarter), complete (in `complete`), hires, mean_attainment,
+    met_kpi_rate, met_low, met_high (Wilson), oldest first."""
     attainment, met = _labels(rows)
     frame = pd.DataFrame({"cohort_quarter": rows["cohort_quarter"].to_numpy(),
                           "attainment": attainment, "met": met.astype(int)})
     records = []
     for quarter, g in frame.groupby("cohort_quarter", sort=True):
         interval = wilson(int(g["met"].sum()), len(g))
-        records.append({"cohort_quarter": quarter, "hires": len(g),
+        records.append({"cohort_quarter": quarter, "complete": quarter in complete,
+                        "hires": len(g),
                          "mean_attainment": float(g["attainment"].mean()),
                          "met_kpi_rate": interval.estimate, "met_low": interval.low,
                          "met_high": interval.high})
-    return pd.DataFrame(records, columns=["cohort_quarter", "hires", "mean_attainment",
+    return pd.DataFrame(records, columns=["cohort_quarter", "complete", "hires",
+                                          "mean_attainment",
                                           "met_kpi_rate", "met_low", "met_high"])
 
 
@@ -248,14 +262,18 @@ def _knows(model: Any, family: str) -> bool:
 
 def family_feedback(family: str, data: FeedbackData, champion: tuple[str, Any] | None = None,
                     previous: tuple[str, Any] | None = None) -> FamilyFeedback:
-    """Every table of one role family; the model parts only where the versions know it."""
-    rows = data.examples.loc[data.examples[FAMILY_COLUMN] == family].reset_index(drop=True)
+    """Every table of one role family (hires of complete cohorts; the hire-quarter table
+    lists every cohort); the model parts only where the versions know it."""
+    everyone = data.examples.loc[data.examples[FAMILY_COLUMN] == family]
+    complete = data.complete
+    rows = everyone.loc[everyone[COHORT].isin(complete)].reset_index(drop=True)
     attainment, met = _labels(rows)
     questions = data.questions.loc[data.questions["role_family"] == family]
     result = FamilyFeedback(
         role_family=family, hires=len(rows), met_kpi=wilson(int(met.sum()), len(rows)),
         mean_attainment=_mean(attainment), bands=band_tables(rows), deciles=None,
-        key_questions=key_questions(rows, data.answers, questions), cohorts=cohort_table(rows))
+        key_questions=key_questions(rows, data.answers, questions),
+        cohorts=cohort_table(everyone, complete))
     if champion is not None and _knows(champion[1], family) and len(rows):
         result.deciles = decile_table(rows, np.asarray(champion[1].predict_proba(rows)))
         result.drivers = shap_shares(champion[1], rows)

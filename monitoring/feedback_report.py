@@ -251,12 +251,19 @@ def _nice_scale(top: float) -> float:
 
 def _cohort_section(t: Translator, ff: FamilyFeedback) -> str:
     _ = t.gettext
-    rows = [(r.cohort_quarter, number(int(r.hires)), percent(r.met_kpi_rate),
+    rows = [(r.cohort_quarter if r.complete else
+             _("{quarter} (incomplete)").format(quarter=r.cohort_quarter),
+             number(int(r.hires)), percent(r.met_kpi_rate),
              f"{percent(r.met_low)} – {percent(r.met_high)}", percent(r.mean_attainment))
             for r in ff.cohorts.itertuples()]
-    return (heading(3, _("By hire quarter"))
-            + table([_("hire quarter"), _("hires"), _("met the KPI"), _("95 % interval"),
-                     _("mean attainment")], rows, numeric=[False, True, True, True, True]))
+    out = heading(3, _("By hire quarter")) + table(
+        [_("hire quarter"), _("hires"), _("met the KPI"), _("95 % interval"),
+         _("mean attainment")], rows, numeric=[False, True, True, True, True])
+    if not ff.cohorts["complete"].all():
+        out += _p(_("An incomplete quarter's hires are still in their first year: only those "
+                    "who left early have a label so far. Such quarters are left out of the "
+                    "tables above."), "note")
+    return out
 
 
 def _family_section(t: Translator, ff: FamilyFeedback, champion: str | None,
@@ -309,7 +316,8 @@ def render_page(report: FeedbackReport, t: Translator, generated_at: dt.datetime
             if report.previous else _("no previous champion")]
     intro = _("KPI attainment is the share of a hire's first four quarterly reviews in which "
               "the KPI met its target; a hire meets the KPI with at least 50 % and still "
-              "employed after a year. Only hires whose first year is complete count. 95 % "
+              "employed after a year. Only hire quarters whose first year is complete "
+              "count. 95 % "
               "intervals: Wilson for a share, Newcombe for a difference; a difference is "
               "claimed only where its interval excludes zero.")
     body = [heading(1, title), _p(" · ".join(meta), "meta"), _p(intro, "note"),

@@ -16,7 +16,7 @@ from monitoring.hr_page import esc
 PALETTE = ("#2f6f9f", "#d08c2e", "#8c959f", "#5a9e5a")
 LABEL_WIDTH = 190
 BAR_AREA = 380
-VALUE_WIDTH = 70
+VALUE_WIDTH = 120
 BAR_HEIGHT = 14
 GAP = 4
 ROW_GAP = 10

@@ -40,14 +40,14 @@ _OLDER: dict[str, HireloopModel] = {}
 
 def older_model(feature_store) -> HireloopModel:
     """A second version for comparisons between versions (the feedback report's drivers):
-    trained the same quick way on the older half of the hire cohorts only."""
+    trained the same quick way on the older half of the complete hire cohorts only."""
     if feature_store.database not in _OLDER:
-        from ml.split import time_split
+        from ml.split import complete_cohorts, time_split
         from ml.train import TrainConfig, set_thresholds, train_strategy
 
         frame = feature_store.read("SELECT * FROM marts.fct_training_examples")
-        cohorts = sorted(frame["cohort_quarter"].unique())
-        older = frame.loc[frame["cohort_quarter"] <= cohorts[len(cohorts) // 2]]
+        cohorts = complete_cohorts(frame)
+        older = frame.loc[frame["cohort_quarter"].isin(cohorts[:max(3, len(cohorts) // 2)])]
         older = older.reset_index(drop=True)
         split = time_split(older)
         config = TrainConfig(n_search=1, max_trees=30, early_stopping_rounds=10, refit=False,

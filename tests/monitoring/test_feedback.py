@@ -15,6 +15,7 @@ import pytest
 
 from ml.datasets import read_frame
 from ml.scoring_input import reason_label
+from ml.split import complete_cohorts
 from monitoring.feature_store_summary import summarise_feature_store
 from monitoring.feedback import (
     MIN_GROUP,
@@ -89,7 +90,7 @@ def older_model(feature_store):
     return older_version_model(feature_store)
 
 
-def _bands_by_sql(conn, family: str, dimension: str) -> pd.DataFrame:
+def _bands_by_sql(conn, family: str, dimension: str, cohorts: list[str]) -> pd.DataFrame:
     column = f"interviewer_{dimension}"
     return read_frame(conn, f"""
         SELECT CASE WHEN {column} >= 8 THEN '≥ 8' WHEN {column} >= 6 THEN '6–8'
@@ -97,19 +98,23 @@ def _bands_by_sql(conn, family: str, dimension: str) -> pd.DataFrame:
                count(*) AS hires, sum(met_kpi::int) AS met,
                avg(kpi_attainment) AS mean_attainment, avg(met_kpi::int) AS met_kpi_rate
         FROM marts.fct_training_examples
-        WHERE role_family = %s AND {column} IS NOT NULL GROUP BY 1""", [family])
+        WHERE role_family = %s AND {column} IS NOT NULL AND cohort_quarter = ANY(%s)
+        GROUP BY 1""", [family, cohorts])
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_attainment_by_band_equals_the_feature_store_counted_in_sql(conn, data, family):
     result = family_feedback(family, data)
+    complete = complete_cohorts(data.examples)
+    assert 0 < len(complete) < data.examples["cohort_quarter"].nunique()
     dims = family_dimensions(data.examples.query("role_family == @family"))
     assert len(dims) == 6  # the six dimensions each family's interviews score
     assert list(result.bands["dimension"].unique()) == dims
     for dim in dims:
         ours = result.bands.query("dimension == @dim").set_index("band")
         assert list(ours.index) == list(BAND_LABELS)
-        sql = _bands_by_sql(conn, family, dim).set_index("band").reindex(list(BAND_LABELS))
+        sql = _bands_by_sql(conn, family, dim, complete).set_index("band").reindex(
+            list(BAND_LABELS))
         assert ours["hires"].tolist() == sql["hires"].fillna(0).astype(int).tolist()
         assert ours["met"].tolist() == sql["met"].fillna(0).astype(int).tolist()
         for col in ("mean_attainment", "met_kpi_rate"):
@@ -117,18 +122,22 @@ def test_attainment_by_band_equals_the_feature_store_counted_in_sql(conn, data, 
                                        equal_nan=True)
 
 
-def test_the_summary_sales_table_and_the_report_share_one_band_definition(conn, data):
+def test_the_summary_sales_table_counts_by_the_same_bands(conn, data):
+    """The demo's printout (every mature sales hire) and the report (complete cohorts) read
+    bands through monitoring.score_bands; both equal the same hand rule in SQL."""
     summary = summarise_feature_store(conn).sales_by_communication.set_index("band")
-    report = family_feedback("sales", data).bands.query(
-        "dimension == 'communication'").set_index("band")
-    assert summary["hires"].tolist() == report["hires"].tolist()
+    every_cohort = sorted(data.examples["cohort_quarter"].unique())
+    sql = _bands_by_sql(conn, "sales", "communication", every_cohort).set_index(
+        "band").reindex(list(BAND_LABELS))
+    assert summary["hires"].tolist() == sql["hires"].astype(int).tolist()
     np.testing.assert_allclose(summary["met_kpi_rate"].astype(float),
-                               report["met_kpi_rate"].astype(float), equal_nan=True)
+                               sql["met_kpi_rate"].astype(float))
 
 
-def _key_answers_by_sql(conn) -> pd.DataFrame:
-    """Per mature hire and key question, from staging and the point-in-time interviews
-    (not the mart the report reads): answered fully every time it was asked before hire."""
+def _key_answers_by_sql(conn, cohorts: list[str]) -> pd.DataFrame:
+    """Per mature hire of `cohorts` and key question, from staging and the point-in-time
+    interviews (not the mart the report reads): answered fully every time it was asked
+    before the hire."""
     return read_frame(conn, """
         SELECT e.role_family, q.question_id, e.candidate_id, e.met_kpi, e.kpi_attainment,
                bool_and(a.answered_fully) AS full
@@ -137,7 +146,8 @@ def _key_answers_by_sql(conn) -> pd.DataFrame:
         JOIN staging.stg_hris__interview_answers a ON a.interview_id = i.interview_id
         JOIN staging.stg_hris__interview_questions q ON q.question_id = a.question_id
         WHERE q.is_key_question AND i.interview_date < e.hire_date
-        GROUP BY 1, 2, 3, 4, 5""")
+          AND e.cohort_quarter = ANY(%s)
+        GROUP BY 1, 2, 3, 4, 5""", [cohorts])
 
 
 def _wilson_root_check(k: int, n: int, low: float, high: float) -> None:
@@ -152,7 +162,8 @@ def _wilson_root_check(k: int, n: int, low: float, high: float) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_key_question_comparison_equals_a_hand_count_with_right_intervals(
         conn, data, family):
-    expected = _key_answers_by_sql(conn).query("role_family == @family")
+    expected = _key_answers_by_sql(conn, complete_cohorts(data.examples)).query(
+        "role_family == @family")
     result = family_feedback(family, data)
     assert len(result.key_questions) == expected["question_id"].nunique() == 1
     for q in result.key_questions:
@@ -190,7 +201,7 @@ def test_key_questions_of_planted_drivers_never_look_harmful_and_some_show_a_lif
 
 
 def test_deciles_split_the_hires_by_the_champions_score(data, model):
-    rows = data.examples.query("role_family == 'rnd'").reset_index(drop=True)
+    rows = data.analysed().query("role_family == 'rnd'").reset_index(drop=True)
     result = family_feedback("rnd", data, ("7", model))
     deciles = result.deciles
     assert deciles["decile"].tolist() == list(range(1, 11))
@@ -207,7 +218,7 @@ def test_deciles_split_the_hires_by_the_champions_score(data, model):
 
 def test_shap_shares_compare_two_champion_versions_on_the_same_hires(data, model,
                                                                      older_model):
-    rows = data.examples.query("role_family == 'rnd'").reset_index(drop=True)
+    rows = data.analysed().query("role_family == 'rnd'").reset_index(drop=True)
     shift = driver_shift(("1", older_model), ("2", model), rows).table.set_index("driver")
     for version_model, column in ((older_model, "old_share"), (model, "new_share")):
         mean_abs = version_model.contributions(rows).abs().mean()
