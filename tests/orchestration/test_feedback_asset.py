@@ -15,7 +15,7 @@ from ml.pyfunc_model import log_pyfunc
 from ml.registry import register_version
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import MONITORING_ASSETS, build_definitions, defs
-from orchestration.resources import HireloopRuntime, MlflowResource
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from tests.ml.model_fixture import older_model, trained_model
 
 
@@ -24,10 +24,12 @@ def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
     runtime = HireloopRuntime(home=str(hireloop_home),
                               database=pg_server.copy_database(feature_store.database,
                                                                "feedback_asset"))
+    state = tmp_path_factory.mktemp("feedback_asset")
     store = MlflowResource(runtime=runtime, database=pg_server.create_database("mlflow_fb"),
-                           artifact_root=str(tmp_path_factory.mktemp("feedback_mlflow")))
-    return {"hireloop": runtime, "mlflow": store, "dbt": dbt_resource(),
-            "io_manager": mem_io_manager}
+                           artifact_root=str(state / "mlflow"))
+    # the loop job's resources; only feedback_report runs, so no endpoint is started
+    return {"hireloop": runtime, "mlflow": store, "endpoint": EndpointResource(home=str(state)),
+            "dbt": dbt_resource(), "io_manager": mem_io_manager}
 
 
 def _champion(resources, model, why: str) -> str:
