@@ -303,3 +303,18 @@ def test_the_english_page_states_each_finding_with_its_interval_or_makes_no_clai
                             "zero: no claim either way.") in first_text
     for family in FAMILIES:
         assert first.families[family].deciles is not None
+
+
+def test_a_store_without_mature_hires_gets_a_page_that_says_so(tmp_path):
+    from monitoring.feedback import FeedbackData
+
+    empty = FeedbackData(pd.DataFrame(columns=["candidate_id", "role_family", "cohort_quarter",
+                                               "kpi_attainment", "met_kpi"]),
+                         pd.DataFrame(columns=["candidate_id", "question_id", "answered_fully"]),
+                         pd.DataFrame(columns=["question_id", "role_family", "scenario_type",
+                                               "dimension", "prompt_text"]))
+    report = write_feedback_report(empty, tmp_path, AS_OF, language="en", generated_at=NOW)
+    text = report.page.read_text(encoding="utf-8")
+    assert report.families == {} and "No mature hire yet." in text and "no champion yet" in text
+    with pytest.raises(ValueError, match="set HIRELOOP_LANGUAGE to one of en, zh"):
+        write_feedback_report(empty, tmp_path, AS_OF, language="fr")
