@@ -377,6 +377,9 @@ def build(
         online=online, drift=outcome.drift or {},
     )
     typer.echo(format_model_summary(summary))
+    if outcome.feedback:
+        typer.echo(f"Feedback report for HR leads, {outcome.feedback['quarter']}: "
+                   f"{outcome.feedback['page']}\n  every quarter: {outcome.feedback['index']}")
 
 
 # `hireloop build` exit codes: 0 built; 2 stopped by a check on the data or the model (the
