@@ -30,7 +30,7 @@ from dagster import (
 )
 from dagster._core.storage.tags import RUN_KEY_TAG
 
-from monitoring.loop_decisions import LoopDecision, record_decision
+from monitoring.loop_decisions import LoopDecision, ensure_schema, record_decision
 from monitoring.loop_trigger import TriggerDecision, TriggerPolicy, decide, read_figures
 from orchestration.resources import HireloopRuntime
 
@@ -53,6 +53,7 @@ def _already_run(instance: DagsterInstance, run_key: str) -> bool:
 
 
 def _no_action_recorded(cursor, quarter: str) -> bool:
+    ensure_schema(cursor)  # figures exist: this installation monitors, so the log belongs
     cursor.execute("SELECT 1 FROM monitoring.loop_decisions WHERE quarter = %s AND "
                    "decision = 'no_action' LIMIT 1", (quarter,))
     return cursor.fetchone() is not None
@@ -114,9 +115,9 @@ def evaluate_loop_trigger(instance: DagsterInstance, definitions: Definitions,
     run and requests nothing.
     """
     sensor_def = definitions.resolve_sensor_def(SENSOR_NAME)
-    context = build_sensor_context(instance=instance, definitions=definitions,
-                                   resources=resources, sensor_name=SENSOR_NAME)
-    data = sensor_def.evaluate_tick(context)
+    with build_sensor_context(instance=instance, definitions=definitions, resources=resources,
+                              sensor_name=SENSOR_NAME) as context:  # resources torn down
+        data = sensor_def.evaluate_tick(context)
     return [r for r in data.run_requests or [] if not _already_run(instance, r.run_key)]
 
 
