@@ -30,7 +30,8 @@ from dagster import (
 )
 from dagster._core.storage.tags import RUN_KEY_TAG
 
-from monitoring.loop_decisions import LoopDecision, ensure_schema, record_decision
+from monitoring.dashboard import publish_figures
+from monitoring.loop_decisions import LoopDecision, ensure_schema, read_decisions, record_decision
 from monitoring.loop_trigger import TriggerDecision, TriggerPolicy, decide, read_figures
 from orchestration.resources import HireloopRuntime
 
@@ -68,7 +69,8 @@ def _request(decision: TriggerDecision) -> RunRequest:
 
 def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
          policy: TriggerPolicy | None = None) -> SensorResult | SkipReason:
-    """One look of the trigger: read, decide, request a retrain or record no_action."""
+    """One look of the trigger: read, decide, request a retrain or record no_action; what
+    it decided goes to the Evidently dashboard too."""
     with hireloop.connection() as conn, conn.cursor() as cur:
         figures = read_figures(cur)
         if figures is None:
@@ -80,14 +82,27 @@ def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
                 return SkipReason(f"{decision.quarter}: retrain already requested (run key "
                                   f"{key})")
             context.log.info("retrain: " + "; ".join(c.reason() for c in decision.breaches))
-            return SensorResult(run_requests=[_request(decision)])
-        if _no_action_recorded(cur, decision.quarter):
+            result: SensorResult | SkipReason = SensorResult(run_requests=[_request(decision)])
+        elif _no_action_recorded(cur, decision.quarter):
             return SkipReason(f"{decision.quarter}: no_action already recorded")
-        record_decision(cur, LoopDecision(
-            as_of=decision.as_of, quarter=decision.quarter, decision="no_action",
-            reasons=decision.reasons, figures=decision.figures, run_key=key))
-    return SkipReason(f"{decision.quarter}: no_action recorded (every figure within its "
-                      "threshold or not tested)")
+        else:
+            record_decision(cur, LoopDecision(
+                as_of=decision.as_of, quarter=decision.quarter, decision="no_action",
+                reasons=decision.reasons, figures=decision.figures, run_key=key))
+            result = SkipReason(f"{decision.quarter}: no_action recorded (every figure within "
+                                "its threshold or not tested)")
+        decisions = read_decisions(cur).to_dict(orient="records")
+    _publish(context, hireloop, figures, decisions)
+    return result
+
+
+def _publish(context: SensorEvaluationContext, hireloop: HireloopRuntime, figures, decisions
+             ) -> None:
+    """The dashboard follows the decision; a failure there is logged, never blocks it."""
+    try:
+        publish_figures(hireloop.settings.evidently_dir, figures, decisions)
+    except Exception as exc:  # the decision is recorded: the dashboard catches up next look
+        context.log.error(f"Evidently dashboard not updated: {type(exc).__name__}: {exc}")
 
 
 @sensor(name=SENSOR_NAME, job_name=RETRAIN_JOB, minimum_interval_seconds=60,

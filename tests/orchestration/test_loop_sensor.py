@@ -6,10 +6,13 @@ quarter below them. Figures written through SQL into real PostgreSQL."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from dagster import instance_for_test
 
+from monitoring.dashboard import DECISION_KIND, FIGURES_KIND
+from monitoring.drift_store import open_project
 from monitoring.loop_decisions import read_decisions
 from orchestration.definitions import defs
 from orchestration.resources import HireloopRuntime
@@ -23,10 +26,12 @@ from tests.monitoring.loop_figures import insert_drift, stable_quarter
 
 
 @pytest.fixture()
-def loop(pg_server, hireloop_home):
-    """A fresh database behind the sensor's resource, a cursor on it, a Dagster instance."""
+def loop(pg_server, tmp_path):
+    """A fresh database behind the sensor's resource (a home of its own for the Evidently
+    workspace), a cursor on it, a Dagster instance."""
     database = pg_server.create_database("sensor")
-    resources = {"hireloop": HireloopRuntime(home=str(hireloop_home), database=database)}
+    resources = {"hireloop": HireloopRuntime(home=str(tmp_path / "home"), database=database,
+                                             database_url=pg_server.url("postgres"))}
     conn = pg_server.endpoint.connect(database)
     conn.autocommit = True
     with instance_for_test() as instance, conn.cursor() as cur:
@@ -71,6 +76,12 @@ def test_below_the_thresholds_no_action_is_recorded_once_per_quarter(loop):
                for r in first["reasons"])
     assert first["figures"]["as_of"] == "2025-04-01"
     assert first["figures"]["thresholds"]["max_drift_share"] == 0.10
+
+    # The dashboard follows: one figures snapshot per as-of and family, one per decision.
+    workspace, project = open_project(resources["hireloop"].settings.evidently_dir)
+    kinds = Counter(workspace.get_run(project.id, s).metadata["kind"]
+                    for s in workspace.list_runs(project.id))
+    assert kinds == {FIGURES_KIND: 4, DECISION_KIND: 2}
 
 
 def test_past_a_threshold_one_retrain_per_quarter(loop):
