@@ -5,7 +5,10 @@ so the loop retrains at most once per quarter however often it looks (the daemon
 key it has seen; `evaluate_loop_trigger` and the sensor body also skip a key an existing
 run carries). Below every threshold it records `no_action` in `monitoring.loop_decisions`,
 once per quarter. A retrain's own outcome (promoted, kept, refused) is recorded by the
-retrain job, which finds the trigger's reasons and figures in the run's tags.
+retrain job: the run's tags carry the as-of and the breaches, and `trigger_of_run` gives
+it the whole decision (reasons and figures) again from the recorded figures. (Not the
+figures themselves in a tag: Dagster indexes tag values, and PostgreSQL refuses an index
+entry over 2.7 kB.)
 
 `hireloop ui` runs it in the daemon; the demo runs the very same definition in process
 (`evaluate_loop_trigger`).
@@ -41,7 +44,7 @@ RETRAIN_JOB = "train_and_deploy"
 SENSOR_NAME = "loop_trigger"
 # Tags a triggered run carries, for the job that records the retrain's decision.
 TAG_AS_OF, TAG_QUARTER = "hireloop/as_of", "hireloop/quarter"
-TAG_REASONS, TAG_FIGURES = "hireloop/trigger_reasons", "hireloop/trigger_figures"
+TAG_REASONS = "hireloop/trigger_reasons"
 
 
 def run_key_for(quarter: str) -> str:
@@ -63,8 +66,17 @@ def _no_action_recorded(cursor, quarter: str) -> bool:
 def _request(decision: TriggerDecision) -> RunRequest:
     return RunRequest(run_key=run_key_for(decision.quarter), tags={
         TAG_AS_OF: decision.as_of, TAG_QUARTER: decision.quarter,
-        TAG_REASONS: json.dumps([c.reason() for c in decision.breaches]),
-        TAG_FIGURES: json.dumps(decision.figures, default=float)})
+        TAG_REASONS: json.dumps([c.reason() for c in decision.breaches])})
+
+
+def trigger_of_run(cursor, tags: Mapping[str, str], policy: TriggerPolicy | None = None
+                   ) -> TriggerDecision | None:
+    """The trigger's decision behind a run it requested (None: not a triggered run), with
+    every reason and figure, recomputed from the figures recorded for the run's as-of:
+    what the retrain job records beside its own outcome."""
+    as_of = tags.get(TAG_AS_OF)
+    figures = read_figures(cursor, as_of) if as_of else None
+    return None if figures is None else decide(figures, policy or TriggerPolicy())
 
 
 def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
@@ -136,5 +148,6 @@ def evaluate_loop_trigger(instance: DagsterInstance, definitions: Definitions,
     return [r for r in data.run_requests or [] if not _already_run(instance, r.run_key)]
 
 
-__all__ = ["RETRAIN_JOB", "SENSOR_NAME", "evaluate_loop_trigger", "launch_tags", "look",
-           "loop_trigger", "run_key_for"]
+__all__ = ["RETRAIN_JOB", "SENSOR_NAME", "TAG_AS_OF", "TAG_QUARTER", "TAG_REASONS",
+           "evaluate_loop_trigger", "launch_tags", "look", "loop_trigger", "run_key_for",
+           "trigger_of_run"]

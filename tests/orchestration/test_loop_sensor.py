@@ -21,6 +21,7 @@ from orchestration.sensors import (
     SENSOR_NAME,
     evaluate_loop_trigger,
     launch_tags,
+    trigger_of_run,
 )
 from tests.monitoring.loop_figures import insert_drift, stable_quarter
 
@@ -94,7 +95,11 @@ def test_past_a_threshold_one_retrain_per_quarter(loop):
     reasons = json.loads(request.tags["hireloop/trigger_reasons"])
     assert reasons == ["rnd: feature drift share 0.188 > threshold 0.100 (n 150 ≥ min 100): "
                        "retrain"]
-    assert json.loads(request.tags["hireloop/trigger_figures"])["as_of"] == "2025-04-01"
+    assert request.tags["hireloop/as_of"] == "2025-04-01"
+    # The retrain job gets the whole decision back from the recorded figures.
+    again = trigger_of_run(cur, launch_tags(request))
+    assert again.retrain and [c.reason() for c in again.breaches] == reasons
+    assert again.figures["as_of"] == "2025-04-01" and again.reasons[0] == reasons[0]
 
     # Not launched yet: a look again asks again (the daemon would drop the repeat by key).
     assert [r.run_key for r in evaluate_loop_trigger(instance, defs, resources)] == \
