@@ -89,10 +89,9 @@ def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
             return SkipReason("no drift or quality figures recorded yet")
         decision = decide(figures, policy or TriggerPolicy())
         key = run_key_for(decision.quarter)
+        if _already_run(context.instance, key):  # the retrain records this quarter's outcome
+            return SkipReason(f"{decision.quarter}: retrain already requested (run key {key})")
         if decision.retrain:
-            if _already_run(context.instance, key):
-                return SkipReason(f"{decision.quarter}: retrain already requested (run key "
-                                  f"{key})")
             context.log.info("retrain: " + "; ".join(c.reason() for c in decision.breaches))
             result: SensorResult | SkipReason = SensorResult(run_requests=[_request(decision)])
         elif _no_action_recorded(cur, decision.quarter):

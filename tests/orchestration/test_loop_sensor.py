@@ -106,6 +106,10 @@ def test_past_a_threshold_one_retrain_per_quarter(loop):
         ["2025-Q1"]
     _launch(instance, request)
     assert evaluate_loop_trigger(instance, defs, resources) == []  # the run key exists
+    # The new champion's figures for the same quarter, inside the thresholds: the retrain
+    # records the quarter's outcome, the trigger adds no no_action beside it.
+    insert_drift(cur, "2025-04-01", "rnd", 0.0, model_version="3")
+    assert evaluate_loop_trigger(instance, defs, resources) == []
 
     # The next quarter is a new look, with its own key.
     insert_drift(cur, "2025-07-01", "rnd", 8 / 32)
