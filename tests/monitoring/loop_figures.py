@@ -36,7 +36,7 @@ def stable_quarter(cur, as_of: str, families=("sales", "rnd")) -> None:
     """Figures well inside every default threshold, with enough rows to be tested."""
     for family in families:
         insert_drift(cur, as_of, family, 1 / 32)
-        insert_quality(cur, as_of, family, "realised", "2023-Q4", 250, auc=0.70,
+        insert_quality(cur, as_of, family, "realised", "2023-Q4", 350, auc=0.70,
                        reference_auc=0.72, calibration_error=0.05)
         insert_quality(cur, as_of, family, "early", "2024-Q3", 120, mean_predicted=0.55,
                        mean_observed=0.52)

@@ -43,10 +43,10 @@ SCENARIOS = {
     "covariate_shift": lambda cur: insert_drift(cur, "2025-04-01", "rnd", 5 / 32,
                                                 model_version="2"),
     "auc_drop": lambda cur: insert_quality(cur, "2025-04-01", "rnd", "realised", "2024-Q1",
-                                           260, auc=0.60, reference_auc=0.72,
+                                           360, auc=0.58, reference_auc=0.72,
                                            calibration_error=0.06, model_version="2"),
     "miscalibrated": lambda cur: insert_quality(cur, "2025-04-01", "sales", "realised",
-                                                "2024-Q1", 230, auc=0.71, reference_auc=0.72,
+                                                "2024-Q1", 330, auc=0.71, reference_auc=0.72,
                                                 calibration_error=0.19, model_version="2"),
     "concept_drift_early": lambda cur: insert_quality(
         cur, "2025-04-01", "rnd", "early", "2024-Q4", 110, mean_predicted=0.58,
@@ -92,7 +92,7 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
     assert any("calibration error" in r for r in decision.reasons)
     assert any("early-attainment gap" in r for r in decision.reasons)
     if scenario == "too_few_to_tell":
-        assert "sales: early-attainment gap not tested (n 30 < min 80)" in decision.reasons
+        assert "sales: early-attainment gap not tested (n 30 < min 100)" in decision.reasons
 
 
 def test_newest_cohort_and_latest_model_version_are_read(cursor):
