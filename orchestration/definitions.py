@@ -39,6 +39,7 @@ from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
 from orchestration.dbt import dbt_resource
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+from orchestration.sensors import loop_trigger
 
 disable_telemetry()
 
@@ -89,13 +90,14 @@ def default_resources(settings: Settings) -> dict:
 
 
 def build_definitions(resources: dict) -> Definitions:
-    """Every asset, check and job, bound to `resources` (tests bind their own)."""
+    """Every asset, check, job and sensor, bound to `resources` (tests bind their own)."""
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
         assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS],
         asset_checks=[trained_model_is_sound, *DATA_QUALITY_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],
+        sensors=[loop_trigger],
         resources=resources,
         # A launched run is one process: a step's own subprocess (the multiprocess
         # executor) would import dagster, dbt, MLflow and xgboost again for each step, and
