@@ -27,14 +27,11 @@ from ml.train import TrainConfig
 from ml.training_pipeline import train_and_evaluate
 from monitoring import cbpe
 from monitoring.drift_store import PROJECT_NAME, open_project
-from monitoring.i18n import translator
-from monitoring.monitoring_page import write_page
 from monitoring.quality import ALL, QualityInputError, realised_rows
 from monitoring.quality_frames import champion_reference, scored
 from monitoring.quality_report import runs_for
 from monitoring.quality_run import run_model_quality
 from monitoring.quality_store import read_quality, read_quality_bands
-from tests.monitoring.outside_urls import outside_urls_under, page_outside_urls
 from tests.simulated_store import build_store
 
 LATE = dt.date(2026, 1, 1)
@@ -342,26 +339,3 @@ def test_bad_inputs_are_refused_clearly(champion):
     with pytest.raises(QualityInputError, match="score it with"):
         realised_rows(pd.DataFrame({"role_family": ["sales"]}), {})
 
-
-def test_the_monitoring_page_is_dated_self_contained_and_marks_estimates(stable_run,
-                                                                         tmp_path):
-    drift = pd.DataFrame({"role_family": ["rnd", "sales"], "drift_share": [0.0, 0.0625],
-                          "n_current": [150, 160], "prediction_drifted": [False, False],
-                          "alarm": [False, True]})
-    at = dt.datetime(2026, 1, 2, 9, 0, tzinfo=dt.UTC)
-    for language in ("en", "zh"):
-        page = write_page(tmp_path / language, stable_run.as_of, "1", drift, stable_run.rows,
-                          translator(language), at)
-        again = write_page(tmp_path / language, stable_run.as_of, "1", drift, stable_run.rows,
-                           translator(language), at)
-        assert again == page and page.name == "2026-01-01_v1.html"
-        assert sorted(p.name for p in page.parent.iterdir()) == [
-            "2026-01-01_v1.html", "2026-01-01_v1.json", "index.html"]
-        text = page.read_text(encoding="utf-8")
-        assert not page_outside_urls(text) and not outside_urls_under(page.parent)
-        assert "2026-01-01" in text and "2026-01-02 09:00:00 UTC" in text
-        estimates = (stable_run.rows["kind"] == "estimate").sum()
-        label = translator(language).gettext("ESTIMATE (no labels yet)")
-        assert text.count(f"<strong>{label}</strong>") == estimates > 0
-        assert 'href="2026-01-01_v1.html"' in (page.parent / "index.html").read_text("utf-8")
-    assert "估计值" in (tmp_path / "zh" / "monitoring" / "2026-01-01_v1.html").read_text("utf-8")
