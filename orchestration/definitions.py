@@ -1,6 +1,6 @@
 """Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
-deploy → batch score → online (HTTP) score → inference-log ingest → feature drift → the HR
-leads' feedback report, with dbt tests and the model gate as checks."""
+deploy → batch score → online (HTTP) score → inference-log ingest → feature drift → model
+quality → the HR leads' feedback report, with dbt tests and the model gate as checks."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from orchestration.assets.model import (
     trained_model_is_sound,
     training_set,
 )
-from orchestration.assets.monitoring import feature_drift
+from orchestration.assets.monitoring import feature_drift, model_quality
 from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
@@ -46,7 +46,7 @@ disable_telemetry()
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
-MONITORING_ASSETS = [feature_drift, feedback_report]
+MONITORING_ASSETS = [feature_drift, model_quality, feedback_report]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -66,7 +66,8 @@ hireloop_loop_job = define_asset_job(
     selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS),
     description="The whole loop: ingest → dbt → summary → train → register → promote → "
                 "deploy → batch score → the interview tool scores over HTTP → ingest the "
-                "inference log → feature drift → the HR leads' feedback report.",
+                "inference log → feature drift → model quality → the HR leads' feedback "
+                "report.",
 )
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
