@@ -1,7 +1,8 @@
 """What the feature store holds, in the terms an HR lead and an ML engineer ask about.
 
 Rows per mart, the label rate per role family, and the seed's table for sales: the share
-of hires meeting the KPI by communication score band. (What was quarantined and why is
+of hires meeting the KPI by communication score band (monitoring.score_bands, the bands the
+feedback report reads every dimension by). (What was quarantined and why is
 monitoring.data_quality_report.)
 """
 
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ml.datasets import read_frame
+from monitoring.score_bands import BAND_LABELS, attainment_by_band
 
 SCHEMAS = ("marts",)
-COMMUNICATION_BANDS = ("≥ 8", "6–8", "< 6")
+COMMUNICATION_BANDS = BAND_LABELS  # the bands of monitoring.score_bands, named for sales
 
 
 @dataclass
@@ -56,21 +58,11 @@ def summarise_feature_store(conn) -> FeatureStoreSummary:
     )
     sales = read_frame(
         conn,
-        """
-        SELECT CASE WHEN interviewer_communication >= 8 THEN %s
-                    WHEN interviewer_communication >= 6 THEN %s
-                    ELSE %s END AS band,
-               count(*) AS hires, avg(met_kpi::int) AS met_kpi_rate
-        FROM marts.fct_training_examples
-        WHERE role_family = 'sales' AND interviewer_communication IS NOT NULL
-        GROUP BY 1
-        """,
-        list(COMMUNICATION_BANDS),
+        "SELECT interviewer_communication, kpi_attainment, met_kpi "
+        "FROM marts.fct_training_examples WHERE role_family = 'sales'",
     )
-    sales = (
-        sales.set_index("band").reindex(list(COMMUNICATION_BANDS)).reset_index()
-        .fillna({"hires": 0})
-    )
+    sales = attainment_by_band(sales, "interviewer_communication")[
+        ["band", "hires", "met_kpi_rate"]]
     return FeatureStoreSummary(rows, label_rate, sales)
 
 

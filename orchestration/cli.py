@@ -377,6 +377,9 @@ def build(
         online=online, drift=outcome.drift or {},
     )
     typer.echo(format_model_summary(summary))
+    if outcome.feedback:
+        typer.echo(f"Feedback report for HR leads, {outcome.feedback['quarter']}: "
+                   f"{outcome.feedback['page']}\n  every quarter: {outcome.feedback['index']}")
 
 
 # `hireloop build` exit codes: 0 built; 2 stopped by a check on the data or the model (the
@@ -694,6 +697,44 @@ def _wait_for_signal(supervisor: Supervisor, started: list[Service], received: l
     return 0
 
 
+def _serve_champion(mlflow, settings: Settings) -> Service | None:
+    """The endpoint serving the champion, (re)started unless it serves it already; the
+    service when started now. Without a champion nothing is started, and that is said."""
+    from ml.deploy import ensure_champion_served
+    from ml.endpoint_launch import ServeError
+
+    target = mlflow.target()
+    process = _endpoint(port=settings.endpoint_port).process(target.tracking_uri)
+    try:
+        state = ensure_champion_served(process, target.client, model_name=mlflow.model_name)
+    except ServeError as exc:
+        raise ServiceError(str(exc)) from exc
+    if state["champion"] is None:
+        typer.echo(f"scoring endpoint: {process.spec.url} not started: no champion yet "
+                   "(`hireloop build` trains one)")
+        return None
+    if not state["restarted"]:
+        typer.echo(f"scoring endpoint: {state['url']} already running (pid {state['pid']}), "
+                   f"serving version {state['served_version']}; nothing started")
+        return None
+    typer.echo(f"scoring endpoint: {state['url']} started, serving version "
+               f"{state['served_version']} (log {state['log']})")
+    return process.service()
+
+
+def _start_all(supervisor: Supervisor, services: list[Service], mlflow, settings: Settings
+               ) -> list[Service]:
+    """The UIs, then the endpoint; on a failure of the endpoint, the UIs started now stop."""
+    started = _start_uis(supervisor, services)
+    try:
+        endpoint = _serve_champion(mlflow, settings)
+    except ServiceError as exc:
+        _stop_started(supervisor, started)
+        typer.echo(f"ui: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return started + ([endpoint] if endpoint else [])
+
+
 @app.command()
 def ui(
     port: int | None = typer.Option(None, help="Dagster UI port (default: "
@@ -703,7 +744,9 @@ def ui(
     detach: bool = typer.Option(False, "--detach", help="return once ready; `hireloop down` "
                                                         "stops them"),
 ) -> None:
-    """Start the Dagster UI (webserver and daemon) and the MLflow UI on 127.0.0.1.
+    """Start on 127.0.0.1 the Dagster UI and its daemon (the loop's sensor runs in it), the
+    MLflow UI, the Evidently UI (HIRELOOP_EVIDENTLY_PORT, 8000) and the scoring endpoint
+    (serving the champion, once there is one).
 
     What already runs is left alone and said so. In the foreground (default), Ctrl-C or
     SIGTERM stops what this command started; with --detach they keep running.
@@ -721,12 +764,12 @@ def ui(
     supervisor = _supervisor(settings)
     services = [make(settings, mlflow) for make in UI_SERVICES]
     if detach:
-        started = _start_uis(supervisor, services)
+        started = _start_all(supervisor, services, mlflow, settings)
         typer.echo("running detached: `hireloop down` stops them" if started else
                    "everything already runs: nothing started (`hireloop down` stops it)")
         return
     with _stop_signals() as received:
-        started = _start_uis(supervisor, services)
+        started = _start_all(supervisor, services, mlflow, settings)
         if not started:
             typer.echo("everything already runs: nothing started (`hireloop down` stops it)")
             return

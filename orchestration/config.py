@@ -28,6 +28,7 @@ PORT_SETTINGS = {
     "HIRELOOP_ENDPOINT_PORT": 5001,
     "HIRELOOP_DAGSTER_PORT": 3000,
     "HIRELOOP_MLFLOW_PORT": 5000,
+    "HIRELOOP_EVIDENTLY_PORT": 8000,
 }
 
 
@@ -60,6 +61,7 @@ class Settings:
     endpoint_port: int = PORT_SETTINGS["HIRELOOP_ENDPOINT_PORT"]
     dagster_port: int = PORT_SETTINGS["HIRELOOP_DAGSTER_PORT"]
     mlflow_port: int = PORT_SETTINGS["HIRELOOP_MLFLOW_PORT"]
+    evidently_port: int = PORT_SETTINGS["HIRELOOP_EVIDENTLY_PORT"]
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,6 +74,7 @@ class Settings:
             endpoint_port=_port("HIRELOOP_ENDPOINT_PORT"),
             dagster_port=_port("HIRELOOP_DAGSTER_PORT"),
             mlflow_port=_port("HIRELOOP_MLFLOW_PORT"),
+            evidently_port=_port("HIRELOOP_EVIDENTLY_PORT"),
         )
 
     @property

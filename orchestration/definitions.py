@@ -1,6 +1,6 @@
 """Dagster definitions: ingest → dbt feature store → summary → train → register → promote →
-deploy → batch score → online (HTTP) score → inference-log ingest → feature drift, with dbt
-tests and the model gate as checks."""
+deploy → batch score → online (HTTP) score → inference-log ingest → feature drift → model
+quality → the HR leads' feedback report, with dbt tests and the model gate as checks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from orchestration.assets.data_quality import (
     feature_store_data_quality,
 )
 from orchestration.assets.feature_store import feature_store
+from orchestration.assets.feedback import feedback_report
 from orchestration.assets.ingest import raw_hr_tables
 from orchestration.assets.model import (
     promotion_decision,
@@ -27,7 +28,7 @@ from orchestration.assets.model import (
     trained_model_is_sound,
     training_set,
 )
-from orchestration.assets.monitoring import fairness_report, feature_drift
+from orchestration.assets.monitoring import fairness_report, feature_drift, model_quality
 from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
@@ -39,13 +40,14 @@ from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
 from orchestration.dbt import dbt_resource
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+from orchestration.sensors import loop_trigger
 
 disable_telemetry()
 
 FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, serving_context]
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
-MONITORING_ASSETS = [feature_drift, fairness_report]
+MONITORING_ASSETS = [feature_drift, model_quality, feedback_report, fairness_report]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -66,7 +68,8 @@ hireloop_loop_job = define_asset_job(
     selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS),
     description="The whole loop: ingest → dbt → summary → train → register → promote → "
                 "deploy → batch score → the interview tool scores over HTTP → ingest the "
-                "inference log → feature drift.",
+                "inference log → feature drift → model quality → the HR leads' feedback "
+                "report.",
 )
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
@@ -90,13 +93,14 @@ def default_resources(settings: Settings) -> dict:
 
 
 def build_definitions(resources: dict) -> Definitions:
-    """Every asset, check and job, bound to `resources` (tests bind their own)."""
+    """Every asset, check, job and sensor, bound to `resources` (tests bind their own)."""
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
         assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS],
         asset_checks=[trained_model_is_sound, promotion_is_fair, *DATA_QUALITY_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               ingest_inference_log_job],
+        sensors=[loop_trigger],
         resources=resources,
         # A launched run is one process: a step's own subprocess (the multiprocess
         # executor) would import dagster, dbt, MLflow and xgboost again for each step, and

@@ -12,7 +12,7 @@ from dagster import ConfigurableResource
 from ml.endpoint_launch import ServeSpec
 from ml.evaluation import load_version_model
 from ml.pyfunc_model import INFERENCE_LOG_ENV
-from ml.registry import MODEL_NAME, MlflowTarget, champion_version, configure
+from ml.registry import MODEL_NAME, MlflowTarget, champion_version, configure, version_by_alias
 from ml.tracking import run_url
 from orchestration.config import Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
@@ -116,6 +116,17 @@ class MlflowResource(ConfigurableResource):
             raise RuntimeError(f"no champion to {purpose}: materialise promotion_decision "
                                "first")
         version = str(champion.version)
+        return version, load_version_model(target.client, version, self.model_name,
+                                           tracking_uri=target.tracking_uri)
+
+    def alias_model(self, alias: str) -> tuple[str, Any] | None:
+        """The version `alias` points at and its model (HireloopModel), or None while the
+        alias is unset (e.g. `previous_champion` before a second promotion)."""
+        target = self.target()
+        found = version_by_alias(target.client, alias, self.model_name)
+        if found is None:
+            return None
+        version = str(found.version)
         return version, load_version_model(target.client, version, self.model_name,
                                            tracking_uri=target.tracking_uri)
 

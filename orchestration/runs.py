@@ -66,6 +66,7 @@ class LoopOutcome:
     online: dict[str, Any] | None = None  # the interview tool's HTTP scoring (online_scores)
     ingested: dict[str, Any] | None = None  # inference_log_ingest: added, duplicates...
     drift: dict[str, Any] | None = None  # feature_drift: quarter, drift share, alarms
+    feedback: dict[str, Any] | None = None  # feedback_report: quarter, page, index
 
 
 def _output(result, node: str) -> Any:
@@ -192,5 +193,6 @@ def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
         online=_output(result, "online_scores"),
         ingested=_output(result, "inference_log_ingest"),
         drift=_output(result, "feature_drift"),
+        feedback=_output(result, "feedback_report"),
     )
 

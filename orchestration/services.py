@@ -63,8 +63,30 @@ def mlflow_ui(settings: Settings, mlflow: Any = None) -> Service:
                    probe_path="/health", port_setting="HIRELOOP_MLFLOW_PORT")
 
 
+def evidently_ui(settings: Settings, mlflow: Any = None) -> Service:
+    """`evidently ui` over the workspace, with the project's dashboard panels in place.
+
+    Its API guards no read (only writes, with `--secret`), so it binds 127.0.0.1 only;
+    DO_NOT_TRACK is set (TELEMETRY_OFF), as Evidently must never start without it. It reads
+    the workspace at start: snapshots added later show after the project's reload
+    (`/api/projects/<id>/reload`, which the UI's own page calls too)."""
+    def launch() -> Launch:
+        from hris.contract import ROLE_FAMILIES
+        from monitoring.dashboard import FAMILY_ALL, prepare
+
+        prepare(settings.evidently_dir, [*ROLE_FAMILIES, FAMILY_ALL])
+        return Launch([BIN / "evidently", "ui", "--host", "127.0.0.1",
+                       "--port", str(settings.evidently_port),
+                       "--workspace", str(settings.evidently_dir)],
+                      env=_env(), cwd=settings.home)
+
+    return Service("evidently-ui", "Evidently UI", launch, port=settings.evidently_port,
+                   probe_path="/api/version", port_setting="HIRELOOP_EVIDENTLY_PORT")
+
+
 # Started in this order by `hireloop ui`, stopped in reverse.
-UI_SERVICES: tuple[Callable[..., Service], ...] = (dagster_webserver, dagster_daemon, mlflow_ui)
+UI_SERVICES: tuple[Callable[..., Service], ...] = (dagster_webserver, dagster_daemon, mlflow_ui,
+                                                   evidently_ui)
 
 
 def adopt_legacy_endpoint(supervisor: Supervisor, home: Path) -> None:

@@ -1,17 +1,24 @@
 """Monitoring assets: feature and prediction drift of the scored population per role family,
-and the fairness audit of each trained version.
+the champion's quality per role family and hire cohort (realised, early, estimate), and the
+fairness audit of each trained version.
 
-Thin: the bodies call monitoring.drift_run / monitoring.fairness_run and turn their results
-into metadata.
+Thin: each body calls a monitoring run function and turns its summary into metadata.
 """
 
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+import datetime as dt
+
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
 from hris.exports import required_as_of
 from ml.fairness_audit import flagged_categories
 from ml.tracking import TrainedModel
 from monitoring.drift_run import run_feature_drift
 from monitoring.fairness_run import run_fairness_audit
+from monitoring.i18n import translator
+from monitoring.monitoring_page import read_drift_summary, write_page
+from monitoring.quality_run import run_model_quality
+from monitoring.quality_summary import quality_tables
+from orchestration.assets.model import promotion_decision
 from orchestration.assets.serving import batch_scores
 from orchestration.resources import HireloopRuntime, MlflowResource
 
@@ -51,6 +58,44 @@ def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
         "drift_share_by_family": MetadataValue.md(table),
         "alarms": MetadataValue.json(value["alarms"]),
         "evidently_workspace": MetadataValue.path(str(hireloop.settings.evidently_dir)),
+    })
+
+
+@asset(
+    deps=[promotion_decision, feature_drift, AssetKey(["marts", "fct_training_examples"]),
+          AssetKey(["marts", "fct_early_outcomes"])],
+    group_name=GROUP,
+    kinds={"python", "postgres"},
+    description="The champion's quality per role family and hire cohort, on cohorts hired "
+                "after its own: realised (AUC, Brier, calibration error, attainment by band) "
+                "once labels mature; early (attainment so far against the attainment its "
+                "probability implies) from the first reviews; a confidence-based estimate "
+                "for cohorts without labels. monitoring.model_quality(_bands); realised "
+                "snapshots per family in $HIRELOOP_HOME/evidently (no row data); the HR "
+                "lead's page per quarter in $HIRELOOP_HOME/reports/monitoring.",
+)
+def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
+                  mlflow: MlflowResource) -> Output:
+    version, model = mlflow.champion_model("monitor")
+    with hireloop.connection() as conn:
+        with conn.cursor() as cur:
+            as_of = required_as_of(cur)
+        run = run_model_quality(conn, model, version, hireloop.settings.evidently_dir, as_of,
+                                run_id=context.run_id)
+        with conn.cursor() as cur:
+            drift = read_drift_summary(cur, run.as_of, version)
+    page = write_page(hireloop.settings.reports_dir, run.as_of, version, drift, run.rows,
+                      translator(hireloop.settings.page_language), dt.datetime.now(dt.UTC))
+    tables = quality_tables(run.rows)
+    value = {"as_of": run.as_of, "model_version": version, "snapshots": run.snapshot_ids,
+             "rows": {kind: int((run.rows["kind"] == kind).sum())
+                      for kind in ("realised", "early", "estimate")}}
+    return Output(value, metadata={
+        "as_of": run.as_of, "model_version": version,
+        **{f"quality_{family}": MetadataValue.md(table) for family, table in tables.items()},
+        "rows": MetadataValue.json(value["rows"]),
+        "evidently_workspace": MetadataValue.path(str(hireloop.settings.evidently_dir)),
+        "page": MetadataValue.path(str(page)),
     })
 
 

@@ -115,3 +115,30 @@ def _statuses() -> dict[str, str]:
     results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())
     return {r["unique_id"].split(".")[-1]: r["status"] for r in results["results"]
             if r["unique_id"].startswith("test.")}
+
+
+def test_early_outcomes_point_in_time_test_catches_a_leak(dbt_world):
+    """A mature hire copied into fct_early_outcomes with an interview on its hire date
+    breaks two rules of assert_early_outcomes_point_in_time; removed, the test passes."""
+    name = "assert_early_outcomes_point_in_time"
+    conn = dbt_world.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into marts.fct_early_outcomes (candidate_id, role_family, hire_date, "
+                "cohort_quarter, n_reviews_so_far, attainment_so_far, last_interview_date) "
+                "select candidate_id, role_family, hire_date, cohort_quarter, 1, 0.5, "
+                "hire_date from marts.fct_training_examples order by candidate_id limit 1")
+        conn.commit()
+        leaked = dbt_world.dbt("test", "--select", name)
+        statuses = _statuses()
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("delete from marts.fct_early_outcomes e using "
+                        "marts.fct_training_examples t where e.candidate_id = t.candidate_id")
+        conn.commit()
+        conn.close()
+    assert leaked.returncode != 0 and statuses == {name: "fail"}
+    clean = dbt_world.dbt("test", "--select", name)
+    assert clean.returncode == 0, clean.stdout[-3000:]
+    assert _statuses() == {name: "pass"}

@@ -33,3 +33,26 @@ def trained_model(feature_store) -> HireloopModel:
     if feature_store.database not in _TRAINED:
         _TRAINED[feature_store.database] = _train(feature_store)
     return _TRAINED[feature_store.database]
+
+
+_OLDER: dict[str, HireloopModel] = {}
+
+
+def older_model(feature_store) -> HireloopModel:
+    """A second version for comparisons between versions (the feedback report's drivers):
+    trained the same quick way on the older half of the complete hire cohorts only."""
+    if feature_store.database not in _OLDER:
+        from ml.split import complete_cohorts, time_split
+        from ml.train import TrainConfig, set_thresholds, train_strategy
+
+        frame = feature_store.read("SELECT * FROM marts.fct_training_examples")
+        cohorts = complete_cohorts(frame)
+        older = frame.loc[frame["cohort_quarter"].isin(cohorts[:max(3, len(cohorts) // 2)])]
+        older = older.reset_index(drop=True)
+        split = time_split(older)
+        config = TrainConfig(n_search=1, max_trees=30, early_stopping_rounds=10, refit=False,
+                             strategies=("per_family",), nthread=2)
+        model, _ = train_strategy(older, split, "per_family", config)
+        set_thresholds(model, older.iloc[split.holdout])
+        _OLDER[feature_store.database] = model
+    return _OLDER[feature_store.database]

@@ -226,6 +226,33 @@ def test_feature_drift_asset_records_the_champions_drift(resources, pg_server):
     conn.close()
 
 
+def test_model_quality_asset_records_the_champions_quality(resources, pg_server,
+                                                          hireloop_home):
+    """After the first run's champion: the loop's model_quality asset writes its early and
+    estimate rows (no cohort after the champion's has matured at the export date), a
+    metadata table per family and the HR lead's page."""
+    job = build_definitions(resources).resolve_job_def("hireloop_loop")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance,
+                                        asset_selection=[AssetKey("model_quality")])
+    assert result.success
+    value = result.output_for_node("model_quality")
+    champion = str(champion_version(resources["mlflow"].target().client).version)
+    assert value["model_version"] == champion
+    assert value["rows"]["realised"] == 0 and value["rows"]["early"] > 0
+    assert value["rows"]["estimate"] > 0
+    meta = _materialised(result)["model_quality"]
+    assert "ESTIMATE" in meta["quality_all"].value and "quality_sales" in meta
+    assert (hireloop_home / "reports" / "monitoring" / "index.html").exists()
+    conn = pg_server.endpoint.connect(resources["hireloop"].database)
+    with conn.cursor() as cur:
+        cur.execute("SELECT kind, count(*) FROM monitoring.model_quality "
+                    "WHERE model_version = %s GROUP BY kind", [champion])
+        assert {k: n for k, n in cur.fetchall() if n} == {
+            k: n for k, n in value["rows"].items() if n}
+    conn.close()
+
+
 def test_a_build_on_unchanged_data_registers_no_duplicate_and_keeps_going(resources):
     # Same feature store, same training config, same code as the first run's version.
     client = resources["mlflow"].target().client

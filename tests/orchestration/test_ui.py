@@ -1,5 +1,6 @@
 """`hireloop ui`, `status`, `down` and `--version` as a user runs them: real processes
-(dagster-webserver, dagster-daemon, MLflow UI) in their own HIRELOOP_HOMEs on free ports.
+(dagster-webserver, dagster-daemon, MLflow UI, Evidently UI) in their own HIRELOOP_HOMEs on
+free ports.
 
 Each test stops what it starts, and checks by process group that nothing is left behind.
 """
@@ -23,7 +24,8 @@ from orchestration.services import UI_SERVICES
 from orchestration.supervisor import Supervisor, group_members, port_in_use
 
 REPO = Path(__file__).resolve().parents[2]
-PORTS = ("HIRELOOP_ENDPOINT_PORT", "HIRELOOP_DAGSTER_PORT", "HIRELOOP_MLFLOW_PORT")
+PORTS = ("HIRELOOP_ENDPOINT_PORT", "HIRELOOP_DAGSTER_PORT", "HIRELOOP_MLFLOW_PORT",
+         "HIRELOOP_EVIDENTLY_PORT")
 
 
 def free_ports(n: int) -> list[int]:
@@ -42,8 +44,8 @@ class Installation:
     def __init__(self, home: Path, database_url: str | None):
         self.home = home
         self.env = {**os.environ, **TELEMETRY_OFF, "HIRELOOP_HOME": str(home),
-                    "PYTHONPATH": str(REPO), **dict(zip(PORTS, map(str, free_ports(3)),
-                                                        strict=True))}
+                    "PYTHONPATH": str(REPO),
+                    **dict(zip(PORTS, map(str, free_ports(len(PORTS))), strict=True))}
         self.env.pop("HIRELOOP_DATABASE_URL", None)
         if database_url:
             self.env["HIRELOOP_DATABASE_URL"] = database_url
@@ -52,7 +54,8 @@ class Installation:
     @property
     def settings(self) -> Settings:
         return Settings(home=self.home, endpoint_port=self.ports[0],
-                        dagster_port=self.ports[1], mlflow_port=self.ports[2])
+                        dagster_port=self.ports[1], mlflow_port=self.ports[2],
+                        evidently_port=self.ports[3])
 
     def services(self):
         return [make(self.settings) for make in UI_SERVICES]
@@ -137,7 +140,7 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
         # A second `ui` starts nothing new and says so.
         second = inst.cli("ui")
         assert second.returncode == 0, second.stdout + second.stderr
-        assert second.stdout.count("already running") == 3
+        assert second.stdout.count("already running") == 4
         assert "nothing started" in second.stdout
         assert inst.pids() == first
 
@@ -156,6 +159,8 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
         assert f"Dagster daemon: running (pid {daemon})" in status.stdout
         assert f"MLflow UI: http://127.0.0.1:{inst.ports[2]} running (pid {ui_pid})" \
             in status.stdout
+        assert f"Evidently UI: http://127.0.0.1:{inst.ports[3]} running " \
+               f"(pid {first['evidently-ui']})" in status.stdout
         assert f"endpoint: http://127.0.0.1:{inst.ports[0]} not running; champion" \
             in status.stdout
     finally:
@@ -163,6 +168,7 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
         out, _ = ui.communicate(timeout=120)
     assert ui.returncode == 0, out
     assert "MLflow UI stopped" in out and "Dagster daemon stopped" in out
+    assert "Evidently UI stopped" in out
     inst.nothing_left([*first.values(), ui.pid])
 
 

@@ -18,8 +18,7 @@ select
     labels.role_family,
     labels.role_id,
     labels.hire_date,
-    to_char(labels.hire_date, 'YYYY') || '-Q' || extract(quarter from labels.hire_date)
-        as cohort_quarter,
+    {{ cohort_quarter('labels.hire_date') }} as cohort_quarter,
     features.education,
     {%- for c in interview_feature_columns() %}
     features.{{ c }},

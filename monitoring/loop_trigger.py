@@ -1,0 +1,253 @@
+"""The retraining trigger: configured thresholds applied to the figures of one as-of.
+
+Pure policy (`decide`) over figures read from the monitoring tables (`read_figures`):
+`monitoring.feature_drift_summary` (a row per family) and `monitoring.model_quality`
+(realised, early and estimate rows). For each family (and 'all') only the newest cohort of
+each kind is looked at: older cohorts were looked at when they were newest, and testing
+every cohort again each quarter would multiply the false alarms.
+
+Figures tested, each only with enough rows behind it (fewer: "not tested", never a breach):
+- feature drift share (drifted / tested model inputs, K-S with Bonferroni, monitoring.drift);
+- AUC drop, `reference_auc - auc`, on the newest realised cohort;
+- calibration error on the newest realised cohort;
+- early-attainment gap, `|mean_predicted - mean_observed|`, on the newest early cohort
+  (realised KPI attainment so far against the model's probability): concept drift shows
+  here a year before the labels mature.
+Estimates (confidence-based) are recorded beside the decision and never trigger: they assume
+the model is still calibrated, which is exactly what concept drift breaks.
+
+Retrain when any tested figure is past its threshold. Every figure looked at gives one
+reason, naming the figure, the family, the value, the threshold and the rows behind it, so a
+reader can recompute the decision from `figures`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from monitoring.drift_frames import quarter_of
+
+BREACH, WITHIN, UNTESTED = "breach", "within", "untested"
+
+
+@dataclass(frozen=True)
+class TriggerPolicy:
+    """Thresholds of the trigger; why each default. Each figure must stay inside its
+    threshold in a stable world at every look (eight quarters, five rows each: zero false
+    alarms is the aim), so each is set past the figure's sampling noise at its minimum n.
+    Noise measured by simulation (2,000 draws of calibrated probabilities, Beta(4, 4), and
+    labels drawn from them; AUC about 0.69):
+
+    | n | AUC sd | ECE (10 bins) mean / 99th / 99.7th percentile |
+    |---|---|---|
+    | 200 | 0.037 | 0.070 / 0.122 / 0.130 |
+    | 300 | 0.030 | 0.058 / 0.102 / 0.108 |
+    | 400 | 0.026 | 0.050 / 0.089 / 0.096 |
+
+    - `max_drift_share` 0.10, `min_drift_n` 100: the drift policy's Bonferroni K-S flags any
+      feature of a stable family in at most 5 % of runs (measured, monitoring.drift: 3 of 48
+      stable family-quarters flagged one feature of 32, share 0.03; none two). 0.10 is more
+      than three drifted inputs of 32, never reached by noise; covariate shift reaches it
+      (measured shares 0.08-0.14 at 150-500 rows). Below a hundred scored applicants K-S
+      finds only gross shifts.
+    - `max_auc_drop` 0.10, `min_auc_n` 300: the realised AUC's sd is 0.030 at 300 hires and
+      the reference (the champion's own holdout AUC) carries as much again, so the drop's sd
+      is about 0.042 and 0.10 is 2.4 of them. Smaller cohorts (a family's quarter is about a
+      hundred hires) are left to the pooled 'all' row and to the early evidence. (0.005 on
+      point estimates is noise.)
+    - `max_calibration_error` 0.12, `min_calibration_n` 300: a perfectly calibrated model
+      shows 0.058 on 300 rows from sampling alone, above 0.108 in 0.3 % of draws; 0.12 is past
+      that. At 200 rows the 99.7th percentile is 0.130: too noisy to act on.
+    - `max_early_gap` 0.12, `min_early_n` 100: attainment so far is a share of one to three
+      reviews per hire (sd about 0.4), so a mean over 100 hires has an sd of 0.04 and 0.12 is
+      three of them. It assumes the early rows put the model's probability and the realised
+      attainment on one scale (the monitor's job): a stable world's systematic offset between
+      them must stay well under 0.12 (bench/loop.py's stable scenario says).
+    """
+
+    max_drift_share: float = 0.10
+    min_drift_n: int = 100
+    max_auc_drop: float = 0.10
+    min_auc_n: int = 300
+    max_calibration_error: float = 0.12
+    min_calibration_n: int = 300
+    max_early_gap: float = 0.12
+    min_early_n: int = 100
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if name.startswith("min_") and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a whole number of rows, at least 1")
+            if name.startswith("max_") and not 0 < value < 1:
+                raise ValueError(f"{name} must lie between 0 and 1")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One figure of one family against its threshold."""
+
+    figure: str          # drift_share | auc_drop | calibration_error | early_gap
+    role_family: str
+    value: float | None
+    threshold: float
+    n: int
+    min_n: int
+    status: str          # BREACH | WITHIN | UNTESTED
+
+    def reason(self) -> str:
+        label = LABELS[self.figure]
+        if self.status == UNTESTED:
+            why = "no value" if self.value is None else f"n {self.n} < min {self.min_n}"
+            return f"{self.role_family}: {label} not tested ({why})"
+        sign = ">" if self.status == BREACH else "≤"
+        verdict = "retrain" if self.status == BREACH else "within"
+        return (f"{self.role_family}: {label} {self.value:.3f} {sign} threshold "
+                f"{self.threshold:.3f} (n {self.n} ≥ min {self.min_n}): {verdict}")
+
+
+LABELS = {"drift_share": "feature drift share", "auc_drop": "AUC drop (reference − realised)",
+          "calibration_error": "calibration error", "early_gap": "early-attainment gap"}
+
+
+@dataclass(frozen=True)
+class TriggerDecision:
+    """What the trigger decided for one as-of: retrain or not, why, and from what."""
+
+    as_of: str
+    quarter: str
+    retrain: bool
+    checks: tuple[Check, ...]
+    figures: dict[str, Any]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Breaches first, then the figures within their thresholds, then the untested."""
+        order = {BREACH: 0, WITHIN: 1, UNTESTED: 2}
+        return [c.reason() for c in sorted(self.checks, key=lambda c: order[c.status])]
+
+    @property
+    def breaches(self) -> list[Check]:
+        return [c for c in self.checks if c.status == BREACH]
+
+
+def quarter_looked_at(as_of: str | dt.date) -> str:
+    """The quarter an as-of closes: the one holding the day before it ('2025-04-01' ->
+    '2025-Q1'); two exports in one quarter look at the same quarter."""
+    day = dt.date.fromisoformat(str(as_of)[:10]) if not isinstance(as_of, dt.date) else as_of
+    return quarter_of(day - dt.timedelta(days=1))
+
+
+def _check(figure: str, family: str, value: float | None, threshold: float, n: int,
+           min_n: int) -> Check:
+    tested = value is not None and n >= min_n
+    status = UNTESTED if not tested else BREACH if value > threshold else WITHIN
+    return Check(figure, family, value, threshold, n, min_n, status)
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)  # NaN: no value
+
+
+def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> TriggerDecision:
+    """Apply `policy` to `figures` (the shape `read_figures` returns)."""
+    checks: list[Check] = []
+    for row in figures.get("drift", []):
+        checks.append(_check("drift_share", row["role_family"], _num(row["drift_share"]),
+                             policy.max_drift_share, int(row["n_current"]), policy.min_drift_n))
+    for row in figures.get("quality", []):
+        family, n = row["role_family"], int(row["n"])
+        if row["kind"] == "realised":
+            auc, ref = _num(row.get("auc")), _num(row.get("reference_auc"))
+            drop = None if auc is None or ref is None else ref - auc
+            checks.append(_check("auc_drop", family, drop, policy.max_auc_drop, n,
+                                 policy.min_auc_n))
+            checks.append(_check("calibration_error", family,
+                                 _num(row.get("calibration_error")),
+                                 policy.max_calibration_error, n, policy.min_calibration_n))
+        elif row["kind"] == "early":
+            pred, obs = _num(row.get("mean_predicted")), _num(row.get("mean_observed"))
+            gap = None if pred is None or obs is None else abs(pred - obs)
+            checks.append(_check("early_gap", family, gap, policy.max_early_gap, n,
+                                 policy.min_early_n))
+    as_of = str(figures["as_of"])
+    return TriggerDecision(as_of=as_of, quarter=quarter_looked_at(as_of),
+                           retrain=any(c.status == BREACH for c in checks),
+                           checks=tuple(checks),
+                           figures={**figures, "thresholds": asdict(policy)})
+
+
+# --- reading the recorded figures -------------------------------------------------------
+
+_DRIFT = ("role_family", "model_version", "drift_share", "n_drifted", "n_features",
+          "n_current", "prediction_drifted")
+_QUALITY = ("role_family", "kind", "cohort_quarter", "model_version", "n", "n_positive", "auc",
+            "reference_auc", "brier", "calibration_error", "mean_predicted", "mean_observed",
+            "n_reviews_mean")
+
+
+def _exists(cursor, table: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+    return bool(cursor.fetchone()[0])
+
+
+def newest_as_of(cursor) -> str | None:
+    """The newest as-of with drift or quality figures (None: none recorded yet). Reads
+    only: a daemon looking at an installation without monitoring tables creates nothing."""
+    tables = [t for t in ("monitoring.feature_drift_summary", "monitoring.model_quality")
+              if _exists(cursor, t)]
+    if not tables:
+        return None
+    union = " UNION ALL ".join(f"SELECT max(as_of) AS d FROM {t}" for t in tables)
+    cursor.execute(f"SELECT max(d) FROM ({union}) AS both_tables")
+    day = cursor.fetchone()[0]
+    return None if day is None else day.isoformat()
+
+
+def _rows(cursor, sql: str, params: tuple) -> list[dict[str, Any]]:
+    cursor.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def read_figures(cursor, as_of: str | None = None) -> dict[str, Any] | None:
+    """The figures of `as_of` (default: the newest), JSON-ready; None when there are none.
+
+    Drift: the family rows of the model version computed last at that as-of. Quality: per
+    (family, kind), the newest cohort of the model version computed last for that kind.
+    """
+    as_of = as_of or newest_as_of(cursor)
+    if as_of is None:
+        return None
+    drift: list[dict[str, Any]] = []
+    if _exists(cursor, "monitoring.feature_drift_summary"):
+        drift = _rows(cursor, f"""
+            SELECT {', '.join(_DRIFT)} FROM monitoring.feature_drift_summary s
+            WHERE as_of = %s AND model_version = (
+                SELECT model_version FROM monitoring.feature_drift_summary
+                WHERE as_of = %s ORDER BY computed_at DESC, model_version DESC LIMIT 1)
+            ORDER BY role_family""", (as_of, as_of))
+    quality: list[dict[str, Any]] = []
+    if _exists(cursor, "monitoring.model_quality"):
+        quality = _rows(cursor, f"""
+            WITH latest AS (
+                SELECT DISTINCT ON (kind) kind, model_version FROM monitoring.model_quality
+                WHERE as_of = %s ORDER BY kind, computed_at DESC, model_version DESC)
+            SELECT DISTINCT ON (q.role_family, q.kind) {', '.join('q.' + c for c in _QUALITY)}
+            FROM monitoring.model_quality q JOIN latest USING (kind, model_version)
+            WHERE q.as_of = %s
+            ORDER BY q.role_family, q.kind, q.cohort_quarter DESC""", (as_of, as_of))
+    if not drift and not quality:
+        return None
+    return {"as_of": as_of, "drift": [_plain(r) for r in drift],
+            "quality": [_plain(r) for r in quality]}
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool | int)
+                else v) for k, v in row.items()}
+
+
+__all__ = ["Check", "TriggerDecision", "TriggerPolicy", "decide", "newest_as_of",
+           "quarter_looked_at", "read_figures"]

@@ -1,0 +1,141 @@
+"""The retraining trigger: its decision is the thresholds applied to the recorded figures
+(recomputed here, independently), its reasons name each figure and threshold, and it reads
+the newest as-of's figures from the real monitoring tables. Real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitoring.loop_trigger import TriggerPolicy, decide, quarter_looked_at, read_figures
+from tests.monitoring.loop_figures import insert_drift, insert_quality, stable_quarter
+
+
+@pytest.fixture()
+def cursor(pg_server):
+    conn = pg_server.endpoint.connect(pg_server.create_database("trigger"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        yield cur
+    conn.close()
+
+
+def expected_breaches(figures: dict, p: TriggerPolicy) -> set[tuple[str, str]]:
+    """The thresholds applied by hand: (figure, family) past its threshold with enough n."""
+    out = set()
+    for r in figures["drift"]:
+        if r["n_current"] >= p.min_drift_n and r["drift_share"] > p.max_drift_share:
+            out.add(("drift_share", r["role_family"]))
+    for r in figures["quality"]:
+        if r["kind"] == "realised":
+            if r["n"] >= p.min_auc_n and r["reference_auc"] - r["auc"] > p.max_auc_drop:
+                out.add(("auc_drop", r["role_family"]))
+            if r["n"] >= p.min_calibration_n and r["calibration_error"] > \
+                    p.max_calibration_error:
+                out.add(("calibration_error", r["role_family"]))
+        if r["kind"] == "early" and r["n"] >= p.min_early_n and \
+                abs(r["mean_predicted"] - r["mean_observed"]) > p.max_early_gap:
+            out.add(("early_gap", r["role_family"]))
+    return out
+
+
+SCENARIOS = {
+    "stable": lambda cur: None,
+    "covariate_shift": lambda cur: insert_drift(cur, "2025-04-01", "rnd", 5 / 32,
+                                                model_version="2"),
+    "auc_drop": lambda cur: insert_quality(cur, "2025-04-01", "rnd", "realised", "2024-Q1",
+                                           360, auc=0.58, reference_auc=0.72,
+                                           calibration_error=0.06, model_version="2"),
+    "miscalibrated": lambda cur: insert_quality(cur, "2025-04-01", "sales", "realised",
+                                                "2024-Q1", 330, auc=0.71, reference_auc=0.72,
+                                                calibration_error=0.19, model_version="2"),
+    "concept_drift_early": lambda cur: insert_quality(
+        cur, "2025-04-01", "rnd", "early", "2024-Q4", 110, mean_predicted=0.58,
+        mean_observed=0.38, model_version="2"),
+    "too_few_to_tell": lambda cur: insert_quality(
+        cur, "2025-04-01", "sales", "early", "2024-Q4", 30, mean_predicted=0.6,
+        mean_observed=0.1, model_version="2"),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scenario):
+    stable_quarter(cursor, "2025-01-01")                   # an older as-of: not looked at
+    insert_drift(cursor, "2025-01-01", "rnd", 0.5, model_version="0")
+    stable_quarter(cursor, "2025-04-01")
+    SCENARIOS[scenario](cursor)
+    figures = read_figures(cursor)
+    assert figures["as_of"] == "2025-04-01"
+    policy = TriggerPolicy()
+    decision = decide(figures, policy)
+
+    breaches = expected_breaches(figures, policy)
+    assert decision.retrain == bool(breaches)
+    assert {(c.figure, c.role_family) for c in decision.breaches} == breaches
+    assert (scenario in ("stable", "too_few_to_tell")) == (not breaches)
+    assert decision.quarter == "2025-Q1"
+    assert decision.figures["thresholds"]["max_drift_share"] == policy.max_drift_share
+
+    # One reason per figure looked at, naming the figure, the family and the threshold.
+    assert len(decision.reasons) == len(decision.checks)
+    for figure, family in breaches:
+        check = next(c for c in decision.breaches if (c.figure, c.role_family) ==
+                     (figure, family))
+        reason = decision.reasons[decision.breaches.index(check)]
+        threshold = getattr(policy, {"drift_share": "max_drift_share",
+                                     "auc_drop": "max_auc_drop",
+                                     "calibration_error": "max_calibration_error",
+                                     "early_gap": "max_early_gap"}[figure])
+        assert reason.startswith(f"{family}: ")
+        assert f"> threshold {threshold:.3f}" in reason and reason.endswith("retrain")
+    assert any("feature drift share" in r for r in decision.reasons)
+    assert any("AUC drop" in r for r in decision.reasons)
+    assert any("calibration error" in r for r in decision.reasons)
+    assert any("early-attainment gap" in r for r in decision.reasons)
+    if scenario == "too_few_to_tell":
+        assert "sales: early-attainment gap not tested (n 30 < min 100)" in decision.reasons
+
+
+def test_newest_cohort_and_latest_model_version_are_read(cursor):
+    insert_quality(cursor, "2025-04-01", "rnd", "realised", "2023-Q3", 300, auc=0.5,
+                   reference_auc=0.72, calibration_error=0.3)  # older cohort: not looked at
+    insert_quality(cursor, "2025-04-01", "rnd", "realised", "2023-Q4", 300, auc=0.70,
+                   reference_auc=0.72, calibration_error=0.05)
+    figures = read_figures(cursor)
+    assert [(r["cohort_quarter"], r["auc"]) for r in figures["quality"]] == [("2023-Q4", 0.70)]
+    assert figures["drift"] == []
+    assert not decide(figures).retrain
+
+    # The new champion's figures, computed later for the same as-of, replace the old one's.
+    insert_drift(cursor, "2025-04-01", "rnd", 0.0, model_version="1")
+    insert_drift(cursor, "2025-04-01", "rnd", 0.25, model_version="2")
+    assert [r["model_version"] for r in read_figures(cursor)["drift"]] == ["2"]
+
+
+def test_nothing_recorded_is_none_and_creates_no_table(cursor):
+    assert read_figures(cursor) is None
+    cursor.execute("SELECT to_regclass('monitoring.model_quality')")
+    assert cursor.fetchone()[0] is None
+
+
+def test_an_estimate_never_triggers(cursor):
+    insert_quality(cursor, "2025-04-01", "rnd", "estimate", "2025-Q1", 500, auc=0.3,
+                   reference_auc=0.72, calibration_error=0.4)
+    decision = decide(read_figures(cursor))
+    assert not decision.retrain and decision.checks == ()
+    assert decision.figures["quality"][0]["kind"] == "estimate"  # kept beside the decision
+
+
+@pytest.mark.parametrize("as_of, quarter", [("2025-04-01", "2025-Q1"),
+                                            ("2025-02-15", "2025-Q1"),
+                                            ("2025-01-01", "2024-Q4")])
+def test_the_quarter_looked_at_is_the_one_the_as_of_closes(as_of, quarter):
+    assert quarter_looked_at(as_of) == quarter
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_auc_drop": 0}, "max_auc_drop must lie between 0 and 1"),
+    ({"min_early_n": 0}, "min_early_n must be a whole number of rows"),
+])
+def test_a_bad_threshold_is_refused_naming_it(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TriggerPolicy(**kwargs)
