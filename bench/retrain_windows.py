@@ -32,7 +32,7 @@ from ml.training_pipeline import train_and_evaluate
 from ml.windows import WindowPolicy, gate_cohort, quarter_index, window_frame
 from orchestration.config import Settings, disable_telemetry
 from orchestration.runtime import Runtime
-from tests.simulated_store import build_store
+from tests.simulated_store import build_store, post_change_applicants
 
 QUICK = TrainConfig(n_search=2, max_trees=200, early_stopping_rounds=20,
                     strategies=("per_family",))
@@ -43,21 +43,6 @@ def champion_frame(mature: pd.DataFrame, through: str) -> pd.DataFrame:
     for the champion trained before the change was visible)."""
     q = quarter_index(mature[COHORT])
     return mature.loc[q <= quarter_index(pd.Series([through]))[0]].reset_index(drop=True)
-
-
-def post_change_applicants(store) -> pd.DataFrame:
-    """Every applicant after the change with interviews (hired or not), their features and
-    sim_truth's counterfactual met_kpi (as if hired): what the company cannot see."""
-    feats = store.read("SELECT * FROM intermediate.int_candidate_features_joined "
-                       "WHERE n_interviews > 0")
-    feats = feats.loc[:, ~feats.columns.duplicated()]
-    truth = store.sim.truth["candidates"].copy()
-    truth["pid"] = store.pseudonyms().loc[truth["candidate_id"]].to_numpy()
-    truth = truth.loc[truth["drivers_drifted"] | (store.sim.scenario == "stable") & (
-        pd.to_datetime(truth["application_date"]) >= pd.Timestamp(store.sim.world.change_date))]
-    merged = feats.merge(truth[["pid", "met_kpi"]].rename(columns={"met_kpi": "cf_met"}),
-                         left_on="candidate_id", right_on="pid")
-    return merged
 
 
 def truth_auc(model, rows: pd.DataFrame) -> float:
