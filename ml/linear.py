@@ -112,8 +112,12 @@ class LinearBase:
                     ) -> dict[tuple[float, float], tuple[float, np.ndarray]]:
         """Penalised (weighted) mean log loss and parameters at each pair-weight grid point."""
         v = x[self.columns].to_numpy(np.float64)
-        self.mean_ = np.nan_to_num(np.nanmean(v, axis=0)) if len(v) else np.zeros(v.shape[1])
-        sd = np.nanstd(v, axis=0)
+        if weight is None:
+            self.mean_ = (np.nan_to_num(np.nanmean(v, axis=0)) if len(v)
+                          else np.zeros(v.shape[1]))
+            sd = np.nanstd(v, axis=0)
+        else:  # a row of weight w standardises as w copies of it would
+            self.mean_, sd = _weighted_moments(v, np.asarray(weight, float))
         self.scale_ = np.where(np.isfinite(sd) & (sd > 1e-9), sd, 1.0)
         miss_share = np.isnan(v).mean(0)
         ai_cols = set(self.pairs_.values())
@@ -192,6 +196,17 @@ class LinearBase:
         for j, col in enumerate(self.indicators_):
             out[:, self.columns.index(col)] += miss[:, self.columns.index(col)] * self.coef_[k + j]
         return out
+
+
+def _weighted_moments(v: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: weighted mean (0 where no weight is present) and weighted standard
+    deviation over the rows where the column has a value."""
+    w = np.where(np.isnan(v), 0.0, weight[:, None])
+    total = w.sum(axis=0)
+    safe = np.where(total > 0, total, 1.0)
+    mean = np.where(total > 0, (w * np.nan_to_num(v)).sum(axis=0) / safe, 0.0)
+    var = (w * (np.nan_to_num(v) - mean) ** 2).sum(axis=0) / safe
+    return mean, np.where(total > 0, np.sqrt(var), np.nan)
 
 
 def shared_pair_weights(parts: Sequence[tuple]) -> tuple[float, float]:

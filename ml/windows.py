@@ -49,9 +49,8 @@ class WindowPolicy:
         "description": "immature hires' reviews so far join the fit part, weighted n/4"})
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.windows) - set(WINDOWS))
-        if unknown or not self.windows:
-            raise ValueError(f"windows must be some of {WINDOWS}; unknown: {unknown}")
+        if not self.windows or set(self.windows) - set(WINDOWS):
+            raise ValueError(f"windows must be some of {', '.join(WINDOWS)}")
         if self.recent_quarters < 3:
             raise ValueError("recent_quarters must be at least 3 (fit, validation, holdout)")
         if not self.half_life_quarters > 0:
@@ -70,7 +69,8 @@ def gate_cohort(mature: pd.DataFrame) -> str:
     """The newest complete cohort (ml.split's rule): the one every challenger is judged on."""
     complete = complete_cohorts(mature)
     if not complete:
-        raise ValueError("no complete cohort to judge challengers on")
+        raise ValueError("no mature cohort to judge challengers on: a retrain needs hires "
+                         "with four reviews (or who left); load a longer history")
     return complete[-1]
 
 
@@ -103,7 +103,7 @@ def window_frame(mature: pd.DataFrame, window: str, policy: WindowPolicy, gate: 
     cohort and everything after it never train a challenger, bar partial labels), with
     weights, and partial-label rows (when the policy says so) appended to the fit part."""
     if window not in WINDOWS:
-        raise ValueError(f"unknown window {window!r}; expected one of {WINDOWS}")
+        raise ValueError(f"a window must be one of {', '.join(WINDOWS)}")
     gate_q = quarter_index(pd.Series([gate]))[0]
     q = quarter_index(mature[COHORT])
     rows = mature.loc[q < gate_q].copy()

@@ -24,6 +24,7 @@ from ml.train import TrainConfig
 from ml.training_pipeline import train_and_evaluate
 from ml.windows import quarter_index
 from monitoring.loop_decisions import read_decisions
+from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions, defs
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 
@@ -50,7 +51,7 @@ def resources(pg_server, hireloop_home, drift_store, tmp_path_factory):
                             artifact_root=str(state / "mlflow"))
     endpoint = EndpointResource(home=str(state), port=_free_port())
     yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
-           "io_manager": mem_io_manager}
+           "dbt": dbt_resource(), "io_manager": mem_io_manager}
     endpoint.process(mlflow.tracking_uri).stop()
     patch.undo()
 
