@@ -9,9 +9,10 @@ mature cohort, which no challenger trained on. A challenger passes when
   check_calibration, with this policy's tolerances).
 The gate picks, among those that pass, the one with the largest overall difference; when
 none passes the champion stays, which is a successful outcome. Soundness (ml.model_checks:
-beats the interviewer-rating baseline, predicts no NaN, carries its signature) is judged
-separately, before the gate (a blocking check in orchestration): an unsound challenger is
-refused, never quietly swapped for the runner-up.
+beats the interviewer-rating baseline, predicts no NaN, carries its signature) is recorded
+for every challenger and judged on the pick (a blocking check in orchestration): an
+unsound pick is refused, never quietly swapped for the runner-up, since whatever made it
+unsound (the data, the code) is this run's and a person must look.
 
 Everything the decision rests on is in `RetrainVerdict.figures`; `decide_from_figures`
 recomputes the decision from them alone (a test does, on the recorded row).
@@ -133,13 +134,32 @@ def _pick(challengers: dict[str, dict[str, Any]]) -> str | None:
     return max(passing, key=key) if passing else None
 
 
+def soundness_figures(checks: dict[str, list[ModelCheck]]) -> dict[str, dict[str, Any]]:
+    """Window -> check name -> passed, detail and figures (for the verdict's figures)."""
+    return {w: {c.name: {"passed": c.passed, "detail": c.detail, **c.figures} for c in cs}
+            for w, cs in checks.items()}
+
+
+def refusals(figures: dict[str, Any]) -> list[str]:
+    """Why the pick in `figures` is refused (its failed soundness checks); [] when there is
+    no pick or it is sound."""
+    winner = figures.get("winner")
+    if winner is None:
+        return []
+    checks = figures.get("soundness", {}).get(winner, {})
+    return [f"challenger '{winner}' refused, {name}: {c['detail']}"
+            for name, c in checks.items() if not c["passed"]]
+
+
 def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, Any]],
            gate_cohort: str, champion_version: str | None, policy: RetrainGatePolicy,
-           vs_all: dict[str, Any] | None = None) -> RetrainVerdict:
-    """The verdict over judged challengers (`judge_challenger`, by window name)."""
+           vs_all: dict[str, Any] | None = None,
+           soundness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
+    """The verdict over judged challengers (`judge_challenger`, by window name);
+    `soundness` (soundness_figures) is recorded beside, for the blocking check."""
     figures = {"gate_cohort": gate_cohort, "champion": champion_version,
                "policy": asdict(policy), "windows": windows, "challengers": challengers,
-               "vs_all": vs_all or {}}
+               "vs_all": vs_all or {}, "soundness": soundness or {}}
     winner = _pick(challengers)
     figures["winner"] = winner
     reasons = [f"{name}: " + "; ".join(c["reasons"]) for name, c in challengers.items()]
@@ -153,23 +173,28 @@ def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, 
 
 
 def decide_from_figures(figures: dict[str, Any]) -> tuple[str, str | None]:
-    """(decision, winner) recomputed from a verdict's figures alone."""
+    """(decision, winner) recomputed from a verdict's figures alone: KEPT, PROMOTED, or
+    REFUSED when the pick failed a soundness check."""
     policy = RetrainGatePolicy(**figures["policy"])
     judged = {n: {**c, "passed": passes(c, policy)[0] if figures["champion"] else True}
               for n, c in figures["challengers"].items()}
     winner = _pick(judged)
-    return (KEPT if winner is None else PROMOTED), winner
+    if winner is None:
+        return KEPT, None
+    return (REFUSED if refusals({**figures, "winner": winner}) else PROMOTED), winner
 
 
 def gate(models: dict[str, Any], champion: Any | None, champion_version: str | None,
          gate_rows: pd.DataFrame, gate_cohort: str, windows: dict[str, dict[str, Any]],
-         policy: RetrainGatePolicy) -> RetrainVerdict:
+         policy: RetrainGatePolicy,
+         soundness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
     """Judge every challenger model (by window name) against the champion on `gate_rows`;
     also record each window against the `all` window, to show what the window bought."""
     if len(gate_rows) < policy.min_gate_rows:
         figures = {"gate_cohort": gate_cohort, "champion": champion_version,
                    "policy": asdict(policy), "windows": windows, "challengers": {},
-                   "n_gate": len(gate_rows), "winner": None, "vs_all": {}}
+                   "n_gate": len(gate_rows), "winner": None, "vs_all": {},
+                   "soundness": soundness or {}}
         return RetrainVerdict(KEPT, None, [
             f"champion {champion_version} kept: gate cohort {gate_cohort} has "
             f"{len(gate_rows)} hires, fewer than min_gate_rows {policy.min_gate_rows}"],
@@ -185,7 +210,7 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
                                          np.asarray(model.predict_proba(gate_rows), float),
                                          p_all, policy.level)["overall"]
                 vs_all[name] = _paired(entry)
-    return decide(judged, windows, gate_cohort, champion_version, policy, vs_all)
+    return decide(judged, windows, gate_cohort, champion_version, policy, vs_all, soundness)
 
 
 def summary_table(figures: dict[str, Any]) -> pd.DataFrame:
@@ -204,5 +229,5 @@ def summary_table(figures: dict[str, Any]) -> pd.DataFrame:
 
 
 __all__ = ["KEPT", "PROMOTED", "REFUSED", "RetrainGatePolicy", "RetrainVerdict", "decide",
-           "decide_from_figures", "gate", "judge_challenger", "passes", "soundness",
-           "summary_table"]
+           "decide_from_figures", "gate", "judge_challenger", "passes", "refusals",
+           "soundness", "soundness_figures", "summary_table"]

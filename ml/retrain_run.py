@@ -34,11 +34,6 @@ class Challengers:
     windows: dict[str, dict]
     soundness: dict[str, list[ModelCheck]] = field(default_factory=dict)
 
-    def unsound(self) -> dict[str, list[ModelCheck]]:
-        """Window -> its failed checks, for every challenger that failed one."""
-        return {w: [c for c in checks if not c.passed] for w, checks in self.soundness.items()
-                if not all(c.passed for c in checks)}
-
 
 def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainConfig, *,
                       early: pd.DataFrame | None = None,

@@ -1,9 +1,9 @@
-"""Retrain assets: challengers over data windows → soundness (blocking) → gate → champion.
+"""Retrain assets: challengers over data windows → gate → soundness (blocking) → champion.
 
 The `retrain` job (the trigger's sensor launches it) trains one challenger per data window
-(ml.windows), refuses the run when one is unsound (a blocking ERROR check: nothing
-downstream registers or deploys), judges them against the champion on the newest mature
-cohort with a paired test (ml.retrain), registers and promotes the winner or keeps the
+(ml.windows), judges them against the champion on the newest mature cohort with a paired
+test (ml.retrain), refuses the run when the pick is unsound (a blocking ERROR check:
+nothing downstream registers or deploys it), registers and promotes the pick or keeps the
 champion, and records the outcome in monitoring.loop_decisions. `deployed_endpoint`
 follows the champion in the same run. Thin: the bodies call ml/ and monitoring/.
 """
@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetExecutionContext,
@@ -29,7 +30,16 @@ from ml.evaluation import load_version_model
 from ml.promotion import Decision, apply_decision
 from ml.rater_offsets import read_rater_offsets
 from ml.registry import TAG_DAGSTER_RUN, champion_version, register_version
-from ml.retrain import PROMOTED, REFUSED, RetrainGatePolicy, gate, summary_table
+from ml.retrain import (
+    PROMOTED,
+    REFUSED,
+    RetrainGatePolicy,
+    RetrainVerdict,
+    gate,
+    refusals,
+    soundness_figures,
+    summary_table,
+)
 from ml.retrain_run import Challengers, train_challengers
 from ml.train import TrainConfig
 from ml.windows import WindowPolicy
@@ -69,15 +79,17 @@ def _champion(mlflow: MlflowResource) -> str | None:
 
 def _record(context, hireloop: HireloopRuntime, decision: str, reasons: list[str],
             figures: dict[str, Any], before: str | None, after: str | None) -> int:
-    """One row of monitoring.loop_decisions for this run."""
-    tags = context.run.tags
+    """One row of monitoring.loop_decisions for this run (`context`: an asset's or a
+    check's)."""
+    run = context.run
+    tags = run.tags
     with hireloop.connection() as conn, conn.cursor() as cur:
         as_of = required_as_of(cur)
         return record_decision(cur, LoopDecision(
             as_of=as_of.isoformat(), quarter=tags.get(QUARTER_TAG) or _quarter(as_of),
             decision=decision, reasons=reasons, figures=figures, champion_before=before,
             champion_after=after, run_key=tags.get("dagster/run_key"),
-            dagster_run_id=context.run_id))
+            dagster_run_id=run.run_id))
 
 
 def _windows_table(challengers: Challengers) -> pd.DataFrame:
@@ -118,36 +130,6 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
         "window_figures": MetadataValue.json(made.windows)})
 
 
-@asset_check(
-    asset=retrain_challengers,
-    blocking=True,
-    description="Every challenger beats the interviewer-rating baseline on its holdout, "
-                "predicts no NaN and carries its signature; a failure refuses the retrain "
-                "(recorded in monitoring.loop_decisions) and nothing downstream runs.",
-)
-def retrain_challengers_are_sound(context, retrain_challengers: Challengers,
-                                  hireloop: HireloopRuntime,
-                                  mlflow: MlflowResource) -> AssetCheckResult:
-    made = retrain_challengers
-    unsound = made.unsound()
-    metadata = {f"{w}.{c.name}": MetadataValue.text(f"{'pass' if c.passed else 'FAIL'}: "
-                                                    f"{c.detail}")
-                for w, checks in made.soundness.items() for c in checks}
-    if unsound:
-        reasons = [f"challenger '{w}' refused: {c.detail}" for w, failed in unsound.items()
-                   for c in failed]
-        figures = {"gate_cohort": made.gate_cohort, "windows": made.windows,
-                   "soundness": {w: {c.name: {"passed": c.passed, **c.figures}
-                                     for c in checks} for w, checks in made.soundness.items()}}
-        champion = _champion(mlflow)
-        metadata["decision_id"] = MetadataValue.int(
-            _record(context, hireloop, REFUSED, reasons, figures, champion, champion))
-    return AssetCheckResult(
-        passed=not unsound, severity=AssetCheckSeverity.ERROR,
-        description="all challengers sound" if not unsound else
-        "unsound: " + ", ".join(sorted(unsound)), metadata=metadata)
-
-
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -164,7 +146,7 @@ def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
         target.client, version, mlflow.model_name, tracking_uri=target.tracking_uri)
     verdict = gate({w: t.model for w, t in made.trained.items()}, champion, version,
                    made.gate_rows, made.gate_cohort, made.windows,
-                   to_settings(config, RetrainGatePolicy))
+                   to_settings(config, RetrainGatePolicy), soundness_figures(made.soundness))
     context.log.info(f"{verdict.decision}: {verdict.reasons[0]}")
     return Output(verdict, metadata={
         "decision": verdict.decision, "winner": str(verdict.winner),
@@ -172,6 +154,35 @@ def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
         "paired_auc": _md(summary_table(verdict.figures)),
         "reasons": MetadataValue.md("\n".join(f"- {r}" for r in verdict.reasons)),
         "figures": MetadataValue.json(verdict.figures)})
+
+
+@asset_check(
+    asset=retrain_gate,
+    blocking=True,
+    description="The gate's pick beats the interviewer-rating baseline on its holdout, "
+                "predicts no NaN and carries its signature; an unsound pick refuses the "
+                "retrain (recorded in monitoring.loop_decisions) and nothing downstream "
+                "registers or deploys it. Every challenger's checks are listed.",
+)
+def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: RetrainVerdict,
+                          hireloop: HireloopRuntime,
+                          mlflow: MlflowResource) -> AssetCheckResult:
+    verdict = retrain_gate
+    refused = refusals(verdict.figures)
+    metadata = {f"{w}.{name}": MetadataValue.text(
+        f"{'pass' if c['passed'] else 'FAIL'}: {c['detail']}")
+        for w, checks in verdict.figures.get("soundness", {}).items()
+        for name, c in checks.items()}
+    if refused:
+        champion = _champion(mlflow)
+        metadata["decision_id"] = MetadataValue.int(_record(
+            context, hireloop, REFUSED, [*refused, *verdict.reasons], verdict.figures,
+            champion, champion))
+    pick = verdict.winner or "none (champion kept)"
+    return AssetCheckResult(
+        passed=not refused, severity=AssetCheckSeverity.ERROR,
+        description=f"pick {pick}: " + ("refused, unsound" if refused else "sound"),
+        metadata=metadata)
 
 
 def _mlflow_figures(verdict, winner: str) -> dict[str, Any]:
@@ -188,7 +199,7 @@ def _mlflow_figures(verdict, winner: str) -> dict[str, Any]:
                 "champion, or the champion kept; either way one row in "
                 "monitoring.loop_decisions with its reasons and figures.",
 )
-def retrained_champion(context: AssetExecutionContext, retrain_gate,
+def retrained_champion(context: AssetExecutionContext, retrain_gate: RetrainVerdict,
                        retrain_challengers: Challengers, hireloop: HireloopRuntime,
                        mlflow: MlflowResource) -> Output:
     verdict = retrain_gate
@@ -221,6 +232,6 @@ def retrained_champion(context: AssetExecutionContext, retrain_gate,
 
 
 RETRAIN_ASSETS = [retrain_challengers, retrain_gate, retrained_champion]
-RETRAIN_CHECKS = [retrain_challengers_are_sound]
+RETRAIN_CHECKS = [retrain_pick_is_sound]
 
 __all__ = ["RETRAIN_ASSETS", "RETRAIN_CHECKS", "ChallengersConfig", "RetrainGateConfig"]

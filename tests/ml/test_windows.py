@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 from ml.features import WEIGHT, select_features
-from ml.retrain import KEPT, PROMOTED, RetrainGatePolicy, decide, decide_from_figures
+from ml.retrain import (
+    KEPT,
+    PROMOTED,
+    REFUSED,
+    RetrainGatePolicy,
+    decide,
+    decide_from_figures,
+    passes,
+    refusals,
+)
 from ml.windows import PARTIAL, WindowPolicy, gate_cohort, window_frame
 
 COHORTS = [f"{y}-Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
@@ -91,7 +100,6 @@ def _challenger(diff: float, low: float, high: float, family_high: float = 0.1) 
 
 def test_decision_follows_the_intervals_and_recomputes_from_its_figures():
     policy = RetrainGatePolicy()
-    from ml.retrain import passes
     judged = {"all": _challenger(0.010, -0.01, 0.03),           # noise: interval spans 0
               "recent": _challenger(0.060, 0.01, 0.11),         # passes
               "recency": _challenger(0.080, 0.02, 0.14, -0.01)}  # a family significantly worse
@@ -102,6 +110,12 @@ def test_decision_follows_the_intervals_and_recomputes_from_its_figures():
     assert (verdict.decision, verdict.winner) == (PROMOTED, "recent")
     assert decide_from_figures(verdict.figures) == (PROMOTED, "recent")
     assert "significantly worse in role family sales" in " ".join(verdict.reasons)
+    # an unsound pick is refused, not swapped for a runner-up
+    unsound = {**verdict.figures, "soundness": {"recent": {"predicts_no_nan": {
+        "passed": False, "detail": "3 of 200 holdout predictions are NaN"}}}}
+    assert decide_from_figures(unsound) == (REFUSED, "recent")
+    assert refusals(unsound) == ["challenger 'recent' refused, predicts_no_nan: 3 of 200 "
+                                 "holdout predictions are NaN"]
     judged["recent"] = _challenger(0.004, -0.02, 0.028)
     judged["recent"]["passed"], judged["recent"]["reasons"] = passes(judged["recent"], policy)
     kept = decide(judged, {}, "2024-Q3", "3", policy)

@@ -1,6 +1,6 @@
 """The `retrain` job wired in Dagster on a concept_drift world (real PostgreSQL + dbt, a real
-MLflow store, a real endpoint): an unsound challenger fails the run through the blocking
-check and is recorded as refused; a sound retrain promotes the window that wins, records
+MLflow store, a real endpoint): an unsound pick fails the run through the blocking check
+and is recorded as refused; a sound retrain promotes the window that wins, records
 the decision with figures that recompute to it, and the endpoint serves the new champion.
 """
 
@@ -99,28 +99,34 @@ def test_the_retrain_job_holds_its_assets_and_blocking_check():
     keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
     assert set(KEYS) <= keys
     checks = {k.name: k for k in defs.get_repository_def().asset_graph.asset_check_keys}
-    assert checks["retrain_challengers_are_sound"].asset_key == AssetKey("retrain_challengers")
+    assert checks["retrain_pick_is_sound"].asset_key == AssetKey("retrain_gate")
     # the endpoint follows a retrain's champion as it does a build's
     upstream = job.asset_layer.asset_graph.get(AssetKey("deployed_endpoint")).parent_keys
     assert AssetKey("retrained_champion") in upstream
 
 
-def test_an_unsound_challenger_fails_the_run_and_is_recorded_as_refused(
+def _check(result):
+    return next(c for c in result.get_asset_check_evaluations()
+                if c.check_name == "retrain_pick_is_sound")
+
+
+def test_an_unsound_pick_fails_the_run_and_is_recorded_as_refused(
         resources, champion, pg_server):
     # No challenger can beat the interviewer-rating baseline by a whole AUC point.
     result = _run(resources, {"baseline_margin": 1.0})
     assert not result.success
-    check = next(c for c in result.get_asset_check_evaluations()
-                 if c.check_name == "retrain_challengers_are_sound")
+    check = _check(result)
     assert not check.passed and check.severity.value == "ERROR"
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "retrain_challengers" in done
-    assert not done & {"retrain_gate", "retrained_champion", "deployed_endpoint"}
+    assert {"retrain_challengers", "retrain_gate"} <= done
+    assert not done & {"retrained_champion", "deployed_endpoint"}
     assert str(champion_version(resources["mlflow"].target().client).version) == champion
     row = _decisions(resources, pg_server).iloc[-1]
     assert row["decision"] == REFUSED and row["dagster_run_id"] == result.run_id
     assert row["champion_before"] == row["champion_after"] == champion
     assert any("does not beat the interviewer-rating baseline" in r for r in row["reasons"])
+    pick = result.output_for_node("retrain_gate").winner
+    assert decide_from_figures(row["figures"]) == (REFUSED, pick)
     sound = row["figures"]["soundness"]
     assert {w: s["beats_rating_baseline"]["margin"] for w, s in sound.items()} == {
         "all": 1.0, "recent": 1.0, "recency": 1.0}
@@ -128,7 +134,7 @@ def test_an_unsound_challenger_fails_the_run_and_is_recorded_as_refused(
 
 def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champion, pg_server):
     result = _run(resources)
-    assert result.success
+    assert result.success, {k: v.value for k, v in _check(result).metadata.items()}
     value = result.output_for_node("retrained_champion")
     assert value["decision"] == PROMOTED and value["winner"] in ("recent", "recency")
     target = resources["mlflow"].target()
