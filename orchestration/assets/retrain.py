@@ -116,7 +116,7 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
         offsets = read_rater_offsets(conn)
         early = (read_early_outcomes(conn, list(training_set.columns))
                  if policy.partial_labels else None)
-    mlflow.target()
+    mlflow.target()  # points MLflow here: the challengers are logged to it
     made = train_challengers(training_set, policy, to_settings(config, TrainConfig),
                              early=early, rater_offsets=offsets,
                              make_figures=config.make_figures, dagster_run_id=context.run_id,
