@@ -12,7 +12,8 @@ The newest mature cohort (the gate cohort) is held out of every window: the gate
 Partial labels (`partial_labels`): hires whose label has not matured yet (fewer than four
 reviews) join the fit part with the label their reviews so far give (attainment so far
 >= 0.5, the label's own rule) and weight n_reviews / 4 on top of the window's weight: a
-hire with one review is a quarter of the evidence of a mature label. They never enter the
+hire with one review is a quarter of the evidence of a mature label. Only hires of cohorts
+after the gate cohort do: the gate cohort is held out whole. They never enter the
 validation part (early stopping, calibration) or the holdout, which stay mature labels.
 """
 
@@ -100,8 +101,9 @@ def window_frame(mature: pd.DataFrame, window: str, policy: WindowPolicy, gate: 
                  early: pd.DataFrame | None = None, holdout_share: float = 0.15,
                  valid_share: float = 0.2) -> WindowFrame:
     """The training frame of `window`: mature hires of cohorts older than `gate` (the gate
-    cohort and everything after it never train a challenger, bar partial labels), with
-    weights, and partial-label rows (when the policy says so) appended to the fit part."""
+    cohort never trains a challenger; later cohorts only through partial labels), with
+    weights, and partial-label rows of cohorts after `gate` (when the policy says so)
+    appended to the fit part."""
     if window not in WINDOWS:
         raise ValueError(f"a window must be one of {', '.join(WINDOWS)}")
     gate_q = quarter_index(pd.Series([gate]))[0]
@@ -122,6 +124,8 @@ def window_frame(mature: pd.DataFrame, window: str, policy: WindowPolicy, gate: 
     n_partial = 0
     if policy.partial_labels and early is not None and len(early):
         extra = partial_rows(early)
+        # the gate cohort is held out whole: only hires of later cohorts bring partial labels
+        extra = extra.loc[quarter_index(extra[COHORT]) > gate_q]
         if window == "recent":  # the window's span: its oldest cohort onwards
             oldest = min(quarter_index(pd.Series(split.fit_cohorts or [gate])))
             extra = extra.loc[quarter_index(extra[COHORT]) >= oldest]

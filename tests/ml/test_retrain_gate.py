@@ -15,6 +15,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from ml.datasets import read_early_outcomes, read_training_set
+from ml.features import select_features
 from ml.retrain import KEPT, PROMOTED, RetrainGatePolicy, decide_from_figures, gate
 from ml.split import COHORT
 from ml.train import TrainConfig
@@ -99,3 +100,20 @@ def test_in_a_stable_world_no_window_beats_all_data_and_the_champion_stays(stabl
         assert versus_all["low"] <= 0, f"{name} beat all data by more than noise"
     # nothing passed: every challenger's interval against the champion reaches zero
     assert all(c["overall"]["low"] <= 0 for c in verdict.figures["challengers"].values())
+
+
+def test_early_outcomes_are_the_immature_hires_with_their_reviews_so_far(drift_store):
+    conn = drift_store.connect()
+    try:
+        mature = read_training_set(conn)
+        early = read_early_outcomes(conn, list(mature.columns))
+    finally:
+        conn.close()
+    assert len(early) > 300 and not set(early["candidate_id"]) & set(mature["candidate_id"])
+    assert set(early["n_reviews_so_far"]) <= {0, 1, 2, 3}
+    assert (early["attainment_so_far"].isna() == (early["n_reviews_so_far"] == 0)).all()
+    assert early["attainment_so_far"].dropna().between(0, 1).all()
+    # the same feature columns as the training set, so a partial label trains like a label
+    assert set(select_features(mature)) <= set(early.columns)
+    # they are the newest hires: every cohort at or after the gate cohort's
+    assert quarter_index(early[COHORT]).min() >= quarter_index(pd.Series(["2024-Q2"]))[0]
