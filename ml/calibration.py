@@ -28,18 +28,22 @@ class PlattCalibrator:
         self.b = 0.0
         self.prior_rows = prior_rows
 
-    def fit(self, raw: np.ndarray, y: np.ndarray) -> PlattCalibrator:
+    def fit(self, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+            ) -> PlattCalibrator:
+        """`weight`: per row (None: every row 1); the prior counts against the weight sum."""
         z = logit(np.clip(np.asarray(raw, float), _EPS, 1 - _EPS))
         y = np.asarray(y, float)
-        w = self.prior_rows / max(len(y), 1)
+        rows = len(y) if weight is None else float(np.sum(weight))
+        w = self.prior_rows / max(rows, 1)
 
         def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
             a, b = params
             p = np.clip(expit(a * z + b), _EPS, 1 - _EPS)
-            nll = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+            nll = -np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=weight)
             nll += 0.5 * w * ((a - 1.0) ** 2 + b**2)
             r = p - y
-            return nll, np.array([np.mean(r * z) + w * (a - 1.0), np.mean(r) + w * b])
+            return nll, np.array([np.average(r * z, weights=weight) + w * (a - 1.0),
+                                  np.average(r, weights=weight) + w * b])
 
         res = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B",
                        bounds=[(1e-3, None), (None, None)])
@@ -57,20 +61,23 @@ class IsotonicCalibrator:
     def __init__(self) -> None:
         self.iso = IsotonicRegression(out_of_bounds="clip", y_min=_EPS, y_max=1 - _EPS)
 
-    def fit(self, raw: np.ndarray, y: np.ndarray) -> IsotonicCalibrator:
-        self.iso.fit(np.asarray(raw, float), np.asarray(y, float))
+    def fit(self, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+            ) -> IsotonicCalibrator:
+        self.iso.fit(np.asarray(raw, float), np.asarray(y, float), sample_weight=weight)
         return self
 
     def predict(self, raw: np.ndarray) -> np.ndarray:
         return self.iso.predict(np.asarray(raw, float))
 
 
-def fit_calibrator(method: str, raw: np.ndarray, y: np.ndarray):
-    """'platt', 'isotonic', or 'auto' (isotonic from 2,000 rows on, Platt below)."""
+def fit_calibrator(method: str, raw: np.ndarray, y: np.ndarray,
+                   weight: np.ndarray | None = None):
+    """'platt', 'isotonic', or 'auto' (isotonic from 2,000 rows on, Platt below);
+    `weight` per row, None for equal weights."""
     if method == "auto":
         method = "isotonic" if len(y) >= 2000 else "platt"
     if method == "platt":
-        return PlattCalibrator().fit(raw, y)
+        return PlattCalibrator().fit(raw, y, weight)
     if method == "isotonic":
-        return IsotonicCalibrator().fit(raw, y)
+        return IsotonicCalibrator().fit(raw, y, weight)
     raise ValueError(f"unknown calibration method {method!r}")

@@ -35,3 +35,18 @@ def read_training_set(conn) -> pd.DataFrame:
 def read_candidates_to_score(conn) -> pd.DataFrame:
     """Pending candidates with interviews, features as of the export date."""
     return read_frame(conn, f"SELECT * FROM {CANDIDATES_TO_SCORE} ORDER BY candidate_id")
+
+
+EARLY_OUTCOMES = "marts.fct_early_outcomes"
+
+
+def read_early_outcomes(conn, columns: list[str] | None = None) -> pd.DataFrame:
+    """Hires whose label has not matured, with their reviews so far (n_reviews_so_far,
+    attainment_so_far) and the training set's feature columns (`columns`: keep only these
+    plus the two, e.g. the training frame's columns)."""
+    frame = read_frame(conn, f"SELECT * FROM {EARLY_OUTCOMES} ORDER BY candidate_id")
+    if columns is not None:
+        keep = [c for c in columns if c in frame.columns]
+        frame = frame[keep + [c for c in ("n_reviews_so_far", "attainment_so_far")
+                              if c not in keep]]
+    return frame

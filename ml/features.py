@@ -29,8 +29,12 @@ NON_FEATURES: frozenset[str] = frozenset({
     "hire_date", "application_date", "cohort_quarter", "feature_cutoff_date",
     "first_interview_date", "last_interview_date", "first_review_period_start",
     "features_as_of_date", "kpi_attainment", "met_kpi", "retained_12m", "n_label_reviews",
-    "education", "request_id",
+    "education", "request_id", "sample_weight", "partial_label", "n_reviews_so_far",
+    "attainment_so_far",
 })
+# A training frame may carry a weight per row (ml.windows: recency, partial labels); the
+# trainer honours it (ml.train), it is never an input.
+WEIGHT = "sample_weight"
 # Excluded by default, not banned: years_experience is close to a function of age (a proxy
 # for a protected attribute), and in the simulated world it carries no signal.
 DEFAULT_EXCLUDED: tuple[str, ...] = ("years_experience",)

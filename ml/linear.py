@@ -94,21 +94,30 @@ class LinearBase:
         return signs + [max(self.monotone[self.columns[h]], self.monotone[self.columns[a]])
                         for h, a in pairs]
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> LinearBase:
-        """Fit; the pair weights are the given ones, else the grid point of least loss."""
+    def fit(self, x: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None = None
+            ) -> LinearBase:
+        """Fit; the pair weights are the given ones, else the grid point of least loss.
+
+        `weight`: a weight per row (recency, partial labels); None weighs every row 1.
+        """
         grid = (PAIR_GRID if self.fixed_weights is None else (self.fixed_weights,))
-        losses = self.grid_losses(x, y, grid if self.pairs_ else ((1.0, 0.0),))
+        losses = self.grid_losses(x, y, grid if self.pairs_ else ((1.0, 0.0),), weight)
         self.pair_weights_, (_, w) = min(losses.items(), key=lambda kv: kv[1][0])
         self.intercept_, self.coef_ = float(w[0]), w[1:]
         return self
 
     def grid_losses(self, x: pd.DataFrame, y: np.ndarray,
-                    grid: Sequence[tuple[float, float]] = PAIR_GRID
+                    grid: Sequence[tuple[float, float]] = PAIR_GRID,
+                    weight: np.ndarray | None = None
                     ) -> dict[tuple[float, float], tuple[float, np.ndarray]]:
-        """Penalised mean log loss and parameters at each pair-weight grid point."""
+        """Penalised (weighted) mean log loss and parameters at each pair-weight grid point."""
         v = x[self.columns].to_numpy(np.float64)
-        self.mean_ = np.nan_to_num(np.nanmean(v, axis=0)) if len(v) else np.zeros(v.shape[1])
-        sd = np.nanstd(v, axis=0)
+        if weight is None:
+            self.mean_ = (np.nan_to_num(np.nanmean(v, axis=0)) if len(v)
+                          else np.zeros(v.shape[1]))
+            sd = np.nanstd(v, axis=0)
+        else:  # a row of weight w standardises as w copies of it would
+            self.mean_, sd = _weighted_moments(v, np.asarray(weight, float))
         self.scale_ = np.where(np.isfinite(sd) & (sd > 1e-9), sd, 1.0)
         miss_share = np.isnan(v).mean(0)
         ai_cols = set(self.pairs_.values())
@@ -117,23 +126,28 @@ class LinearBase:
         y = np.asarray(y, float)
         out = {}
         for weights in grid:
-            w, loss = self._fit_design(self._design_array(v, weights), y)
+            w, loss = self._fit_design(self._design_array(v, weights), y, weight)
             out[tuple(weights)] = (loss, w)
         return out
 
-    def _fit_design(self, d: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    def _fit_design(self, d: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, float]:
         n, k = d.shape
         single, _ = self._layout()
         lam = np.full(k, float(self.l2))
         for j, i in enumerate(single):
             lam[j] += self.extra_l2.get(self.columns[i], 0.0)
-        lam /= max(n, 1)
+        # the ridge is in rows' worth of evidence: weighted rows count by their weight
+        total = n if weight is None else float(np.sum(weight))
+        lam /= max(total, 1)
+        share = None if weight is None else np.asarray(weight, float) / max(total, 1e-12)
 
         def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
             m = d @ w[1:] + w[0]
             p = expit(m)
-            ll = np.mean(np.logaddexp(0.0, m) - y * m) + 0.5 * (lam * w[1:]) @ w[1:]
-            r = (p - y) / n
+            ll = np.average(np.logaddexp(0.0, m) - y * m, weights=share)
+            ll += 0.5 * (lam * w[1:]) @ w[1:]
+            r = (p - y) / n if share is None else (p - y) * share
             return ll, np.concatenate([[r.sum()], d.T @ r + lam * w[1:]])
 
         bounds = [(None, None)]
@@ -184,17 +198,30 @@ class LinearBase:
         return out
 
 
-def shared_pair_weights(parts: Sequence[tuple[LinearBase, pd.DataFrame, np.ndarray]]
-                        ) -> tuple[float, float]:
+def _weighted_moments(v: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: weighted mean (0 where no weight is present) and weighted standard
+    deviation over the rows where the column has a value."""
+    w = np.where(np.isnan(v), 0.0, weight[:, None])
+    total = w.sum(axis=0)
+    safe = np.where(total > 0, total, 1.0)
+    mean = np.where(total > 0, (w * np.nan_to_num(v)).sum(axis=0) / safe, 0.0)
+    var = (w * (np.nan_to_num(v) - mean) ** 2).sum(axis=0) / safe
+    return mean, np.where(total > 0, np.sqrt(var), np.nan)
+
+
+def shared_pair_weights(parts: Sequence[tuple]) -> tuple[float, float]:
     """The grid point of least total log loss over several bases (e.g. one per role family).
 
     How much an AI score adds to a human one is a property of the two scorers' noise, not of
     the role family: one shared choice uses every family's rows for two numbers.
+    `parts`: (base, x, y) or (base, x, y, row weights) per base.
     """
     total: dict[tuple[float, float], float] = {}
-    for base, x, y in parts:
+    for base, x, y, *rest in parts:
         if not base.pairs_:
             continue
-        for weights, (loss, _) in base.grid_losses(x, y).items():
-            total[weights] = total.get(weights, 0.0) + loss * len(y)
+        weight = rest[0] if rest else None
+        rows = len(y) if weight is None else float(np.sum(weight))
+        for weights, (loss, _) in base.grid_losses(x, y, weight=weight).items():
+            total[weights] = total.get(weights, 0.0) + loss * rows
     return min(total, key=total.get) if total else (1.0, 0.0)

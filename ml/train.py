@@ -7,6 +7,8 @@ by all families), then a seeded, bounded random search over XGBoost settings wit
 stopping on the time-later validation cohorts, then Platt calibration on those cohorts'
 out-of-sample predictions, then (optionally) a refit of base and trees on fit + validation
 with the chosen number of trees.
+A frame may carry a weight per row (column `sample_weight`, ml.windows: recency weights,
+partial labels); every fit, loss and calibration honours it, and without it all rows count 1.
 `train_model` runs both strategies and keeps the one with the better held-out AUC.
 """
 
@@ -25,6 +27,7 @@ from ml.features import (
     DEFAULT_EXCLUDED,
     FAMILY_COLUMN,
     LABEL,
+    WEIGHT,
     drop_duplicates,
     family_features,
     is_interview_signal,
@@ -172,18 +175,20 @@ def new_linear_base(features: Sequence[str], monotone: Mapping[str, int], config
 
 def fit_part(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame, y_val: np.ndarray,
              monotone: dict[str, int], config: TrainConfig,
-             pair_weights: tuple[float, float] | None = None) -> FittedPart:
+             pair_weights: tuple[float, float] | None = None,
+             w_fit: np.ndarray | None = None, w_val: np.ndarray | None = None) -> FittedPart:
     """Linear base, bounded search with early stopping, calibration, optional refit.
 
     `pair_weights`: the linear base's human/AI weights (ml.linear), chosen here if None.
+    `w_fit` / `w_val`: row weights (None: equal), honoured by every fit and every loss.
     """
     features = list(x_fit.columns)
 
-    def make_base(x: pd.DataFrame, y: np.ndarray) -> LinearBase | None:
+    def make_base(x: pd.DataFrame, y: np.ndarray, w: np.ndarray | None) -> LinearBase | None:
         base = new_linear_base(features, monotone, config, pair_weights)
-        return None if base is None else base.fit(x, y)
+        return None if base is None else base.fit(x, y, w)
 
-    base = make_base(x_fit, y_fit)
+    base = make_base(x_fit, y_fit, w_fit)
     m_fit = None if base is None else base.margin(x_fit)
     m_val = None if base is None else base.margin(x_val)
     trials = []
@@ -192,32 +197,44 @@ def fit_part(x_fit: pd.DataFrame, y_fit: np.ndarray, x_val: pd.DataFrame, y_val:
         clf = _booster(params, config.max_trees, monotone, config.seed, config.nthread,
                        config.early_stopping_rounds)
         clf.fit(x_fit, y_fit, base_margin=m_fit, eval_set=[(x_val, y_val)],
-                base_margin_eval_set=None if m_val is None else [m_val], verbose=False)
+                base_margin_eval_set=None if m_val is None else [m_val], verbose=False,
+                sample_weight=w_fit, sample_weight_eval_set=None if w_val is None else [w_val])
         n_trees = int(clf.best_iteration) + 1
         p_val = clf.predict_proba(x_val, base_margin=m_val,
                                   iteration_range=(0, n_trees))[:, 1]
-        loss = float(log_loss(y_val, np.clip(p_val, 1e-6, 1 - 1e-6), labels=[0, 1]))
+        loss = float(log_loss(y_val, np.clip(p_val, 1e-6, 1 - 1e-6), labels=[0, 1],
+                              sample_weight=w_val))
         trials.append({**params, "n_trees": n_trees, "valid_logloss": round(loss, 5)})
         if best is None or loss < best[0]:
             best = (loss, params, n_trees, p_val)
     loss, params, n_trees, p_val = best
-    calibrator = fit_calibrator(config.calibration, p_val, y_val)
+    calibrator = fit_calibrator(config.calibration, p_val, y_val, w_val)
     if config.refit:
         x_all = pd.concat([x_fit, x_val])
         y_all = np.concatenate([y_fit, y_val])
-        base = make_base(x_all, y_all)
+        w_all = None if w_fit is None and w_val is None else np.concatenate([
+            np.ones(len(y_fit)) if w_fit is None else w_fit,
+            np.ones(len(y_val)) if w_val is None else w_val])
+        base = make_base(x_all, y_all, w_all)
         booster = _booster(params, n_trees, monotone, config.seed, config.nthread)
         booster.fit(x_all, y_all, base_margin=None if base is None else base.margin(x_all),
-                    verbose=False)
+                    sample_weight=w_all, verbose=False)
     else:
         booster = _booster(params, n_trees, monotone, config.seed, config.nthread)
-        booster.fit(x_fit, y_fit, base_margin=m_fit, verbose=False)
+        booster.fit(x_fit, y_fit, base_margin=m_fit, sample_weight=w_fit, verbose=False)
     return FittedPart(features, monotone, booster, base, calibrator, params, n_trees, loss,
                       trials)
 
 
 def _label(frame: pd.DataFrame) -> np.ndarray:
     return frame[LABEL].astype(bool).to_numpy().astype(int)
+
+
+def _weight(frame: pd.DataFrame) -> np.ndarray | None:
+    """The rows' weights (column WEIGHT, ml.windows), or None: every row counts 1."""
+    if WEIGHT not in frame.columns:
+        return None
+    return pd.to_numeric(frame[WEIGHT]).to_numpy(np.float64)
 
 
 def train_strategy(frame: pd.DataFrame, split: TimeSplit, strategy: str, config: TrainConfig,
@@ -237,7 +254,7 @@ def train_strategy(frame: pd.DataFrame, split: TimeSplit, strategy: str, config:
             overrides.update(ov)
         mono = monotone_constraints(feats, config.monotone, overrides)
         part = fit_part(design_matrix(fit, feats), _label(fit), design_matrix(val, feats),
-                        _label(val), mono, config)
+                        _label(val), mono, config, w_fit=_weight(fit), w_val=_weight(val))
         info["parts"]["pooled"] = _part_info(part)
         for f in families:
             out[f] = FamilyModel(f, feats, required[f], part.booster, part.calibrator,
@@ -252,13 +269,13 @@ def train_strategy(frame: pd.DataFrame, split: TimeSplit, strategy: str, config:
             setup[f] = (feats, mono, fs, (val[FAMILY_COLUMN].astype(str) == f).to_numpy())
         # one human/AI weighting for every family (ml.linear.shared_pair_weights)
         bases = [(new_linear_base(feats, mono, config), design_matrix(fit[fs], feats),
-                  _label(fit[fs])) for feats, mono, fs, _ in setup.values()]
+                  _label(fit[fs]), _weight(fit[fs])) for feats, mono, fs, _ in setup.values()]
         weights = shared_pair_weights([b for b in bases if b[0] is not None])
         info["pair_weights"] = list(weights)
         for f, (feats, mono, fs, vs) in setup.items():
             part = fit_part(design_matrix(fit[fs], feats), _label(fit[fs]),
                             design_matrix(val[vs], feats), _label(val[vs]), mono, config,
-                            weights)
+                            weights, _weight(fit[fs]), _weight(val[vs]))
             info["parts"][f] = _part_info(part)
             out[f] = FamilyModel(f, feats, required[f], part.booster, part.calibrator,
                                  {"advance": 1.0, "review": 0.0}, mono, part.linear_base)

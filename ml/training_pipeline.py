@@ -53,16 +53,20 @@ def top_drivers(importance: pd.DataFrame, k: int = 3) -> dict[str, list[str]]:
 
 def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
                        make_figures: bool = True,
-                       rater_offsets: RaterOffsets | None = None) -> TrainingResult:
+                       rater_offsets: RaterOffsets | None = None,
+                       split: TimeSplit | None = None) -> TrainingResult:
     """Split by time, train (strategy chosen by measurement), fit the baselines on the same
     training rows, and evaluate all three on the holdout, overall and per role family.
 
     `rater_offsets` (ml.rater_offsets.read_rater_offsets on the same feature store) is
     frozen into the model version: the served model derives rater-adjusted scores from it.
+    `split`: row positions into `frame` decided by the caller (ml.windows, which adds rows
+    with partial labels to the fit part); by default ml.split.time_split.
     """
     config = config or TrainConfig()
     frame = frame.reset_index(drop=True)
-    split = time_split(frame, config.holdout_share, config.valid_share)
+    if split is None:
+        split = time_split(frame, config.holdout_share, config.valid_share)
     model, report = train_model(frame, split, config)
     train, holdout = frame.iloc[split.train], frame.iloc[split.holdout].copy()
     y_train = train[LABEL].astype(bool).to_numpy().astype(int)

@@ -20,14 +20,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ml.datasets import read_frame
+from ml.datasets import EARLY_OUTCOMES, TRAINING_SET, read_frame
 from ml.features import FAMILY_COLUMN
 from ml.model import HireloopModel
 from ml.split import COHORT, complete_cohorts
 from monitoring.quality import ALL, BAND, PROBABILITY, AttainmentMap
-
-MATURE = "marts.fct_training_examples"
-EARLY_OUTCOMES = "marts.fct_early_outcomes"
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class QualityFrames:
 
 def read_frames(conn, model: HireloopModel, reference: ChampionReference) -> QualityFrames:
     """Read both marts, score them with `model`, split them by the module's rules."""
-    mature = scored(model, read_frame(conn, f"SELECT * FROM {MATURE} ORDER BY candidate_id"))
+    mature = scored(model, read_frame(conn, f"SELECT * FROM {TRAINING_SET} ORDER BY candidate_id"))
     early = scored(model, read_frame(conn, f"SELECT * FROM {EARLY_OUTCOMES} "
                                      "ORDER BY candidate_id"))
     complete = set(complete_cohorts(mature)) if len(mature) else set()

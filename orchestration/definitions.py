@@ -29,6 +29,7 @@ from orchestration.assets.model import (
     training_set,
 )
 from orchestration.assets.monitoring import fairness_report, feature_drift, model_quality
+from orchestration.assets.retrain import RETRAIN_ASSETS, RETRAIN_CHECKS
 from orchestration.assets.serving import (
     batch_scores,
     deployed_endpoint,
@@ -71,6 +72,14 @@ hireloop_loop_job = define_asset_job(
                 "inference log → feature drift → model quality → the HR leads' feedback "
                 "report.",
 )
+retrain_job = define_asset_job(
+    "retrain",
+    selection=AssetSelection.assets(training_set, *RETRAIN_ASSETS, deployed_endpoint)
+    | AssetSelection.checks(*RETRAIN_CHECKS),
+    description="Retrain: one challenger per data window, soundness (blocking), the paired "
+                "gate on the newest mature cohort, promote or keep, record the decision, "
+                "the endpoint follows the champion. Launched by the retrain sensor.",
+)
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
     selection=AssetSelection.assets(inference_log_ingest),
@@ -96,10 +105,11 @@ def build_definitions(resources: dict) -> Definitions:
     """Every asset, check, job and sensor, bound to `resources` (tests bind their own)."""
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
-        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS],
-        asset_checks=[trained_model_is_sound, promotion_is_fair, *DATA_QUALITY_CHECKS],
+        assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS, *RETRAIN_ASSETS],
+        asset_checks=[trained_model_is_sound, promotion_is_fair, *DATA_QUALITY_CHECKS,
+                      *RETRAIN_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
-              ingest_inference_log_job],
+              retrain_job, ingest_inference_log_job],
         sensors=[loop_trigger],
         resources=resources,
         # A launched run is one process: a step's own subprocess (the multiprocess

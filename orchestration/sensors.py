@@ -38,9 +38,9 @@ from monitoring.loop_decisions import LoopDecision, ensure_schema, read_decision
 from monitoring.loop_trigger import TriggerDecision, TriggerPolicy, decide, read_figures
 from orchestration.resources import HireloopRuntime
 
-# The job a breach launches. The retrain job (challengers over data windows) replaces this
-# when it lands: change this one constant.
-RETRAIN_JOB = "train_and_deploy"
+# The job a breach launches: challengers over data windows, the paired gate (orchestration/
+# assets/retrain.py).
+RETRAIN_JOB = "retrain"
 SENSOR_NAME = "loop_trigger"
 # Tags a triggered run carries, for the job that records the retrain's decision.
 TAG_AS_OF, TAG_QUARTER = "hireloop/as_of", "hireloop/quarter"

@@ -77,3 +77,29 @@ def feature_store(pg_server: PgServer):
     from tests.simulated_store import build_store
 
     return build_store(pg_server.endpoint, pg_server.create_database("features"), 8_000, 21)
+
+
+# Retraining worlds (tests/ml/test_retrain_gate.py, tests/orchestration/test_retrain_job.py):
+# the change two thirds into 2022-2024, exported 2025-10-01, when the newest mature cohort
+# (2024-Q2) is the first post-change one and later hires have one to three reviews so far.
+# 16,000 applicants: about 270 hires in the gate cohort (60-90 per role family), the
+# smallest size at which the drift's effect clears the paired interval.
+RETRAIN_WORLD = {"n_candidates": 16_000, "seed": 11, "as_of": "2025-10-01"}
+
+
+@pytest.fixture(scope="session")
+def drift_store(pg_server: PgServer):
+    """A concept_drift world built by real dbt (tests.simulated_store.BuiltStore)."""
+    from tests.simulated_store import build_store
+
+    return build_store(pg_server.endpoint, pg_server.create_database("drift"),
+                       scenario="concept_drift", **RETRAIN_WORLD)
+
+
+@pytest.fixture(scope="session")
+def stable_store(pg_server: PgServer):
+    """The same world without a change (tests.simulated_store.BuiltStore)."""
+    from tests.simulated_store import build_store
+
+    return build_store(pg_server.endpoint, pg_server.create_database("stable"),
+                       scenario="stable", **RETRAIN_WORLD)

@@ -90,3 +90,17 @@ def build_store(endpoint: PgEndpoint, database: str, n_candidates: int, seed: in
                   target_path=f"target/{database}")
     seconds["dbt"] = time.perf_counter() - t0
     return BuiltStore(endpoint, database, sim, key, seconds)
+
+
+def post_change_applicants(store: BuiltStore) -> pd.DataFrame:
+    """Every applicant from the world's change date on with interviews, hired or not: the
+    feature store's features and sim_truth's counterfactual outcome `cf_met` (met_kpi as if
+    hired), what the company cannot see. For a stable world: the same dates."""
+    feats = store.read("SELECT * FROM intermediate.int_candidate_features_joined "
+                       "WHERE n_interviews > 0")
+    truth = store.sim.truth["candidates"].copy()
+    truth["pid"] = store.pseudonyms().loc[truth["candidate_id"]].to_numpy()
+    after = pd.to_datetime(truth["application_date"]) >= pd.Timestamp(
+        store.sim.world.change_date)
+    truth = truth.loc[after, ["pid", "met_kpi"]].rename(columns={"met_kpi": "cf_met"})
+    return feats.merge(truth, left_on="candidate_id", right_on="pid")

@@ -50,18 +50,21 @@ def _default(field: dataclasses.Field) -> Any:
     raise TypeError(f"{field.name} has no default: a run config needs one for every field")
 
 
-def config_from(settings: type, name: str, doc: str, **extra: tuple[Any, Any]) -> type[Config]:
+def config_from(settings: type, name: str, doc: str, base: type[Config] = Config,
+                **extra: tuple[Any, Any]) -> type[Config]:
     """A Dagster `Config` class with one field per field of the dataclass `settings`, plus
     `extra` (name -> (type, pydantic Field)) for what the asset itself takes. A field's
-    `metadata["description"]` is its description in the Dagster UI."""
+    `metadata["description"]` is its description in the Dagster UI. `base`: a Config made
+    the same way for another dataclass, whose fields it keeps (one asset, two settings)."""
     hints = typing.get_type_hints(settings)
     fields = {f.name: (_config_type(hints[f.name]), pydantic.Field(
         _plain(_default(f)), description=f.metadata.get("description")))
         for f in dataclasses.fields(settings)}
-    clash = set(fields) & set(extra)
+    clash = (set(fields) & set(extra)) | (set(fields) & set(base.model_fields))
     if clash:
-        raise ValueError(f"{sorted(clash)} are already fields of {settings.__name__}")
-    return pydantic.create_model(name, __base__=Config, __doc__=doc, **fields, **extra)
+        raise ValueError(f"{sorted(clash)} are already fields of {settings.__name__} or "
+                         f"{base.__name__}")
+    return pydantic.create_model(name, __base__=base, __doc__=doc, **fields, **extra)
 
 
 def to_settings(config: Config, settings: type[T]) -> T:

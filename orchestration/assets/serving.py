@@ -14,6 +14,7 @@ from ml.datasets import read_candidates_to_score
 from ml.deploy import ensure_champion_served
 from monitoring.scoring_log import append_scores, ensure_schema, ingest_inference_log
 from orchestration.assets.model import promotion_decision
+from orchestration.assets.retrain import retrained_champion
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from orchestration.serving_context import refresh_serving_context
 
@@ -41,7 +42,8 @@ def serving_context(context: AssetExecutionContext, hireloop: HireloopRuntime,
 
 
 @asset(
-    deps=[promotion_decision, serving_context],
+    # after a build's gate or a retrain's: the endpoint follows the champion either way
+    deps=[promotion_decision, retrained_champion, serving_context],
     group_name=GROUP,
     kinds={"python", "mlflow"},
     description="The scoring endpoint (MLflow's scoring app of "

@@ -72,3 +72,27 @@ def test_descriptions_come_from_the_ml_settings():
                  if "description" in f.metadata}
     assert described  # n_search, strategies, include at least
     assert {n: TrainingConfig.model_fields[n].description for n in described} == described
+
+
+def test_retrain_configs_expose_the_window_train_and_gate_settings():
+    from ml.retrain import RetrainGatePolicy
+    from ml.windows import WindowPolicy
+    from orchestration.assets.retrain import ChallengersConfig, RetrainGateConfig
+
+    own = ASSET_OWN | {"baseline_margin"}  # the soundness check's margin
+    assert set(ChallengersConfig.model_fields) == _names(WindowPolicy) | _names(TrainConfig) | own
+    assert set(RetrainGateConfig.model_fields) == _names(RetrainGatePolicy)
+    config = ChallengersConfig(windows=["recent"], half_life_quarters=3.0, n_search=2)
+    assert to_settings(config, WindowPolicy) == WindowPolicy(windows=("recent",),
+                                                             half_life_quarters=3.0)
+    assert to_settings(config, TrainConfig) == TrainConfig(n_search=2)
+    assert to_settings(RetrainGateConfig(), RetrainGatePolicy) == RetrainGatePolicy()
+
+
+def test_a_base_config_keeps_its_fields_and_refuses_a_clash():
+    @dataclasses.dataclass
+    class Clash:
+        n_search: int = 1
+
+    with pytest.raises(ValueError, match="already fields"):
+        config_from(Clash, "ClashConfig", "x", base=TrainingConfig)

@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 from monitoring.dashboard import FIGURES_KIND, column
-from orchestration.sensors import SENSOR_NAME
+from orchestration.sensors import RETRAIN_JOB, SENSOR_NAME
 from tests.monitoring.loop_figures import stable_quarter
 from tests.orchestration.test_ui import installations, wait_until  # noqa: F401 (fixture)
 
@@ -97,7 +97,7 @@ def test_each_ui_answers_through_its_api(installations):  # noqa: F811
     sensor = _sensor(dagster)
     assert sensor["__typename"] == "Sensor" and sensor["name"] == SENSOR_NAME
     assert sensor["sensorState"]["status"] == "RUNNING"
-    assert [t["pipelineName"] for t in sensor["targets"]] == ["train_and_deploy"]
+    assert [t["pipelineName"] for t in sensor["targets"]] == [RETRAIN_JOB]
     with conn.cursor() as cur:
         cur.execute("SELECT decision, quarter FROM monitoring.loop_decisions")
         assert cur.fetchall() == [("no_action", "2025-Q1")]

@@ -1,0 +1,233 @@
+"""The retrain gate: challengers over data windows against the champion on one held-out cohort.
+
+Every challenger (ml.windows) and the champion are scored on the same rows, the newest
+mature cohort, which no challenger trained on. A challenger passes when
+- DeLong's paired interval of its AUC minus the champion's lies above `margin` overall
+  (a point estimate 0.005 higher is noise at a hundred hires per role family),
+- no role family is significantly worse (the family's interval entirely below zero), and
+- the promotion gate's own rules hold (ml.promotion.check_role_families and
+  check_calibration, with this policy's tolerances).
+The gate picks, among those that pass, the one with the largest overall difference; when
+none passes the champion stays, which is a successful outcome. Soundness (ml.model_checks:
+beats the interviewer-rating baseline, predicts no NaN, carries its signature) is recorded
+for every challenger and judged on the pick (a blocking check in orchestration): an
+unsound pick is refused, never quietly swapped for the runner-up, since whatever made it
+unsound (the data, the code) is this run's and a person must look.
+
+Everything the decision rests on is in `RetrainVerdict.figures`; `decide_from_figures`
+recomputes the decision from them alone (a test does, on the recorded row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml.evaluation import gate_metrics, holdout_metrics
+from ml.features import FAMILY_COLUMN, LABEL
+from ml.model_checks import ModelCheck, beats_rating_baseline, carries_signature, finite_predictions
+from ml.paired_auc import delong_by_family
+from ml.promotion import GatePolicy, check_calibration, check_role_families
+
+PROMOTED = "retrained_promoted"
+KEPT = "retrained_kept"
+REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class RetrainGatePolicy:
+    """Thresholds of the retrain gate (see the module docstring)."""
+
+    margin: float = field(default=0.0, metadata={
+        "description": "the overall AUC difference's interval must lie above this"})
+    level: float = field(default=0.95, metadata={"description": "interval level"})
+    per_family_tolerance: float = field(default=0.05, metadata={
+        "description": "promotion rule: no family's AUC point estimate lower by more than "
+                       "this (0.02 is within noise at a hundred hires per family)"})
+    calibration_tolerance: float = 0.01
+    min_gate_rows: int = field(default=50, metadata={
+        "description": "fewer hires in the gate cohort: no decision, the champion stays"})
+
+    def gate_policy(self) -> GatePolicy:
+        return GatePolicy(per_family_tolerance=self.per_family_tolerance,
+                          calibration_tolerance=self.calibration_tolerance)
+
+
+def soundness(trained: Any, baseline_margin: float = 0.0) -> list[ModelCheck]:
+    """ml.model_checks on one challenger (an ml.tracking.TrainedModel)."""
+    return [beats_rating_baseline(trained.comparison, margin=baseline_margin),
+            finite_predictions(trained.model, trained.holdout),
+            carries_signature(trained.signature)]
+
+
+def _paired(entry) -> dict[str, Any] | None:
+    return None if entry is None else entry.as_dict()
+
+
+def judge_challenger(model: Any, champion: Any | None, gate_rows: pd.DataFrame,
+                     policy: RetrainGatePolicy) -> dict[str, Any]:
+    """One challenger's figures against the champion on `gate_rows`, and whether it passes."""
+    y = gate_rows[LABEL].astype(bool).to_numpy()
+    p_new = np.asarray(model.predict_proba(gate_rows), float)
+    new_metrics = gate_metrics(holdout_metrics(model, gate_rows))
+    out: dict[str, Any] = {"metrics": new_metrics}
+    if champion is None:
+        out.update(passed=True, reasons=["no champion to beat"])
+        return out
+    p_old = np.asarray(champion.predict_proba(gate_rows), float)
+    paired = delong_by_family(gate_rows[FAMILY_COLUMN], y, p_new, p_old, policy.level)
+    out["overall"] = _paired(paired.pop("overall"))
+    out["by_family"] = {f: _paired(v) for f, v in paired.items()}
+    old_metrics = gate_metrics(holdout_metrics(champion, gate_rows))
+    rules = [check(new_metrics, old_metrics, policy.gate_policy())
+             for check in (check_role_families, check_calibration)]
+    out["checks"] = {r.name: {"passed": r.passed, "reason": r.reason} for r in rules}
+    out["passed"], out["reasons"] = passes(out, policy)
+    return out
+
+
+def passes(judged: dict[str, Any], policy: RetrainGatePolicy) -> tuple[bool, list[str]]:
+    """Whether a judged challenger passes, from its recorded figures alone, and why."""
+    o = judged.get("overall")
+    reasons = []
+    if o is None:
+        return False, ["the gate cohort lacks one class: no AUC to compare"]
+    above = o["low"] > policy.margin
+    reasons.append(
+        f"AUC {o['auc_a']:.3f} vs champion {o['auc_b']:.3f} on n={o['n']}: difference "
+        f"{o['diff']:+.3f}, {o['level']:.0%} interval [{o['low']:+.3f}, {o['high']:+.3f}] "
+        f"{'above' if above else 'not above'} margin {policy.margin}")
+    worse = [f"{f} {v['diff']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] n={v['n']}"
+             for f, v in sorted(judged.get("by_family", {}).items())
+             if v is not None and v["high"] < 0]
+    if worse:
+        reasons.append("significantly worse in role family " + "; ".join(worse))
+    failed = [f"{name}: {c['reason']}" for name, c in judged.get("checks", {}).items()
+              if not c["passed"]]
+    reasons += [f"promotion rule {r}" for r in failed]
+    return bool(above and not worse and not failed), reasons
+
+
+@dataclass(frozen=True)
+class RetrainVerdict:
+    """The gate's choice: `winner` (a window name) or None to keep the champion."""
+
+    decision: str                 # PROMOTED or KEPT
+    winner: str | None
+    reasons: list[str]
+    figures: dict[str, Any]
+
+
+def _pick(challengers: dict[str, dict[str, Any]]) -> str | None:
+    """The passing challenger with the largest overall difference (no champion: the
+    highest gate AUC); None when none passes."""
+    def key(name: str) -> float:
+        c = challengers[name]
+        if c.get("overall") is not None:
+            return c["overall"]["diff"]
+        return c["metrics"]["overall"].get("roc_auc") or -1.0
+
+    passing = [n for n, c in challengers.items() if c["passed"]]
+    return max(passing, key=key) if passing else None
+
+
+def soundness_figures(checks: dict[str, list[ModelCheck]]) -> dict[str, dict[str, Any]]:
+    """Window -> check name -> passed, detail and figures (for the verdict's figures)."""
+    return {w: {c.name: {"passed": c.passed, "detail": c.detail, **c.figures} for c in cs}
+            for w, cs in checks.items()}
+
+
+def refusals(figures: dict[str, Any]) -> list[str]:
+    """Why the pick in `figures` is refused (its failed soundness checks); [] when there is
+    no pick or it is sound."""
+    winner = figures.get("winner")
+    if winner is None:
+        return []
+    checks = figures.get("soundness", {}).get(winner, {})
+    return [f"challenger '{winner}' refused, {name}: {c['detail']}"
+            for name, c in checks.items() if not c["passed"]]
+
+
+def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, Any]],
+           gate_cohort: str, champion_version: str | None, policy: RetrainGatePolicy,
+           vs_all: dict[str, Any] | None = None,
+           soundness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
+    """The verdict over judged challengers (`judge_challenger`, by window name);
+    `soundness` (soundness_figures) is recorded beside, for the blocking check."""
+    figures = {"gate_cohort": gate_cohort, "champion": champion_version,
+               "policy": asdict(policy), "windows": windows, "challengers": challengers,
+               "vs_all": vs_all or {}, "soundness": soundness or {}}
+    winner = _pick(challengers)
+    figures["winner"] = winner
+    reasons = [f"{name}: " + "; ".join(c["reasons"]) for name, c in challengers.items()]
+    if winner is None:
+        head = (f"champion {champion_version} kept: no challenger beat it on cohort "
+                f"{gate_cohort} by more than noise")
+        return RetrainVerdict(KEPT, None, [head, *reasons], figures)
+    head = (f"challenger '{winner}' replaces champion {champion_version or '(none)'}: it "
+            f"beats it on cohort {gate_cohort}")
+    return RetrainVerdict(PROMOTED, winner, [head, *reasons], figures)
+
+
+def decide_from_figures(figures: dict[str, Any]) -> tuple[str, str | None]:
+    """(decision, winner) recomputed from a verdict's figures alone: KEPT, PROMOTED, or
+    REFUSED when the pick failed a soundness check."""
+    policy = RetrainGatePolicy(**figures["policy"])
+    judged = {n: {**c, "passed": passes(c, policy)[0] if figures["champion"] else True}
+              for n, c in figures["challengers"].items()}
+    winner = _pick(judged)
+    if winner is None:
+        return KEPT, None
+    return (REFUSED if refusals({**figures, "winner": winner}) else PROMOTED), winner
+
+
+def gate(models: dict[str, Any], champion: Any | None, champion_version: str | None,
+         gate_rows: pd.DataFrame, gate_cohort: str, windows: dict[str, dict[str, Any]],
+         policy: RetrainGatePolicy,
+         soundness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
+    """Judge every challenger model (by window name) against the champion on `gate_rows`;
+    also record each window against the `all` window, to show what the window bought."""
+    if len(gate_rows) < policy.min_gate_rows:
+        figures = {"gate_cohort": gate_cohort, "champion": champion_version,
+                   "policy": asdict(policy), "windows": windows, "challengers": {},
+                   "n_gate": len(gate_rows), "winner": None, "vs_all": {},
+                   "soundness": soundness or {}}
+        return RetrainVerdict(KEPT, None, [
+            f"champion {champion_version} kept: gate cohort {gate_cohort} has "
+            f"{len(gate_rows)} hires, fewer than min_gate_rows {policy.min_gate_rows}"],
+            figures)
+    judged = {n: judge_challenger(m, champion, gate_rows, policy) for n, m in models.items()}
+    vs_all = {}
+    if "all" in models:
+        y = gate_rows[LABEL].astype(bool).to_numpy()
+        p_all = np.asarray(models["all"].predict_proba(gate_rows), float)
+        for name, model in models.items():
+            if name != "all":
+                entry = delong_by_family(gate_rows[FAMILY_COLUMN], y,
+                                         np.asarray(model.predict_proba(gate_rows), float),
+                                         p_all, policy.level)["overall"]
+                vs_all[name] = _paired(entry)
+    return decide(judged, windows, gate_cohort, champion_version, policy, vs_all, soundness)
+
+
+def summary_table(figures: dict[str, Any]) -> pd.DataFrame:
+    """One row per challenger and role family: difference, interval, n (for metadata)."""
+    rows = []
+    for name, c in figures.get("challengers", {}).items():
+        for scope, entry in [("overall", c.get("overall")),
+                             *sorted((c.get("by_family") or {}).items())]:
+            if entry is None:
+                continue
+            rows.append({"challenger": name, "scope": scope, "auc": entry["auc_a"],
+                         "champion_auc": entry["auc_b"], "diff": entry["diff"],
+                         "low": entry["low"], "high": entry["high"], "n": entry["n"],
+                         "passed": c["passed"] if scope == "overall" else None})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["KEPT", "PROMOTED", "REFUSED", "RetrainGatePolicy", "RetrainVerdict", "decide",
+           "decide_from_figures", "gate", "judge_challenger", "passes", "refusals",
+           "soundness", "soundness_figures", "summary_table"]

@@ -1,0 +1,61 @@
+"""train_challengers: what the `retrain_challengers` asset does, without Dagster.
+
+One challenger per data window (ml.windows), each trained and logged to MLflow by the same
+code a build uses (ml.training_run.train_and_log), none registered yet; the gate cohort's
+rows are kept for the gate (ml.retrain), and each challenger's soundness is judged here
+(ml.model_checks) so that the blocking check only reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ml.model_checks import ModelCheck
+from ml.rater_offsets import RaterOffsets
+from ml.registry import MODEL_NAME
+from ml.retrain import soundness
+from ml.serving_context import RecordRules
+from ml.split import COHORT
+from ml.tracking import TrainedModel
+from ml.train import TrainConfig
+from ml.training_run import WINDOW_KEY, train_and_log
+from ml.windows import WindowPolicy, gate_cohort, window_frame
+
+
+@dataclass
+class Challengers:
+    """The challengers of one retrain, the cohort they are judged on, and their soundness."""
+
+    gate_cohort: str
+    gate_rows: pd.DataFrame
+    trained: dict[str, TrainedModel]
+    windows: dict[str, dict]
+    soundness: dict[str, list[ModelCheck]] = field(default_factory=dict)
+
+
+def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainConfig, *,
+                      early: pd.DataFrame | None = None,
+                      rater_offsets: RaterOffsets | None = None, make_figures: bool = False,
+                      dagster_run_id: str | None = None, model_name: str = MODEL_NAME,
+                      record_rules: RecordRules | None = None,
+                      baseline_margin: float = 0.0) -> Challengers:
+    """Train and log one challenger per window of `policy` on `mature` (the training set)
+    and, with `policy.partial_labels`, `early` (ml.datasets.read_early_outcomes)."""
+    gate = gate_cohort(mature)
+    gate_rows = mature.loc[mature[COHORT].astype(str) == gate].reset_index(drop=True)
+    trained, windows, sound = {}, {}, {}
+    for window in policy.windows:
+        wf = window_frame(mature, window, policy, gate, early, config.holdout_share,
+                          config.valid_share)
+        model = train_and_log(wf.frame, config, rater_offsets=rater_offsets,
+                              make_figures=make_figures, dagster_run_id=dagster_run_id,
+                              model_name=model_name, record_rules=record_rules,
+                              split=wf.split, version_info={WINDOW_KEY: wf.info})
+        trained[window], windows[window] = model, wf.info
+        sound[window] = soundness(model, baseline_margin)
+    return Challengers(gate, gate_rows, trained, windows, sound)
+
+
+__all__ = ["Challengers", "train_challengers"]

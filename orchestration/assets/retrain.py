@@ -1,0 +1,239 @@
+"""Retrain assets: challengers over data windows → gate → soundness (blocking) → champion.
+
+The `retrain` job (the trigger's sensor launches it) trains one challenger per data window
+(ml.windows), judges them against the champion on the newest mature cohort with a paired
+test (ml.retrain), refuses the run when the pick is unsound (a blocking ERROR check:
+nothing downstream registers or deploys it), registers and promotes the pick or keeps the
+champion, and records the outcome in monitoring.loop_decisions. `deployed_endpoint`
+follows the champion in the same run. Thin: the bodies call ml/ and monitoring/.
+"""
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    MetadataValue,
+    Output,
+    asset,
+    asset_check,
+)
+from pydantic import Field
+
+from hris.exports import required_as_of
+from ml.datasets import read_early_outcomes
+from ml.evaluation import load_version_model
+from ml.promotion import Decision, apply_decision
+from ml.rater_offsets import read_rater_offsets
+from ml.registry import TAG_DAGSTER_RUN, champion_version, register_version
+from ml.retrain import (
+    PROMOTED,
+    REFUSED,
+    RetrainGatePolicy,
+    RetrainVerdict,
+    gate,
+    refusals,
+    soundness_figures,
+    summary_table,
+)
+from ml.retrain_run import Challengers, train_challengers
+from ml.train import TrainConfig
+from ml.windows import WindowPolicy
+from monitoring.loop_decisions import LoopDecision, record_decision
+from orchestration.assets.model import TrainingConfig
+from orchestration.assets.run_config import config_from, to_settings
+from orchestration.resources import HireloopRuntime, MlflowResource
+from orchestration.serving_context import record_rules
+
+GROUP = "retrain"
+KINDS = {"python", "xgboost", "mlflow"}
+QUARTER_TAG = "hireloop/quarter"  # the quarter a sensor's run was requested for
+
+ChallengersConfig = config_from(
+    WindowPolicy, "ChallengersConfig",
+    "ml.windows.WindowPolicy and ml.train.TrainConfig (each challenger's training), per run.",
+    base=TrainingConfig,
+    baseline_margin=(float, Field(0.0, description="soundness: each challenger's holdout AUC "
+                                  "must beat the interviewer-rating baseline's by this")))
+RetrainGateConfig = config_from(RetrainGatePolicy, "RetrainGateConfig",
+                                "ml.retrain.RetrainGatePolicy, editable per run.")
+
+
+def _md(frame: pd.DataFrame) -> MetadataValue:
+    return MetadataValue.md(frame.to_markdown(index=False, floatfmt=".3f") if len(frame)
+                            else "none")
+
+
+def _quarter(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def _champion(mlflow: MlflowResource) -> str | None:
+    found = champion_version(mlflow.target().client, mlflow.model_name)
+    return None if found is None else str(found.version)
+
+
+def _record(context, hireloop: HireloopRuntime, decision: str, reasons: list[str],
+            figures: dict[str, Any], before: str | None, after: str | None) -> int:
+    """One row of monitoring.loop_decisions for this run (`context`: an asset's or a
+    check's)."""
+    run = context.run
+    tags = run.tags
+    with hireloop.connection() as conn, conn.cursor() as cur:
+        as_of = required_as_of(cur)
+        return record_decision(cur, LoopDecision(
+            as_of=as_of.isoformat(), quarter=tags.get(QUARTER_TAG) or _quarter(as_of),
+            decision=decision, reasons=reasons, figures=figures, champion_before=before,
+            champion_after=after, run_key=tags.get("dagster/run_key"),
+            dagster_run_id=run.run_id))
+
+
+def _windows_table(challengers: Challengers) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "window": w, "cohorts": f"{i['cohorts'][0]}..{i['cohorts'][-1]}" if i["cohorts"] else "",
+        "n_mature": i["n_mature"], "n_partial": i["n_partial"], "weight_sum": i["weight_sum"],
+        "holdout_auc": float(challengers.trained[w].comparison.loc["overall", "model"]),
+        "mlflow_run_id": challengers.trained[w].logged.run_id}
+        for w, i in challengers.windows.items()])
+
+
+@asset(
+    deps=[AssetKey(["marts", "fct_early_outcomes"])],  # the partial labels
+    group_name=GROUP,
+    kinds=KINDS,
+    description="One challenger per data window (all mature cohorts / recent cohorts / "
+                "recency weights, with or without partial labels), each logged to MLflow, "
+                "none registered; the newest mature cohort is held out of all of them.",
+)
+def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfig,
+                        training_set: pd.DataFrame, hireloop: HireloopRuntime,
+                        mlflow: MlflowResource) -> Output:
+    policy = to_settings(config, WindowPolicy)
+    with hireloop.connection() as conn:
+        offsets = read_rater_offsets(conn)
+        early = (read_early_outcomes(conn, list(training_set.columns))
+                 if policy.partial_labels else None)
+    mlflow.target()  # points MLflow here: the challengers are logged to it
+    made = train_challengers(training_set, policy, to_settings(config, TrainConfig),
+                             early=early, rater_offsets=offsets,
+                             make_figures=config.make_figures, dagster_run_id=context.run_id,
+                             model_name=mlflow.model_name, record_rules=record_rules(),
+                             baseline_margin=config.baseline_margin)
+    context.log.info(f"{len(made.trained)} challengers; gate cohort {made.gate_cohort} "
+                     f"({len(made.gate_rows)} hires)")
+    return Output(made, metadata={
+        "gate_cohort": made.gate_cohort, "n_gate": len(made.gate_rows),
+        "windows": _md(_windows_table(made)),
+        "window_figures": MetadataValue.json(made.windows)})
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    description="The retrain gate: every challenger and the champion on the held-out "
+                "cohort, DeLong's paired AUC difference with its interval and n, overall "
+                "and per role family; picks a challenger that passes, or keeps the champion.",
+)
+def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
+                 retrain_challengers: Challengers, mlflow: MlflowResource) -> Output:
+    made = retrain_challengers
+    target = mlflow.target()
+    version = _champion(mlflow)
+    champion = None if version is None else load_version_model(
+        target.client, version, mlflow.model_name, tracking_uri=target.tracking_uri)
+    verdict = gate({w: t.model for w, t in made.trained.items()}, champion, version,
+                   made.gate_rows, made.gate_cohort, made.windows,
+                   to_settings(config, RetrainGatePolicy), soundness_figures(made.soundness))
+    context.log.info(f"{verdict.decision}: {verdict.reasons[0]}")
+    return Output(verdict, metadata={
+        "decision": verdict.decision, "winner": str(verdict.winner),
+        "gate_cohort": made.gate_cohort, "champion": str(version),
+        "paired_auc": _md(summary_table(verdict.figures)),
+        "reasons": MetadataValue.md("\n".join(f"- {r}" for r in verdict.reasons)),
+        "figures": MetadataValue.json(verdict.figures)})
+
+
+@asset_check(
+    asset=retrain_gate,
+    blocking=True,
+    description="The gate's pick beats the interviewer-rating baseline on its holdout, "
+                "predicts no NaN and carries its signature; an unsound pick refuses the "
+                "retrain (recorded in monitoring.loop_decisions) and nothing downstream "
+                "registers or deploys it. Every challenger's checks are listed.",
+)
+def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: RetrainVerdict,
+                          hireloop: HireloopRuntime,
+                          mlflow: MlflowResource) -> AssetCheckResult:
+    verdict = retrain_gate
+    refused = refusals(verdict.figures)
+    metadata = {f"{w}.{name}": MetadataValue.text(
+        f"{'pass' if c['passed'] else 'FAIL'}: {c['detail']}")
+        for w, checks in verdict.figures.get("soundness", {}).items()
+        for name, c in checks.items()}
+    if refused:
+        champion = _champion(mlflow)
+        metadata["decision_id"] = MetadataValue.int(_record(
+            context, hireloop, REFUSED, [*refused, *verdict.reasons], verdict.figures,
+            champion, champion))
+    pick = verdict.winner or "none (champion kept)"
+    return AssetCheckResult(
+        passed=not refused, severity=AssetCheckSeverity.ERROR,
+        description=f"pick {pick}: " + ("refused, unsound" if refused else "sound"),
+        metadata=metadata)
+
+
+def _mlflow_figures(verdict, winner: str) -> dict[str, Any]:
+    """What MLflow's version tags keep of the verdict (tags are short): the winner's."""
+    c = verdict.figures["challengers"][winner]
+    return {"gate_cohort": verdict.figures["gate_cohort"], "window": winner,
+            "overall": c.get("overall"), "by_family": c.get("by_family")}
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"python", "mlflow", "postgres"},
+    description="The gate's outcome acted on: the winner registered (challenger) and made "
+                "champion, or the champion kept; either way one row in "
+                "monitoring.loop_decisions with its reasons and figures.",
+)
+def retrained_champion(context: AssetExecutionContext, retrain_gate: RetrainVerdict,
+                       retrain_challengers: Challengers, hireloop: HireloopRuntime,
+                       mlflow: MlflowResource) -> Output:
+    verdict = retrain_gate
+    target = mlflow.target()
+    before = _champion(mlflow)
+    after, version = before, None
+    figures = dict(verdict.figures)
+    if verdict.decision == PROMOTED:
+        trained = retrain_challengers.trained[verdict.winner]
+        version = str(register_version(
+            target.client, trained.logged.run_id, trained.logged.artifact_path,
+            model_name=mlflow.model_name,
+            tags={TAG_DAGSTER_RUN: context.run_id, **trained.identity}).version)
+        record = apply_decision(
+            target.client, version,
+            Decision(True, verdict.reasons, _mlflow_figures(verdict, verdict.winner)),
+            actor="dagster", why=f"retrain gate, Dagster run {context.run_id}",
+            model_name=mlflow.model_name, event="retrained_promoted")
+        after = record["champion_after"]
+        figures["registered_version"] = version
+    decision_id = _record(context, hireloop, verdict.decision, verdict.reasons, figures,
+                          before, after)
+    value = {"decision": verdict.decision, "winner": verdict.winner, "version": version,
+             "champion_before": before, "champion_after": after, "decision_id": decision_id}
+    return Output(value, metadata={
+        "decision": verdict.decision, "winner": str(verdict.winner),
+        "champion_before": str(before), "champion_after": str(after),
+        "registered_version": str(version), "decision_id": decision_id,
+        "reasons": MetadataValue.md("\n".join(f"- {r}" for r in verdict.reasons))})
+
+
+RETRAIN_ASSETS = [retrain_challengers, retrain_gate, retrained_champion]
+RETRAIN_CHECKS = [retrain_pick_is_sound]
+
+__all__ = ["RETRAIN_ASSETS", "RETRAIN_CHECKS", "ChallengersConfig", "RetrainGateConfig"]

@@ -1,0 +1,125 @@
+"""Data windows on a small hand-made frame: the gate cohort never trains, weights as stated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.features import WEIGHT, select_features
+from ml.retrain import (
+    KEPT,
+    PROMOTED,
+    REFUSED,
+    RetrainGatePolicy,
+    decide,
+    decide_from_figures,
+    passes,
+    refusals,
+)
+from ml.windows import PARTIAL, WindowPolicy, gate_cohort, window_frame
+
+COHORTS = [f"{y}-Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
+
+
+def frame(rows_per_cohort: int = 20) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, c in enumerate(COHORTS):
+        for _ in range(rows_per_cohort):
+            rows.append({"candidate_id": f"c{len(rows)}", "role_family": "sales",
+                         "cohort_quarter": c, "interviewer_communication": rng.normal(),
+                         "met_kpi": bool(rng.random() < 0.5), "kpi_attainment": 0.5,
+                         "n_label_reviews": 4 if i < 7 else 1})   # 2024-Q4: early leavers
+    return pd.DataFrame(rows)
+
+
+def early() -> pd.DataFrame:
+    return pd.DataFrame({"candidate_id": ["e1", "e2", "e3", "e4"], "role_family": "sales",
+                         "cohort_quarter": ["2024-Q4", "2024-Q4", "2024-Q3", "2024-Q4"],
+                         "interviewer_communication": [0.1, 0.2, 0.3, 0.4],
+                         "n_reviews_so_far": [1, 3, 2, 0],
+                         "attainment_so_far": [1.0, 1 / 3, 0.5, None]})
+
+
+def test_gate_cohort_is_held_out_of_every_window():
+    mature = frame()
+    gate = gate_cohort(mature)
+    assert gate == "2024-Q3"  # 2024-Q4 holds early leavers only: incomplete
+    for window in ("all", "recent", "recency"):
+        wf = window_frame(mature, window, WindowPolicy(recent_quarters=3), gate, early())
+        trained = wf.frame.iloc[wf.split.train]
+        assert gate not in set(trained["cohort_quarter"])   # partial labels included
+        assert trained[PARTIAL].any()
+        assert gate not in wf.info["cohorts"] + wf.info["holdout_cohorts"]
+
+
+def test_windows_choose_and_weigh_cohorts_as_stated():
+    mature, gate = frame(), "2024-Q3"
+    policy = WindowPolicy(recent_quarters=3, half_life_quarters=2.0, partial_labels=False)
+    recent = window_frame(mature, "recent", policy, gate)
+    assert sorted(set(recent.frame["cohort_quarter"])) == ["2023-Q4", "2024-Q1", "2024-Q2"]
+    recency = window_frame(mature, "recency", policy, gate)
+    by = recency.frame.groupby("cohort_quarter")[WEIGHT].first()
+    assert by["2024-Q2"] == pytest.approx(0.5 ** 0.5)   # one quarter older than the gate
+    assert by["2023-Q1"] == pytest.approx(0.5 ** 3.0)   # six quarters older
+    assert set(window_frame(mature, "all", policy, gate).frame[WEIGHT]) == {1.0}
+    assert WEIGHT not in select_features(recency.frame)
+
+
+def test_partial_labels_join_the_fit_part_only_weighted_by_reviews():
+    mature, gate = frame(), "2024-Q3"
+    wf = window_frame(mature, "all", WindowPolicy(), gate, early())
+    partial = wf.frame[wf.frame[PARTIAL]]
+    # no review yet: no label; one review met: met, weight 1/4; one of three: not met;
+    # e3 belongs to the gate cohort, held out whole
+    assert partial["candidate_id"].tolist() == ["e1", "e2"]
+    assert partial["met_kpi"].tolist() == [True, False]
+    assert partial[WEIGHT].tolist() == [0.25, 0.75]
+    positions = set(np.flatnonzero(wf.frame[PARTIAL].to_numpy()))
+    assert positions <= set(wf.split.fit)
+    assert not positions & (set(wf.split.valid) | set(wf.split.holdout))
+    assert wf.info["n_partial"] == 2
+    off = window_frame(mature, "all", WindowPolicy(partial_labels=False), gate, early())
+    assert not off.frame[PARTIAL].any()
+
+
+def test_policy_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="windows must be"):
+        WindowPolicy(windows=("everything",))
+    with pytest.raises(ValueError, match="at least 3"):
+        WindowPolicy(recent_quarters=2)
+
+
+def _challenger(diff: float, low: float, high: float, family_high: float = 0.1) -> dict:
+    entry = {"auc_a": 0.7, "auc_b": 0.7 - diff, "diff": diff, "low": low, "high": high,
+             "n": 200, "level": 0.95}
+    return {"overall": entry, "by_family": {"sales": {**entry, "high": family_high}},
+            "checks": {"role_families": {"passed": True, "reason": "ok"},
+                       "calibration": {"passed": True, "reason": "ok"}},
+            "metrics": {"overall": {"roc_auc": 0.7}}}
+
+
+def test_decision_follows_the_intervals_and_recomputes_from_its_figures():
+    policy = RetrainGatePolicy()
+    judged = {"all": _challenger(0.010, -0.01, 0.03),           # noise: interval spans 0
+              "recent": _challenger(0.060, 0.01, 0.11),         # passes
+              "recency": _challenger(0.080, 0.02, 0.14, -0.01)}  # a family significantly worse
+    for c in judged.values():
+        c["passed"], c["reasons"] = passes(c, policy)
+    assert [c["passed"] for c in judged.values()] == [False, True, False]
+    verdict = decide(judged, {}, "2024-Q3", "3", policy)
+    assert (verdict.decision, verdict.winner) == (PROMOTED, "recent")
+    assert decide_from_figures(verdict.figures) == (PROMOTED, "recent")
+    assert "significantly worse in role family sales" in " ".join(verdict.reasons)
+    # an unsound pick is refused, not swapped for a runner-up
+    unsound = {**verdict.figures, "soundness": {"recent": {"predicts_no_nan": {
+        "passed": False, "detail": "3 of 200 holdout predictions are NaN"}}}}
+    assert decide_from_figures(unsound) == (REFUSED, "recent")
+    assert refusals(unsound) == ["challenger 'recent' refused, predicts_no_nan: 3 of 200 "
+                                 "holdout predictions are NaN"]
+    judged["recent"] = _challenger(0.004, -0.02, 0.028)
+    judged["recent"]["passed"], judged["recent"]["reasons"] = passes(judged["recent"], policy)
+    kept = decide(judged, {}, "2024-Q3", "3", policy)
+    assert (kept.decision, kept.winner) == (KEPT, None)
+    assert decide_from_figures(kept.figures) == (KEPT, None)

@@ -1,0 +1,164 @@
+"""The `retrain` job wired in Dagster on a concept_drift world (real PostgreSQL + dbt, a real
+MLflow store, a real endpoint): an unsound pick fails the run through the blocking check
+and is recorded as refused; a sound retrain promotes the window that wins, records
+the decision with figures that recompute to it, and the endpoint serves the new champion.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import mlflow as mlflow_lib
+import pandas as pd
+import pytest
+from dagster import AssetKey, DagsterInstance, mem_io_manager
+
+from ml.datasets import read_training_set
+from ml.endpoint_launch import ping
+from ml.promotion import promote
+from ml.pyfunc_model import log_pyfunc
+from ml.registry import champion_version, register_version
+from ml.retrain import PROMOTED, REFUSED, decide_from_figures
+from ml.split import COHORT
+from ml.train import TrainConfig
+from ml.training_pipeline import train_and_evaluate
+from ml.windows import quarter_index
+from monitoring.loop_decisions import read_decisions
+from orchestration.dbt import dbt_resource
+from orchestration.definitions import build_definitions, defs
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+
+QUICK = {"n_search": 2, "max_trees": 200, "early_stopping_rounds": 20,
+         "strategies": ["per_family"], "make_figures": False}
+KEYS = ["training_set", "retrain_challengers", "retrain_gate", "retrained_champion",
+        "deployed_endpoint"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def resources(pg_server, hireloop_home, drift_store, tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HIRELOOP_PSEUDONYM_KEY", drift_store.key.decode())
+    database = pg_server.copy_database(drift_store.database, "retrain_job")
+    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
+    state = tmp_path_factory.mktemp("retrain_job")
+    mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("mlflow_rt"),
+                            artifact_root=str(state / "mlflow"))
+    endpoint = EndpointResource(home=str(state), port=_free_port())
+    yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
+           "dbt": dbt_resource(), "io_manager": mem_io_manager}
+    endpoint.process(mlflow.tracking_uri).stop()
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def champion(resources, pg_server):
+    """The champion of before the change: cohorts up to 2023-Q3, registered and promoted."""
+    conn = pg_server.endpoint.connect(resources["hireloop"].database)
+    try:
+        mature = read_training_set(conn)
+    finally:
+        conn.close()
+    old = mature.loc[quarter_index(mature[COHORT]) <= quarter_index(pd.Series(["2023-Q3"]))[0]]
+    model = train_and_evaluate(old, TrainConfig(n_search=2, max_trees=200,
+                                                strategies=("per_family",)),
+                               make_figures=False).model
+    target = resources["mlflow"].target()
+    with mlflow_lib.start_run() as run:
+        log_pyfunc(model, "model", model_name=resources["mlflow"].model_name)
+    version = register_version(target.client, run.info.run_id, "model")
+    promote(target.client, version.version, actor="test", why="the champion before drift")
+    return str(version.version)
+
+
+def _run(resources, challengers: dict | None = None):
+    job = build_definitions(resources).resolve_job_def("retrain")
+    config = {"ops": {"retrain_challengers": {"config": {**QUICK, **(challengers or {})}}}}
+    with DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(run_config=config, instance=instance,
+                                      asset_selection=[AssetKey(k) for k in KEYS],
+                                      raise_on_error=False)
+
+
+def _decisions(resources, pg_server) -> pd.DataFrame:
+    conn = pg_server.endpoint.connect(resources["hireloop"].database)
+    try:
+        with conn.cursor() as cur:
+            return read_decisions(cur)
+    finally:
+        conn.close()
+
+
+def test_the_retrain_job_holds_its_assets_and_blocking_check():
+    job = defs.resolve_job_def("retrain")
+    keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert set(KEYS) <= keys
+    checks = {k.name: k for k in defs.get_repository_def().asset_graph.asset_check_keys}
+    assert checks["retrain_pick_is_sound"].asset_key == AssetKey("retrain_gate")
+    # the endpoint follows a retrain's champion as it does a build's
+    upstream = job.asset_layer.asset_graph.get(AssetKey("deployed_endpoint")).parent_keys
+    assert AssetKey("retrained_champion") in upstream
+
+
+def _check(result):
+    return next(c for c in result.get_asset_check_evaluations()
+                if c.check_name == "retrain_pick_is_sound")
+
+
+def test_an_unsound_pick_fails_the_run_and_is_recorded_as_refused(
+        resources, champion, pg_server):
+    # No challenger can beat the interviewer-rating baseline by a whole AUC point.
+    result = _run(resources, {"baseline_margin": 1.0})
+    assert not result.success
+    check = _check(result)
+    assert not check.passed and check.severity.value == "ERROR"
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"retrain_challengers", "retrain_gate"} <= done
+    assert not done & {"retrained_champion", "deployed_endpoint"}
+    assert str(champion_version(resources["mlflow"].target().client).version) == champion
+    row = _decisions(resources, pg_server).iloc[-1]
+    assert row["decision"] == REFUSED and row["dagster_run_id"] == result.run_id
+    assert row["champion_before"] == row["champion_after"] == champion
+    assert any("does not beat the interviewer-rating baseline" in r for r in row["reasons"])
+    pick = result.output_for_node("retrain_gate").winner
+    assert decide_from_figures(row["figures"]) == (REFUSED, pick)
+    sound = row["figures"]["soundness"]
+    assert {w: s["beats_rating_baseline"]["margin"] for w, s in sound.items()} == {
+        "all": 1.0, "recent": 1.0, "recency": 1.0}
+
+
+def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champion, pg_server):
+    result = _run(resources)
+    assert result.success, {k: v.value for k, v in _check(result).metadata.items()}
+    value = result.output_for_node("retrained_champion")
+    assert value["decision"] == PROMOTED and value["winner"] in ("recent", "recency")
+    target = resources["mlflow"].target()
+    new = str(champion_version(target.client).version)
+    assert new == value["version"] == value["champion_after"] != champion
+    version = target.client.get_model_version(resources["mlflow"].model_name, new)
+    assert version.tags["promotion.decision"] == "retrained_promoted"
+
+    row = _decisions(resources, pg_server).iloc[-1]
+    assert row["decision"] == PROMOTED and row["champion_before"] == champion
+    assert row["champion_after"] == new and row["as_of"].isoformat() == "2025-10-01"
+    figures = row["figures"]
+    # the decision recomputes from the recorded figures alone, and its reasons name them
+    assert decide_from_figures(figures) == (PROMOTED, value["winner"])
+    won = figures["challengers"][value["winner"]]["overall"]
+    assert won["low"] > figures["policy"]["margin"]
+    assert f"{won['diff']:+.3f}" in " ".join(row["reasons"])
+    assert set(figures["challengers"][value["winner"]]["by_family"]) == {
+        "customer_service", "manufacturing", "rnd", "sales"}
+    assert figures["windows"][value["winner"]]["gate_cohort"] == figures["gate_cohort"]
+    meta = {e.asset_key.to_user_string(): e.materialization.metadata
+            for e in result.get_asset_materialization_events()}
+    assert "diff" in meta["retrain_gate"]["paired_auc"].value
+
+    deployed = result.output_for_node("deployed_endpoint")
+    assert deployed["served_version"] == new and deployed["restarted"]
+    assert ping(deployed["url"])
