@@ -194,3 +194,32 @@ def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
         drift=_output(result, "feature_drift"),
     )
 
+
+
+def launch_jobs(definitions: Definitions | None, jobs: list[tuple[str, dict[str, Any]]],
+                instance: DagsterInstance, console_level: str = CONSOLE_LEVEL) -> list[Any]:
+    """Run `jobs` ((name, run config) pairs) one after another, stopping after the first that
+    fails; their results. The configured definitions (None) are launched from one code
+    location (the UI lists the runs), a caller's own run in-process."""
+    _sweep(instance)
+    results: list[Any] = []
+    if definitions is not None:
+        for name, config in jobs:
+            job = definitions.resolve_job_def(name)
+            results.append(job.execute_in_process(
+                run_config=_console(config, console_level), instance=instance,
+                tags=process_tags(), raise_on_error=False))
+            if not results[-1].success:
+                break
+        return results
+    from orchestration.launch import code_location, submit, wait
+
+    defs = _definitions(None)
+    with code_location(instance) as request:
+        for name, config in jobs:
+            run_id = submit(instance, request, name, _console(config, console_level))
+            wait(instance, run_id)
+            results.append(StoredRun.read(instance, run_id, defs))
+            if not results[-1].success:
+                break
+    return results
