@@ -77,7 +77,8 @@ class QuarterResult:
         return (f"{self.quarter} (as of {self.as_of}): {self.applicants} applied, "
                 f"{self.scored} scored over HTTP ({self.refused} refused), {self.decided} "
                 f"decided ({self.offers} offers), {self.hires_started} hires started, "
-                f"{self.reviews_arrived} reviews arrived; export {self.export_dir}")
+                f"{self.reviews_arrived} reviews arrived; export {self.export_dir} "
+                f"({sum(self.seconds.values()):.0f} s)")
 
 
 def _history_and_specs(cur, scenario: str, per_quarter: int | None
