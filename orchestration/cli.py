@@ -444,11 +444,12 @@ def simulate(
     interview tool scores them over HTTP, a person decides (monitoring.hiring_decisions),
     hires start, reviews arrive; each quarter is imported as an HR export and the feature
     store rebuilt. Needs a served champion (`hireloop build` first)."""
+    from dagster import DagsterInstance
     from tqdm.auto import tqdm
 
     from hris.simulator.quarters import QuarterRefused
-    from orchestration.launch import LaunchError
-    from orchestration.quarters import QuarterFailed, run_quarter
+    from orchestration.launch import LaunchError, code_location
+    from orchestration.quarters import QuarterFailed, preflight, run_quarter
     from orchestration.resources import HireloopRuntime
 
     runtime = _runtime()
@@ -461,18 +462,21 @@ def simulate(
                    "if a champion exists", err=True)
         raise typer.Exit(2)
     hireloop = HireloopRuntime.from_settings(runtime.settings)
-    with tqdm(total=quarters, desc="simulate", unit="quarter") as bar:
-        for _ in range(quarters):
-            try:
+    try:
+        preflight(hireloop, scenario)
+        with (DagsterInstance.get() as instance, code_location(instance) as location,
+              tqdm(total=quarters, desc="simulate", unit="quarter") as bar):
+            for _ in range(quarters):
                 result = run_quarter(scenario, per_quarter, hireloop=hireloop,
-                                     endpoint=endpoint, batch_size=http_batch)
-            except QuarterRefused as exc:
-                raise _refuse("simulate", exc) from None
-            except (QuarterFailed, LaunchError) as exc:
-                typer.echo(f"simulate: {exc}", err=True)
-                raise typer.Exit(EXIT_ERROR) from None
-            bar.write(result.line())
-            bar.update()
+                                     endpoint=endpoint, batch_size=http_batch,
+                                     instance=instance, code_location=location)
+                bar.write(result.line())
+                bar.update()
+    except QuarterRefused as exc:
+        raise _refuse("simulate", exc) from None
+    except (QuarterFailed, LaunchError) as exc:
+        typer.echo(f"simulate: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
 
 
 def _mlflow(**overrides):

@@ -13,6 +13,7 @@ report is made: the steward needs it most when the build stopped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,29 +198,27 @@ def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
 
 
 def launch_jobs(definitions: Definitions | None, jobs: list[tuple[str, dict[str, Any]]],
-                instance: DagsterInstance, console_level: str = CONSOLE_LEVEL) -> list[Any]:
-    """Run `jobs` ((name, run config) pairs) one after another, stopping after the first that
-    fails; their results. The configured definitions (None) are launched from one code
-    location (the UI lists the runs), a caller's own run in-process."""
+                instance: DagsterInstance, console_level: str = CONSOLE_LEVEL,
+                request: Any = None) -> list[Any]:
+    """Run `jobs` ((name, run config) pairs that do not depend on each other); their
+    results, in order. The configured definitions (None) are launched together from the code
+    location `request` (orchestration.launch.code_location; opened here when None), so
+    the UI lists the runs and their run workers start side by side; a caller's own
+    definitions run in-process, one after another."""
     _sweep(instance)
-    results: list[Any] = []
     if definitions is not None:
-        for name, config in jobs:
-            job = definitions.resolve_job_def(name)
-            results.append(job.execute_in_process(
-                run_config=_console(config, console_level), instance=instance,
-                tags=process_tags(), raise_on_error=False))
-            if not results[-1].success:
-                break
-        return results
+        return [definitions.resolve_job_def(name).execute_in_process(
+                    run_config=_console(config, console_level), instance=instance,
+                    tags=process_tags(), raise_on_error=False)
+                for name, config in jobs]
     from orchestration.launch import code_location, submit, wait
 
     defs = _definitions(None)
-    with code_location(instance) as request:
-        for name, config in jobs:
-            run_id = submit(instance, request, name, _console(config, console_level))
+    with contextlib.ExitStack() as stack:
+        if request is None:
+            request = stack.enter_context(code_location(instance))
+        run_ids = [submit(instance, request, name, _console(config, console_level))
+                   for name, config in jobs]
+        for run_id in run_ids:
             wait(instance, run_id)
-            results.append(StoredRun.read(instance, run_id, defs))
-            if not results[-1].success:
-                break
-    return results
+    return [StoredRun.read(instance, run_id, defs) for run_id in run_ids]
