@@ -26,6 +26,7 @@ from hris.pseudonym import PSEUDONYM_HEX_CHARS
 from hris.simulator.quarters import QuarterRefused
 from ml.datasets import read_frame
 from ml.deploy import ensure_champion_served
+from monitoring.hiring_decisions import COLUMNS, HiringDecision, append_decisions, read_decisions
 from orchestration.assets.data_quality import DataQualityResource
 from orchestration.cli import app
 from orchestration.dbt import dbt_resource
@@ -228,3 +229,24 @@ def test_the_cli_says_what_to_run_first_without_a_served_champion(monkeypatch,
     assert "no champion is served" in result.output and "hireloop build" in result.output
     bad = CliRunner().invoke(app, ["simulate", "--scenario", "weather"])
     assert bad.exit_code == 2 and "concept_drift" in bad.output
+
+
+def test_the_decision_log_takes_a_persons_decision_and_no_quarter_twice(sandbox, pg_server):
+    conn = pg_server.endpoint.connect(sandbox.database)
+    try:
+        with conn, conn.cursor() as cur:
+            logged = read_decisions(cur, source="simulation")
+            again = [HiringDecision(**{c: (None if pd.isna(row[c]) else row[c])
+                                       for c in COLUMNS}) for _, row in logged.head(20).iterrows()]
+            assert append_decisions(cur, again) == 0  # the same scores' decisions: no-ops
+            person = HiringDecision(
+                candidate_pseudonym=logged["candidate_pseudonym"].iloc[0], decision="hold",
+                decided_by="a.reviewer", reason="asked for a work sample first", source="cli",
+                band=logged["band"].iloc[0], request_id=logged["request_id"].iloc[0])
+            assert append_decisions(cur, [person]) == 1  # another source: its own row
+            mine = read_decisions(cur, source="cli")
+    finally:
+        conn.close()
+    assert mine[["decision", "decided_by", "request_id"]].values.tolist() == [
+        ["hold", "a.reviewer", logged["request_id"].iloc[0]]]
+    assert mine["decided_at"].notna().all() and mine["quarter"].isna().all()
