@@ -17,11 +17,14 @@ employment is drawn once, at the quarter of the decision, and revealed as the cl
 it; the history's hires keep being revealed too (`simulate(reveal_until=...)`), as far as
 the history drew them (N quarters after their first, N from the history's span).
 
+The history's candidates still in process at its as-of go on as cohort 0 (their remaining
+rounds are the history's own draws, replayed; the scenario does not reach them): scored and
+decided like the new ones when their last round falls in a simulated quarter.
+
 What reaches hireloop each quarter is an export: the rows new or changed since the last
 as-of (`QuarterExport.frames`), written as a simulated export folder by the caller.
-Limits: the history's candidates still pending at its as-of stay pending (their draws are the
-history's and are not continued); p_observable is not computed for the new cohorts (the
-benchmarks compute it on demand).
+Limits: p_observable is not computed for the new cohorts (the benchmarks compute it on
+demand from the truth's abilities).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -47,6 +51,7 @@ from hris.simulator.generate import (
     SimulatedHRIS,
     applicant_tables,
     draw_applicants,
+    history_naming,
     simulate,
 )
 from hris.simulator.interviews import (
@@ -59,7 +64,7 @@ from hris.simulator.interviews import (
     run_funnel,
 )
 from hris.simulator.outcomes import met_probability
-from hris.simulator.people import background, personal_data
+from hris.simulator.people import background, draw_gender, personal_data
 from hris.simulator.recruiter import OFFER, REJECTED_EARLY, REJECTED_FINAL, decide
 from hris.simulator.truth import truth_tables
 from hris.simulator.world import NO_DAY, SCENARIOS, World, build_world
@@ -170,6 +175,67 @@ def _cohort_world(history: History, spec: CohortSpec, first_day: dt.date, last_d
     return dataclasses.replace(world, as_of=horizon, change_date=first_day)
 
 
+def _person_draws(seed: int, index: int, n: int, world: World) -> dict[str, Any]:
+    """The simulated person's draws and the days after a decision, per candidate."""
+    rng = [np.random.default_rng([seed, 3, index, k]) for k in (7, 8)]
+    days = {"reject": rng[0].integers(*REJECT_DAYS, n),
+            "decline": rng[0].integers(*DECLINE_DAYS, n),
+            "start": rng[0].integers(*START_DAYS, n)}
+    return {"u_person": rng[1].random(n), "accept": rng[1].random(n) >= world.offer_decline,
+            "days": days}
+
+
+def _verdicts(funnel: Funnel, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the old process's verdict, the day of the last round held) per candidate."""
+    rounds = np.bincount(funnel.cand, minlength=n)
+    last = np.full(n, NO_DAY)
+    np.maximum.at(last, funnel.cand, funnel.day)
+    status = np.asarray(STATUS, dtype=object)[funnel.status]
+    verdict = np.full(n, None, dtype=object)
+    verdict[(rounds == 3) & np.isin(status, ["hired", "withdrawn"])] = OFFER
+    verdict[(rounds == 3) & (status == "rejected")] = REJECTED_FINAL
+    verdict[(rounds < 3) & (status == "rejected")] = REJECTED_EARLY
+    return verdict, last
+
+
+def history_cohort(history: History) -> Cohort:
+    """The history's candidates as cohort 0: those still in process at its as-of go on
+    (their remaining rounds are the history's own draws); the others never change.
+
+    The history's draws are replayed (simulate's streams): its whole funnel, and the
+    personal data its export drew. Ids the history gave keep theirs; interviews after its
+    as-of and the employees it hires later get ids of cohort 0's own (longer) form."""
+    start, end = (dt.date.fromisoformat(x) for x in (history.start, history.end))
+    world = build_world(history.n, history.seed, start, end, history.as_of, "stable")
+    rng = [np.random.default_rng([history.seed, 2, k]) for k in range(8)]
+    n = history.n
+    a = draw_applicants(world, n, _day(start), _day(end), rng)
+    far = dataclasses.replace(world, as_of=dt.date(history.as_of.year + 2 * HORIZON_YEARS, 1, 1))
+    whole = run_funnel(far, a.fam, a.app_day, a.female, a.abilities, rng[4])
+    cut = funnel_as_of(whole, _day(history.as_of))
+    n_staff = len(world.staff)
+    staff_gender = draw_gender(n_staff, world.female_share, rng[6])
+    people = personal_data(np.concatenate([a.gender, staff_gender]), 1, rng[6])
+    people = {k: v[:n] for k, v in people.items()}
+    fam_of_role = np.array([ROLE_FAMILIES.index(r.family) for r in world.roles])
+    bg = background(n, fam_of_role[a.role_idx], a.app_day, rng[6])
+    base = history_naming(n, n_staff, cut, SimpleNamespace(
+        hire=np.flatnonzero(cut.hire_day != NO_DAY)))
+    emp_ids = np.where(base.employee_ids != None, base.employee_ids,  # noqa: E711
+                       ex.ids("E", np.arange(1, n + 1), 9))
+    kept = int((whole.day <= _day(history.as_of)).sum())  # a prefix: sorted by day
+    naming = Naming(
+        candidate_ids=base.candidate_ids, employee_ids=emp_ids, order=np.arange(1, n + 1),
+        interview_ids=lambda m: np.concatenate([ex.ids("I", np.arange(1, kept + 1), 8),
+                                                ex.ids("I", np.arange(1, m - kept + 1), 10)]),
+        review_ids=lambda emp, starts: ex.obj([f"R{e[1:]}-{s}" for e, s in
+                                               zip(emp, starts, strict=True)]))
+    verdict, last = _verdicts(whole, n)
+    verdict[whole.final_day <= _day(history.as_of)] = None  # over inside the history
+    return Cohort(CohortSpec(0, "stable", n), far, a, whole, naming, people, bg, verdict, last,
+                  seed=history.seed, **_person_draws(history.seed, 0, n, world))
+
+
 def draw_cohort(history: History, spec: CohortSpec) -> Cohort:
     """The applicants of quarter `spec.index`, deterministic in (seed, index, scenario, n)."""
     if spec.scenario not in SCENARIOS:
@@ -195,20 +261,9 @@ def draw_cohort(history: History, spec: CohortSpec) -> Cohort:
     people = personal_data(a.gender, 10**7 + spec.index * MAX_PER_QUARTER + 1, rng[6])
     fam_of_role = np.array([ROLE_FAMILIES.index(r.family) for r in world.roles])
     bg = background(n, fam_of_role[a.role_idx], a.app_day, rng[6])
-    rounds = np.bincount(funnel.cand, minlength=n)
-    last = np.full(n, NO_DAY)
-    np.maximum.at(last, funnel.cand, funnel.day)
-    status = np.asarray(STATUS, dtype=object)[funnel.status]
-    verdict = np.full(n, None, dtype=object)
-    verdict[(rounds == 3) & np.isin(status, ["hired", "withdrawn"])] = OFFER
-    verdict[(rounds == 3) & (status == "rejected")] = REJECTED_FINAL
-    verdict[(rounds < 3) & (status == "rejected")] = REJECTED_EARLY
-    days = {"reject": rng[7].integers(*REJECT_DAYS, n),
-            "decline": rng[7].integers(*DECLINE_DAYS, n),
-            "start": rng[7].integers(*START_DAYS, n)}
-    return Cohort(spec, world, a, funnel, naming, people, bg, verdict, last,
-                  u_person=rng[8].random(n), accept=rng[8].random(n) >= world.offer_decline,
-                  days=days, seed=history.seed)
+    verdict, last = _verdicts(funnel, n)
+    return Cohort(spec, world, a, funnel, naming, people, bg, verdict, last, seed=history.seed,
+                  **_person_draws(history.seed, spec.index, n, world))
 
 
 def decided_funnel(cohort: Cohort, decisions: Mapping[int, str]) -> Funnel:
@@ -368,7 +423,8 @@ class QuarterState:
         self.as_of = ends[-1]
         self.previous = ends[-2] if self.index > 1 else self.history.as_of
         self.label = quarter_label(self.as_of)
-        self.cohorts = [draw_cohort(self.history, s) for s in self.specs]
+        self.cohorts = [history_cohort(self.history),
+                        *(draw_cohort(self.history, s) for s in self.specs)]
         self._pseudonyms = [np.array([pseudonym(self.key, c) for c in cohort.candidate_ids],
                                      dtype=object) for cohort in self.cohorts]
 
@@ -437,6 +493,11 @@ class QuarterState:
             if d.candidate_pseudonym in position:
                 i = position[d.candidate_pseudonym]
                 decided[i], when[i] = d.decision, self.index
+        cohort = self.cohorts[cohort_pos]
+        if cohort.spec.index == 0:  # hired by the history's rounds, starting after it
+            late = (cohort.funnel.hire_day > _day(self.history.as_of)) & (
+                cohort.last_day <= _day(self.history.as_of))
+            when.update({int(i): 0 for i in np.flatnonzero(late)})
         return decided, when
 
     def export(self, new: Sequence[Decision]) -> QuarterExport:
@@ -458,7 +519,10 @@ class QuarterState:
             for frames, day in ((now, self.as_of), (before, self.previous)):
                 for name, frame in visible_at(tables, day, final).items():
                     frames[name].append(frame)
-            truths.append(_truth(cohort, funnel_as_of(funnel, _day(self.as_of))))
+            truth = _truth(cohort, funnel_as_of(funnel, _day(self.as_of)))
+            if cohort.spec.index == 0:  # the history's candidates who went on
+                truth = truth[cohort.funnel.final_day > _day(self.history.as_of)]
+            truths.append(truth)
         frames = {}
         for name in _TABLES:
             frames[name] = changed_rows(pd.concat(now[name], ignore_index=True),

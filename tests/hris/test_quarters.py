@@ -21,9 +21,12 @@ from hris.simulator.quarters import (
     History,
     QuarterRefused,
     QuarterState,
+    cohort_employment,
+    cohort_tables,
     draw_cohort,
     quarter_ends,
     quarter_label,
+    visible_at,
 )
 from hris.simulator.recruiter import OFFER, REJECTED_EARLY, REJECTED_FINAL, decide
 from monitoring import hiring_decisions
@@ -164,8 +167,12 @@ def test_concept_drift_changes_outcomes_only_from_the_first_simulated_quarter(st
             pd.testing.assert_frame_equal(es.frames[name], ed.frames[name])
         assert ds == dd
         # ... but the KPI's drivers changed for every new applicant
-        assert ed.truth["drivers_drifted"].all() and not es.truth["drivers_drifted"].any()
-        assert not np.allclose(es.truth["performance_index"], ed.truth["performance_index"])
+        ts, td = (e.truth[e.truth["candidate_id"].str.len() == 10] for e in (es, ed))
+        assert td["drivers_drifted"].all() and not ts["drivers_drifted"].any()
+        assert not np.allclose(ts["performance_index"], td["performance_index"])
+        # the history's candidates still in process were drawn before: not drifted
+        assert not ed.truth.loc[ed.truth["candidate_id"].str.len() == 8,
+                                "drivers_drifted"].any()
         # the history's hires perform as before: their reviews are the same
         rs, rd = (e.frames["performance_reviews"] for e in (es, ed))
         old = rs["employee_id"].str.len() == 8
@@ -173,13 +180,13 @@ def test_concept_drift_changes_outcomes_only_from_the_first_simulated_quarter(st
                                       rd[rd["employee_id"].str.len() == 8]
                                       .reset_index(drop=True))
     state = drifted[0][0]
-    assert state.cohorts[0].world.change_date == HISTORY.as_of + dt.timedelta(days=1)
+    assert state.cohorts[1].world.change_date == HISTORY.as_of + dt.timedelta(days=1)
 
 
 def test_the_truth_keeps_every_applicants_counterfactual_outcome(stable):
     _, _, export = stable[-1]
-    truth = export.truth
-    assert len(truth) == 2 * 250 and truth["candidate_id"].is_unique
+    truth = export.truth[export.truth["candidate_id"].str.len() == 10]  # the new applicants
+    assert len(truth) == 2 * 250 and export.truth["candidate_id"].is_unique
     rejected = truth[truth["status"] == "rejected"]
     assert len(rejected) > 50
     assert rejected["met_kpi"].notna().all() and rejected["p_true"].between(0, 1).all()
@@ -202,3 +209,32 @@ def test_the_decision_log_keeps_pseudonyms_only():
         hiring_decisions.HiringDecision("C0000001", "offer", "someone", "why", "cli")
     with pytest.raises(ValueError, match="decision must be"):
         hiring_decisions.HiringDecision("a" * 32, "maybe", "someone", "why", "cli")
+
+
+def test_the_historys_candidates_still_in_process_go_on(stable):
+    history = simulate(HISTORY.n, HISTORY.seed).raw["candidates"]
+    pending = set(history.loc[history["status"] == "pending", "candidate_id"])
+    assert len(pending) > 50
+    (_, d1, e1), (_, _, e2) = stable
+    # cohort 0, as of the history's as-of, is the history itself (its draws replayed)
+    cohort = QuarterState(HISTORY, [CohortSpec(1, "stable", 250)], KEY).cohorts[0]
+    tables = cohort_tables(cohort, cohort.funnel, cohort_employment(cohort, cohort.funnel, {}))
+    final = dict(zip(cohort.candidate_ids, cohort.funnel.final_day.tolist(), strict=True))
+    pd.testing.assert_frame_equal(visible_at(tables, HISTORY.as_of, final)["candidates"],
+                                  history)
+    # and those in process then are decided and resolved in the quarters that follow
+    changed = pd.concat([e1.frames["candidates"], e2.frames["candidates"]])
+    went_on = changed[changed["candidate_id"].isin(pending)]
+    assert set(went_on["candidate_id"]) == pending - set(
+        cohort.candidate_ids[cohort.funnel.final_day > _day_of(dt.date(2025, 7, 1))])
+    assert (went_on["status"] != "pending").all()
+    assert any("-c0-" in (d.request_id or "") for d in d1)  # scored and decided like any
+    late = e1.frames["employees"]
+    assert late["employee_id"].str.len().eq(10).any()  # hired after the history's as-of
+    # their truth is kept up to date beside the new applicants'
+    history_truth = e1.truth[e1.truth["candidate_id"].str.len() == 8]
+    assert set(history_truth["candidate_id"]) == pending
+
+
+def _day_of(d: dt.date) -> int:
+    return (d - dt.date(1970, 1, 1)).days
