@@ -93,8 +93,12 @@ def draw_applicants(world: World, n: int, first_day: int, last_day: int,
     return Applicants(app_day, fam, role_idx, gender, shifted, drifted, abilities, eta, window)
 
 
-def simulate(n_candidates: int = 20_000, seed: int = 7, start: str = "2022-01-01",
-             end: str = "2024-12-31", as_of: str = "2025-01-01", scenario: str = "stable",
+# The history's span unless told otherwise (hireloop build/generate load this one).
+HISTORY_START, HISTORY_END = "2022-01-01", "2024-12-31"
+
+
+def simulate(n_candidates: int = 20_000, seed: int = 7, start: str = HISTORY_START,
+             end: str = HISTORY_END, as_of: str = "2025-01-01", scenario: str = "stable",
              progress: bool = False, reveal_until: str | None = None) -> SimulatedHRIS:
     """Simulate `n_candidates` applications between start and end, exported at as_of.
 
