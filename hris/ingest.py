@@ -17,6 +17,7 @@ from hris.raw_store import LoadReport, load_raw
 from hris.simulated_export import read_manifest
 from hris.simulator import SimulatedHRIS, simulate, write_truth
 from hris.simulator.defects import plant_defects, validate_rate, write_manifest
+from hris.simulator.generate import HISTORY_END, HISTORY_START
 from hris.transaction import one_transaction
 
 SIMULATOR_AS_OF = dt.date(2025, 1, 1)  # the simulator's clock when none is given
@@ -32,8 +33,8 @@ def ingest_simulated(
     n_candidates: int,
     seed: int,
     as_of: dt.date,
-    start: str = "2022-01-01",
-    end: str = "2024-12-31",
+    start: str = HISTORY_START,
+    end: str = HISTORY_END,
     progress: bool = False,
     defect_rate: float = 0.0,
     *,

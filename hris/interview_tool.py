@@ -29,3 +29,11 @@ def score_waiting_candidates(conn, key: bytes, url: str, batch_size: int = 100
     finally:
         conn.rollback()  # read only: hold no snapshot while the endpoint works
     return score_over_http(url, rows, batch_size=batch_size, route=RECORDS)
+
+
+def score_records(url: str, requests: list[dict], batch_size: int = 100) -> HttpScoringReport:
+    """Post candidates' interview records (hris.ats_requests' shape, HR ids, each with its
+    `request_id`) to the endpoint at `url`; the report keeps every prediction, so the
+    caller joins each answer to its candidate by request id."""
+    return score_over_http(url, requests, batch_size=batch_size, route=RECORDS,
+                           keep_predictions=True)

@@ -61,17 +61,24 @@ def write_simulated_export(sim: SimulatedHRIS, directory: Path,
     `defect_rate` > 0 the tables carry planted defects (hris.simulator.defects; the
     expected quarantine is not part of an export). The truth stays with `sim`.
     """
+    rate = validate_rate(defect_rate)
+    raw, _ = plant_defects(sim.raw, rate, seed=sim.seed, as_of=sim.as_of)
+    return write_export_frames(raw, directory, sim.as_of, {
+        "seed": sim.seed, "scenario": sim.scenario, "defect_rate": rate,
+        "n_candidates": len(sim.raw["candidates"])})
+
+
+def write_export_frames(frames: dict, directory: Path, as_of: dt.date, details: dict) -> Path:
+    """Write raw-contract frames as `<table>.csv` files with the simulated manifest (its
+    `details` beside kind and as-of) into `directory`, which must be new or empty."""
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise ValueError(f"{directory}: not empty; a simulated export needs a folder of its own")
     directory.mkdir(parents=True, exist_ok=True)
-    rate = validate_rate(defect_rate)
-    raw, _ = plant_defects(sim.raw, rate, seed=sim.seed, as_of=sim.as_of)
-    for name, frame in raw.items():
+    for name, frame in frames.items():
         frame.to_csv(directory / f"{name}.csv", index=False)
-    manifest = {"kind": SIMULATED_KIND, "as_of": sim.as_of.isoformat(), "seed": sim.seed,
-                "scenario": sim.scenario, "defect_rate": rate,
-                "n_candidates": len(sim.raw["candidates"]), "written_by": "hireloop"}
+    manifest = {"kind": SIMULATED_KIND, "as_of": as_of.isoformat(), **details,
+                "written_by": "hireloop"}
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n",
                                            encoding="utf-8")
     return directory

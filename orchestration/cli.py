@@ -424,6 +424,64 @@ def _preflight_build(runtime: Runtime, candidates: int, seed: int, as_of: str | 
         conn.close()
 
 
+def _scenario(value: str) -> str:
+    from hris.simulator.world import SCENARIOS
+
+    if value not in SCENARIOS:
+        raise typer.BadParameter(f"one of {', '.join(SCENARIOS)}")
+    return value
+
+
+@app.command()
+def simulate(
+    quarters: int = typer.Option(1, min=1, max=40, help="calendar quarters to advance"),
+    scenario: str = typer.Option("stable", callback=_scenario, help="stable, "
+                                 "covariate_shift, concept_drift or rater_drift: how the "
+                                 "world changes from the first simulated quarter on"),
+    per_quarter: int | None = typer.Option(None, "--per-quarter", min=1, max=100_000,
+                                           help="applicants per quarter (default: the "
+                                           "history's quarterly rate)"),
+    http_batch: int = typer.Option(100, help="candidates per request to the endpoint"),
+) -> None:
+    """Advance a sandbox quarter by quarter: candidates apply and are interviewed, the
+    interview tool scores them over HTTP, a person decides (monitoring.hiring_decisions),
+    hires start, reviews arrive; each quarter is imported as an HR export and the feature
+    store rebuilt. Needs a served champion (`hireloop build` first)."""
+    from dagster import DagsterInstance
+    from tqdm.auto import tqdm
+
+    from hris.simulator.quarters import QuarterRefused
+    from orchestration.launch import LaunchError, code_location
+    from orchestration.quarters import QuarterFailed, preflight, run_quarter
+    from orchestration.resources import HireloopRuntime
+
+    runtime = _runtime()
+    _dagster_env(runtime)
+    endpoint = _endpoint()
+    served = endpoint.process(tracking_uri="").status()
+    if not served["running"] or not served.get("served_version"):
+        typer.echo("simulate: no champion is served at " + endpoint.url + ": run `hireloop "
+                   "build` first (it trains, promotes and serves one), or `hireloop serve` "
+                   "if a champion exists", err=True)
+        raise typer.Exit(2)
+    hireloop = HireloopRuntime.from_settings(runtime.settings)
+    try:
+        preflight(hireloop, scenario)
+        with (DagsterInstance.get() as instance, code_location(instance) as location,
+              tqdm(total=quarters, desc="simulate", unit="quarter") as bar):
+            for _ in range(quarters):
+                result = run_quarter(scenario, per_quarter, hireloop=hireloop,
+                                     endpoint=endpoint, batch_size=http_batch,
+                                     instance=instance, code_location=location)
+                bar.write(result.line())
+                bar.update()
+    except QuarterRefused as exc:
+        raise _refuse("simulate", exc) from None
+    except (QuarterFailed, LaunchError) as exc:
+        typer.echo(f"simulate: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 def _mlflow(**overrides):
     from orchestration.resources import MlflowResource
 

@@ -9,6 +9,7 @@ a departure after review k happens inside quarter k+1, so it is not reviewed.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,8 +44,14 @@ def _days(months: np.ndarray) -> np.ndarray:
 
 
 def build_employment(world: World, hire_day: np.ndarray, eta: np.ndarray, window: LabelDraws,
-                     rng: np.random.Generator) -> Employment:
-    as_of = (np.datetime64(world.as_of, "D") - np.datetime64(0, "D")).astype(np.int64)
+                     rng: np.random.Generator, until: dt.date | None = None) -> Employment:
+    """Every hire's employment, drawn for the quarters up to `world.as_of` (and the next);
+    what happened by `until` (default `world.as_of`) is visible. A later `until` reveals
+    more of the same draws (terminations and reviews due later) and changes nothing seen by
+    `world.as_of`; a review first seen after it draws its noise from a per-cell grid, so
+    the same review reads the same whatever the `until`."""
+    drawn_to = (np.datetime64(world.as_of, "D") - np.datetime64(0, "D")).astype(np.int64)
+    as_of = (np.datetime64(until or world.as_of, "D") - np.datetime64(0, "D")).astype(np.int64)
     hire = np.flatnonzero(hire_day != NO_DAY)
     h = len(hire)
     hd = hire_day[hire]
@@ -94,11 +101,19 @@ def build_employment(world: World, hire_day: np.ndarray, eta: np.ndarray, window
 
     # reviews that exist and were submitted by as_of
     submitted = ends + rng.integers(7, 22, ends.shape)
-    exists = (np.arange(n_q)[None, :] < n_total[:, None]) & (submitted <= as_of)
-    rows, cols = np.nonzero(exists)
+    exists = np.arange(n_q)[None, :] < n_total[:, None]
+    rows, cols = np.nonzero(exists & (submitted <= min(as_of, drawn_to)))
+    okr_noise = rng.normal(0, 0.6, len(rows))
+    rating_noise = rng.normal(0, 0.6, len(rows))
+    if as_of > drawn_to:  # revealed later: noise from a grid drawn after everything above
+        grid = np.random.default_rng(rng.integers(2**63)).normal(0, 0.6, (2, h, n_q))
+        more_rows, more_cols = np.nonzero(exists & (submitted > drawn_to) & (submitted <= as_of))
+        rows, cols = np.concatenate([rows, more_rows]), np.concatenate([cols, more_cols])
+        okr_noise = np.concatenate([okr_noise, grid[0, more_rows, more_cols]])
+        rating_noise = np.concatenate([rating_noise, grid[1, more_rows, more_cols]])
     yk = y[rows, cols]
-    okr = np.clip(np.round(0.6 + 0.18 * (yk + rng.normal(0, 0.6, len(yk))), 2), 0, 1)
-    rating = 1 + np.digitize(yk + rng.normal(0, 0.6, len(yk)), [-1.2, -0.4, 0.4, 1.2])
+    okr = np.clip(np.round(0.6 + 0.18 * (yk + okr_noise), 2), 0, 1)
+    rating = 1 + np.digitize(yk + rating_noise, [-1.2, -0.4, 0.4, 1.2])
     return Employment(hire=hire, termination_day=term, termination_reason=reason,
                       r_hire=rows, r_start=starts[rows, cols], r_end=ends[rows, cols],
                       r_submitted=submitted[rows, cols], r_y=yk, r_okr=okr, r_rating=rating)

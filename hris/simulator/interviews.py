@@ -22,6 +22,9 @@ N_ASSESSED = 6
 # director: okr_open + behavioral
 _QUESTIONS_PER_ROUND = 3
 STATUS = ("hired", "rejected", "withdrawn", "pending")
+# Days from the last step to the candidate's final day: a rejection is sent, an offer declined,
+# a hire starts (one definition for the funnel and for the simulated person who overrides it).
+REJECT_DAYS, DECLINE_DAYS, START_DAYS = (2, 8), (3, 11), (14, 43)
 
 
 @dataclass
@@ -45,6 +48,23 @@ class Funnel:
     status: np.ndarray          # (n,) index into STATUS as of as_of
     hire_day: np.ndarray        # (n,) days since epoch, NO_DAY unless hired
     manager: np.ndarray         # (n,) staff row of the hiring manager (business interviewer)
+    final_day: np.ndarray | None = None  # (n,) the day the candidate's process ends
+
+
+def funnel_as_of(funnel: Funnel, as_of: int) -> Funnel:
+    """What the HR system holds on day `as_of` of a funnel run to its end: the interviews
+    held by then; a candidate whose process ends later is pending, not yet hired."""
+    keep = funnel.day <= as_of
+    open_ = funnel.final_day > as_of
+    rows = {k: getattr(funnel, k)[keep] for k in _INTERVIEW_FIELDS}
+    return Funnel(**rows, status=np.where(open_, STATUS.index("pending"), funnel.status),
+                  hire_day=np.where(open_, NO_DAY, funnel.hire_day), manager=funnel.manager,
+                  final_day=funnel.final_day)
+
+
+_INTERVIEW_FIELDS = ("cand", "round", "interviewer", "day", "duration", "rating",
+                     "recommendation", "dims", "human", "ai", "ai_scores", "question", "full",
+                     "seconds")
 
 
 def assessed_matrix(world: World) -> np.ndarray:
@@ -106,6 +126,8 @@ def _ask(world: World, rnd: int, fam: np.ndarray, abil: np.ndarray, rng: np.rand
 
 def run_funnel(world: World, fam: np.ndarray, app_day: np.ndarray, female: np.ndarray,
                abilities: np.ndarray, rng: np.random.Generator) -> Funnel:
+    """Every candidate's process to its end, as the HR system holds it on `world.as_of`
+    (`funnel_as_of`); `final_day` says when each process ends."""
     n = len(fam)
     as_of = (np.datetime64(world.as_of, "D") - np.datetime64(0, "D")).astype(int)
     change = (np.datetime64(world.change_date, "D") - np.datetime64(0, "D")).astype(int)
@@ -174,21 +196,19 @@ def run_funnel(world: World, fam: np.ndarray, app_day: np.ndarray, female: np.nd
         imp_sum[idx] += imp
         passed = imp_sum[idx] / (rnd + 1) > thresholds[rnd]
         failed = idx[~passed]
-        final_day[failed] = day[failed] + rng.integers(2, 8, len(failed))
+        final_day[failed] = day[failed] + rng.integers(*REJECT_DAYS, len(failed))
         status[failed] = STATUS.index("rejected")
         active[failed] = False
     offered = np.flatnonzero(active)
     decline = rng.random(len(offered)) < world.offer_decline
-    final_day[offered] = np.where(decline, day[offered] + rng.integers(3, 11, len(offered)),
-                                  day[offered] + rng.integers(14, 43, len(offered)))
+    final_day[offered] = np.where(
+        decline, day[offered] + rng.integers(*DECLINE_DAYS, len(offered)),
+        day[offered] + rng.integers(*START_DAYS, len(offered)))
     status[offered] = np.where(decline, STATUS.index("withdrawn"), STATUS.index("hired"))
     hire_day[offered[~decline]] = final_day[offered[~decline]]
-    open_ = final_day > as_of
-    status[open_] = STATUS.index("pending")
-    hire_day[open_] = NO_DAY
 
     cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    keep = cat["day"] <= as_of
-    order = np.lexsort((cat["round"][keep], cat["cand"][keep], cat["day"][keep]))
-    cat = {k: v[keep][order] for k, v in cat.items()}
-    return Funnel(**cat, status=status, hire_day=hire_day, manager=manager)
+    order = np.lexsort((cat["round"], cat["cand"], cat["day"]))
+    cat = {k: v[order] for k, v in cat.items()}
+    whole = Funnel(**cat, status=status, hire_day=hire_day, manager=manager, final_day=final_day)
+    return funnel_as_of(whole, as_of)

@@ -69,3 +69,15 @@ def write_truth(cursor, sim: SimulatedHRIS) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TABLE {table} ({cols})")
         copy_frame(cursor, f"{TRUTH_SCHEMA}.{name}", frame)  # copy_frame quotes
+
+
+def append_truth(cursor, candidates: pd.DataFrame) -> None:
+    """Add (or replace, by candidate id) rows of sim_truth.candidates: the truth of applicants
+    simulated after the history (same columns as `truth_tables`' candidates)."""
+    table = f'"{TRUTH_SCHEMA}"."candidates"'
+    cursor.execute("SELECT to_regclass(%s)", [f"{TRUTH_SCHEMA}.candidates"])
+    if cursor.fetchone()[0] is None:
+        raise RuntimeError("sim_truth.candidates is missing: the history was not simulated here")
+    cursor.execute(f"DELETE FROM {table} WHERE candidate_id = ANY(%s)",
+                   [candidates["candidate_id"].astype(str).tolist()])
+    copy_frame(cursor, f"{TRUTH_SCHEMA}.candidates", candidates)

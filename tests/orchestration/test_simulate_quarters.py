@@ -1,0 +1,252 @@
+"""Two simulated quarters of a real sandbox (orchestration.quarters.run_quarter): a 3,000-
+applicant history built by the real `build_feature_store` job (real PostgreSQL and dbt), a
+champion trained on it and served by the real endpoint process, the interview tool scoring
+over HTTP, the person's decisions in monitoring.hiring_decisions, each quarter imported as
+an export by the job's own ingest, the inference log ingested.
+
+The pure simulation (determinism, the scenario's reach, the decision rule) is proven in
+tests/hris/test_quarters.py; here, that the cycle holds together on the real parts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance, mem_io_manager
+from typer.testing import CliRunner
+
+from hris.contract import RAW_TABLES
+from hris.exports import record_export
+from hris.ingest import ingest_export
+from hris.pseudonym import PSEUDONYM_HEX_CHARS
+from hris.simulator.quarters import QuarterRefused
+from ml.datasets import read_frame
+from ml.deploy import ensure_champion_served
+from monitoring.hiring_decisions import COLUMNS, HiringDecision, append_decisions, read_decisions
+from orchestration.assets.data_quality import DataQualityResource
+from orchestration.cli import app
+from orchestration.dbt import dbt_resource
+from orchestration.definitions import build_definitions
+from orchestration.quarters import run_quarter
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+from orchestration.runs import execute
+from tests.ml.conftest import register_champion
+from tests.ml.model_fixture import trained_model
+from tests.ml.test_endpoint import free_port
+
+HISTORY_N, SEED, PER_QUARTER = 3_000, 17, 250
+SCENARIO = "concept_drift"
+
+
+@pytest.fixture(scope="module")
+def sandbox(pg_server, hireloop_home, tmp_path_factory):
+    """The history built, a champion served; then two quarters run. Yields what each test
+    reads: the database, the runtime, the endpoint, the quarters' results."""
+    database = pg_server.create_database("quarters")
+    folder = tmp_path_factory.mktemp("quarters")
+    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
+    settings = runtime.settings
+    settings.pseudonym_key()  # the installation's key exists before the endpoint reads it
+    key_file = settings.pseudonym_key_file()
+    endpoint = EndpointResource(home=str(folder / "endpoint"), port=free_port(),
+                                ready_timeout_s=300,
+                                pseudonym_key_file=str(key_file) if key_file else None)
+    mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("q_mlflow"),
+                            artifact_root=str(folder / "mlflow"))
+    defs = build_definitions({
+        "hireloop": runtime, "dbt": dbt_resource(), "io_manager": mem_io_manager,
+        "mlflow": mlflow, "endpoint": endpoint,
+        "data_quality": DataQualityResource(docs_dir=str(folder / "docs"),
+                                            min_rows_per_family=1)})
+    with DagsterInstance.ephemeral() as instance:
+        built = execute(defs, "build_feature_store", instance, {"ops": {"raw_hr_tables": {
+            "config": {"candidates": HISTORY_N, "seed": SEED}}}})
+        assert built.success
+        conn = pg_server.endpoint.connect(database)
+        try:
+            store = SimpleNamespace(database=database,
+                                    read=lambda sql: read_frame(conn, sql))
+            model = trained_model(store)
+        finally:
+            conn.close()
+        target = mlflow.target()
+        register_champion(target.client, model, "simulated quarters test")
+        process = endpoint.process(target.tracking_uri)
+        served = ensure_champion_served(process, target.client, model_name=mlflow.model_name)
+        assert served.get("ready"), served
+        try:
+            results = [run_quarter(SCENARIO, PER_QUARTER, hireloop=runtime, endpoint=endpoint,
+                                   definitions=defs, instance=instance) for _ in range(2)]
+        finally:
+            process.stop()
+    yield SimpleNamespace(database=database, runtime=runtime, results=results,
+                          read=lambda sql: _read(pg_server, database, sql))
+
+
+def _read(pg_server, database: str, sql: str) -> pd.DataFrame:
+    conn = pg_server.endpoint.connect(database)
+    try:
+        return read_frame(conn, sql)
+    finally:
+        conn.close()
+
+
+def test_each_quarter_is_scored_decided_exported_and_imported_at_its_as_of(sandbox):
+    first, second = sandbox.results
+    assert (first.index, first.quarter, first.as_of) == (1, "2025-Q1", dt.date(2025, 4, 1))
+    assert (second.index, second.quarter, second.as_of) == (2, "2025-Q2", dt.date(2025, 7, 1))
+    exports = sandbox.read("SELECT as_of_date, kind FROM raw._exports ORDER BY export_id")
+    assert exports["as_of_date"].tolist()[-2:] == [first.as_of, second.as_of]
+    assert set(exports["kind"]) == {"simulator"}  # a sandbox, simulated exports only
+    for result in sandbox.results:
+        assert result.applicants == PER_QUARTER
+        assert result.scored > 100 and result.refused == 0 and result.failed == 0
+        assert result.decided == result.scored and 0 < result.offers < result.decided
+        assert result.hires_started > 0 and result.reviews_arrived > 0
+        assert result.inference_ingested == result.scored
+        assert result.export_dir == Path(sandbox.runtime.home) / "exports" / str(result.as_of)
+
+
+def test_every_candidate_scored_over_http_is_in_the_scoring_log_and_the_decision_log(sandbox):
+    decisions = sandbox.read("SELECT * FROM monitoring.hiring_decisions ORDER BY decision_id")
+    assert len(decisions) == sum(r.decided for r in sandbox.results)
+    assert (decisions["source"] == "simulation").all()
+    assert decisions["candidate_pseudonym"].str.fullmatch(
+        f"[0-9a-f]{{{PSEUDONYM_HEX_CHARS}}}").all()  # never the HR system's id
+    assert decisions["candidate_pseudonym"].is_unique
+    logged = sandbox.read("SELECT request_id, candidate_pseudonym, model_version, probability, "
+                          "band FROM monitoring.scoring_log WHERE source = 'online'")
+    joined = decisions.merge(logged, on="request_id", suffixes=("", "_log"), how="left",
+                             validate="one_to_one")
+    assert joined["band_log"].notna().all()  # every decision answers a logged score
+    assert (joined["candidate_pseudonym"] == joined["candidate_pseudonym_log"]).all()
+    assert (joined["band"] == joined["band_log"]).all()
+    assert (joined["probability"] - joined["probability_log"]).abs().max() < 1e-12
+    assert (joined["model_version"] == joined["model_version_log"]).all()
+    by_quarter = decisions.groupby("quarter").size().to_dict()
+    assert by_quarter == {r.quarter: r.decided for r in sandbox.results}
+    assert (decisions["decided_at"].dt.date <= decisions["as_of"]).all()
+
+
+def test_decisions_depend_on_the_band_and_on_the_old_process(sandbox):
+    decisions = sandbox.read("SELECT band, decision, reason FROM monitoring.hiring_decisions")
+    verdict = decisions["reason"].str.split(";").str[0]
+    offered = decisions["decision"] == "offer"
+    # not the band alone: a band holds both offers and rejections
+    assert (offered.groupby(decisions["band"]).nunique() == 2).any()
+    # the old process matters: whom an earlier round rejected is never offered
+    assert not offered[verdict == "an earlier round rejected"].any()
+    # the band matters: a withdrawn offer followed a hold, an offer made anyway an advance
+    vetoed = (verdict == "the interview rounds would offer") & ~offered
+    rescued = (verdict == "the director round rejected") & offered
+    assert vetoed.any() or rescued.any()
+    assert (decisions.loc[vetoed, "band"] == "hold").all()
+    assert (decisions.loc[rescued, "band"] == "advance").all()
+
+
+def test_reviews_arrive_only_once_submitted(sandbox):
+    previous = dt.date(2025, 1, 1).isoformat()
+    for result in sandbox.results:
+        reviews = pd.read_csv(result.export_dir / "performance_reviews.csv", dtype=str)
+        assert len(reviews) == result.reviews_arrived > 0
+        assert (reviews["submitted_at"] > previous).all()
+        assert (reviews["submitted_at"] <= result.as_of.isoformat()).all()
+        previous = result.as_of.isoformat()
+    latest = sandbox.read("SELECT max(submitted_at) AS m FROM raw.performance_reviews")
+    assert latest["m"].iloc[0] <= sandbox.results[-1].as_of.isoformat()
+
+
+def test_a_quarters_import_is_counted_like_any_import_and_a_reimport_is_a_noop(
+        sandbox, pg_server):
+    last = sandbox.results[-1]
+    for result in sandbox.results:
+        source = str(result.export_dir.resolve())
+        for name, table in RAW_TABLES.items():
+            path = result.export_dir / f"{name}.csv"
+            rows = pd.read_csv(path, dtype=str) if path.exists() else pd.DataFrame()
+            counts = result.imported.get(name, {"rows_read": 0, "inserted": 0, "updated": 0,
+                                                "unchanged": 0})
+            assert counts["rows_read"] == len(rows), name
+            assert counts["inserted"] + counts["updated"] + counts["unchanged"] == len(rows)
+            if len(rows):  # nothing lost: every row exported is held (or a later version)
+                held = sandbox.read(f"SELECT {', '.join(table.key)} FROM raw.{name}")
+                keys = rows[list(table.key)].merge(held, how="left", indicator=True)
+                assert (keys["_merge"] == "both").all(), name
+            if result is last:  # what this import wrote is all there, under its source
+                landed = sandbox.read(f"SELECT count(*) AS n FROM raw.{name} "
+                                      f"WHERE _source = '{source}'")["n"].iloc[0]
+                assert landed == counts["inserted"] + counts["updated"], name
+            quarantined = sandbox.read(f"SELECT count(*) AS n FROM quarantine.quarantine_{name} "
+                                       f"WHERE _source = '{source}'")["n"].iloc[0]
+            assert quarantined == 0, name  # clean simulated rows: none quarantined
+    # the status of quarter 1's applicants decided in quarter 2 was updated in place
+    assert sandbox.results[1].imported["candidates"]["updated"] > 0
+    exports_before = len(sandbox.read("SELECT * FROM raw._exports"))
+    conn = pg_server.endpoint.connect(sandbox.database)
+    try:
+        again = ingest_export(conn, sandbox.results[-1].export_dir, None)
+    finally:
+        conn.close()
+    assert all(t.inserted == 0 and t.updated == 0 for t in again.load.tables.values())
+    assert len(sandbox.read("SELECT * FROM raw._exports")) == exports_before
+
+
+def test_sim_truth_holds_counterfactuals_for_every_new_applicant(sandbox):
+    truth = sandbox.read("SELECT candidate_id, status, met_kpi, p_true, drivers_drifted "
+                         "FROM sim_truth.candidates")
+    new = truth[truth["candidate_id"].str.len() == 10]
+    assert len(new) == 2 * PER_QUARTER and new["candidate_id"].is_unique
+    rejected = new[new["status"] == "rejected"]
+    assert len(rejected) > 50 and rejected["met_kpi"].notna().all()
+    assert rejected["p_true"].between(0, 1).all()
+    # concept drift acts from the first simulated quarter on, never on the history
+    assert new["drivers_drifted"].all()
+    assert not truth.loc[truth["candidate_id"].str.len() == 8, "drivers_drifted"].any()
+
+
+def test_a_real_installation_is_not_advanced(pg_server, hireloop_home):
+    database = pg_server.create_database("quarters_real")
+    conn = pg_server.endpoint.connect(database)
+    with conn, conn.cursor() as cur:
+        record_export(cur, "/exports/hr-2025-01-01", "import", dt.date(2025, 1, 1))
+    conn.close()
+    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
+    with pytest.raises(QuarterRefused, match="only in a sandbox"):
+        run_quarter("stable", hireloop=runtime, endpoint=EndpointResource(home="/nowhere"))
+
+
+def test_the_cli_says_what_to_run_first_without_a_served_champion(monkeypatch,
+                                                                  hireloop_home, pg_server):
+    monkeypatch.setenv("HIRELOOP_HOME", str(hireloop_home))
+    monkeypatch.delenv("HIRELOOP_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HIRELOOP_ENDPOINT_PORT", str(free_port()))
+    result = CliRunner().invoke(app, ["simulate", "--quarters", "1"])
+    assert result.exit_code == 2
+    assert "no champion is served" in result.output and "hireloop build" in result.output
+    bad = CliRunner().invoke(app, ["simulate", "--scenario", "weather"])
+    assert bad.exit_code == 2 and "concept_drift" in bad.output
+
+
+def test_the_decision_log_takes_a_persons_decision_and_no_quarter_twice(sandbox, pg_server):
+    conn = pg_server.endpoint.connect(sandbox.database)
+    try:
+        with conn, conn.cursor() as cur:
+            logged = read_decisions(cur, source="simulation")
+            again = [HiringDecision(**{c: (None if pd.isna(row[c]) else row[c])
+                                       for c in COLUMNS}) for _, row in logged.head(20).iterrows()]
+            assert append_decisions(cur, again) == 0  # the same scores' decisions: no-ops
+            person = HiringDecision(
+                candidate_pseudonym=logged["candidate_pseudonym"].iloc[0], decision="hold",
+                decided_by="a.reviewer", reason="asked for a work sample first", source="cli",
+                band=logged["band"].iloc[0], request_id=logged["request_id"].iloc[0])
+            assert append_decisions(cur, [person]) == 1  # another source: its own row
+            mine = read_decisions(cur, source="cli")
+    finally:
+        conn.close()
+    assert mine[["decision", "decided_by", "request_id"]].values.tolist() == [
+        ["hold", "a.reviewer", logged["request_id"].iloc[0]]]
+    assert mine["decided_at"].notna().all() and mine["quarter"].isna().all()
