@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+from evidently.core.report import Snapshot
 from evidently.ui.workspace import Project, Workspace
 from psycopg2.extras import execute_values
 
@@ -82,17 +83,30 @@ def open_project(workspace_dir: Path, name: str = PROJECT_NAME) -> tuple[Workspa
         name, description="hireloop monitoring: drift and quality per role family")
 
 
-def runs_for(workspace: Workspace, project: Project, as_of: str, model_version: str
-             ) -> dict[str, str]:
-    """Snapshot id per role family of the drift runs already saved for this as-of/version."""
+def runs_for(workspace: Workspace, project: Project, as_of: str, model_version: str,
+             kind: str = SNAPSHOT_KIND) -> dict[str, str]:
+    """Snapshot id per role family of the `kind` runs (drift, quality, …) already saved for
+    this as-of/version: what a re-run replaces."""
     out = {}
     for snapshot_id in workspace.list_runs(project.id):
         model = workspace.get_run(project.id, snapshot_id)
         meta = dict(model.metadata or {}) if model is not None else {}
-        if (meta.get("kind") == SNAPSHOT_KIND and meta.get("as_of") == as_of
+        if (meta.get("kind") == kind and meta.get("as_of") == as_of
                 and meta.get("model_version") == model_version):
             out[str(meta.get("role_family"))] = str(snapshot_id)
     return out
+
+
+def replace_snapshots(workspace: Workspace, project: Project, snapshots: Mapping[str, Snapshot],
+                      as_of: str, model_version: str, kind: str, title: str
+                      ) -> dict[str, str]:
+    """Replace this as-of/version's `kind` snapshots by `snapshots` (one per family, saved
+    without row data); snapshot id per family."""
+    for snapshot_id in runs_for(workspace, project, as_of, model_version, kind).values():
+        workspace.delete_run(project.id, snapshot_id)
+    return {family: str(workspace.add_run(project.id, snapshot, include_data=False,
+                                          name=f"{title} {family} {as_of} v{model_version}").id)
+            for family, snapshot in snapshots.items()}
 
 
 def save_snapshots(workspace: Workspace, project: Project, results: Mapping[str, FamilyDrift],
@@ -102,14 +116,8 @@ def save_snapshots(workspace: Workspace, project: Project, results: Mapping[str,
     The snapshots carry `snapshot_metadata(as_of, model_version)` (passed to
     `drift_by_family`, which adds the role family): that is how a re-run finds them.
     """
-    for snapshot_id in runs_for(workspace, project, as_of, model_version).values():
-        workspace.delete_run(project.id, snapshot_id)
-    saved = {}
-    for family, result in results.items():
-        ref = workspace.add_run(project.id, result.snapshot, include_data=False,
-                                name=f"feature drift {family} {as_of} v{model_version}")
-        saved[family] = str(ref.id)
-    return saved
+    return replace_snapshots(workspace, project, {f: r.snapshot for f, r in results.items()},
+                             as_of, model_version, SNAPSHOT_KIND, "feature drift")
 
 
 def snapshot_metadata(as_of: str, model_version: str) -> dict[str, str]:

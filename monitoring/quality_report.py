@@ -27,6 +27,7 @@ from sklearn.metrics import brier_score_loss
 
 from ml.features import FAMILY_COLUMN
 from ml.metrics import expected_calibration_error
+from monitoring import drift_store
 from monitoring.quality import PROBABILITY
 
 SNAPSHOT_KIND = "model_quality"
@@ -80,22 +81,11 @@ def reports_by_family(realised: pd.DataFrame, tags: Sequence[str],
 def runs_for(workspace: Workspace, project: Project, as_of: str, model_version: str
              ) -> dict[str, str]:
     """Snapshot id per family of the quality runs saved for this as-of and version."""
-    out = {}
-    for snapshot_id in workspace.list_runs(project.id):
-        model = workspace.get_run(project.id, snapshot_id)
-        meta = dict(model.metadata or {}) if model is not None else {}
-        if (meta.get("kind") == SNAPSHOT_KIND and meta.get("as_of") == as_of
-                and meta.get("model_version") == model_version):
-            out[str(meta.get("role_family"))] = str(snapshot_id)
-    return out
+    return drift_store.runs_for(workspace, project, as_of, model_version, SNAPSHOT_KIND)
 
 
 def save_snapshots(workspace: Workspace, project: Project, snapshots: Mapping[str, Snapshot],
                    as_of: str, model_version: str) -> dict[str, str]:
     """Replace this as-of/version's quality snapshots by `snapshots`; id per family."""
-    for snapshot_id in runs_for(workspace, project, as_of, model_version).values():
-        workspace.delete_run(project.id, snapshot_id)
-    return {family: str(workspace.add_run(
-        project.id, snapshot, include_data=False,
-        name=f"model quality {family} {as_of} v{model_version}").id)
-        for family, snapshot in snapshots.items()}
+    return drift_store.replace_snapshots(workspace, project, snapshots, as_of, model_version,
+                                         SNAPSHOT_KIND, "model quality")
