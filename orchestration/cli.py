@@ -377,6 +377,24 @@ def build(
         online=online, drift=outcome.drift or {},
     )
     typer.echo(format_model_summary(summary))
+    if outcome.quality:
+        rows = outcome.quality["rows"]
+        typer.echo(f"Model quality of the champion (monitoring.model_quality): "
+                   f"{rows['realised']} realised, {rows['early']} early-evidence, "
+                   f"{rows['estimate']} estimated figures (estimates before labels mature); "
+                   f"page for HR leads: {outcome.quality['page']}")
+    if outcome.fairness:
+        fair = outcome.fairness
+        flagged = ", ".join(f"{f['attribute']} {f['category']} ({f['sample']}, {f['rate']} "
+                            f"ratio {f['ratio']:.2f})" for f in fair["flags"]
+                            ) or "no category flagged"
+        typer.echo(f"Fairness audit of version {fair['version']} (LL144 tables, four-fifths "
+                   f"with significance): {flagged}; pages: {fair['pages']}")
+        if fair["rated_lower"]:
+            typer.echo("  interview ratings: rated lower by interviewers than by the AI on the "
+                       "same interviews (human minus AI, first interviews):")
+        for finding in fair["rated_lower"][:6]:
+            typer.echo(f"    {finding}")
     if outcome.feedback:
         typer.echo(f"Feedback report for HR leads, {outcome.feedback['quarter']}: "
                    f"{outcome.feedback['page']}\n  every quarter: {outcome.feedback['index']}")

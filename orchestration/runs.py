@@ -68,6 +68,8 @@ class LoopOutcome:
     ingested: dict[str, Any] | None = None  # inference_log_ingest: added, duplicates...
     drift: dict[str, Any] | None = None  # feature_drift: quarter, drift share, alarms
     feedback: dict[str, Any] | None = None  # feedback_report: quarter, page, index
+    quality: dict[str, Any] | None = None  # model_quality: rows by kind, page
+    fairness: dict[str, Any] | None = None  # fairness_report: flags, findings, pages
 
 
 def _output(result, node: str) -> Any:
@@ -195,6 +197,8 @@ def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
         ingested=_output(result, "inference_log_ingest"),
         drift=_output(result, "feature_drift"),
         feedback=_output(result, "feedback_report"),
+        quality=_output(result, "model_quality"),
+        fairness=_output(result, "fairness_report"),
     )
 
 

@@ -89,7 +89,7 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
     tables = quality_tables(run.rows)
     value = {"as_of": run.as_of, "model_version": version, "snapshots": run.snapshot_ids,
              "rows": {kind: int((run.rows["kind"] == kind).sum())
-                      for kind in ("realised", "early", "estimate")}}
+                      for kind in ("realised", "early", "estimate")}, "page": str(page)}
     return Output(value, metadata={
         "as_of": run.as_of, "model_version": version,
         **{f"quality_{family}": MetadataValue.md(table) for family, table in tables.items()},
@@ -124,13 +124,17 @@ def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
     for name, page in run.pages.items():
         (folder / f"version_{registered_challenger}.{name}").write_text(page, encoding="utf-8")
     flags = flagged_categories(run.report)
+    found = [r for r in (run.report.get("data_audit") or {}).get("findings", [])
+             if r["rater_gap_first"] is not None]
     findings = [f"{r['attribute']} {r['category']} {r['role_family']} {r['dimension']}: "
-                f"{r['verdict']} {r['rater_gap_first']:+.2f}"
-                for r in (run.report.get("data_audit") or {}).get("findings", [])
-                if r["rater_gap_first"] is not None]
+                f"{r['verdict']} {r['rater_gap_first']:+.2f}" for r in found]
+    # the categories interviewers rate below the AI on the same interviews (with two
+    # categories each finding has its mirror image: this is the side a reader looks for)
+    rated_lower = [f for f, r in zip(findings, found, strict=True) if r["rater_gap_first"] < 0]
     context.log.info(f"fairness audit of version {registered_challenger}: {len(flags)} "
                      f"flagged categories, {len(findings)} interview-rating findings")
-    return Output({"version": registered_challenger, "flags": flags, "findings": findings},
+    return Output({"version": registered_challenger, "flags": flags, "findings": findings,
+                   "rated_lower": rated_lower, "pages": str(folder)},
                   metadata={"version": registered_challenger,
                             "samples": MetadataValue.json(
                                 {k: v["n"] for k, v in run.report["samples"].items()}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -223,6 +224,17 @@ def test_data_fingerprint_ignores_order_but_not_content():
     changed = frame.assign(a=[1.0, 2.0, 3.5])
     assert data_fingerprint(changed)["sha256"] != data_fingerprint(frame)["sha256"]
     assert data_fingerprint(frame)["rows"] == 3
+
+
+def test_data_fingerprint_ignores_summation_noise_of_a_rebuild():
+    """dbt rebuilding the same data sums aggregates in another order: last-bit differences
+    (measured 1.8e-15) must not make a new version; a change in the 6th decimal must."""
+    frame = pd.DataFrame({"a": [1.0 / 3, 2.0 / 7, 0.1 + 0.2], "b": ["x", "y", "z"]})
+    rebuilt = frame.assign(a=frame["a"] + np.array([1.8e-15, -8.9e-16, 0.0]))
+    assert not rebuilt["a"].equals(frame["a"])
+    assert data_fingerprint(rebuilt) == data_fingerprint(frame)
+    moved = frame.assign(a=frame["a"] + np.array([0.0, 2e-6, 0.0]))
+    assert data_fingerprint(moved)["sha256"] != data_fingerprint(frame)["sha256"]
 
 
 def test_run_tags(mlflow_target):
