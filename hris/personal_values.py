@@ -72,7 +72,8 @@ def looks_personal(text: object) -> bool:
 
 NEEDLE_KINDS = ("full_name", "national_id", "email", "phone")
 _WORD = re.compile(r"\w+")
-_ALNUM_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*[0-9A-Za-z]")
+# A whole token: not the digits after a decimal point, not part of a longer word or number.
+_ALNUM_TOKEN = re.compile(r"(?<![\w.])[0-9A-Za-z][0-9A-Za-z\-]*[0-9A-Za-z](?!\w|\.\d)")
 _MIN_NAME_CHARS = 2
 _MIN_CODE_CHARS = 6  # a shorter id or phone is too common a string to be a person's
 

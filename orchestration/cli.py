@@ -599,14 +599,13 @@ def scan_personal_data_command() -> None:
     """Look for raw's names, national ids, emails and phones everywhere else: the store's
     other schemas, MLflow and Dagster, artifacts, snapshots, reports, the inference log.
     Hits are printed by place with the value masked; exit status 2 when any is found."""
-    from monitoring.personal_scan import format_scan, scan_personal_data
-    from orchestration.config import DATABASES
+    from monitoring.personal_scan import format_scan
+    from orchestration.personal_scan import scan_installation
+    from orchestration.resources import HireloopRuntime
 
     runtime = _runtime()
-    endpoint = runtime.up()
-    result = scan_personal_data(endpoint.connect, store=DATABASES[0],
-                                other_databases=DATABASES[1:],
-                                folders=runtime.settings.personal_scan_folders)
+    result = scan_installation(HireloopRuntime.from_settings(runtime.settings), _mlflow(),
+                               _endpoint())
     typer.echo(format_scan(result))
     if not result.clean:
         raise typer.Exit(2)

@@ -7,11 +7,11 @@ it says where (masked), and `hireloop scan-personal-data` exits 2 for CI and cro
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from monitoring.personal_scan import format_scan, scan_personal_data
+from monitoring.personal_scan import format_scan
 from orchestration.assets.feedback import feedback_report
 from orchestration.assets.monitoring import fairness_report, model_quality
-from orchestration.config import DATABASES
-from orchestration.resources import HireloopRuntime
+from orchestration.personal_scan import scan_installation
+from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 
 
 @asset_check(
@@ -22,11 +22,9 @@ from orchestration.resources import HireloopRuntime
                 "other schemas, MLflow (params, tags, artifacts), the Dagster event log, "
                 "Evidently snapshots, the inference log and every report (content scan).",
 )
-def no_personal_data_downstream(hireloop: HireloopRuntime) -> AssetCheckResult:
-    settings = hireloop.settings
-    result = scan_personal_data(hireloop.endpoint().connect, store=hireloop.database,
-                                other_databases=[d for d in DATABASES if d != DATABASES[0]],
-                                folders=settings.personal_scan_folders)
+def no_personal_data_downstream(hireloop: HireloopRuntime, mlflow: MlflowResource,
+                                endpoint: EndpointResource) -> AssetCheckResult:
+    result = scan_installation(hireloop, mlflow, endpoint)
     places = sorted({h.location for h in result.hits})
     return AssetCheckResult(
         passed=result.clean,
