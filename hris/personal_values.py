@@ -42,6 +42,11 @@ _MIN_PHONE_DIGITS = int(_PATTERNS["min_phone_digits"])
 _LONG_DIGITS = int(_PATTERNS["long_digits"])
 
 
+# What quarantine and staging write in place of a value that is, or looks, personal (dbt
+# macros hris_reject_value and vocabulary_value write the same literal).
+REDACTED = "<redacted>"
+
+
 def _looks_like_phone(run: str) -> bool:
     run = run.strip()
     digits = sum(ch.isdigit() for ch in run)
