@@ -5,6 +5,11 @@ ones that sit where they should not (an email typed into a vocabulary column, a 
 number in a free-text field), so that reports and pages that quote export values
 (`hireloop import --check`, the steward's pages) can withhold them. It errs on the side of
 withholding: a false alarm hides one value from a report, a miss leaks a person.
+
+The one definition of "looks like personal data": its patterns are read from
+dbt_project.yml (vars.personal_patterns), where the dbt macros `looks_personal` and
+`vocabulary_value` read them too. `PersonalNeedles` adds what no pattern can know, the raw
+tables' own names, ids, emails and phones, found exactly (monitoring.personal_scan).
 """
 
 from __future__ import annotations
