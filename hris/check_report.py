@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hris.personal_values import looks_personal
+from hris.personal_values import REDACTED, looks_personal
 
 TOP_VALUES = 5  # offending values shown per column
 SNIPPET_VALUES = 25  # values per column in the profile snippet
@@ -163,7 +163,8 @@ def _shown(report: CheckReport) -> tuple[dict[tuple[str, str], list[OffendingVal
     withheld: dict[tuple[str, str], int] = {}
     for v in report.offending:
         col = (v.table, v.column)
-        if v.column in report.personal.get(v.table, ()) or looks_personal(v.value):
+        if (v.column in report.personal.get(v.table, ()) or v.value == REDACTED
+                or looks_personal(v.value)):
             withheld[col] = withheld.get(col, 0) + v.rows
         else:
             shown.setdefault(col, []).append(v)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hris.contract import RAW_TABLES
 from hris.exports import latest_as_of
-from hris.personal_values import looks_personal
+from hris.personal_values import REDACTED, looks_personal
 from ml.datasets import read_frame
 from monitoring.data_quality.rules import QUARANTINE, VOID, VOID_REASONS, RuleSpec, load_rules
 from monitoring.hr_page import (
@@ -81,7 +81,6 @@ KINDS = {"import": N_("HR system export"), "simulator": N_("simulated (sandbox)"
 POLICIES = {QUARANTINE: N_("row quarantined"), VOID: N_("field voided, row kept")}
 SAMPLE_ROWS = 5
 TOP_VALUES = 5
-REDACTED = "<redacted>"  # what staging writes for a personal column's value
 
 
 @dataclass

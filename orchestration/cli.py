@@ -670,6 +670,23 @@ def summary() -> None:
     conn.close()
 
 
+@app.command("scan-personal-data")
+def scan_personal_data_command() -> None:
+    """Look for raw's names, national ids, emails and phones everywhere else: the store's
+    other schemas, MLflow and Dagster, artifacts, snapshots, reports, the inference log.
+    Hits are printed by place with the value masked; exit status 2 when any is found."""
+    from monitoring.personal_scan import format_scan
+    from orchestration.personal_scan import scan_installation
+    from orchestration.resources import HireloopRuntime
+
+    runtime = _runtime()
+    result = scan_installation(HireloopRuntime.from_settings(runtime.settings), _mlflow(),
+                               _endpoint())
+    typer.echo(format_scan(result))
+    if not result.clean:
+        raise typer.Exit(2)
+
+
 @app.command("rater-ids")
 def rater_ids(
     out: Path | None = typer.Option(

@@ -95,6 +95,13 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def personal_scan_folders(self) -> list[Path]:
+        """Where files that must hold no personal value live: MLflow artifacts, Evidently
+        snapshots, every report, the endpoint's inference log, the services' logs."""
+        return [self.home / "mlflow", self.evidently_dir, self.reports_dir,
+                self.home / "inference", self.home / "logs"]
+
+    @property
     def page_language(self) -> str:
         """The language of HR pages; a clear error naming the choices when it is unknown."""
         from monitoring.i18n import check_language

@@ -29,6 +29,7 @@ from orchestration.assets.model import (
     training_set,
 )
 from orchestration.assets.monitoring import fairness_report, feature_drift, model_quality
+from orchestration.assets.privacy import no_personal_data_downstream
 from orchestration.assets.retrain import RETRAIN_ASSETS, RETRAIN_CHECKS
 from orchestration.assets.serving import (
     batch_scores,
@@ -106,8 +107,8 @@ def build_definitions(resources: dict) -> Definitions:
     resources = {"data_quality": DataQualityResource(), **resources}
     return Definitions(
         assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS, *RETRAIN_ASSETS],
-        asset_checks=[trained_model_is_sound, promotion_is_fair, *DATA_QUALITY_CHECKS,
-                      *RETRAIN_CHECKS],
+        asset_checks=[trained_model_is_sound, promotion_is_fair, no_personal_data_downstream,
+                      *DATA_QUALITY_CHECKS, *RETRAIN_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
               retrain_job, ingest_inference_log_job],
         sensors=[loop_trigger],

@@ -341,7 +341,6 @@ near_groups as (
     per row); otherwise the three reject columns it maps to: _reject_reason,
     _reject_column, _reject_value. -#}
 {% macro hris_reject_columns(table, index_only=false) -%}
-    {%- set personal = hris_rules(table).get('personal', []) -%}
     {%- set rules = hris_rule_list(table) -%}
     {%- if index_only %}
         case
@@ -362,11 +361,30 @@ near_groups as (
         end as _reject_column,
         case _reject_rule
         {%- for reason, col, cond, val in rules %}
-            when {{ loop.index }} then
-                {{- " '<redacted>'" if col in personal and val != 'null' else ' ' ~ val }}::text
+            when {{ loop.index }} then {{ hris_reject_value(table, col, val) }}::text
         {%- endfor %}
         end as _reject_value
     {%- endif %}
+{%- endmacro %}
+
+{#- The offending value as quarantine keeps it: a personal column's, '<redacted>'; a
+    vocabulary column's, as exported unless it is or looks personal (macro
+    vocabulary_value); any other export text, masked to its shape ('31/02/2024' ->
+    '99/99/9999', an id or a phone typed into a number field shows only its shape); a key
+    (orphan, near_duplicate, parent_quarantined), the pseudonym staging gives it. -#}
+{% macro hris_reject_value(table, col, val) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- if val == 'null' -%}
+        null
+    {%- elif col in rules.get('personal', []) -%}
+        '<redacted>'
+    {%- elif not val.endswith('__text') -%}
+        {{ val }}
+    {%- elif col in rules.get('vocab', {}) -%}
+        {{ vocabulary_value(val) }}
+    {%- else -%}
+        {{ mask_value(val) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- CTEs `_parent_<n>` (one per orphans rule: the parent's key at its first occurrence in
@@ -441,10 +459,16 @@ validated as (
 )
 {%- endmacro %}
 
-{#- A column of the base model's output: NULL where its value was voided. -#}
+{#- A column of the base model's output: NULL where its value was voided; a vocabulary
+    column's value outside its vocabulary (a quarantined row's) as quarantine may show it
+    (macro vocabulary_value: '<redacted>' when it is or looks personal). -#}
 {% macro hris_field(table, column) -%}
-    {%- if column in hris_rules(table).get('void', []) -%}
+    {%- set rules = hris_rules(table) -%}
+    {%- if column in rules.get('void', []) -%}
         case when _void_{{ column }} is null then {{ column }} end as {{ column }}
+    {%- elif column in rules.get('vocab', {}) -%}
+        case when {{ column }} is null or {{ column }} in {{ vocab(rules.vocab[column]) }}
+             then {{ column }} else {{ vocabulary_value(column) }} end as {{ column }}
     {%- else -%}
         {{ column }}
     {%- endif -%}
@@ -452,13 +476,15 @@ validated as (
 
 {#- The field-defect columns of the base model's output, each followed by a comma:
     `_void_<col>` (the reason, NULL when the value is good) and, for vocabulary columns that
-    are not personal, `_void_<col>_value` (the raw text, to map it in a profile). -#}
+    are not personal, `_void_<col>_value` (the raw text, to map it in a profile, unless it
+    is or looks personal: macro vocabulary_value). -#}
 {% macro hris_void_columns(table) -%}
     {%- set rules = hris_rules(table) -%}
     {%- for c in rules.get('void', []) %}
     _void_{{ c }},
     {%- if c in rules.get('vocab', {}) and c not in rules.get('personal', []) %}
-    case when _void_{{ c }} is not null then {{ c }}__text end as _void_{{ c }}_value,
+    case when _void_{{ c }} is not null then {{ vocabulary_value(c ~ '__text') }} end
+        as _void_{{ c }}_value,
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}

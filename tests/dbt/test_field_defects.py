@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hris.contract import RAW_TABLES
+from hris.personal_values import mask
 from hris.pseudonym import pseudonym
 from tests.dbt.conftest import BAD_FOREIGN_DATE, FEMALE_CANDIDATE, YES_QUESTION, _raw_digest
 from tests.dbt.hr_fixture import (
@@ -138,4 +139,4 @@ def test_a_date_format_parses_strictly(profile_world):
     assert world.query("select reject_value from quarantine.quarantine_performance_reviews "
                        "where review_id = %s",
                        (pseudonym(world.key, profile_world.bad_date_review),)) == [
-        (BAD_FOREIGN_DATE,)]
+        (mask(BAD_FOREIGN_DATE),)]  # not a vocabulary column: its shape only, '9999/99/99'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hris.personal_values import looks_personal
+from hris.personal_values import PersonalNeedles, looks_personal, mask
 from hris.simulator import simulate
 
 
@@ -48,3 +48,30 @@ def test_every_personal_value_of_a_simulated_export_is_flagged():
             values = raw[table][column].dropna()
             missed = [v for v in values if not looks_personal(v)]
             assert not missed, f"{table}.{column}: {len(missed)} not flagged"
+
+
+NEEDLES = PersonalNeedles({
+    "full_name": ["Grace Hill", "Sam King", "Alexandra Testperson1"],
+    "national_id": ["908-60-3354", "NID0000001X"], "email": ["grace.hill.7@example.com"],
+    "phone": ["+44 7700 900123", None],
+})
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("Interview notes: Grace Hill was late", ["full_name"]),
+    ("HILL, GRACE", ["full_name"]),  # surname first, any case
+    ("up the hill, the King of sales; young graces", []),  # surnames alone are words
+    ("Alexandra Testperson10", []),  # another person: whole words only
+    ("mail grace.hill.7@example.com", ["email", "full_name"]),  # the local part is the name
+    ("tel 447700900123", ["phone"]), ("+44 (7700) 900-123", ["phone"]),
+    ("ssn 908603354", ["national_id"]), ('{"id": "NID0000001X"}', ["national_id"]),
+    ("score 0.908603354", []),  # digits inside a number are not a token
+])
+def test_needles_find_raw_values_as_whole_names_and_codes(text, kinds):
+    assert sorted(k for k, _ in NEEDLES.find(text)) == sorted(kinds)
+
+
+def test_mask_keeps_the_shape_only():
+    assert mask("Grace Hill") == "xxxxx xxxx"
+    assert mask("+44 7700 900123") == "+99 9999 999999"
+    assert mask("王伟 2024/02/31") == "xx 9999/99/99"

@@ -265,7 +265,7 @@ def test_the_page_lists_exactly_the_voided_fields_of_field_defects(dbt_world, su
             assert f"{v.value} (1)" in found, v
         else:  # a number column: its rule, never its value
             assert v.value is None and found == "—", v
-    assert by_column["candidates.years_experience"][4] == "≥ 0"
+    assert by_column["candidates.years_experience"][4] == "0 – 60"
     assert by_column["interviews.duration_minutes"][4] == "a number"
     assert "half an hour" not in page
     assert "keeps its row" not in page and "the row is kept" in page  # the explanation

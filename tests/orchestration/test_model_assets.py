@@ -137,6 +137,10 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_stor
     assert reasons[0] == "no champion yet" and reasons[1].startswith("pass fairness:")
     assert len(reasons) == 2
     assert [c.passed for c in checks if c.check_name == "promotion_is_fair"] == [True]
+    # a normal run leaves no raw personal value in the store, MLflow, the reports or the
+    # inference log (the content scan, as the loop's asset check runs it)
+    scan = [c for c in checks if c.check_name == "no_personal_data_downstream"]
+    assert [c.passed for c in scan] == [True], scan[0].description if scan else "not run"
     run = client.get_run(result.output_for_node("trained_model").logged.run_id)
     assert run.data.tags[TAG_DAGSTER_RUN] == result.run_id
     assert len(run.data.tags[TAG_DATA_SHA256]) == 64

@@ -26,7 +26,7 @@ select
     candidate_id,
     applied_role_id,
     application_date,
-    status,
+    {{ hris_field(table, 'status') }},
     employee_id,
     {{ hris_field(table, 'education') }},
     {{ hris_field(table, 'years_experience') }},

@@ -20,9 +20,9 @@ typed as (
 
 select
     question_id,
-    role_family,
-    scenario_type,
-    dimension,
+    {{ hris_field(table, 'role_family') }},
+    {{ hris_field(table, 'scenario_type') }},
+    {{ hris_field(table, 'dimension') }},
     prompt_text,
     is_key_question,
     _dup_seq,

@@ -18,8 +18,8 @@ typed as (
 
 select
     interview_id,
-    dimension,
-    scored_by,
+    {{ hris_field(table, 'dimension') }},
+    {{ hris_field(table, 'scored_by') }},
     score,
     _dup_seq,
     _source,

@@ -21,7 +21,7 @@ typed as (
 select
     interview_id,
     candidate_id,
-    round,
+    {{ hris_field(table, 'round') }},
     interviewer_id,
     interview_date,
     {{ hris_field(table, 'duration_minutes') }},

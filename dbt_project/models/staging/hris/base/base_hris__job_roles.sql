@@ -20,7 +20,7 @@ typed as (
 
 select
     role_id,
-    role_family,
+    {{ hris_field(table, 'role_family') }},
     title,
     level,
     kpi_name,
