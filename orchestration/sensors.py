@@ -157,10 +157,11 @@ def evaluate_loop_trigger(instance: DagsterInstance, definitions: Definitions,
     run and requests nothing. `resources` replace the definitions' of the same key.
     """
     sensor_def = definitions.resolve_sensor_def(SENSOR_NAME)
-    if resources is not None:  # given ones replace the definitions': keep those not given
-        bound = definitions.resources or {}
-        resources = {**{k: bound[k] for k in sensor_def.required_resource_keys if k in bound},
-                     **resources}
+    # The context is given resources, not the definitions' (it takes none from them): the
+    # sensor's own from the definitions, replaced by any given.
+    bound = definitions.resources or {}
+    resources = {**{k: bound[k] for k in sensor_def.required_resource_keys if k in bound},
+                 **(resources or {})}
     with build_sensor_context(instance=instance, definitions=definitions, resources=resources,
                               sensor_name=SENSOR_NAME) as context:  # resources torn down
         data = sensor_def.evaluate_tick(context)
