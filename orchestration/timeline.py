@@ -37,7 +37,7 @@ class TimelineRow:
     run_urls: Mapping[str, str] = field(default_factory=dict)  # job name -> Dagster run
 
 
-COLUMNS = (("quarter", 8), ("scored", 6), ("drift share (max)", 18),
+COLUMNS = (("quarter", 8), ("scored", 6), ("drift share (max)", 26),
            ("AUC realised (cohort, n)", 25), ("AUC estimate (cohort, n)", 25),
            ("decision", 18), ("champion", 8))
 

@@ -115,7 +115,6 @@ def sandbox(pg_server, hireloop_home, tmp_path_factory):
                 closed.append(close_quarter(result, hireloop=runtime, definitions=bound,
                                             instance=instance, retrain_config=QUICK_RETRAIN))
                 results.append(result)
-                print(f"{result.quarter} seconds: {result.seconds} then {closed[-1].seconds}")
                 retrains.append([r.dagster_run for r in instance.get_run_records(
                     RunsFilter(job_name=RETRAIN_JOB))])
             again = evaluate_loop_trigger(instance, tight)  # the breach's quarter looked at again
