@@ -464,14 +464,21 @@ def simulate(
     """Advance a sandbox quarter by quarter: candidates apply and are interviewed, the
     interview tool scores them over HTTP, a person decides (monitoring.hiring_decisions),
     hires start, reviews arrive; each quarter is imported as an HR export and the feature
-    store rebuilt. Needs a served champion (`hireloop build` first)."""
+    store rebuilt; then monitored (drift, quality), the retraining trigger looks and a
+    retrain runs if it asks; a timeline is printed. Needs a served champion (`hireloop
+    build` first)."""
     from dagster import DagsterInstance
     from tqdm.auto import tqdm
 
     from hris.simulator.quarters import QuarterRefused
+    from monitoring.feedback_report import FEEDBACK_DIR
+    from monitoring.feedback_report import INDEX_NAME as FEEDBACK_INDEX
+    from monitoring.monitoring_page import INDEX_NAME, PAGES_DIR
     from orchestration.launch import LaunchError, code_location
+    from orchestration.loop_cycle import close_quarter
     from orchestration.quarters import QuarterFailed, preflight, run_quarter
     from orchestration.resources import HireloopRuntime
+    from orchestration.timeline import timeline, where_next
 
     runtime = _runtime()
     _dagster_env(runtime)
@@ -483,6 +490,8 @@ def simulate(
                    "if a champion exists", err=True)
         raise typer.Exit(2)
     hireloop = HireloopRuntime.from_settings(runtime.settings)
+    settings = runtime.settings
+    rows = []
     try:
         preflight(hireloop, scenario)
         with (DagsterInstance.get() as instance, code_location(instance) as location,
@@ -492,12 +501,28 @@ def simulate(
                                      endpoint=endpoint, batch_size=http_batch,
                                      instance=instance, code_location=location)
                 bar.write(result.line())
+                # The loop closes: monitoring, the trigger's look, a retrain if it asks.
+                closed = close_quarter(
+                    result, hireloop=hireloop, instance=instance, code_location=location,
+                    run_url=lambda run_id: f"http://127.0.0.1:{settings.dagster_port}/runs/"
+                                           f"{run_id}")
+                rows.append(closed.row)
+                bar.write(f"{result.quarter}: {closed.row.decision} "
+                          f"({sum(closed.seconds.values()):.0f} s)")
                 bar.update()
     except QuarterRefused as exc:
         raise _refuse("simulate", exc) from None
     except (QuarterFailed, LaunchError) as exc:
+        if rows:
+            typer.echo(timeline(rows))
         typer.echo(f"simulate: {exc}", err=True)
         raise typer.Exit(EXIT_ERROR) from None
+    reports = settings.reports_dir
+    typer.echo("\n" + timeline(rows) + "\n\nwhere to look next:\n" + "\n".join(
+        "  " + line for line in where_next(
+            rows, dagster_port=settings.dagster_port, evidently_port=settings.evidently_port,
+            monitoring_page=reports / PAGES_DIR / INDEX_NAME,
+            feedback_page=reports / FEEDBACK_DIR / FEEDBACK_INDEX)))
 
 
 def _mlflow(**overrides):

@@ -42,7 +42,7 @@ from orchestration.assets.summary import feature_store_summary
 from orchestration.config import Settings, disable_telemetry
 from orchestration.dbt import dbt_resource
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
-from orchestration.sensors import loop_trigger
+from orchestration.sensors import TRIGGER_RESOURCE, TriggerThresholds, loop_trigger
 
 disable_telemetry()
 
@@ -50,6 +50,9 @@ FEATURE_STORE_ASSETS = [raw_hr_tables, feature_store, feature_store_summary, ser
 MODEL_ASSETS = [training_set, trained_model, registered_challenger, promotion_decision,
                 deployed_endpoint, batch_scores, online_scores, inference_log_ingest]
 MONITORING_ASSETS = [feature_drift, model_quality, feedback_report, fairness_report]
+# What each quarter looks at on the champion in force (the fairness audit is of a trained
+# version: it runs where one is trained).
+QUARTER_MONITORING_ASSETS = [feature_drift, model_quality, feedback_report]
 
 build_feature_store_job = define_asset_job(
     "build_feature_store",
@@ -81,6 +84,13 @@ retrain_job = define_asset_job(
                 "gate on the newest mature cohort, promote or keep, record the decision, "
                 "the endpoint follows the champion. Launched by the retrain sensor.",
 )
+monitor_quarter_job = define_asset_job(
+    "monitor_quarter",
+    selection=AssetSelection.assets(*QUARTER_MONITORING_ASSETS),
+    description="A quarter's monitoring of the champion in force, no training: feature and "
+                "prediction drift, its quality (realised, early, estimate), the HR leads' "
+                "feedback page. The retraining trigger reads what it records.",
+)
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
     selection=AssetSelection.assets(inference_log_ingest),
@@ -104,13 +114,14 @@ def default_resources(settings: Settings) -> dict:
 
 def build_definitions(resources: dict) -> Definitions:
     """Every asset, check, job and sensor, bound to `resources` (tests bind their own)."""
-    resources = {"data_quality": DataQualityResource(), **resources}
+    resources = {"data_quality": DataQualityResource(), TRIGGER_RESOURCE: TriggerThresholds(),
+                 **resources}
     return Definitions(
         assets=[*FEATURE_STORE_ASSETS, *MODEL_ASSETS, *MONITORING_ASSETS, *RETRAIN_ASSETS],
         asset_checks=[trained_model_is_sound, promotion_is_fair, no_personal_data_downstream,
                       *DATA_QUALITY_CHECKS, *RETRAIN_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
-              retrain_job, ingest_inference_log_job],
+              retrain_job, ingest_inference_log_job, monitor_quarter_job],
         sensors=[loop_trigger],
         resources=resources,
         # A launched run is one process: a step's own subprocess (the multiprocess

@@ -9,7 +9,8 @@ quarter's new and changed rows reach hireloop as an HR export does (CSV files un
 `$HIRELOOP_HOME/exports/<as_of>/`, imported by the `build_feature_store` job's ingest with
 its own as-of, which rebuilds the feature store and the serving context); then the inference
 log is ingested (`ingest_inference_log`). The truth of the new applicants goes to sim_truth.
-The integrator adds monitoring and the retraining trigger after it, on the QuarterResult.
+The loop then closes on the QuarterResult (orchestration.loop_cycle.close_quarter):
+monitoring, the trigger, a retrain when it asks.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ def _imported(result) -> dict[str, dict[str, int]]:
     return out
 
 
-def _check(result, what: str) -> None:
+def check_run(result, what: str) -> None:
+    """QuarterFailed, saying why, when the run (in-process or launched) did not succeed."""
     failure = explain_failure(result)
     if failure is not None or not result.success:
         message = failure.message() if failure is not None else "the run failed"
@@ -236,6 +238,6 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
 
 def _finish(results: list[Any]) -> int:
     """Check both runs (read while their instance is open); the inference log rows added."""
-    _check(results[0], "the quarter's import and feature-store build")
-    _check(results[1], "the inference-log ingest")
+    check_run(results[0], "the quarter's import and feature-store build")
+    check_run(results[1], "the inference-log ingest")
     return int(results[1].output_for_node("inference_log_ingest")["added"])

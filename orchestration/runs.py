@@ -205,17 +205,18 @@ def _loop_outcome(result, defs: Definitions) -> LoopOutcome:
 
 def launch_jobs(definitions: Definitions | None, jobs: list[tuple[str, dict[str, Any]]],
                 instance: DagsterInstance, console_level: str = CONSOLE_LEVEL,
-                request: Any = None) -> list[Any]:
+                request: Any = None, tags: dict[str, str] | None = None) -> list[Any]:
     """Run `jobs` ((name, run config) pairs that do not depend on each other); their
     results, in order. The configured definitions (None) are launched together from the code
     location `request` (orchestration.launch.code_location; opened here when None), so
     the UI lists the runs and their run workers start side by side; a caller's own
-    definitions run in-process, one after another."""
+    definitions run in-process, one after another. `tags` go on every run (a sensor's
+    request: orchestration.sensors.launch_tags)."""
     _sweep(instance)
     if definitions is not None:
         return [definitions.resolve_job_def(name).execute_in_process(
                     run_config=_console(config, console_level), instance=instance,
-                    tags=process_tags(), raise_on_error=False)
+                    tags={**process_tags(), **(tags or {})}, raise_on_error=False)
                 for name, config in jobs]
     from orchestration.launch import code_location, submit, wait
 
@@ -223,7 +224,7 @@ def launch_jobs(definitions: Definitions | None, jobs: list[tuple[str, dict[str,
     with contextlib.ExitStack() as stack:
         if request is None:
             request = stack.enter_context(code_location(instance))
-        run_ids = [submit(instance, request, name, _console(config, console_level))
+        run_ids = [submit(instance, request, name, _console(config, console_level), tags)
                    for name, config in jobs]
         for run_id in run_ids:
             wait(instance, run_id)

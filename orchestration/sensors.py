@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from dagster import (
+    ConfigurableResource,
     DagsterInstance,
     DefaultSensorStatus,
     Definitions,
@@ -36,6 +37,7 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from monitoring.dashboard import publish_figures
 from monitoring.loop_decisions import LoopDecision, ensure_schema, read_decisions, record_decision
 from monitoring.loop_trigger import TriggerDecision, TriggerPolicy, decide, read_figures
+from orchestration.assets.run_config import config_from, to_settings
 from orchestration.resources import HireloopRuntime
 
 # The job a breach launches: challengers over data windows, the paired gate (orchestration/
@@ -45,6 +47,19 @@ SENSOR_NAME = "loop_trigger"
 # Tags a triggered run carries, for the job that records the retrain's decision.
 TAG_AS_OF, TAG_QUARTER = "hireloop/as_of", "hireloop/quarter"
 TAG_REASONS = "hireloop/trigger_reasons"
+# The resource key of the thresholds, shared by the sensor and the retrain it launches.
+TRIGGER_RESOURCE = "trigger"
+
+TriggerThresholds = config_from(
+    TriggerPolicy, "TriggerThresholds",
+    "The retraining trigger's thresholds (monitoring.loop_trigger.TriggerPolicy): one "
+    "resource, so the sensor that decides and the retrain that records the decision apply "
+    "the same ones.", base=ConfigurableResource)
+
+
+def trigger_policy(thresholds: ConfigurableResource | None) -> TriggerPolicy:
+    """The policy a TriggerThresholds resource stands for (None: the defaults)."""
+    return TriggerPolicy() if thresholds is None else to_settings(thresholds, TriggerPolicy)
 
 
 def run_key_for(quarter: str) -> str:
@@ -122,8 +137,9 @@ def _publish(context: SensorEvaluationContext, hireloop: HireloopRuntime, figure
                     "early-attainment gap of the newest as-of against TriggerPolicy's "
                     "thresholds; a retrain at most once per quarter (run key), no_action "
                     "recorded in monitoring.loop_decisions.")
-def loop_trigger(context: SensorEvaluationContext, hireloop: HireloopRuntime):
-    return look(context, hireloop)
+def loop_trigger(context: SensorEvaluationContext, hireloop: HireloopRuntime,
+                 trigger: TriggerThresholds):
+    return look(context, hireloop, trigger_policy(trigger))
 
 
 def launch_tags(request: RunRequest) -> dict[str, str]:
@@ -138,9 +154,14 @@ def evaluate_loop_trigger(instance: DagsterInstance, definitions: Definitions,
     requests (none when a run with the key exists, as the daemon drops them too).
 
     The caller launches each with `launch_tags(request)`, so a second evaluation finds the
-    run and requests nothing.
+    run and requests nothing. `resources` replace the definitions' of the same key.
     """
     sensor_def = definitions.resolve_sensor_def(SENSOR_NAME)
+    # The context is given resources, not the definitions' (it takes none from them): the
+    # sensor's own from the definitions, replaced by any given.
+    bound = definitions.resources or {}
+    resources = {**{k: bound[k] for k in sensor_def.required_resource_keys if k in bound},
+                 **(resources or {})}
     with build_sensor_context(instance=instance, definitions=definitions, resources=resources,
                               sensor_name=SENSOR_NAME) as context:  # resources torn down
         data = sensor_def.evaluate_tick(context)
@@ -148,5 +169,5 @@ def evaluate_loop_trigger(instance: DagsterInstance, definitions: Definitions,
 
 
 __all__ = ["RETRAIN_JOB", "SENSOR_NAME", "TAG_AS_OF", "TAG_QUARTER", "TAG_REASONS",
-           "evaluate_loop_trigger", "launch_tags", "look", "loop_trigger", "run_key_for",
-           "trigger_of_run"]
+           "TRIGGER_RESOURCE", "TriggerThresholds", "evaluate_loop_trigger", "launch_tags",
+           "look", "loop_trigger", "run_key_for", "trigger_of_run", "trigger_policy"]

@@ -48,11 +48,17 @@ from monitoring.loop_decisions import LoopDecision, record_decision
 from orchestration.assets.model import TrainingConfig
 from orchestration.assets.run_config import config_from, to_settings
 from orchestration.resources import HireloopRuntime, MlflowResource
+from orchestration.sensors import (
+    TAG_AS_OF,
+    TAG_QUARTER,
+    TriggerThresholds,
+    trigger_of_run,
+    trigger_policy,
+)
 from orchestration.serving_context import record_rules
 
 GROUP = "retrain"
 KINDS = {"python", "xgboost", "mlflow"}
-QUARTER_TAG = "hireloop/quarter"  # the quarter a sensor's run was requested for
 
 ChallengersConfig = config_from(
     WindowPolicy, "ChallengersConfig",
@@ -78,16 +84,24 @@ def _champion(mlflow: MlflowResource) -> str | None:
     return None if found is None else str(found.version)
 
 
-def _record(context, hireloop: HireloopRuntime, decision: str, reasons: list[str],
-            figures: dict[str, Any], before: str | None, after: str | None) -> int:
+def _record(context, hireloop: HireloopRuntime, trigger: TriggerThresholds, decision: str,
+            reasons: list[str], figures: dict[str, Any], before: str | None,
+            after: str | None) -> int:
     """One row of monitoring.loop_decisions for this run (`context`: an asset's or a
-    check's)."""
+    check's). A run the trigger's sensor requested records the quarter it looked at, its
+    run key, and the trigger's breaches ahead of the gate's reasons, its figures and
+    every reason beside the gate's: the quarter's one decision row says why it retrained."""
     run = context.run
     tags = run.tags
     with hireloop.connection() as conn, conn.cursor() as cur:
-        as_of = required_as_of(cur)
+        as_of = tags.get(TAG_AS_OF) or required_as_of(cur).isoformat()
+        why = trigger_of_run(cur, tags, trigger_policy(trigger))
+        if why is not None:
+            reasons = [*(f"trigger: {c.reason()}" for c in why.breaches), *reasons]
+            figures = {**figures, "trigger": {"reasons": why.reasons,
+                                              "figures": why.figures}}
         return record_decision(cur, LoopDecision(
-            as_of=as_of.isoformat(), quarter=tags.get(QUARTER_TAG) or _quarter(as_of),
+            as_of=as_of, quarter=tags.get(TAG_QUARTER) or _quarter(dt.date.fromisoformat(as_of)),
             decision=decision, reasons=reasons, figures=figures, champion_before=before,
             champion_after=after, run_key=tags.get("dagster/run_key"),
             dagster_run_id=run.run_id))
@@ -167,8 +181,8 @@ def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
                 "registers or deploys it. Every challenger's checks are listed.",
 )
 def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: RetrainVerdict,
-                          hireloop: HireloopRuntime,
-                          mlflow: MlflowResource) -> AssetCheckResult:
+                          hireloop: HireloopRuntime, mlflow: MlflowResource,
+                          trigger: TriggerThresholds) -> AssetCheckResult:
     verdict = retrain_gate
     refused = refusals(verdict.figures)
     metadata = {f"{w}.{name}": MetadataValue.text(
@@ -178,7 +192,7 @@ def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: Ret
     if refused:
         champion = _champion(mlflow)
         metadata["decision_id"] = MetadataValue.int(_record(
-            context, hireloop, REFUSED, [*refused, *verdict.reasons], verdict.figures,
+            context, hireloop, trigger, REFUSED, [*refused, *verdict.reasons], verdict.figures,
             champion, champion))
     pick = verdict.winner or "none (champion kept)"
     return AssetCheckResult(
@@ -203,7 +217,7 @@ def _mlflow_figures(verdict, winner: str) -> dict[str, Any]:
 )
 def retrained_champion(context: AssetExecutionContext, retrain_gate: RetrainVerdict,
                        retrain_challengers: Challengers, hireloop: HireloopRuntime,
-                       mlflow: MlflowResource) -> Output:
+                       mlflow: MlflowResource, trigger: TriggerThresholds) -> Output:
     verdict = retrain_gate
     target = mlflow.target()
     before = _champion(mlflow)
@@ -222,7 +236,7 @@ def retrained_champion(context: AssetExecutionContext, retrain_gate: RetrainVerd
             model_name=mlflow.model_name, event="retrained_promoted")
         after = record["champion_after"]
         figures["registered_version"] = version
-    decision_id = _record(context, hireloop, verdict.decision, verdict.reasons, figures,
+    decision_id = _record(context, hireloop, trigger, verdict.decision, verdict.reasons, figures,
                           before, after)
     value = {"decision": verdict.decision, "winner": verdict.winner, "version": version,
              "champion_before": before, "champion_after": after, "decision_id": decision_id}

@@ -22,6 +22,16 @@ def test_definitions_load_with_every_layer():
     assert defs.resolve_job_def("build_feature_store") is not None
 
 
+def test_the_quarters_monitoring_job_trains_nothing():
+    job = defs.resolve_job_def("monitor_quarter")
+    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert {"feature_drift", "model_quality", "feedback_report"} <= keys
+    # on the champion in force: no training, registering, deploying or audit of a new version
+    assert not keys & {"training_set", "trained_model", "registered_challenger",
+                       "promotion_decision", "deployed_endpoint", "fairness_report",
+                       "retrain_challengers"}
+
+
 def test_build_job_materialises_ingest_and_feature_store(pg_server, hireloop_home):
     database = pg_server.create_database("dagster_job")
     resources = {

@@ -1,8 +1,12 @@
-"""Two simulated quarters of a real sandbox (orchestration.quarters.run_quarter): a 3,000-
-applicant history built by the real `build_feature_store` job (real PostgreSQL and dbt), a
-champion trained on it and served by the real endpoint process, the interview tool scoring
-over HTTP, the person's decisions in monitoring.hiring_decisions, each quarter imported as
-an export by the job's own ingest, the inference log ingested.
+"""Simulated quarters of a real sandbox, each through the whole cycle: a 3,000-applicant
+history built by the real `build_feature_store` job (real PostgreSQL and dbt), a champion
+trained on it and served by the real endpoint process; per quarter (orchestration.quarters.
+run_quarter) the interview tool scoring over HTTP, the person's decisions in
+monitoring.hiring_decisions, the quarter imported as an export by the job's own ingest, the
+inference log ingested; then the loop closes (orchestration.loop_cycle.close_quarter): the
+`monitor_quarter` job, the trigger's sensor evaluated in process, a retrain when it asks.
+Two `stable` quarters under the default thresholds, then a third under thresholds no
+figure can stay inside (the breach: one retrain, its decision under the quarter's run key).
 
 The pure simulation (determinism, the scenario's reach, the decision rule) is proven in
 tests/hris/test_quarters.py; here, that the cycle holds together on the real parts.
@@ -16,7 +20,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, mem_io_manager
+from dagster import DagsterInstance, RunsFilter, mem_io_manager
 from typer.testing import CliRunner
 
 from hris.contract import RAW_TABLES
@@ -26,26 +30,46 @@ from hris.pseudonym import PSEUDONYM_HEX_CHARS
 from hris.simulator.quarters import QuarterRefused
 from ml.datasets import read_frame
 from ml.deploy import ensure_champion_served
+from ml.train import TrainConfig
+from ml.training_pipeline import train_and_evaluate
 from monitoring.hiring_decisions import COLUMNS, HiringDecision, append_decisions, read_decisions
+from monitoring.loop_trigger import LABELS, TriggerPolicy, decide, read_figures
 from orchestration.assets.data_quality import DataQualityResource
 from orchestration.cli import app
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
+from orchestration.loop_cycle import MONITOR_JOB, close_quarter
 from orchestration.quarters import run_quarter
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from orchestration.runs import execute
+from orchestration.sensors import (
+    RETRAIN_JOB,
+    TRIGGER_RESOURCE,
+    TriggerThresholds,
+    evaluate_loop_trigger,
+)
 from tests.ml.conftest import register_champion
-from tests.ml.model_fixture import trained_model
 from tests.ml.test_endpoint import free_port
 
 HISTORY_N, SEED, PER_QUARTER = 3_000, 17, 250
-SCENARIO = "concept_drift"
+SCENARIO = "stable"
+STABLE_QUARTERS = 2
+# Quick challengers (as tests/orchestration/test_retrain_job.py's): the wiring is tested here.
+QUICK_RETRAIN = {"ops": {"retrain_challengers": {"config": {
+    "n_search": 2, "max_trees": 200, "early_stopping_rounds": 20,
+    "strategies": ["per_family"], "make_figures": False}}}}
+# Thresholds no tested figure stays inside (a calibration error or an early-attainment gap
+# is never exactly zero): the third quarter breaches on whatever the monitor recorded.
+TIGHT = TriggerThresholds(max_drift_share=1e-6, min_drift_n=1, max_calibration_error=1e-6,
+                          min_calibration_n=1, max_early_gap=1e-6, min_early_n=1)
 
 
 @pytest.fixture(scope="module")
 def sandbox(pg_server, hireloop_home, tmp_path_factory):
-    """The history built, a champion served; then two quarters run. Yields what each test
-    reads: the database, the runtime, the endpoint, the quarters' results."""
+    """The history built, a champion served; then three quarters run through the whole
+    cycle (the third under TIGHT thresholds). Yields what each test reads: the database,
+    the runtime, the quarters' results and closings, the retrain runs after each quarter,
+    a look of the trigger after the last, the monitoring runs, the first champion."""
     database = pg_server.create_database("quarters")
     folder = tmp_path_factory.mktemp("quarters")
     runtime = HireloopRuntime(home=str(hireloop_home), database=database)
@@ -57,33 +81,49 @@ def sandbox(pg_server, hireloop_home, tmp_path_factory):
                                 pseudonym_key_file=str(key_file) if key_file else None)
     mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("q_mlflow"),
                             artifact_root=str(folder / "mlflow"))
-    defs = build_definitions({
+    resources = {
         "hireloop": runtime, "dbt": dbt_resource(), "io_manager": mem_io_manager,
         "mlflow": mlflow, "endpoint": endpoint,
         "data_quality": DataQualityResource(docs_dir=str(folder / "docs"),
-                                            min_rows_per_family=1)})
+                                            min_rows_per_family=1)}
+    defs = build_definitions(resources)
+    tight = build_definitions({**resources, TRIGGER_RESOURCE: TIGHT})
     with DagsterInstance.ephemeral() as instance:
         built = execute(defs, "build_feature_store", instance, {"ops": {"raw_hr_tables": {
             "config": {"candidates": HISTORY_N, "seed": SEED}}}})
         assert built.success
         conn = pg_server.endpoint.connect(database)
         try:
-            store = SimpleNamespace(database=database,
-                                    read=lambda sql: read_frame(conn, sql))
-            model = trained_model(store)
+            frame = read_frame(conn, "SELECT * FROM marts.fct_training_examples")
         finally:
             conn.close()
+        # The training pipeline's own (quick) run: the monitor reads its version_info.
+        model = train_and_evaluate(frame, TrainConfig(
+            n_search=1, max_trees=40, early_stopping_rounds=10, refit=False,
+            strategies=("per_family",), nthread=2), make_figures=False).model
         target = mlflow.target()
         register_champion(target.client, model, "simulated quarters test")
         process = endpoint.process(target.tracking_uri)
         served = ensure_champion_served(process, target.client, model_name=mlflow.model_name)
         assert served.get("ready"), served
+        results, closed, retrains = [], [], []
         try:
-            results = [run_quarter(SCENARIO, PER_QUARTER, hireloop=runtime, endpoint=endpoint,
-                                   definitions=defs, instance=instance) for _ in range(2)]
+            for quarter in range(STABLE_QUARTERS + 1):
+                bound = defs if quarter < STABLE_QUARTERS else tight
+                result = run_quarter(SCENARIO, PER_QUARTER, hireloop=runtime,
+                                     endpoint=endpoint, definitions=bound, instance=instance)
+                closed.append(close_quarter(result, hireloop=runtime, definitions=bound,
+                                            instance=instance, retrain_config=QUICK_RETRAIN))
+                results.append(result)
+                retrains.append([r.dagster_run for r in instance.get_run_records(
+                    RunsFilter(job_name=RETRAIN_JOB))])
+            again = evaluate_loop_trigger(instance, tight)  # the breach's quarter looked at again
+            monitor_runs = instance.get_run_records(RunsFilter(job_name=MONITOR_JOB))
         finally:
             process.stop()
-    yield SimpleNamespace(database=database, runtime=runtime, results=results,
+    yield SimpleNamespace(database=database, runtime=runtime, results=results, closed=closed,
+                          retrains=retrains, again=again, monitor_runs=monitor_runs,
+                          champion=served["champion"],
                           read=lambda sql: _read(pg_server, database, sql))
 
 
@@ -96,11 +136,12 @@ def _read(pg_server, database: str, sql: str) -> pd.DataFrame:
 
 
 def test_each_quarter_is_scored_decided_exported_and_imported_at_its_as_of(sandbox):
-    first, second = sandbox.results
+    first, second = sandbox.results[:2]
     assert (first.index, first.quarter, first.as_of) == (1, "2025-Q1", dt.date(2025, 4, 1))
     assert (second.index, second.quarter, second.as_of) == (2, "2025-Q2", dt.date(2025, 7, 1))
     exports = sandbox.read("SELECT as_of_date, kind FROM raw._exports ORDER BY export_id")
-    assert exports["as_of_date"].tolist()[-2:] == [first.as_of, second.as_of]
+    assert exports["as_of_date"].tolist()[-len(sandbox.results):] == [
+        r.as_of for r in sandbox.results]
     assert set(exports["kind"]) == {"simulator"}  # a sandbox, simulated exports only
     for result in sandbox.results:
         assert result.applicants == PER_QUARTER
@@ -199,13 +240,89 @@ def test_sim_truth_holds_counterfactuals_for_every_new_applicant(sandbox):
     truth = sandbox.read("SELECT candidate_id, status, met_kpi, p_true, drivers_drifted "
                          "FROM sim_truth.candidates")
     new = truth[truth["candidate_id"].str.len() == 10]
-    assert len(new) == 2 * PER_QUARTER and new["candidate_id"].is_unique
+    assert len(new) == len(sandbox.results) * PER_QUARTER and new["candidate_id"].is_unique
     rejected = new[new["status"] == "rejected"]
     assert len(rejected) > 50 and rejected["met_kpi"].notna().all()
     assert rejected["p_true"].between(0, 1).all()
-    # concept drift acts from the first simulated quarter on, never on the history
-    assert new["drivers_drifted"].all()
-    assert not truth.loc[truth["candidate_id"].str.len() == 8, "drivers_drifted"].any()
+    # a stable world: the drivers drift for no one (concept drift's reach:
+    # tests/hris/test_quarters.py)
+    assert not truth["drivers_drifted"].any()
+
+
+def test_each_quarter_is_monitored_at_its_own_as_of_without_training(sandbox):
+    assert len(sandbox.monitor_runs) == len(sandbox.results)  # one monitoring run a quarter
+    for result, closed in zip(sandbox.results, sandbox.closed, strict=True):
+        as_of = f"'{result.as_of}'"
+        drift = sandbox.read(f"SELECT role_family, model_version, n_current FROM "
+                             f"monitoring.feature_drift_summary WHERE as_of = {as_of}")
+        quality = sandbox.read(f"SELECT DISTINCT kind FROM monitoring.model_quality "
+                               f"WHERE as_of = {as_of}")
+        assert len(drift) > 0 and (drift["n_current"] > 0).all(), result.quarter
+        assert set(drift["model_version"]) == {sandbox.champion}  # the champion in force
+        assert "estimate" in set(quality["kind"]), result.quarter
+        assert closed.run_ids[MONITOR_JOB] in {r.dagster_run.run_id
+                                               for r in sandbox.monitor_runs}
+    # the monitoring job trains nothing: the only registered version is the first champion
+    # until a retrain promotes one
+    assert set(sandbox.read("SELECT DISTINCT model_version FROM monitoring.feature_drift_summary"
+                            )["model_version"]) == {sandbox.champion}
+
+
+def test_a_stable_quarter_ends_in_one_no_action_whose_reasons_name_its_figures(
+        sandbox, pg_server):
+    stable = sandbox.results[:STABLE_QUARTERS]
+    assert all(not runs for runs in sandbox.retrains[:STABLE_QUARTERS])  # no retrain ran
+    decisions = sandbox.read("SELECT quarter, as_of, decision, reasons, run_key "
+                             "FROM monitoring.loop_decisions ORDER BY decision_id")
+    mine = decisions[decisions["quarter"].isin([r.quarter for r in stable])]
+    assert mine["quarter"].tolist() == [r.quarter for r in stable]  # exactly one a quarter
+    assert set(mine["decision"]) == {"no_action"}
+    assert mine["run_key"].tolist() == [r.quarter for r in stable]
+    conn = pg_server.endpoint.connect(sandbox.database)
+    try:
+        with conn.cursor() as cur:
+            for result, (_, row), closed in zip(stable, mine.iterrows(),
+                                                sandbox.closed[:STABLE_QUARTERS], strict=True):
+                # the recorded reasons are the default thresholds applied to the recorded
+                # figures, recomputed here, and each names its figure
+                again = decide(read_figures(cur, result.as_of.isoformat()), TriggerPolicy())
+                assert not again.retrain and row["reasons"] == again.reasons
+                assert all(any(label in r for label in LABELS.values()) for r in row["reasons"])
+                assert any("feature drift share" in r for r in row["reasons"])
+                # the timeline's row: what the quarter did and what the loop decided
+                assert closed.reasons == again.reasons
+                assert (closed.row.quarter, closed.row.scored, closed.row.decision,
+                        closed.row.champion) == (result.quarter, result.scored, "no_action",
+                                                 sandbox.champion)
+                assert closed.row.drift_share == {
+                    r["role_family"]: r["drift_share"] for r in again.figures["drift"]}
+                assert closed.row.estimate is not None
+    finally:
+        conn.close()
+
+
+def test_a_breach_launches_one_retrain_that_records_the_quarters_decision(sandbox):
+    result, closed = sandbox.results[-1], sandbox.closed[-1]
+    (run,) = sandbox.retrains[-1]  # one retrain, launched for the breaching quarter
+    assert run.tags["dagster/run_key"] == result.quarter
+    assert run.tags["hireloop/quarter"] == result.quarter
+    assert run.tags["hireloop/as_of"] == result.as_of.isoformat()
+    assert closed.run_ids[RETRAIN_JOB] == run.run_id
+    assert sandbox.again == []  # looked at again, the quarter asks for nothing more
+    rows = sandbox.read(f"SELECT decision, reasons, figures, run_key, dagster_run_id, "
+                        f"champion_before, champion_after FROM monitoring.loop_decisions "
+                        f"WHERE quarter = '{result.quarter}'")
+    assert len(rows) == 1  # the retrain's outcome is the quarter's one decision
+    row = rows.iloc[0]
+    assert row["decision"] in ("retrained_promoted", "retrained_kept", "refused")
+    assert closed.row.decision == row["decision"]
+    assert (row["run_key"], row["dagster_run_id"]) == (result.quarter, run.run_id)
+    # the trigger's breaches lead the reasons; its figures and every reason are kept
+    breaches = [r for r in row["figures"]["trigger"]["reasons"] if r.endswith(": retrain")]
+    assert breaches and row["reasons"][:len(breaches)] == [f"trigger: {r}" for r in breaches]
+    assert row["figures"]["trigger"]["figures"]["thresholds"]["max_early_gap"] == 1e-6
+    assert row["champion_before"] == sandbox.champion
+    assert closed.row.champion == row["champion_after"]
 
 
 def test_a_real_installation_is_not_advanced(pg_server, hireloop_home):
