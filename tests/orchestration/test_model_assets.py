@@ -7,10 +7,9 @@ database, and one real scoring endpoint (ml/scoring_app.py) for the whole module
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
-from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, mem_io_manager
+from dagster import AssetCheckSeverity, AssetKey, DagsterInstance
 
 from ml.endpoint_launch import ping
 from ml.http_scoring import score_over_http
@@ -25,9 +24,8 @@ from ml.registry import (
     version_by_alias,
 )
 from orchestration.assets.model import promotion_is_fair
-from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions, defs
-from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+from tests.orchestration.job_resources import job_resources
 
 # Small but real: one search configuration, one strategy; the gate logic is under test here,
 # not the model's quality (tests/ml covers that).
@@ -36,27 +34,11 @@ QUICK = {"n_search": 2, "max_trees": 150, "early_stopping_rounds": 20,
 MODEL_KEYS = ["training_set", "trained_model", "registered_challenger", "promotion_decision"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def resources(pg_server, hireloop_home, feature_store, tmp_path_factory):
-    # The store's pseudonym key, for the interview tool's ids and the endpoint it starts.
-    patch = pytest.MonkeyPatch()
-    patch.setenv("HIRELOOP_PSEUDONYM_KEY", feature_store.key.decode())
-    database = pg_server.copy_database(feature_store.database, "model_assets")
-    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
-    state = tmp_path_factory.mktemp("model_assets")
-    mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("mlflow_orch"),
-                            artifact_root=str(state / "mlflow"))
-    endpoint = EndpointResource(home=str(state), port=_free_port())
-    yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
-           "dbt": dbt_resource(), "io_manager": mem_io_manager}
-    endpoint.process(mlflow.tracking_uri).stop()
-    patch.undo()
+    with job_resources(pg_server, hireloop_home, feature_store, "model_assets",
+                       tmp_path_factory.mktemp("model_assets")) as bound:
+        yield bound
 
 
 def _run(resources, keys, training: dict | None = None, raise_on_error: bool = True,

@@ -6,12 +6,10 @@ the decision with figures that recompute to it, and the endpoint serves the new 
 
 from __future__ import annotations
 
-import socket
-
 import mlflow as mlflow_lib
 import pandas as pd
 import pytest
-from dagster import AssetKey, DagsterInstance, mem_io_manager
+from dagster import AssetKey, DagsterInstance
 
 from ml.datasets import read_training_set
 from ml.endpoint_launch import ping
@@ -24,9 +22,8 @@ from ml.train import TrainConfig
 from ml.training_pipeline import train_and_evaluate
 from ml.windows import quarter_index
 from monitoring.loop_decisions import read_decisions
-from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions, defs
-from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
+from tests.orchestration.job_resources import job_resources
 
 QUICK = {"n_search": 2, "max_trees": 200, "early_stopping_rounds": 20,
          "strategies": ["per_family"], "make_figures": False}
@@ -34,26 +31,11 @@ KEYS = ["training_set", "retrain_challengers", "retrain_gate", "retrained_champi
         "deployed_endpoint"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def resources(pg_server, hireloop_home, drift_store, tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("HIRELOOP_PSEUDONYM_KEY", drift_store.key.decode())
-    database = pg_server.copy_database(drift_store.database, "retrain_job")
-    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
-    state = tmp_path_factory.mktemp("retrain_job")
-    mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("mlflow_rt"),
-                            artifact_root=str(state / "mlflow"))
-    endpoint = EndpointResource(home=str(state), port=_free_port())
-    yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
-           "dbt": dbt_resource(), "io_manager": mem_io_manager}
-    endpoint.process(mlflow.tracking_uri).stop()
-    patch.undo()
+    with job_resources(pg_server, hireloop_home, drift_store, "retrain_job",
+                       tmp_path_factory.mktemp("retrain_job")) as bound:
+        yield bound
 
 
 @pytest.fixture(scope="module")
