@@ -69,14 +69,18 @@ def ensure_schema(cursor) -> None:
     cursor.execute(DDL)
 
 
-def read_quality(cursor, as_of: str | None = None) -> pd.DataFrame:
-    """The quality rows, for one as-of date or all of them, in a stable order."""
+def _read(cursor, table: str, order: str, as_of: str | None) -> pd.DataFrame:
     ensure_schema(cursor)
     where, params = ("WHERE as_of = %s", (as_of,)) if as_of else ("", ())
-    cursor.execute(f"SELECT * FROM monitoring.model_quality {where} "
-                   "ORDER BY as_of, model_version, role_family, cohort_quarter, kind", params)
+    cursor.execute(f"SELECT * FROM monitoring.{table} {where} ORDER BY {order}", params)
     columns = [d[0] for d in cursor.description]
     return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+
+def read_quality(cursor, as_of: str | None = None) -> pd.DataFrame:
+    """The quality rows, for one as-of date or all of them, in a stable order."""
+    return _read(cursor, "model_quality",
+                 "as_of, model_version, role_family, cohort_quarter, kind", as_of)
 
 
 QUALITY_COLUMNS = ("role_family", "cohort_quarter", "kind", "n", "n_positive", "auc", "brier",
@@ -88,12 +92,8 @@ BAND_COLUMNS = ("role_family", "cohort_quarter", "kind", "band", "n", "mean_pred
 
 def read_quality_bands(cursor, as_of: str | None = None) -> pd.DataFrame:
     """The attainment-by-band rows, for one as-of date or all of them, in a stable order."""
-    ensure_schema(cursor)
-    where, params = ("WHERE as_of = %s", (as_of,)) if as_of else ("", ())
-    cursor.execute(f"SELECT * FROM monitoring.model_quality_bands {where} ORDER BY as_of, "
-                   "model_version, role_family, cohort_quarter, kind, band", params)
-    columns = [d[0] for d in cursor.description]
-    return pd.DataFrame(cursor.fetchall(), columns=columns)
+    return _read(cursor, "model_quality_bands",
+                 "as_of, model_version, role_family, cohort_quarter, kind, band", as_of)
 
 
 def write_quality(cursor, rows: pd.DataFrame, bands: pd.DataFrame, as_of: str,
