@@ -23,6 +23,7 @@ import datetime as dt
 
 import pandas as pd
 
+from hris.calendar import quarter_of
 from ml.datasets import read_frame
 from ml.features import FAMILY_COLUMN, assert_allowed
 from ml.model import ONEHOT_PREFIX, HireloopModel
@@ -43,10 +44,6 @@ def quarter_bounds(label: str) -> tuple[dt.date, dt.date]:
         raise ValueError("a quarter is written YYYY-Qn, e.g. 2024-Q3") from None
     end = dt.date(start.year + (start.month + 3 > 12), (start.month + 2) % 12 + 1, 1)
     return start, end
-
-
-def quarter_of(day: dt.date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def model_features(model: HireloopModel) -> dict[str, list[str]]:

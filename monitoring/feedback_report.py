@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from monitoring.drift_frames import quarter_of
+from hris.calendar import quarter_of
 from monitoring.feedback import (
     MIN_GROUP,
     FamilyFeedback,

@@ -27,7 +27,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from monitoring.drift_frames import quarter_of
+from hris.calendar import quarter_of
 
 BREACH, WITHIN, UNTESTED = "breach", "within", "untested"
 

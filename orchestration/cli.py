@@ -508,7 +508,8 @@ def simulate(
                                            f"{run_id}")
                 rows.append(closed.row)
                 bar.write(f"{result.quarter}: {closed.row.decision} "
-                          f"({sum(closed.seconds.values()):.0f} s)")
+                          f"({sum(closed.seconds.values()):.0f} s: " + ", ".join(
+                              f"{k} {v:.0f}" for k, v in closed.seconds.items()) + ")")
                 bar.update()
     except QuarterRefused as exc:
         raise _refuse("simulate", exc) from None

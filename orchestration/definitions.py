@@ -91,6 +91,15 @@ monitor_quarter_job = define_asset_job(
                 "prediction drift, its quality (realised, early, estimate), the HR leads' "
                 "feedback page. The retraining trigger reads what it records.",
 )
+quarter_cycle_job = define_asset_job(
+    "quarter_cycle",
+    selection=AssetSelection.assets(*FEATURE_STORE_ASSETS, inference_log_ingest,
+                                    *QUARTER_MONITORING_ASSETS),
+    description="One simulated quarter reaching hireloop (`hireloop simulate`): its export "
+                "imported, the feature store and serving context rebuilt, the endpoint's "
+                "inference log ingested, the champion in force monitored (drift, quality, "
+                "feedback). One run, so a quarter loads the definitions once.",
+)
 ingest_inference_log_job = define_asset_job(
     "ingest_inference_log",
     selection=AssetSelection.assets(inference_log_ingest),
@@ -121,7 +130,7 @@ def build_definitions(resources: dict) -> Definitions:
         asset_checks=[trained_model_is_sound, promotion_is_fair, no_personal_data_downstream,
                       *DATA_QUALITY_CHECKS, *RETRAIN_CHECKS],
         jobs=[build_feature_store_job, train_and_deploy_job, hireloop_loop_job,
-              retrain_job, ingest_inference_log_job, monitor_quarter_job],
+              retrain_job, ingest_inference_log_job, monitor_quarter_job, quarter_cycle_job],
         sensors=[loop_trigger],
         resources=resources,
         # A launched run is one process: a step's own subprocess (the multiprocess

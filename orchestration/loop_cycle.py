@@ -1,12 +1,13 @@
 """The rest of a simulated quarter's cycle, after its import (orchestration.quarters): the
 loop closes.
 
-`close_quarter` launches the `monitor_quarter` job on the champion in force (drift, quality,
-the feedback page: figures in monitoring.*), evaluates the `loop_trigger` sensor in process
-(the very code the daemon runs under `hireloop ui`), launches any retrain it requests with
-the request's tags and run key, waits for it, and reads the quarter's one decision back from
-monitoring.loop_decisions (no_action from the sensor, or the retrain's promoted / kept /
-refused). What it returns is one line of the timeline (orchestration.timeline).
+The quarter's `quarter_cycle` run has monitored the champion in force (drift, quality, the
+feedback page: figures in monitoring.*). `close_quarter` evaluates the `loop_trigger` sensor
+in process (the very code the daemon runs under `hireloop ui`), launches any retrain it
+requests with the request's tags and run key, waits for it, and reads the quarter's one
+decision back from monitoring.loop_decisions (no_action from the sensor, or the retrain's
+promoted / kept / refused). What it returns is one line of the timeline
+(orchestration.timeline).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from dagster import DagsterInstance, Definitions
 
 from monitoring.loop_decisions import ensure_schema
 from monitoring.loop_trigger import read_figures
-from orchestration.quarters import QuarterFailed, QuarterResult, check_run
+from orchestration.quarters import QUARTER_JOB, QuarterFailed, QuarterResult
 from orchestration.resources import HireloopRuntime
 from orchestration.run_failures import explain_failure
 from orchestration.runs import launch_jobs
 from orchestration.sensors import RETRAIN_JOB, evaluate_loop_trigger, launch_tags
 from orchestration.timeline import CohortAuc, TimelineRow
 
-MONITOR_JOB = "monitor_quarter"
 ALL_FAMILIES = "all"  # monitoring.quality's pooled rows
 
 
@@ -88,25 +88,18 @@ def close_quarter(result: QuarterResult, *, hireloop: HireloopRuntime,
                   definitions: Definitions | None = None, instance: DagsterInstance,
                   code_location: Any = None, retrain_config: dict[str, Any] | None = None,
                   run_url: Any = None) -> QuarterLoop:
-    """Monitor the quarter, let the trigger look, retrain if it asks; the quarter's one
-    decision (see the module's docstring).
+    """Let the trigger look at the quarter's monitoring, retrain if it asks; the quarter's
+    one decision (see the module's docstring).
 
     `definitions`, `instance`, `code_location` as in orchestration.quarters.run_quarter (the
     configured definitions are launched, a caller's own run in-process). `retrain_config`:
     the retrain's run config (e.g. quicker challengers); the trigger's thresholds are the
     definitions' `trigger` resource, read by the sensor and the retrain alike.
     `run_url(run_id)`: a run's address in the Dagster UI, for the timeline's pointers.
-    Raises QuarterFailed when the monitoring run fails, or a retrain stops without
-    recording its decision.
+    Raises QuarterFailed when a retrain stops without recording its decision.
     """
     seconds: dict[str, float] = {}
-    run_ids: dict[str, str] = {}
-    t0 = time.perf_counter()
-    (monitor,) = launch_jobs(definitions, [(MONITOR_JOB, {})], instance, request=code_location)
-    check_run(monitor, "the quarter's monitoring")
-    run_ids[MONITOR_JOB] = monitor.run_id
-    seconds["monitor"] = time.perf_counter() - t0
-
+    run_ids: dict[str, str] = {QUARTER_JOB: result.run_ids[0]}
     t0 = time.perf_counter()
     requests = evaluate_loop_trigger(instance, _configured(definitions))
     seconds["trigger"] = time.perf_counter() - t0
@@ -138,4 +131,4 @@ def close_quarter(result: QuarterResult, *, hireloop: HireloopRuntime,
                        seconds=seconds)
 
 
-__all__ = ["MONITOR_JOB", "QuarterLoop", "close_quarter", "timeline_row"]
+__all__ = ["QuarterLoop", "close_quarter", "timeline_row"]

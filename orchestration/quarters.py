@@ -7,10 +7,11 @@ the candidate id, as an ATS does: the inference log carries the pseudonym); a pe
 from the band and the old process together, recorded in monitoring.hiring_decisions; the
 quarter's new and changed rows reach hireloop as an HR export does (CSV files under
 `$HIRELOOP_HOME/exports/<as_of>/`, imported by the `build_feature_store` job's ingest with
-its own as-of, which rebuilds the feature store and the serving context); then the inference
-log is ingested (`ingest_inference_log`). The truth of the new applicants goes to sim_truth.
-The loop then closes on the QuarterResult (orchestration.loop_cycle.close_quarter):
-monitoring, the trigger, a retrain when it asks.
+its own as-of, which rebuilds the feature store and the serving context); the inference log
+is ingested and the champion in force monitored at the new as-of (drift, quality, the
+feedback page), all in the one `quarter_cycle` run. The truth of the new applicants goes to
+sim_truth. The loop then closes on the QuarterResult (orchestration.loop_cycle.
+close_quarter): the trigger looks, a retrain runs when it asks.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from orchestration.resources import EndpointResource, HireloopRuntime
 from orchestration.run_failures import explain_failure
 from orchestration.runs import launch_jobs
 
+QUARTER_JOB = "quarter_cycle"  # orchestration/definitions.py
 MAX_QUARTERS = 400  # how far from the history an installation can be advanced
 
 
@@ -79,7 +81,9 @@ class QuarterResult:
                 f"{self.scored} scored over HTTP ({self.refused} refused), {self.decided} "
                 f"decided ({self.offers} offers), {self.hires_started} hires started, "
                 f"{self.reviews_arrived} reviews arrived; export {self.export_dir} "
-                f"({sum(self.seconds.values()):.0f} s)")
+                f"({sum(self.seconds.values()):.0f} s: "
+                + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in self.seconds.items())
+                + ")")
 
 
 def _history_and_specs(cur, scenario: str, per_quarter: int | None
@@ -213,18 +217,18 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
     seconds["export"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    jobs = [("build_feature_store", {"ops": {"raw_hr_tables": {"config": {
-                "source": "import", "import_dir": str(directory)}}}}),
-            ("ingest_inference_log", {})]
-    # The ingest reads only what the endpoint logged before the export: the two run together.
+    # One run: the import, the build, the inference log (the endpoint logged every score
+    # before the export was written) and the champion's monitoring at the new as-of.
+    jobs = [(QUARTER_JOB, {"ops": {"raw_hr_tables": {"config": {
+                "source": "import", "import_dir": str(directory)}}}})]
     if instance is None:
         with DagsterInstance.get() as own:
             results = launch_jobs(definitions, jobs, own)
-            ingested = _finish(results)
+            ingested = _finish(results[0])
     else:
         results = launch_jobs(definitions, jobs, instance, request=code_location)
-        ingested = _finish(results)
-    seconds["import_and_build"] = time.perf_counter() - t0
+        ingested = _finish(results[0])
+    seconds["import_build_monitor"] = time.perf_counter() - t0
     return QuarterResult(
         index=spec.index, quarter=state.label, as_of=state.as_of,
         applicants=spec.per_quarter, scored=report.scored, refused=report.refused,
@@ -236,8 +240,8 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
         run_ids=[r.run_id for r in results], seconds=seconds)
 
 
-def _finish(results: list[Any]) -> int:
-    """Check both runs (read while their instance is open); the inference log rows added."""
-    check_run(results[0], "the quarter's import and feature-store build")
-    check_run(results[1], "the inference-log ingest")
-    return int(results[1].output_for_node("inference_log_ingest")["added"])
+def _finish(result: Any) -> int:
+    """Check the quarter's run (read while its instance is open); the inference log rows
+    added."""
+    check_run(result, "the quarter's import, feature-store build and monitoring")
+    return int(result.output_for_node("inference_log_ingest")["added"])

@@ -34,7 +34,6 @@ from dagster import (
 )
 from dagster._core.storage.tags import RUN_KEY_TAG
 
-from monitoring.dashboard import publish_figures
 from monitoring.loop_decisions import LoopDecision, ensure_schema, read_decisions, record_decision
 from monitoring.loop_trigger import TriggerDecision, TriggerPolicy, decide, read_figures
 from orchestration.assets.run_config import config_from, to_settings
@@ -125,6 +124,8 @@ def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
 def _publish(context: SensorEvaluationContext, hireloop: HireloopRuntime, figures, decisions
              ) -> None:
     """The dashboard follows the decision; a failure there is logged, never blocks it."""
+    from monitoring.dashboard import publish_figures  # Evidently: only where a sensor looks
+
     try:
         publish_figures(hireloop.settings.evidently_dir, figures, decisions)
     except Exception as exc:  # the decision is recorded: the dashboard catches up next look

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hris.calendar import quarter_of
 from hris.contract import ROLE_FAMILIES
 from hris.simulator import export as ex
 from hris.simulator.employment import Employment, build_employment
@@ -99,8 +100,7 @@ def quarter_ends(history_as_of: dt.date, count: int) -> list[dt.date]:
 
 def quarter_label(as_of: dt.date) -> str:
     """"YYYY-Qn" of the quarter that ends the day before `as_of`."""
-    last = as_of - dt.timedelta(days=1)
-    return f"{last.year}-Q{(last.month - 1) // 3 + 1}"
+    return quarter_of(as_of - dt.timedelta(days=1))
 
 
 @dataclass(frozen=True)

@@ -3,31 +3,32 @@
 The raw suites measure the same row rules the staging quarantine applies (dbt vars
 `raw_rules`), so their unexpected counts per reason agree with the quarantine's; staging and
 the feature store must pass in full. Results go to monitoring.dq_results and Data Docs.
+
+The names below load their submodule on first use (PEP 562): importing Great Expectations
+takes seconds, and every Dagster process (code server, each run) loads the definitions,
+most of which never validate anything.
 """
 
-from monitoring.data_quality.feature_suite import FeatureStoreBounds, feature_store_suite
-from monitoring.data_quality.gate import RawTablePolicy, table_failures
-from monitoring.data_quality.results import ensure_dq_results, write_results
-from monitoring.data_quality.rules import RuleSpec, TableRules, load_rules
-from monitoring.data_quality.runner import (
-    DataQualityRunner,
-    ExpectationOutcome,
-    SuiteOutcome,
-    docs_dir_for,
-    write_docs_index,
-)
-from monitoring.data_quality.suites import (
-    SuiteSpec,
-    raw_suite,
-    raw_suites,
-    staging_columns,
-    staging_suite,
-    staging_suites,
-)
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "DataQualityRunner", "ExpectationOutcome", "FeatureStoreBounds", "RawTablePolicy",
-    "RuleSpec", "SuiteOutcome", "SuiteSpec", "TableRules", "docs_dir_for", "ensure_dq_results",
-    "feature_store_suite", "load_rules", "raw_suite", "raw_suites", "staging_columns",
-    "staging_suite", "staging_suites", "table_failures", "write_docs_index", "write_results",
-]
+_WHERE = {
+    "FeatureStoreBounds": "feature_suite", "feature_store_suite": "feature_suite",
+    "RawTablePolicy": "gate", "table_failures": "gate",
+    "ensure_dq_results": "results", "write_results": "results",
+    "RuleSpec": "rules", "TableRules": "rules", "load_rules": "rules",
+    "DataQualityRunner": "runner", "ExpectationOutcome": "runner", "SuiteOutcome": "runner",
+    "docs_dir_for": "runner", "write_docs_index": "runner",
+    "SuiteSpec": "suites", "raw_suite": "suites", "raw_suites": "suites",
+    "staging_columns": "suites", "staging_suite": "suites", "staging_suites": "suites",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -26,28 +26,16 @@ from pydantic import Field
 
 from hris.exports import required_as_of
 from hris.import_rules import read_import_rules
-from monitoring.data_quality import (
-    DataQualityRunner,
-    FeatureStoreBounds,
-    RawTablePolicy,
-    SuiteOutcome,
-    docs_dir_for,
-    feature_store_suite,
-    load_rules,
-    raw_suites,
-    staging_columns,
-    staging_suites,
-    table_failures,
-    write_docs_index,
-    write_results,
-)
+
+# Great Expectations loads on first use (see monitoring/data_quality/__init__.py).
+from monitoring import data_quality as dq
 from orchestration.resources import HireloopRuntime
 
 FEATURE_STORE_KEY = AssetKey(["marts", "fct_training_examples"])
 RAW_ROWS, RAW_TABLE = "raw_row_defects", "raw_table_contract"
 STAGING, FEATURE_STORE = "staging_suite", "feature_store_suite"
 
-RULES = load_rules()
+RULES = dq.load_rules()
 
 
 def raw_key(table: str) -> AssetKey:
@@ -70,11 +58,11 @@ class DataQualityResource(ConfigurableResource):
     workers: int = Field(2, ge=1, description="suites validated at a time (each with its own "
                                               "GX context and database connection)")
 
-    def policy(self) -> RawTablePolicy:
-        return RawTablePolicy(max_orphan_share=self.max_orphan_share)
+    def policy(self) -> "dq.RawTablePolicy":
+        return dq.RawTablePolicy(max_orphan_share=self.max_orphan_share)
 
-    def bounds(self) -> FeatureStoreBounds:
-        return FeatureStoreBounds(label_rate_min=self.label_rate_min,
+    def bounds(self) -> "dq.FeatureStoreBounds":
+        return dq.FeatureStoreBounds(label_rate_min=self.label_rate_min,
                                   label_rate_max=self.label_rate_max,
                                   min_rows_per_family=self.min_rows_per_family)
 
@@ -82,22 +70,22 @@ class DataQualityResource(ConfigurableResource):
         return Path(self.docs_dir) if self.docs_dir else (
             hireloop.settings.reports_dir / "data_docs")
 
-    def runner(self, hireloop: HireloopRuntime, kind: str) -> DataQualityRunner:
+    def runner(self, hireloop: HireloopRuntime, kind: str) -> "dq.DataQualityRunner":
         """A runner whose Data Docs site is `<docs>/<kind>` (`<docs>/index.html` links all)."""
         root = self.docs_path(hireloop)
-        return DataQualityRunner(hireloop.endpoint().url(hireloop.database),
-                                 docs_dir_for(root, kind), workers=self.workers)
+        return dq.DataQualityRunner(hireloop.endpoint().url(hireloop.database),
+                                 dq.docs_dir_for(root, kind), workers=self.workers)
 
 
 def _record(hireloop: HireloopRuntime, data_quality: DataQualityResource,
-            outcomes: list[SuiteOutcome]) -> None:
+            outcomes: "list[dq.SuiteOutcome]") -> None:
     """Results to monitoring.dq_results; the top Data Docs index links every kind's site."""
     with hireloop.connection() as conn:
-        write_results(conn, outcomes)
-    write_docs_index(data_quality.docs_path(hireloop))
+        dq.write_results(conn, outcomes)
+    dq.write_docs_index(data_quality.docs_path(hireloop))
 
 
-def _metadata(outcome: SuiteOutcome, runner: DataQualityRunner) -> dict:
+def _metadata(outcome: "dq.SuiteOutcome", runner: "dq.DataQualityRunner") -> dict:
     failing = [f"{o.label}: {o.unexpected_count if o.error is None else 'error'}"
                for o in outcome.failed]
     meta = {
@@ -133,7 +121,7 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
         as_of = required_as_of(cur)
         imports = read_import_rules(cur)  # the profile in force, as staging reads it
     runner = data_quality.runner(hireloop, "raw")
-    outcomes = runner.validate_all(raw_suites(RULES, as_of, imports), context.run.run_id,
+    outcomes = runner.validate_all(dq.raw_suites(RULES, as_of, imports), context.run.run_id,
                                    progress=context.log.info)
     _record(hireloop, data_quality, outcomes)
     policy = data_quality.policy()
@@ -151,7 +139,7 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
         yield AssetCheckResult(
             asset_key=raw_key(table), check_name=RAW_ROWS, passed=not defects and not voided,
             severity=AssetCheckSeverity.WARN, metadata=meta, description=description)
-        failures = table_failures(outcome, policy)
+        failures = dq.table_failures(outcome, policy)
         for message in failures:
             context.log.error(message)
         yield AssetCheckResult(
@@ -173,9 +161,9 @@ def staging_data_quality(context: AssetCheckExecutionContext, hireloop: Hireloop
                          data_quality: DataQualityResource):
     with hireloop.connection() as conn, conn.cursor() as cur:
         as_of = required_as_of(cur)
-        columns = staging_columns(cur, RULES.tables)
+        columns = dq.staging_columns(cur, RULES.tables)
     runner = data_quality.runner(hireloop, "staging")
-    outcomes = runner.validate_all(staging_suites(RULES, as_of, columns), context.run.run_id,
+    outcomes = runner.validate_all(dq.staging_suites(RULES, as_of, columns), context.run.run_id,
                                    progress=context.log.info)
     _record(hireloop, data_quality, outcomes)
     for table, outcome in zip(RULES.tables, outcomes, strict=True):
@@ -198,7 +186,7 @@ def feature_store_data_quality(context: AssetCheckExecutionContext,
                                hireloop: HireloopRuntime, data_quality: DataQualityResource):
     runner = data_quality.runner(hireloop, "feature_store")
     bounds = data_quality.bounds()
-    outcome = runner.validate(feature_store_suite(bounds), context.run.run_id)
+    outcome = runner.validate(dq.feature_store_suite(bounds), context.run.run_id)
     _record(hireloop, data_quality, [outcome])
     failing = [f"{o.description or o.label}: {o.unexpected_count}" for o in outcome.failed]
     for message in failing:

@@ -8,8 +8,6 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asse
 
 from hris.exports import required_as_of
 from ml.registry import CHAMPION, PREVIOUS_CHAMPION
-from monitoring.feedback import read_feedback_data
-from monitoring.feedback_report import key_tables, write_feedback_report
 from orchestration.assets.model import promotion_decision
 from orchestration.resources import HireloopRuntime, MlflowResource
 
@@ -28,6 +26,8 @@ from orchestration.resources import HireloopRuntime, MlflowResource
 )
 def feedback_report(context: AssetExecutionContext, hireloop: HireloopRuntime,
                     mlflow: MlflowResource) -> Output:
+    from monitoring.feedback import read_feedback_data
+    from monitoring.feedback_report import key_tables, write_feedback_report
     champion = mlflow.alias_model(CHAMPION)
     previous = mlflow.alias_model(PREVIOUS_CHAMPION) if champion is not None else None
     if champion is None:

@@ -10,14 +10,8 @@ import datetime as dt
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
 from hris.exports import required_as_of
-from ml.fairness_audit import flagged_categories
 from ml.tracking import TrainedModel
-from monitoring.drift_run import run_feature_drift
-from monitoring.fairness_run import run_fairness_audit
 from monitoring.i18n import translator
-from monitoring.monitoring_page import read_drift_summary, write_page
-from monitoring.quality_run import run_model_quality
-from monitoring.quality_summary import quality_tables
 from orchestration.assets.model import promotion_decision
 from orchestration.assets.serving import batch_scores
 from orchestration.resources import HireloopRuntime, MlflowResource
@@ -26,7 +20,8 @@ GROUP = "monitoring"
 
 
 @asset(
-    deps=[batch_scores],
+    # after the build's scoring in the full loop; reads the candidates' point-in-time features
+    deps=[batch_scores, AssetKey(["intermediate", "int_candidate_features_joined"])],
     group_name=GROUP,
     kinds={"python", "postgres"},
     description="Feature and prediction drift per role family (Evidently 0.7, K-S with "
@@ -36,6 +31,7 @@ GROUP = "monitoring"
 )
 def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
+    from monitoring.drift_run import run_feature_drift
     version, model = mlflow.champion_model("monitor")
     with hireloop.connection() as conn:
         with conn.cursor() as cur:
@@ -76,6 +72,9 @@ def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
 )
 def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
+    from monitoring.monitoring_page import read_drift_summary, write_page
+    from monitoring.quality_run import run_model_quality
+    from monitoring.quality_summary import quality_tables
     version, model = mlflow.champion_model("monitor")
     with hireloop.connection() as conn:
         with conn.cursor() as cur:
@@ -111,6 +110,8 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
 def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
                     registered_challenger: str, hireloop: HireloopRuntime,
                     mlflow: MlflowResource) -> Output:
+    from ml.fairness_audit import flagged_categories
+    from monitoring.fairness_run import run_fairness_audit
     target = mlflow.target()
     with hireloop.connection() as conn:
         with conn.cursor() as cur:

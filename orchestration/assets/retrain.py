@@ -25,6 +25,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from hris.calendar import quarter_of
 from hris.exports import required_as_of
 from ml.datasets import read_early_outcomes
 from ml.evaluation import load_version_model
@@ -75,10 +76,6 @@ def _md(frame: pd.DataFrame) -> MetadataValue:
                             else "none")
 
 
-def _quarter(day: dt.date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
 def _champion(mlflow: MlflowResource) -> str | None:
     found = champion_version(mlflow.target().client, mlflow.model_name)
     return None if found is None else str(found.version)
@@ -101,7 +98,7 @@ def _record(context, hireloop: HireloopRuntime, trigger: TriggerThresholds, deci
             figures = {**figures, "trigger": {"reasons": why.reasons,
                                               "figures": why.figures}}
         return record_decision(cur, LoopDecision(
-            as_of=as_of, quarter=tags.get(TAG_QUARTER) or _quarter(dt.date.fromisoformat(as_of)),
+            as_of=as_of, quarter=tags.get(TAG_QUARTER) or quarter_of(dt.date.fromisoformat(as_of)),
             decision=decision, reasons=reasons, figures=figures, champion_before=before,
             champion_after=after, run_key=tags.get("dagster/run_key"),
             dagster_run_id=run.run_id))

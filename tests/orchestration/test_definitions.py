@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from dagster import AssetKey, DagsterInstance
 
 from hris.contract import RAW_TABLES
@@ -22,14 +23,27 @@ def test_definitions_load_with_every_layer():
     assert defs.resolve_job_def("build_feature_store") is not None
 
 
-def test_the_quarters_monitoring_job_trains_nothing():
-    job = defs.resolve_job_def("monitor_quarter")
+@pytest.mark.parametrize("name", ["monitor_quarter", "quarter_cycle"])
+def test_the_quarters_monitoring_jobs_train_nothing(name):
+    job = defs.resolve_job_def(name)
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
     assert {"feature_drift", "model_quality", "feedback_report"} <= keys
     # on the champion in force: no training, registering, deploying or audit of a new version
     assert not keys & {"training_set", "trained_model", "registered_challenger",
                        "promotion_decision", "deployed_endpoint", "fairness_report",
                        "retrain_challengers"}
+
+
+def test_a_quarters_one_run_imports_builds_ingests_then_monitors():
+    """quarter_cycle is the whole quarter in one run: monitoring must come after the build
+    it reads (an asset dependency orders the steps, nothing else does)."""
+    job = defs.resolve_job_def("quarter_cycle")
+    keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert {f"raw/{t}" for t in RAW_TABLES} | {"inference_log_ingest", "serving_context",
+                                                "marts/fct_early_outcomes"} <= keys
+    graph = defs.get_repository_def().asset_graph
+    upstream = {k.to_user_string() for k in graph.get(AssetKey("feature_drift")).parent_keys}
+    assert "intermediate/int_candidate_features_joined" in upstream
 
 
 def test_build_job_materialises_ingest_and_feature_store(pg_server, hireloop_home):

@@ -2,9 +2,10 @@
 history built by the real `build_feature_store` job (real PostgreSQL and dbt), a champion
 trained on it and served by the real endpoint process; per quarter (orchestration.quarters.
 run_quarter) the interview tool scoring over HTTP, the person's decisions in
-monitoring.hiring_decisions, the quarter imported as an export by the job's own ingest, the
-inference log ingested; then the loop closes (orchestration.loop_cycle.close_quarter): the
-`monitor_quarter` job, the trigger's sensor evaluated in process, a retrain when it asks.
+monitoring.hiring_decisions, and one `quarter_cycle` run: the quarter imported as an export
+by the job's own ingest, the inference log ingested, the champion monitored; then the loop
+closes (orchestration.loop_cycle.close_quarter): the trigger's sensor evaluated in process, a
+retrain when it asks.
 Two `stable` quarters under the default thresholds, then a third under thresholds no
 figure can stay inside (the breach: one retrain, its decision under the quarter's run key).
 
@@ -38,8 +39,8 @@ from orchestration.assets.data_quality import DataQualityResource
 from orchestration.cli import app
 from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
-from orchestration.loop_cycle import MONITOR_JOB, close_quarter
-from orchestration.quarters import run_quarter
+from orchestration.loop_cycle import close_quarter
+from orchestration.quarters import QUARTER_JOB, run_quarter
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
 from orchestration.runs import execute
 from orchestration.sensors import (
@@ -118,7 +119,7 @@ def sandbox(pg_server, hireloop_home, tmp_path_factory):
                 retrains.append([r.dagster_run for r in instance.get_run_records(
                     RunsFilter(job_name=RETRAIN_JOB))])
             again = evaluate_loop_trigger(instance, tight)  # the breach's quarter looked at again
-            monitor_runs = instance.get_run_records(RunsFilter(job_name=MONITOR_JOB))
+            monitor_runs = instance.get_run_records(RunsFilter(job_name=QUARTER_JOB))
         finally:
             process.stop()
     yield SimpleNamespace(database=database, runtime=runtime, results=results, closed=closed,
@@ -260,7 +261,7 @@ def test_each_quarter_is_monitored_at_its_own_as_of_without_training(sandbox):
         assert len(drift) > 0 and (drift["n_current"] > 0).all(), result.quarter
         assert set(drift["model_version"]) == {sandbox.champion}  # the champion in force
         assert "estimate" in set(quality["kind"]), result.quarter
-        assert closed.run_ids[MONITOR_JOB] in {r.dagster_run.run_id
+        assert closed.run_ids[QUARTER_JOB] in {r.dagster_run.run_id
                                                for r in sandbox.monitor_runs}
     # the monitoring job trains nothing: the only registered version is the first champion
     # until a retrain promotes one
