@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Simulated quarters the demo runs after the history (each one about a minute or two here).
+DEMO_QUARTERS ?= 2
 export HIRELOOP_HOME ?= $(CURDIR)/.hireloop
 # Telemetry off everywhere, always.
 export DO_NOT_TRACK := true
@@ -25,6 +27,7 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/hireloop up
 	$(BIN)/hireloop build --defects 0.01
+	$(BIN)/hireloop simulate --quarters $(DEMO_QUARTERS) --scenario concept_drift
 
 ## Lint, validate the Dagster definitions, run the test suite (real PostgreSQL, real dbt).
 test: install lint validate

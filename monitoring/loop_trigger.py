@@ -2,9 +2,9 @@
 
 Pure policy (`decide`) over figures read from the monitoring tables (`read_figures`):
 `monitoring.feature_drift_summary` (a row per family) and `monitoring.model_quality`
-(realised, early and estimate rows). For each family (and 'all') only the newest cohort of
-each kind is looked at: older cohorts were looked at when they were newest, and testing
-every cohort again each quarter would multiply the false alarms.
+(realised, early and estimate rows). For each family (and 'all') one cohort of each kind is
+looked at, the newest with the rows its test needs: older cohorts were looked at when they
+were newest, and testing every cohort again each quarter would multiply the false alarms.
 
 Figures tested, each only with enough rows behind it (fewer: "not tested", never a breach):
 - feature drift share (drifted / tested model inputs, K-S with Bonferroni, monitoring.drift);
@@ -211,12 +211,18 @@ def _rows(cursor, sql: str, params: tuple) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def read_figures(cursor, as_of: str | None = None) -> dict[str, Any] | None:
+def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None = None
+                 ) -> dict[str, Any] | None:
     """The figures of `as_of` (default: the newest), JSON-ready; None when there are none.
 
     Drift: the family rows of the model version computed last at that as-of. Quality: per
-    (family, kind), the newest cohort of the model version computed last for that kind.
+    (family, kind), the newest cohort, of the model version computed last for that kind,
+    with the rows `policy` needs to test it (realised: `min_auc_n`, early: `min_early_n`),
+    else the newest cohort. The newest cohort of a quarter is still filling (at an as-of,
+    the hires of the quarter before have one review each only if they started in its first
+    days: a handful); looking only at it left the early figures never tested.
     """
+    policy = policy or TriggerPolicy()
     as_of = as_of or newest_as_of(cursor)
     if as_of is None:
         return None
@@ -237,7 +243,11 @@ def read_figures(cursor, as_of: str | None = None) -> dict[str, Any] | None:
             SELECT DISTINCT ON (q.role_family, q.kind) {', '.join('q.' + c for c in _QUALITY)}
             FROM monitoring.model_quality q JOIN latest USING (kind, model_version)
             WHERE q.as_of = %s
-            ORDER BY q.role_family, q.kind, q.cohort_quarter DESC""", (as_of, as_of))
+            ORDER BY q.role_family, q.kind,
+                     q.n >= CASE q.kind WHEN 'realised' THEN %s WHEN 'early' THEN %s
+                                        ELSE 0 END DESC,
+                     q.cohort_quarter DESC""",
+            (as_of, as_of, policy.min_auc_n, policy.min_early_n))
     if not drift and not quality:
         return None
     return {"as_of": as_of, "drift": [_plain(r) for r in drift],

@@ -17,10 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from dagster import DagsterInstance, Definitions
 
 from monitoring.loop_decisions import ensure_schema
 from monitoring.loop_trigger import read_figures
+from monitoring.quality_store import read_quality
 from orchestration.quarters import QUARTER_JOB, QuarterFailed, QuarterResult
 from orchestration.resources import HireloopRuntime
 from orchestration.run_failures import explain_failure
@@ -29,6 +31,7 @@ from orchestration.sensors import RETRAIN_JOB, evaluate_loop_trigger, launch_tag
 from orchestration.timeline import CohortAuc, TimelineRow
 
 ALL_FAMILIES = "all"  # monitoring.quality's pooled rows
+MIN_TIMELINE_N = 50  # hires behind a cohort's AUC on the timeline, when a cohort has them
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,17 @@ def _decision(cur, quarter: str) -> tuple[int, str, list[str], str | None] | Non
     return None if found is None else (int(found[0]), found[1], list(found[2]), found[3])
 
 
-def _cohort_auc(quality: list[dict[str, Any]], kind: str) -> CohortAuc | None:
-    for row in quality:
-        if (row["role_family"] == ALL_FAMILIES and row["kind"] == kind
-                and row.get("auc") is not None):
-            return CohortAuc(str(row["cohort_quarter"]), float(row["auc"]), int(row["n"]))
+def _cohort_auc(quality: pd.DataFrame, version: str | None, kind: str) -> CohortAuc | None:
+    """The monitored version's pooled AUC of `kind` on its newest cohort with enough hires
+    (the quarter's newest cohort holds only its first days' hires: an AUC of 3 says
+    nothing), else on its newest cohort."""
+    rows = quality[(quality["role_family"] == ALL_FAMILIES) & (quality["kind"] == kind)
+                   & quality["auc"].notna() & (quality["model_version"].astype(str)
+                                               == str(version))]
+    rows = rows.sort_values("cohort_quarter", ascending=False)
+    enough = rows[rows["n"] >= MIN_TIMELINE_N]
+    for _, row in (enough if len(enough) else rows).head(1).iterrows():
+        return CohortAuc(str(row["cohort_quarter"]), float(row["auc"]), int(row["n"]))
     return None
 
 
@@ -75,12 +84,13 @@ def timeline_row(cur, result: QuarterResult, decision: str, champion_after: str 
     figures = read_figures(cur, result.as_of.isoformat()) or {"drift": [], "quality": []}
     monitored = next((r["model_version"] for r in [*figures["drift"], *figures["quality"]]),
                      None)
+    quality = read_quality(cur, result.as_of.isoformat())
     return TimelineRow(
         quarter=result.quarter, scored=result.scored,
         drift_share={r["role_family"]: float(r["drift_share"]) for r in figures["drift"]
                      if r["drift_share"] is not None},
-        realised=_cohort_auc(figures["quality"], "realised"),
-        estimate=_cohort_auc(figures["quality"], "estimate"),
+        realised=_cohort_auc(quality, monitored, "realised"),
+        estimate=_cohort_auc(quality, monitored, "estimate"),
         decision=decision, champion=champion_after or monitored, run_urls=dict(run_urls))
 
 

@@ -88,20 +88,21 @@ def trigger_of_run(cursor, tags: Mapping[str, str], policy: TriggerPolicy | None
     """The trigger's decision behind a run it requested (None: not a triggered run), with
     every reason and figure, recomputed from the figures recorded for the run's as-of:
     what the retrain job records beside its own outcome."""
-    as_of = tags.get(TAG_AS_OF)
-    figures = read_figures(cursor, as_of) if as_of else None
-    return None if figures is None else decide(figures, policy or TriggerPolicy())
+    as_of, policy = tags.get(TAG_AS_OF), policy or TriggerPolicy()
+    figures = read_figures(cursor, as_of, policy) if as_of else None
+    return None if figures is None else decide(figures, policy)
 
 
 def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
          policy: TriggerPolicy | None = None) -> SensorResult | SkipReason:
     """One look of the trigger: read, decide, request a retrain or record no_action; what
     it decided goes to the Evidently dashboard too."""
+    policy = policy or TriggerPolicy()
     with hireloop.connection() as conn, conn.cursor() as cur:
-        figures = read_figures(cur)
+        figures = read_figures(cur, policy=policy)
         if figures is None:
             return SkipReason("no drift or quality figures recorded yet")
-        decision = decide(figures, policy or TriggerPolicy())
+        decision = decide(figures, policy)
         key = run_key_for(decision.quarter)
         if _already_run(context.instance, key):  # the retrain records this quarter's outcome
             return SkipReason(f"{decision.quarter}: retrain already requested (run key {key})")

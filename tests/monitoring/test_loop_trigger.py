@@ -111,6 +111,27 @@ def test_newest_cohort_and_latest_model_version_are_read(cursor):
     assert [r["model_version"] for r in read_figures(cursor)["drift"]] == ["2"]
 
 
+def test_the_cohort_looked_at_is_the_newest_with_the_rows_its_test_needs(cursor):
+    """At an as-of the newest early cohort holds a handful of hires (those who started in
+    its first days); the one before holds the quarter's: that one is tested."""
+    insert_quality(cursor, "2025-04-01", "all", "early", "2024-Q3", 280,
+                   mean_predicted=0.60, mean_observed=0.40)
+    insert_quality(cursor, "2025-04-01", "all", "early", "2024-Q4", 4,
+                   mean_predicted=0.60, mean_observed=0.60)
+    policy = TriggerPolicy()
+    figures = read_figures(cursor, policy=policy)
+    assert [(r["cohort_quarter"], r["n"]) for r in figures["quality"]] == [("2024-Q3", 280)]
+    decision = decide(figures, policy)
+    assert decision.retrain
+    assert "all: early-attainment gap 0.200 > threshold 0.120 (n 280 ≥ min 100): retrain" \
+        in decision.reasons
+    # a policy needing more rows than any cohort has: the newest, untested
+    strict = TriggerPolicy(min_early_n=1000)
+    figures = read_figures(cursor, policy=strict)
+    assert [r["cohort_quarter"] for r in figures["quality"]] == ["2024-Q4"]
+    assert not decide(figures, strict).retrain
+
+
 def test_nothing_recorded_is_none_and_creates_no_table(cursor):
     assert read_figures(cursor) is None
     cursor.execute("SELECT to_regclass('monitoring.model_quality')")
