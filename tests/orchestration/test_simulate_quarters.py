@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, RunsFilter, mem_io_manager
+from dagster import RunsFilter
 from typer.testing import CliRunner
 
 from hris.contract import RAW_TABLES
@@ -29,36 +29,25 @@ from hris.exports import record_export
 from hris.ingest import ingest_export
 from hris.pseudonym import PSEUDONYM_HEX_CHARS
 from hris.simulator.quarters import QuarterRefused
-from ml.datasets import read_frame
-from ml.deploy import ensure_champion_served
-from ml.train import TrainConfig
-from ml.training_pipeline import train_and_evaluate
 from monitoring.hiring_decisions import COLUMNS, HiringDecision, append_decisions, read_decisions
 from monitoring.loop_trigger import LABELS, TriggerPolicy, decide, read_figures
-from orchestration.assets.data_quality import DataQualityResource
 from orchestration.cli import app
-from orchestration.dbt import dbt_resource
 from orchestration.definitions import build_definitions
 from orchestration.loop_cycle import close_quarter
 from orchestration.quarters import QUARTER_JOB, run_quarter
-from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
-from orchestration.runs import execute
+from orchestration.resources import EndpointResource, HireloopRuntime
 from orchestration.sensors import (
     RETRAIN_JOB,
     TRIGGER_RESOURCE,
     TriggerThresholds,
     evaluate_loop_trigger,
 )
-from tests.ml.conftest import register_champion
 from tests.ml.test_endpoint import free_port
+from tests.orchestration.quarter_sandbox import QUICK_RETRAIN, served_sandbox
 
 HISTORY_N, SEED, PER_QUARTER = 3_000, 17, 250
 SCENARIO = "stable"
 STABLE_QUARTERS = 2
-# Quick challengers (as tests/orchestration/test_retrain_job.py's): the wiring is tested here.
-QUICK_RETRAIN = {"ops": {"retrain_challengers": {"config": {
-    "n_search": 2, "max_trees": 200, "early_stopping_rounds": 20,
-    "strategies": ["per_family"], "make_figures": False}}}}
 # Thresholds no tested figure stays inside (a calibration error or an early-attainment gap
 # is never exactly zero): the third quarter breaches on whatever the monitor recorded.
 TIGHT = TriggerThresholds(max_drift_share=1e-6, min_drift_n=1, max_calibration_error=1e-6,
@@ -71,69 +60,25 @@ def sandbox(pg_server, hireloop_home, tmp_path_factory):
     cycle (the third under TIGHT thresholds). Yields what each test reads: the database,
     the runtime, the quarters' results and closings, the retrain runs after each quarter,
     a look of the trigger after the last, the monitoring runs, the first champion."""
-    database = pg_server.create_database("quarters")
     folder = tmp_path_factory.mktemp("quarters")
-    runtime = HireloopRuntime(home=str(hireloop_home), database=database)
-    settings = runtime.settings
-    settings.pseudonym_key()  # the installation's key exists before the endpoint reads it
-    key_file = settings.pseudonym_key_file()
-    endpoint = EndpointResource(home=str(folder / "endpoint"), port=free_port(),
-                                ready_timeout_s=300,
-                                pseudonym_key_file=str(key_file) if key_file else None)
-    mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database("q_mlflow"),
-                            artifact_root=str(folder / "mlflow"))
-    resources = {
-        "hireloop": runtime, "dbt": dbt_resource(), "io_manager": mem_io_manager,
-        "mlflow": mlflow, "endpoint": endpoint,
-        "data_quality": DataQualityResource(docs_dir=str(folder / "docs"),
-                                            min_rows_per_family=1)}
-    defs = build_definitions(resources)
-    tight = build_definitions({**resources, TRIGGER_RESOURCE: TIGHT})
-    with DagsterInstance.ephemeral() as instance:
-        built = execute(defs, "build_feature_store", instance, {"ops": {"raw_hr_tables": {
-            "config": {"candidates": HISTORY_N, "seed": SEED}}}})
-        assert built.success
-        conn = pg_server.endpoint.connect(database)
-        try:
-            frame = read_frame(conn, "SELECT * FROM marts.fct_training_examples")
-        finally:
-            conn.close()
-        # The training pipeline's own (quick) run: the monitor reads its version_info.
-        model = train_and_evaluate(frame, TrainConfig(
-            n_search=1, max_trees=40, early_stopping_rounds=10, refit=False,
-            strategies=("per_family",), nthread=2), make_figures=False).model
-        target = mlflow.target()
-        register_champion(target.client, model, "simulated quarters test")
-        process = endpoint.process(target.tracking_uri)
-        served = ensure_champion_served(process, target.client, model_name=mlflow.model_name)
-        assert served.get("ready"), served
+    with served_sandbox(pg_server, hireloop_home, folder, "quarters", HISTORY_N, SEED) as box:
+        runtime, defs, instance = box.runtime, box.defs, box.instance
+        tight = build_definitions({**box.resources, TRIGGER_RESOURCE: TIGHT})
         results, closed, retrains = [], [], []
-        try:
-            for quarter in range(STABLE_QUARTERS + 1):
-                bound = defs if quarter < STABLE_QUARTERS else tight
-                result = run_quarter(SCENARIO, PER_QUARTER, hireloop=runtime,
-                                     endpoint=endpoint, definitions=bound, instance=instance)
-                closed.append(close_quarter(result, hireloop=runtime, definitions=bound,
-                                            instance=instance, retrain_config=QUICK_RETRAIN))
-                results.append(result)
-                retrains.append([r.dagster_run for r in instance.get_run_records(
-                    RunsFilter(job_name=RETRAIN_JOB))])
-            again = evaluate_loop_trigger(instance, tight)  # the breach's quarter looked at again
-            monitor_runs = instance.get_run_records(RunsFilter(job_name=QUARTER_JOB))
-        finally:
-            process.stop()
-    yield SimpleNamespace(database=database, runtime=runtime, results=results, closed=closed,
-                          retrains=retrains, again=again, monitor_runs=monitor_runs,
-                          champion=served["champion"],
-                          read=lambda sql: _read(pg_server, database, sql))
-
-
-def _read(pg_server, database: str, sql: str) -> pd.DataFrame:
-    conn = pg_server.endpoint.connect(database)
-    try:
-        return read_frame(conn, sql)
-    finally:
-        conn.close()
+        for quarter in range(STABLE_QUARTERS + 1):
+            bound = defs if quarter < STABLE_QUARTERS else tight
+            result = run_quarter(SCENARIO, PER_QUARTER, hireloop=runtime,
+                                 endpoint=box.endpoint, definitions=bound, instance=instance)
+            closed.append(close_quarter(result, hireloop=runtime, definitions=bound,
+                                        instance=instance, retrain_config=QUICK_RETRAIN))
+            results.append(result)
+            retrains.append([r.dagster_run for r in instance.get_run_records(
+                RunsFilter(job_name=RETRAIN_JOB))])
+        again = evaluate_loop_trigger(instance, tight)  # the breach's quarter looked at again
+        monitor_runs = instance.get_run_records(RunsFilter(job_name=QUARTER_JOB))
+    yield SimpleNamespace(database=box.database, runtime=runtime, results=results,
+                          closed=closed, retrains=retrains, again=again,
+                          monitor_runs=monitor_runs, champion=box.champion, read=box.read)
 
 
 def test_each_quarter_is_scored_decided_exported_and_imported_at_its_as_of(sandbox):
