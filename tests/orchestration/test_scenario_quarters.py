@@ -21,6 +21,9 @@ from orchestration.quarters import run_quarter
 from tests.orchestration.quarter_sandbox import QUICK_RETRAIN, served_sandbox
 
 HISTORY_N, SEED, PER_QUARTER = 3_000, 29, 900
+# The module's sandbox (a history, a champion, quarters of dbt builds) is set up inside
+# its first test: room beyond the suite's 900 s for a loaded machine.
+pytestmark = pytest.mark.timeout(2400)
 SCENARIOS = ("covariate_shift", "rater_drift")
 
 
