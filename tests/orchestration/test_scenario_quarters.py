@@ -5,7 +5,7 @@ recorded decision is the trigger's thresholds applied to the recorded figures, r
 here, with reasons that name them.
 
 One sandbox: quarter 1 `covariate_shift`, quarter 2 `rater_drift` (each quarter's cohort is
-drawn under its own scenario), 900 applicants a quarter so every family's drift is tested
+drawn under its own scenario), 2,500 applicants a quarter so every family's drift is tested
 (at least the trigger's 100 scored candidates).
 """
 
@@ -20,7 +20,7 @@ from orchestration.loop_cycle import close_quarter
 from orchestration.quarters import run_quarter
 from tests.orchestration.quarter_sandbox import QUICK_RETRAIN, served_sandbox
 
-HISTORY_N, SEED, PER_QUARTER = 3_000, 29, 900
+HISTORY_N, SEED, PER_QUARTER = 3_000, 29, 2_500
 # The module's sandbox (a history, a champion, quarters of dbt builds) is set up inside
 # its first test: room beyond the suite's 900 s for a loaded machine.
 pytestmark = pytest.mark.timeout(2400)
