@@ -22,6 +22,7 @@ from ml.datasets import read_frame
 from ml.decision_route import decision_log_path
 from ml.endpoint_launch import ServeSpec
 from ml.pyfunc_model import INFERENCE_LOG_ENV
+from monitoring import hiring_decisions
 from monitoring.decision_log import ingest_decision_log
 from monitoring.decisions import record_decision
 from monitoring.explanation import candidate_explanation, write_explanation
@@ -292,3 +293,31 @@ def test_cli_explain_refuses_a_candidate_hireloop_never_scored(cli_on_installati
     assert "has not scored candidate" in result.output
     result = CliRunner().invoke(cli.app, ["explain", "NOT-A-CANDIDATE"])
     assert result.exit_code == 2 and "no candidate NOT-A-CANDIDATE" in result.output
+
+
+def test_a_log_made_before_entry_ids_takes_a_second_decision_on_one_score(pg_server):
+    """The first decision log made (source, request_id) unique: a person's second decision on
+    one score would have been dropped without a word. Its index is replaced on first use."""
+    database = pg_server.create_database("decisions_v1")
+    conn = pg_server.endpoint.connect(database)
+    who = "ab" * 16
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(hiring_decisions.DDL.split("DO $$", 1)[0])  # the table as it was
+            cur.execute("CREATE UNIQUE INDEX hiring_decisions__request ON "
+                        "monitoring.hiring_decisions (source, request_id) "
+                        "WHERE request_id IS NOT NULL")
+            first, second = (hiring_decisions.HiringDecision(
+                who, d, "j.smith", why, "cli", request_id="r-1", entry_id=e)
+                for d, why, e in (("hold", "references first", "e-1"),
+                                  ("offer", "references were good", "e-2")))
+            assert hiring_decisions.append_decisions(cur, [first, second]) == 2
+            assert hiring_decisions.append_decisions(cur, [second]) == 0  # same entry: once
+            rows = hiring_decisions.read_decisions(cur, candidate_pseudonym=who)
+            simulated = hiring_decisions.HiringDecision(
+                who, "offer", "simulated hiring manager", "followed the rounds", "simulation",
+                request_id="r-1")
+            assert hiring_decisions.append_decisions(cur, [simulated, simulated]) == 1
+    finally:
+        conn.close()
+    assert rows["decision"].tolist() == ["hold", "offer"]
