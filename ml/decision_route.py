@@ -105,3 +105,48 @@ class DecisionRoute:
                                     "required" if data.get(field) is None else "format",
                                     message))
         return problems
+
+
+def add_decision_route(document: dict[str, Any], decisions: tuple[str, ...],
+                       reviewer_pattern: str, max_reason_chars: int) -> dict[str, Any]:
+    """`document` (the endpoint's OpenAPI) with `POST /candidates/decision` added; the
+    rules are handed in (ml does not import monitoring, where they are defined)."""
+    text = {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS}
+    request = {"type": "object", "additionalProperties": False,
+               "required": ["candidate_id", "decision", "reviewer", "reason"],
+               "properties": {
+                   "candidate_id": {**text, "description": "the HR system's candidate id "
+                                    "(pseudonymised by the endpoint, never logged)"},
+                   "decision": {"enum": list(decisions)},
+                   "reviewer": {"type": "string", "pattern": f"^{reviewer_pattern}$",
+                                "description": "the reviewer's staff handle or login"},
+                   "reason": {"type": "string", "minLength": 1,
+                              "maxLength": max_reason_chars,
+                              "description": "why, in words; no email, phone or id"},
+                   "request_id": {**text, "description": "the score it answers (default: "
+                                  "the candidate's latest score before the decision)"}}}
+    accepted = {"type": "object", "required": ["status", "entry_id", "decided_at"],
+                "properties": {"status": {"const": "accepted"}, "entry_id": {"type": "string"},
+                               "decided_at": {"type": "string", "format": "date-time"},
+                               "message": {"type": "string"}}}
+
+    def answer(ref: str, what: str) -> dict[str, Any]:
+        return {"description": what, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+    out = {**document, "paths": {**document["paths"]},
+           "components": {"schemas": {**document["components"]["schemas"],
+                                      "DecisionRequest": request,
+                                      "DecisionAccepted": accepted}}}
+    out["paths"][DECISION_PATH] = {"post": {
+        "operationId": "recordDecision",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/DecisionRequest"}}}},
+        "responses": {"202": answer("DecisionAccepted", "recorded in the decision log; joined "
+                                    "to the score it answers when the logs are ingested"),
+                      "400": answer("Error", "every problem of the decision; nothing "
+                                    "recorded"),
+                      "415": answer("Error", "not application/json"),
+                      "503": answer("Error", "the endpoint has no pseudonym key or no "
+                                    "inference log")}}}
+    return out

@@ -62,7 +62,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ml.decision_route import DECISION_PATH, DecisionRefused, DecisionRoute, decision_log_path
+from ml.decision_route import (
+    DECISION_PATH,
+    DecisionRefused,
+    DecisionRoute,
+    add_decision_route,
+    decision_log_path,
+)
 from ml.endpoint_schema import endpoint_schema
 from ml.pyfunc_model import inference_log_path
 from ml.records_route import PATHS as RECORDS_PATHS
@@ -454,6 +460,14 @@ def _decision_check() -> Callable[[object, object, object], list[str]]:
     return check_decision
 
 
+def _decision_rules() -> tuple[tuple[str, ...], str, int]:
+    """The decision vocabulary, the reviewer handle's pattern and the reason's length limit
+    (monitoring.hiring_decisions, the one definition), for the published contract."""
+    from monitoring.hiring_decisions import DECISIONS, HANDLE, MAX_REASON_CHARS
+
+    return DECISIONS, HANDLE.pattern, MAX_REASON_CHARS
+
+
 def _detail(body: bytes) -> tuple[str, str, str]:
     """(error_code, message, stack trace) of MLflow's error body, for the server log; the
     request MLflow puts before the message ("Failed to predict data '...'") is cut."""
@@ -494,6 +508,7 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
         scorer = inner_model if callable(getattr(inner_model, "score_rows", None)) else None
         with contextlib.suppress(RouteRefusal):  # no context yet: /invocations only
             schema = add_records_routes(schema, records.context().rules)
+            schema = add_decision_route(schema, *_decision_rules())
     decisions = None
     if records is not None:
         log = inference_log_path({}, os.environ)

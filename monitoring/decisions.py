@@ -14,6 +14,7 @@ import uuid
 
 from hris.pseudonym import pseudonym
 from monitoring.hiring_decisions import (
+    BANDS,
     DECISIONS,
     HiringDecision,
     append_decisions,
@@ -66,7 +67,8 @@ def record_decision(cursor, key: bytes, candidate_id: str, decision: str, review
     made = HiringDecision(
         candidate_pseudonym=who, decision=decision, decided_by=reviewer, reason=reason,
         source=source, role_family=family, model_version=score["model_version"],
-        probability=float(score["probability"]), band=score["band"],
+        probability=float(score["probability"]),
+        band=score["band"] if score["band"] in BANDS else None,
         request_id=score["request_id"], entry_id=str(uuid.uuid4()))
     append_decisions(cursor, [made])
     return made

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from types import SimpleNamespace
 
+import jsonschema
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +22,7 @@ from hris.contract import ROLE_FAMILIES
 from ml.datasets import read_frame
 from ml.decision_route import decision_log_path
 from ml.endpoint_launch import ServeSpec
+from ml.endpoint_schema import schema_for
 from ml.pyfunc_model import INFERENCE_LOG_ENV
 from monitoring import hiring_decisions
 from monitoring.decision_log import ingest_decision_log
@@ -115,6 +117,11 @@ def test_http_decision_is_logged_then_ingested_beside_the_score_it_answers(
     decision = {"candidate_id": inst.raw_ids[0], "decision": "advance", "reviewer": "j.smith",
                 "reason": "strong work sample; invite to the director round",
                 "request_id": "r-oversight-http"}
+    document = inst.served.get("/openapi.json")  # the published contract documents it
+    assert "/candidates/decision" in document["paths"]
+    validator = jsonschema.Draft202012Validator(schema_for(document, "DecisionRequest"))
+    assert not list(validator.iter_errors(decision))
+    assert list(validator.iter_errors({**decision, "decision": "maybe"}))
     status, body = inst.served.post("/candidates/decision", decision)
     assert status == 202, body
     assert body["status"] == "accepted" and body["entry_id"]
