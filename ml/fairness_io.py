@@ -9,6 +9,8 @@ schema (ml does not import monitoring).
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -16,6 +18,7 @@ import pandas as pd
 
 from ml.datasets import read_frame
 from ml.features import FAMILY_COLUMN, LABEL
+from ml.model_card import card_with_audit
 
 PEOPLE_SQL = """
 SELECT candidate_id, role_family, gender, race_ethnicity, age_40_plus
@@ -113,3 +116,22 @@ def log_report(run_id: str, report: dict[str, Any], summary: dict[str, Any],
                                       "ratio", min(ratios))
     client.set_tag(run_id, "fairness.audit_date", report["audit_date"])
     return paths
+
+
+CARD_PATH = "model_card.md"  # ml.tracking logs the training card there (one name)
+
+
+def log_model_card(run_id: str, report: dict[str, Any], flagged: list[dict[str, Any]],
+                   client: mlflow.MlflowClient | None = None) -> str:
+    """The version's model card with its metrics per group and the latest audit, logged over
+    the training card of run `run_id` (the card is the run's `model_card.md`); returns it."""
+    client = client or mlflow.MlflowClient()
+    with tempfile.TemporaryDirectory(prefix="hireloop_card_") as tmp:
+        try:
+            card = Path(client.download_artifacts(run_id, CARD_PATH, tmp)).read_text(
+                encoding="utf-8")
+        except Exception:  # a run logged without a card (tests, older runs): start one
+            card = f"# hireloop-kpi model card, version {report.get('model_version')}\n"
+    card = card_with_audit(card, report, flagged)
+    client.log_text(run_id, card, CARD_PATH)
+    return card

@@ -67,3 +67,91 @@ def model_card(info: dict, comparison: pd.DataFrame, metrics: pd.DataFrame,
     lines += [f"- {fam}: {', '.join(cols)}" for fam, cols in sorted(drivers.items())]
     lines += ["", _LIMITS, ""]
     return "\n".join(lines)
+
+
+# -- the version's card once audited: metrics per group and the latest audit -------------------
+
+AUDIT_HEADING = "## Metrics per group (fairness audit)"
+GROUP_NAMES = {"sex": "sex", "race_ethnicity": "race/ethnicity",
+               "sex_race": "sex × race/ethnicity", "age_40_plus": "age 40+"}
+_GROUP_COLUMNS = ("n", "selection_rate", "true_positive_rate", "false_positive_rate",
+                  "mean_score", "observed_rate", "brier", "ece")
+
+
+def _figure(value: object, places: int = 3) -> str:
+    return "—" if value is None else f"{value:.{places}f}" if isinstance(value, float) else str(
+        value)
+
+
+def _group_tables(audit: dict) -> list[str]:
+    """Per attribute, the holdout's outcome metrics per category (ml.fairness_outcomes) and
+    the LL144 impact ratios (ml.fairness_tables), as Markdown."""
+    outcomes, tables = audit.get("outcomes") or {}, audit.get("tables") or {}
+    lines = [f"Labelled hires: {outcomes.get('n_labelled', 0)}; overall selection rate "
+             f"(band advance): {_figure(audit.get('selection_rate'))}.", ""]
+    for attr, name in GROUP_NAMES.items():
+        groups = (outcomes.get(attr) or {}).get("groups") or {}
+        ratios = {r["category"]: r for r in
+                  ((tables.get(attr) or {}).get("selection") or {}).get("rows", [])}
+        if not groups and not ratios:
+            continue
+        eod = (outcomes.get(attr) or {}).get("equalized_odds_difference")
+        lines += [f"### By {name}", "",
+                  f"Equalised-odds difference (advance band, labelled hires): {_figure(eod)}; "
+                  f"unknown category: {(outcomes.get(attr) or {}).get('n_unknown', 0)} people.",
+                  "", "| category | " + " | ".join(_GROUP_COLUMNS)
+                  + " | impact ratio (selection) | flagged |",
+                  "|---|" + "---|" * (len(_GROUP_COLUMNS) + 2)]
+        for category in sorted(set(groups) | set(ratios)):
+            g, r = groups.get(category, {}), ratios.get(category, {})
+            cells = [_figure(g.get(c)) for c in _GROUP_COLUMNS]
+            excluded = " (excluded: " + str(r.get("reason")) + ")" if r.get("excluded") else ""
+            lines.append(f"| {category}{excluded} | " + " | ".join(cells)
+                         + f" | {_figure(r.get('impact_ratio'))} | "
+                         + ("yes" if r.get("flagged") else "no") + " |")
+        lines.append("")
+    return lines
+
+
+def audit_section(report: dict, flagged: list[dict]) -> str:
+    """The card's last part: metrics per group on the holdout and the latest audit's summary
+    (ml.fairness_audit's report and flags)."""
+    samples = report.get("samples") or {}
+    lines = [AUDIT_HEADING, "",
+             f"From the latest fairness audit of version {report.get('model_version')}, "
+             f"dated {report.get('audit_date')} (data as of {report.get('data_as_of')}). "
+             "Protected attributes are never model inputs: they are read only by the audit. "
+             + str(report.get("no_adjustment", "")), ""]
+    if "holdout" in samples:
+        lines += ["Holdout (the version's newest mature hires):", ""]
+        lines += _group_tables(samples["holdout"])
+    lines += ["## Latest fairness audit", "",
+              f"- Audit date: {report.get('audit_date')}; samples: "
+              + ", ".join(f"{k} ({v.get('n', 0)} people)" for k, v in samples.items())]
+    for name, audit in samples.items():
+        for attr, by_rate in (audit.get("tables") or {}).items():
+            for rate, table in by_rate.items():
+                ratios = [r["impact_ratio"] for r in table["rows"]
+                          if r["impact_ratio"] is not None]
+                if ratios:
+                    lines.append(f"- {name}, {GROUP_NAMES.get(attr, attr)}, {rate} rate: "
+                                 f"lowest impact ratio {min(ratios):.3f} (reference "
+                                 f"{table['reference']}; unknown {table['n_unknown']})")
+    lines.append("- Flagged (impact ratio under four-fifths, significant): "
+                 + ("; ".join(f"{f['sample']} {f['attribute']} {f['category']} {f['rate']} "
+                              f"{f['impact_ratio']:.3f}" for f in flagged) or "none"))
+    data = report.get("data_audit") or {}
+    found = [r for r in data.get("findings", []) if r.get("verdict") == "rater_bias"]
+    lines.append(f"- Data audit of interview ratings: {len(found)} rater-bias findings"
+                 + (": " + "; ".join(f"{r['attribute']} {r['category']} {r['role_family']} "
+                                     f"{r['dimension']}" for r in found[:10]) if found else ""))
+    lines += ["- Full report: fairness/fairness_report.json, the LL144 summary "
+              "fairness/ll144_summary.json and the pages fairness/fairness_report.*.html "
+              "in this run's artifacts.", ""]
+    return "\n".join(lines)
+
+
+def card_with_audit(card: str, report: dict, flagged: list[dict]) -> str:
+    """The training card with its audit part replaced by the latest audit's."""
+    base = card.split(AUDIT_HEADING, 1)[0].rstrip()
+    return f"{base}\n\n{audit_section(report, flagged)}"

@@ -28,6 +28,11 @@ the features with the serving context (`--serving-context`) and the installation
 key (`--pseudonym-key-file`, else $HIRELOOP_PSEUDONYM_KEY inherited from the launcher; never
 in the options) and scores them with the served pyfunc itself.
 
+`POST /candidates/decision` (a person's hiring decision, the HR system's candidate id) passes
+the same transport checks and goes to ml/decision_route.py, which appends it to the
+decision log beside the inference log (the endpoint has no database connection; the log is
+ingested with the inference log into monitoring.hiring_decisions).
+
 On the way out, each prediction's `reason_details` entry gets its "text": the reason in plain
 words in the platform language (`--language`, en | zh), from monitoring.reason_text. This
 module is the one part of `ml` that imports `monitoring` (`_explainer`) and `hris` (the one
@@ -57,7 +62,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.decision_route import (
+    DECISION_PATH,
+    DecisionRefused,
+    DecisionRoute,
+    add_decision_route,
+    decision_log_path,
+)
 from ml.endpoint_schema import endpoint_schema
+from ml.pyfunc_model import inference_log_path
 from ml.records_route import PATHS as RECORDS_PATHS
 from ml.records_route import RecordsRoute, RouteRefusal
 from ml.records_schema import add_records_routes
@@ -245,12 +258,13 @@ class ScoringLayer:
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
                  limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
                  records: RecordsRoute | None = None, explain: Explain | None = None,
-                 scorer: Any = None):
+                 scorer: Any = None, decisions: DecisionRoute | None = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
         self.records = records  # the interview-records routes (ml/records_route.py)
         self.explain = explain  # adds each reason's words to a list of prediction dicts
         self.scorer = scorer  # the served HireloopPyfunc: checked batches scored here
+        self.decisions = decisions  # POST /candidates/decision (ml/decision_route.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -261,6 +275,9 @@ class ScoringLayer:
             return
         if scope["path"] in RECORDS_PATHS and scope["method"] == "POST":
             await self._records(scope, receive, send)
+            return
+        if scope["path"] == DECISION_PATH and scope["method"] == "POST":
+            await self._decision(scope, receive, send)
             return
         if scope["path"] != "/invocations" or scope["method"] != "POST":
             await self._guarded(scope, receive, send)
@@ -314,6 +331,30 @@ class ScoringLayer:
             await send_json(send, 500, INTERNAL)
             return
         await send_json(send, 200, answer)
+
+    async def _decision(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A person's decision: the same transport checks, then ml.decision_route (202)."""
+        try:
+            _, data = await self._parsed(scope, receive)
+            if self.decisions is None:
+                raise Refusal(404, "NOT_FOUND", "this endpoint records no decisions (the "
+                              "model is not a hireloop model)")
+            answer = self.decisions.handle(data)
+        except Refusal as refusal:
+            await send_refusal(send, refusal)
+            return
+        except DecisionRefused as r:
+            await send_json(send, r.status, error_body(r.code, r.message, r.problems))
+            return
+        except ConnectionError:
+            return
+        except Exception:
+            _log.exception("the decision route failed")
+            await send_json(send, 500, error_body(
+                "INTERNAL_ERROR", "the decision was not recorded; the server log has the "
+                "detail"))
+            return
+        await send_json(send, 202, answer)
 
     async def _parsed(self, scope: Scope, receive: Receive) -> tuple[bytes, Any]:
         """The body and its JSON, once the transport checks passed (Refusal otherwise)."""
@@ -411,6 +452,22 @@ def _explainer(language: str) -> Explain:
     return explainer(language)
 
 
+def _decision_check() -> Callable[[object, object, object], list[str]]:
+    """monitoring.decisions.check_decision, the one check of a person's decision (the CLI's
+    too). Imported here only: see the module docstring."""
+    from monitoring.decisions import check_decision
+
+    return check_decision
+
+
+def _decision_rules() -> tuple[tuple[str, ...], str, int]:
+    """The decision vocabulary, the reviewer handle's pattern and the reason's length limit
+    (monitoring.hiring_decisions, the one definition), for the published contract."""
+    from monitoring.hiring_decisions import DECISIONS, HANDLE, MAX_REASON_CHARS
+
+    return DECISIONS, HANDLE.pattern, MAX_REASON_CHARS
+
+
 def _detail(body: bytes) -> tuple[str, str, str]:
     """(error_code, message, stack trace) of MLflow's error body, for the server log; the
     request MLflow puts before the message ("Failed to predict data '...'") is cut."""
@@ -451,8 +508,14 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
         scorer = inner_model if callable(getattr(inner_model, "score_rows", None)) else None
         with contextlib.suppress(RouteRefusal):  # no context yet: /invocations only
             schema = add_records_routes(schema, records.context().rules)
+            schema = add_decision_route(schema, *_decision_rules())
+    decisions = None
+    if records is not None:
+        log = inference_log_path({}, os.environ)
+        decisions = DecisionRoute(decision_log_path(log) if log else None, pseudonymise,
+                                  _decision_check())
     return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema,
-                        records, explain, scorer)
+                        records, explain, scorer, decisions)
 
 
 def pseudonymiser(key: bytes) -> Callable[[str], str]:

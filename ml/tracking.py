@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import mlflow
 import pandas as pd
 
+from ml import fairness_io
 from ml.pyfunc_model import log_pyfunc
 from ml.registry import MODEL_NAME
 from ml.serving_context import RecordRules
@@ -22,7 +23,7 @@ from ml.training_pipeline import TrainingResult, top_drivers
 
 MODEL_ARTIFACT_PATH = "model"
 PLOTS_DIR = "plots"
-CARD_PATH = "model_card.md"
+CARD_PATH = fairness_io.CARD_PATH  # rewritten with the audit by ml.fairness_io.log_model_card
 
 
 @dataclass(frozen=True)

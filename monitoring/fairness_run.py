@@ -3,7 +3,9 @@
 What a Dagster asset or the loop calls; plain, so tests can call it. The computation is
 ml's (ml.fairness_*), the page is monitoring.fairness_page's; the JSON report, the LL144
 summary and one HTML page per language become artifacts of the version's MLflow run
-(`fairness/`).
+(`fairness/`), and the run's model card is rewritten with the metrics per group and this
+audit's summary (ml.model_card.card_with_audit): each audited version's card carries its
+latest audit.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ml import fairness_io as io
-from ml.fairness_audit import audit_report, ll144_summary
+from ml.fairness_audit import audit_report, flagged_categories, ll144_summary
 from ml.fairness_data import DataAuditPolicy, data_audit
 from ml.fairness_tables import AuditPolicy
 from monitoring.fairness_page import fairness_page
@@ -30,6 +32,7 @@ class FairnessRun:
     summary: dict[str, Any]
     pages: dict[str, str]                 # artifact name -> HTML
     artifacts: list[str] = field(default_factory=list)
+    card: str | None = None               # the version's model card, as logged
 
 
 def page_name(language: str) -> str:
@@ -73,5 +76,9 @@ def run_fairness_audit(conn, model: Any, model_version: str, *,
     summary = ll144_summary(report)
     pages = {page_name(lang): fairness_page(translator(lang), report, summary, generated_at)
              for lang in languages}
-    artifacts = io.log_report(run_id, report, summary, pages, client) if run_id else []
-    return FairnessRun(report, summary, pages, artifacts)
+    artifacts, card = [], None
+    if run_id:
+        artifacts = io.log_report(run_id, report, summary, pages, client)
+        card = io.log_model_card(run_id, report, flagged_categories(report), client)
+        artifacts.append(io.CARD_PATH)
+    return FairnessRun(report, summary, pages, artifacts, card)

@@ -190,7 +190,25 @@ class IngestResult:
         return self.added
 
 
-def _reject(cursor, path: str, offset: int, raw: bytes, reason: str) -> int:
+def read_offset(cursor, key: str) -> int:
+    """The byte offset a JSON-lines log (`key`: its resolved path) was read up to."""
+    cursor.execute(
+        "SELECT byte_offset FROM monitoring.inference_log_offsets WHERE log_path = %s", [key]
+    )
+    found = cursor.fetchone()
+    return int(found[0]) if found else 0
+
+
+def store_offset(cursor, key: str, offset: int) -> None:
+    cursor.execute(
+        "INSERT INTO monitoring.inference_log_offsets (log_path, byte_offset) VALUES (%s, %s) "
+        "ON CONFLICT (log_path) DO UPDATE SET byte_offset = EXCLUDED.byte_offset, "
+        "updated_at = now()",
+        [key, offset],
+    )
+
+
+def reject_line(cursor, path: str, offset: int, raw: bytes, reason: str) -> int:
     cursor.execute(
         "INSERT INTO monitoring.scoring_log_rejects (log_path, byte_offset, line_hash, raw_line,"
         " reason) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (line_hash) DO NOTHING",
@@ -209,11 +227,7 @@ def ingest_inference_log(cursor, path: Path) -> IngestResult:
     """
     ensure_schema(cursor)
     key = str(Path(path).resolve())
-    cursor.execute(
-        "SELECT byte_offset FROM monitoring.inference_log_offsets WHERE log_path = %s", [key]
-    )
-    found = cursor.fetchone()
-    offset = int(found[0]) if found else 0
+    offset = read_offset(cursor, key)
     if not Path(path).exists():
         return IngestResult(0, 0, 0, offset)
     if Path(path).stat().st_size < offset:
@@ -232,23 +246,18 @@ def ingest_inference_log(cursor, path: Path) -> IngestResult:
             try:
                 rows.append(parse_record(json.loads(line.decode("utf-8"))))
             except UnicodeDecodeError:
-                rejected += _reject(cursor, key, line_at, line, "not UTF-8")
+                rejected += reject_line(cursor, key, line_at, line, "not UTF-8")
                 continue
             except json.JSONDecodeError as exc:
-                rejected += _reject(cursor, key, line_at, line, f"not JSON: {exc.msg}")
+                rejected += reject_line(cursor, key, line_at, line, f"not JSON: {exc.msg}")
                 continue
             except ValueError as exc:
-                rejected += _reject(cursor, key, line_at, line, str(exc))
+                rejected += reject_line(cursor, key, line_at, line, str(exc))
                 continue
             parsed += 1
             if len(rows) >= _BATCH:
                 added += _insert(cursor, rows)
                 rows = []
     added += _insert(cursor, rows)
-    cursor.execute(
-        "INSERT INTO monitoring.inference_log_offsets (log_path, byte_offset) VALUES (%s, %s) "
-        "ON CONFLICT (log_path) DO UPDATE SET byte_offset = EXCLUDED.byte_offset, "
-        "updated_at = now()",
-        [key, offset],
-    )
+    store_offset(cursor, key, offset)
     return IngestResult(added, parsed - added, rejected, offset)

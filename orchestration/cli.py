@@ -713,6 +713,88 @@ def scan_personal_data_command() -> None:
         raise typer.Exit(2)
 
 
+def _store():
+    """The installation's database as the pipelines see it (orchestration's resource)."""
+    from orchestration.resources import HireloopRuntime
+
+    return HireloopRuntime.from_settings(_runtime().settings)
+
+
+@app.command()
+def decide(
+    candidate: str = typer.Argument(..., help="the HR system's candidate id"),
+    decision: str = typer.Option(..., "--decision",
+                                 help="offer, reject, advance or hold (the one vocabulary)"),
+    reviewer: str = typer.Option(..., "--reviewer",
+                                 help="who decides: a staff handle or login, e.g. j.smith"),
+    reason: str = typer.Option(..., "--reason", help="why, in words (no personal data)"),
+    request_id: str | None = typer.Option(
+        None, "--request-id", help="the score it answers (default: the latest score)"),
+) -> None:
+    """Record a person's decision on CANDIDATE in monitoring.hiring_decisions, beside the
+    score it answers (the model never decides: its band never says reject)."""
+    from monitoring.decisions import DecisionRefused, record_decision
+    from monitoring.scoring_log import ingest_inference_log
+
+    store = _store()
+    key = store.settings.pseudonym_key()
+    with store.connection() as conn, conn.cursor() as cur:
+        ingest_inference_log(cur, _endpoint().inference_log_path)  # a score just given online
+        conn.commit()
+        try:
+            made = record_decision(cur, key, candidate, decision, reviewer, reason,
+                                   source="cli", request_id=request_id)
+        except DecisionRefused as exc:
+            typer.echo(f"decide: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"recorded: {made.decision} by {made.decided_by}, beside version "
+               f"{made.model_version}'s score {made.probability:.3f} (band {made.band})"
+               f"{f', request {made.request_id}' if made.request_id else ''}; "
+               f"entry {made.entry_id}")
+
+
+@app.command()
+def explain(
+    candidate: str = typer.Argument(..., help="the HR system's candidate id"),
+    out: Path | None = typer.Option(
+        None, help="JSON to write, with an HTML page per language beside it (default "
+                   "$HIRELOOP_HOME/exports/explanations/<id>.json)"),
+) -> None:
+    """Export what the model used and why for CANDIDATE (GDPR Art. 15/22, PIPL Art. 24): the
+    features and their values, the score, band, version, the reasons, the decisions people
+    recorded, and that a person decides. Owner-only files: one person's data."""
+    import datetime as dt
+
+    from ml.evaluation import load_version_model
+    from monitoring.explanation import ExplainRefused, candidate_explanation, write_explanation
+
+    def version_model(version: str):  # MLflow is reached only for a candidate it scored
+        mlflow = _mlflow()
+        target = mlflow.target()
+        return load_version_model(target.client, version, mlflow.model_name,
+                                  tracking_uri=target.tracking_uri)
+
+    store = _store()
+    settings = store.settings
+    at = dt.datetime.now(dt.UTC)
+    with store.connection() as conn:
+        try:
+            data = candidate_explanation(conn, settings.pseudonym_key(), candidate,
+                                         version_model, language=settings.page_language,
+                                         generated_at=at)
+        except ExplainRefused as exc:
+            typer.echo(f"explain: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in candidate)
+    path = out or settings.home / "exports" / "explanations" / f"{safe}.json"
+    for written in write_explanation(data, path, at):
+        typer.echo(f"wrote {written}")
+    score = data["score"]
+    typer.echo(f"version {score['model_version']} scored {score['probability']:.3f} (band "
+               f"{score['band']}); {len(data['features'])} features, "
+               f"{len(data['decisions'])} decisions recorded")
+
+
 @app.command("rater-ids")
 def rater_ids(
     out: Path | None = typer.Option(

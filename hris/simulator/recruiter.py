@@ -22,6 +22,12 @@ BANDS = ("advance", "review", "hold")
 HOLD_VETO = 0.5
 RESCUE = 0.5
 DECIDED_BY = "simulated hiring manager"
+# What a person decides: the one vocabulary of monitoring.hiring_decisions, whoever decides
+# (the simulated person, a reviewer through `hireloop decide` or the interview tool's HTTP
+# API). The simulated person ends a candidate's process (offer / reject); a reviewer may also
+# move a candidate on to the next round (advance) or park them (hold).
+OFFER_DECISION, REJECT_DECISION = "offer", "reject"
+DECISIONS = (OFFER_DECISION, REJECT_DECISION, "advance", "hold")
 _VERDICT_TEXT = {OFFER: "the interview rounds would offer",
                  REJECTED_FINAL: "the director round rejected",
                  REJECTED_EARLY: "an earlier round rejected"}
@@ -45,4 +51,4 @@ def decide(verdict: np.ndarray, band: np.ndarray, u: np.ndarray
         else:
             why = "followed the interview rounds"
         reasons.append(f"{_VERDICT_TEXT[v]}; {said}; {why}")
-    return np.where(offer, "offer", "reject").astype(object), reasons
+    return np.where(offer, OFFER_DECISION, REJECT_DECISION).astype(object), reasons

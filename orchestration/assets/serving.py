@@ -11,7 +11,9 @@ from dagster import AssetExecutionContext, AssetKey, Config, MetadataValue, Outp
 from hris.interview_tool import score_waiting_candidates
 from ml.batch_scoring import score_candidates
 from ml.datasets import read_candidates_to_score
+from ml.decision_route import decision_log_path
 from ml.deploy import ensure_champion_served
+from monitoring.decision_log import ingest_decision_log
 from monitoring.scoring_log import append_scores, ensure_schema, ingest_inference_log
 from orchestration.assets.model import promotion_decision
 from orchestration.assets.retrain import retrained_champion
@@ -150,14 +152,20 @@ def online_scores(context: AssetExecutionContext, config: OnlineScoringConfig,
     group_name=GROUP,
     kinds={"python", "postgres"},
     description="New lines of the endpoint's inference log appended to "
-                "monitoring.scoring_log as 'online' (idempotent; malformed lines rejected "
-                "with their reason).",
+                "monitoring.scoring_log as 'online', then those of its decision log (the "
+                "interview tool's POST /candidates/decision) to monitoring.hiring_decisions "
+                "beside the scores they answer (idempotent; malformed lines rejected with "
+                "their reason).",
 )
 def inference_log_ingest(context: AssetExecutionContext, hireloop: HireloopRuntime,
                          endpoint: EndpointResource) -> Output:
+    decision_log = decision_log_path(endpoint.inference_log_path)
     with hireloop.connection() as conn, conn.cursor() as cur:
         result = ingest_inference_log(cur, endpoint.inference_log_path)
+        decisions = ingest_decision_log(cur, decision_log)  # after the scores they answer
     summary = {"added": result.added, "duplicates": result.duplicates,
-               "rejected": result.rejected, "offset": result.offset}
-    return Output(summary, metadata={**summary, "inference_log": MetadataValue.path(
-        str(endpoint.inference_log_path))})
+               "rejected": result.rejected, "offset": result.offset,
+               "decisions_added": decisions.added, "decisions_rejected": decisions.rejected}
+    return Output(summary, metadata={
+        **summary, "inference_log": MetadataValue.path(str(endpoint.inference_log_path)),
+        "decision_log": MetadataValue.path(str(decision_log))})

@@ -16,6 +16,7 @@ from ml.datasets import read_candidates_to_score, read_frame
 from ml.fairness_audit import flagged_categories
 from ml.fairness_data import RATER_BIAS, rater_bias
 from ml.fairness_tables import ATTRIBUTES
+from ml.model_card import AUDIT_HEADING, card_with_audit
 from ml.registry import configure
 from ml.split import time_split
 from monitoring.fairness_run import page_name, run_fairness_audit
@@ -24,6 +25,7 @@ from tests.ml.model_fixture import trained_model
 from tests.monitoring.outside_urls import page_outside_urls
 
 VERSION = "3"
+TRAINING_CARD = "# hireloop-kpi model card\n\n## Intended use\n\nDecision support.\n"
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
 LL144_FIELDS = ("audit_date", "model_version", "distribution_date", "data_as_of",
                 "auditor_note", "selection_rate_means", "scoring_rate_means",
@@ -51,8 +53,8 @@ def audited(feature_store, pg_server, tmp_path_factory):
         holdout = frame.iloc[time_split(frame).holdout]
         target = configure(pg_server.url(pg_server.create_database("mlflow_fair")),
                            tmp_path_factory.mktemp("mlflow_fair"))
-        with mlflow.start_run() as run:
-            pass
+        with mlflow.start_run() as run:  # the training run's card, as ml.tracking logs it
+            mlflow.log_text(TRAINING_CARD, "model_card.md")
         result = run_fairness_audit(conn, model, VERSION, holdout=holdout,
                                     run_id=run.info.run_id, as_of="2025-01-01",
                                     generated_at=AT, distribution_date="2026-11-30",
@@ -159,3 +161,32 @@ def test_what_was_seen(audited):
     out = report["samples"]["holdout"]["outcomes"]
     print("eod", {a: out[a]["equalized_odds_difference"] for a in ("sex", "age_40_plus")})
     assert isinstance(pd.DataFrame(flagged_categories(report)), pd.DataFrame)
+
+
+def test_the_model_card_carries_per_group_metrics_and_the_latest_audit(audited):
+    result, _, run_id, target = audited
+    local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model_card.md",
+                                                tracking_uri=target.tracking_uri)
+    with open(local, encoding="utf-8") as fh:
+        card = fh.read()
+    assert card == result.card and "model_card.md" in result.artifacts
+    assert card.startswith(TRAINING_CARD.rstrip())  # the training card is kept
+    report = result.report
+    outcomes = report["samples"]["holdout"]["outcomes"]
+    for attr, name in (("sex", "sex"), ("race_ethnicity", "race/ethnicity"),
+                       ("age_40_plus", "age 40+")):
+        assert f"### By {name}" in card
+        for category, g in outcomes[attr]["groups"].items():
+            row = next(line for line in card.splitlines()
+                       if line.startswith(f"| {category} ") and
+                       f"| {g['n']} | {g['selection_rate']:.3f} |" in line)
+            assert f"| {g['observed_rate']:.3f} |" in row  # observed vs mean score per group
+    assert "| female | " in card and "| 40+ | " in card and "| under 40 | " in card
+    assert "Audit date: 2026-12-02" in card
+    sex = report["samples"]["holdout"]["tables"]["sex"]["selection"]
+    lowest = min(r["impact_ratio"] for r in sex["rows"] if r["impact_ratio"] is not None)
+    assert f"holdout, sex, selection rate: lowest impact ratio {lowest:.3f}" in card
+    assert "rater-bias findings" in card
+    # a later audit replaces the audit part, never stacks a second one
+    again = card_with_audit(card, report, flagged_categories(report))
+    assert again == card and again.count(AUDIT_HEADING) == 1
