@@ -113,6 +113,17 @@ def wait_until(condition, proc: subprocess.Popen | None = None, limit: float = 4
         time.sleep(1)
 
 
+def read_until(proc: subprocess.Popen, text: str) -> str:
+    """What `proc` printed up to and including the line holding `text` (it has finished
+    starting then: a second command would race it for what it is still starting)."""
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+    raise AssertionError(f"`hireloop ui` exited before printing {text!r}:\n{''.join(lines)}")
+
+
 def test_version_is_the_package_version():
     from importlib.metadata import version
 
@@ -133,7 +144,10 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
     inst = installations("one")
     ui = inst.popen("ui")
     try:
-        wait_until(inst.all_ready, ui)
+        # Once it says how to stop it, it has started the UIs and, when the shared database
+        # holds a champion, the endpoint too.
+        head = read_until(ui, "Ctrl-C stops what this command started")
+        assert inst.all_ready(), head
         first = inst.pids()
         assert None not in first.values()
 
@@ -170,6 +184,7 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
     finally:
         ui.send_signal(signal.SIGTERM)
         out, _ = ui.communicate(timeout=120)
+    out = head + out
     assert ui.returncode == 0, out
     assert "MLflow UI stopped" in out and "Dagster daemon stopped" in out
     assert "Evidently UI stopped" in out
