@@ -27,6 +27,7 @@ from tests.monitoring.outside_urls import page_outside_urls
 VERSION = "3"
 TRAINING_CARD = "# hireloop-kpi model card\n\n## Intended use\n\nDecision support.\n"
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+SCORED_AT = AT - dt.timedelta(days=1)  # the batch; a candidate's second score comes at AT
 LL144_FIELDS = ("audit_date", "model_version", "distribution_date", "data_as_of",
                 "auditor_note", "selection_rate_means", "scoring_rate_means",
                 "impact_ratio_means", "unknown_category_means", "samples")
@@ -41,7 +42,7 @@ def audited(feature_store, pg_server, tmp_path_factory):
     conn = pg_server.endpoint.connect(database)
     try:
         candidates = read_candidates_to_score(conn)
-        batch = score_candidates(model, candidates, VERSION)
+        batch = score_candidates(model, candidates, VERSION, scored_at=SCORED_AT)
         with conn, conn.cursor() as cur:
             ensure_schema(cur)
             append_scores(cur, batch.scores.drop(columns=["reasons"]))
