@@ -33,7 +33,7 @@ the same transport checks and goes to ml/decision_route.py, which appends it to 
 decision log beside the inference log (the endpoint has no database connection; the log is
 ingested with the inference log into monitoring.hiring_decisions).
 
-Before any of that, two guards answer every request (ml/host_guard.py, ml/bearer_token.py):
+Every request passes two guards first (ml/host_guard.py, ml/bearer_token.py):
 a Host header that is neither a loopback name nor the bind host answers 421 (DNS
 rebinding), and, when a token is configured (`--token-file`, else $HIRELOOP_ENDPOINT_TOKEN
 inherited from the launcher; never in the options), every path but the liveness probes
