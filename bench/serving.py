@@ -78,8 +78,10 @@ import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
 from ml import endpoint_launch  # noqa: E402
+from ml.bearer_token import bearer_header  # noqa: E402
 from ml.endpoint_launch import ServeSpec  # noqa: E402
 from ml.pyfunc_model import INFERENCE_LOG_ENV  # noqa: E402
+from orchestration.config import Settings  # noqa: E402
 from orchestration.services import EndpointProcess  # noqa: E402
 from orchestration.supervisor import Launch, Service, Supervisor  # noqa: E402
 
@@ -297,11 +299,13 @@ def _worker_loop(conn, core: int) -> None:
 
 def _run_load(
     host: str, port: int, body: bytes, concurrency: int, requests: int, seconds: float,
-    warmup: int, path: str = "/invocations",
+    warmup: int, path: str = "/invocations", token: str | None = None,
 ) -> dict:
-    """Latency and throughput of POSTing `body` to `path`; `errors` counts every answer
-    but 200 (warm-up included), `status_5xx` those of 500 and above."""
-    headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
+    """Latency and throughput of POSTing `body` to `path` (with the server's `token`, as
+    every client sends it); `errors` counts every answer but 200 (warm-up included),
+    `status_5xx` those of 500 and above."""
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body)),
+               **bearer_header(token)}
     per_thread = max(1, requests // concurrency)
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
@@ -398,13 +402,16 @@ class Server:
     """A server process pinned to `cores` (set on this process; children inherit it).
 
     With `code` (a checkout), the endpoint runs that checkout's `ml` package, its layer
-    included: first on the server's path, the server started in it."""
+    included: first on the server's path, the server started in it. Our endpoint (kind
+    "mlflow", this checkout) asks a token, as an installation's does (`token`); the floors
+    and a baseline checkout (which may predate the option) ask none."""
 
     def __init__(self, kind: str, model: str | None, workers: int, cores: set[int],
                  state: Path, tracking_uri: str, records: RecordsFixture | None = None,
                  code: Path | None = None):
         self.port = free_port()
         self.kind = kind
+        self.token: str | None = None
         own = os.sched_getaffinity(0)
         os.sched_setaffinity(0, cores)
         try:
@@ -418,12 +425,16 @@ class Server:
                 self.pid = self.supervisor.start(bare)[0].pid
                 self.stop_name = "bare"
             else:
+                token_file = (Settings(home=state / f"serve-{self.port}").endpoint_token_file()
+                              if kind == "mlflow" and code is None else None)
+                self.token = token_file.read_text().strip() if token_file else None
                 spec = ServeSpec(
                     tracking_uri=tracking_uri, model_uri=model, port=self.port,
                     workers=workers, mlflow_only=kind == "mlflow-floor",
                     extra_env={INFERENCE_LOG_ENV: str(state / f"inference-{self.port}.jsonl")},
                     serving_context=str(records.context) if records else None,
                     pseudonym_key_file=str(records.key_file) if records else None,
+                    token_file=str(token_file) if token_file else None,
                 )
                 process = EndpointProcess(self.supervisor, spec, ready_timeout_s=180)
                 if code is None:
@@ -451,7 +462,8 @@ class Server:
 def measure_http(load: LoadGenerator, server: Server, bodies: dict[int, bytes], args) -> dict:
     """Latency (1 and 100 rows, one connection) and throughput (1 row, 1/8/32 connections)."""
     out: dict = {}
-    job = {"host": "127.0.0.1", "port": server.port, "seconds": args.seconds}
+    job = {"host": "127.0.0.1", "port": server.port, "seconds": args.seconds,
+           "token": server.token}
     loadgen_cpu, server_cpu = [], []
     cells = [(1, 1), (100, 1), (1, 8), (1, 32)]
     for rows, conc in cells:
@@ -669,7 +681,7 @@ def measure_pairs(load: LoadGenerator, targets: dict[str, Target], args
             cpu0 = target.server.cpu()
             r = load.run(host="127.0.0.1", port=target.server.port, body=target.body,
                          path=target.path, concurrency=1, requests=300, seconds=1.0,
-                         warmup=warmup)
+                         warmup=warmup, token=target.server.token)
             if r["errors"]:
                 raise SystemExit(f"{name}: {r['errors']} failed requests {r['statuses']}")
             cpu_ms[name].append((target.server.cpu() - cpu0) * 1e3 / (r["n"] + warmup))
@@ -709,7 +721,8 @@ def measure_runs(load: LoadGenerator, endpoint_uri: str, constant_path: str,
                     t = targets[name]
                     storms[name] = load.run(host="127.0.0.1", port=t.server.port, body=t.body,
                                             path=t.path, concurrency=32, requests=args.requests,
-                                            seconds=args.seconds, warmup=STORM_WARMUP)
+                                            seconds=args.seconds, warmup=STORM_WARMUP,
+                                            token=t.server.token)
         finally:
             for server in servers.values():
                 server.stop()

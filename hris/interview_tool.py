@@ -1,5 +1,6 @@
 """The interview tool's turn: it sends each waiting candidate's interview records to the
-scoring endpoint over HTTP, as the ATS does (POST /candidates/score, the HR system's ids).
+scoring endpoint over HTTP, as the ATS does (POST /candidates/score, the HR system's ids),
+with the installation's endpoint token (`Authorization: Bearer`).
 
 What it sends is `ats_requests.waiting_candidate_requests` (the export's rows the feature
 store accepted); the endpoint logs every score it gives (its inference log), so the
@@ -20,20 +21,22 @@ def waiting_candidates(conn) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
-def score_waiting_candidates(conn, key: bytes, url: str, batch_size: int = 100
-                             ) -> HttpScoringReport:
+def score_waiting_candidates(conn, key: bytes, url: str, token: str | None,
+                             batch_size: int = 100) -> HttpScoringReport:
     """Read the waiting candidates' records (then release `conn`'s transaction), and post
-    them to the endpoint at `url` in batches of `batch_size`; what was scored and refused."""
+    them to the endpoint at `url` with its `token` in batches of `batch_size`; what was
+    scored and refused."""
     try:
         rows = waiting_candidate_requests(conn, key, waiting_candidates(conn))
     finally:
         conn.rollback()  # read only: hold no snapshot while the endpoint works
-    return score_over_http(url, rows, batch_size=batch_size, route=RECORDS)
+    return score_over_http(url, rows, batch_size=batch_size, route=RECORDS, token=token)
 
 
-def score_records(url: str, requests: list[dict], batch_size: int = 100) -> HttpScoringReport:
+def score_records(url: str, token: str | None, requests: list[dict], batch_size: int = 100
+                  ) -> HttpScoringReport:
     """Post candidates' interview records (hris.ats_requests' shape, HR ids, each with its
-    `request_id`) to the endpoint at `url`; the report keeps every prediction, so the
-    caller joins each answer to its candidate by request id."""
+    `request_id`) to the endpoint at `url` with its `token`; the report keeps every
+    prediction, so the caller joins each answer to its candidate by request id."""
     return score_over_http(url, requests, batch_size=batch_size, route=RECORDS,
-                           keep_predictions=True)
+                           keep_predictions=True, token=token)

@@ -43,6 +43,9 @@ class ServeSpec:
     # build) and the pseudonym key's file (None: the key is in the inherited environment)
     serving_context: str | None = None
     pseudonym_key_file: str | None = None
+    # the bearer token's file (None: $HIRELOOP_ENDPOINT_TOKEN inherited, else no token asked);
+    # its path goes on the command line, never the token (`ps` shows arguments to everyone)
+    token_file: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +76,8 @@ def command(spec: ServeSpec) -> list[str]:
         cmd += ["--serving-context", spec.serving_context]
     if spec.pseudonym_key_file:
         cmd += ["--pseudonym-key-file", spec.pseudonym_key_file]
+    if spec.token_file:
+        cmd += ["--token-file", spec.token_file]
     return cmd
 
 

@@ -1,7 +1,8 @@
 """A client for the scoring endpoint, as the interview tool would use it (demo, checks).
 
 Rows go in batches, as `dataframe_records` to /invocations (aggregated features) or as
-`candidates` to /candidates/score (interview records, ml/interview_records.py). The
+`candidates` to /candidates/score (interview records, ml/interview_records.py), with the
+endpoint's token (`Authorization: Bearer`, ml/bearer_token.py) when it asks one. The
 endpoint scores a batch whole or not at all: a refused batch (400) lists every bad row
 (`errors`: row, field, rule, message), so the client sends the batch again without those
 rows, once, and counts each bad row as one refusal. A refusal that names no row (413: body
@@ -16,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from ml.bearer_token import bearer_header
 
 
 @dataclass
@@ -39,16 +42,19 @@ def request_body(rows: list[dict[str, Any]], route: str = INVOCATIONS) -> str:
 
 
 class ScoringClient:
-    """One keep-alive HTTP connection to `url` (http://host:port), posting to `route`."""
+    """One keep-alive HTTP connection to `url` (http://host:port), posting to `route` with
+    the endpoint's `token` (None: none sent)."""
 
-    def __init__(self, url: str, timeout: float = 60.0, route: str = INVOCATIONS):
+    def __init__(self, url: str, timeout: float = 60.0, route: str = INVOCATIONS,
+                 token: str | None = None):
         parts = urlsplit(url)
         self.route = route
+        self._headers = {"Content-Type": "application/json", **bearer_header(token)}
         self._conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
     def post(self, rows: list[dict[str, Any]]) -> tuple[int, Any]:
         self._conn.request("POST", self.route, body=request_body(rows, self.route).encode(),
-                           headers={"Content-Type": "application/json"})
+                           headers=self._headers)
         resp = self._conn.getresponse()
         text = resp.read().decode("utf-8", "replace")
         try:
@@ -77,10 +83,11 @@ def _bad_rows(body: Any) -> dict[int, str]:
 
 def score_over_http(url: str, rows: list[dict[str, Any]], batch_size: int = 100,
                     keep_messages: int = 5, keep_predictions: bool = False,
-                    route: str = INVOCATIONS) -> HttpScoringReport:
-    """POST `rows` to `url` + `route` in batches; count what was scored and refused."""
+                    route: str = INVOCATIONS, token: str | None = None) -> HttpScoringReport:
+    """POST `rows` to `url` + `route` in batches, with the endpoint's `token`; count what was
+    scored and refused."""
     report = HttpScoringReport(rows=len(rows))
-    client = ScoringClient(url, route=route)
+    client = ScoringClient(url, route=route, token=token)
 
     def send(batch: list[dict[str, Any]]) -> tuple[int, Any]:
         status, body = client.post(batch)

@@ -33,6 +33,12 @@ the same transport checks and goes to ml/decision_route.py, which appends it to 
 decision log beside the inference log (the endpoint has no database connection; the log is
 ingested with the inference log into monitoring.hiring_decisions).
 
+Every request passes two guards first (ml/host_guard.py, ml/bearer_token.py):
+a Host header that is neither a loopback name nor the bind host answers 421 (DNS
+rebinding), and, when a token is configured (`--token-file`, else $HIRELOOP_ENDPOINT_TOKEN
+inherited from the launcher; never in the options), every path but the liveness probes
+(/ping, /health) answers 401 without `Authorization: Bearer <token>`.
+
 On the way out, each prediction's `reason_details` entry gets its "text": the reason in plain
 words in the platform language (`--language`, en | zh), from monitoring.reason_text. This
 module is the one part of `ml` that imports `monitoring` (`_explainer`) and `hris` (the one
@@ -62,6 +68,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.bearer_token import OPEN_PATHS, TOKEN_ENV, TokenFileError, authorised, read_token_file
 from ml.decision_route import (
     DECISION_PATH,
     DecisionRefused,
@@ -70,6 +77,7 @@ from ml.decision_route import (
     decision_log_path,
 )
 from ml.endpoint_schema import endpoint_schema
+from ml.host_guard import allowed_hosts, host_allowed
 from ml.pyfunc_model import inference_log_path
 from ml.records_route import PATHS as RECORDS_PATHS
 from ml.records_route import RecordsRoute, RouteRefusal
@@ -248,6 +256,22 @@ async def send_refusal(send: Send, refusal: Refusal) -> None:
     await send_json(send, refusal.status, refusal.body(), close)
 
 
+MISDIRECTED = Refusal(421, "MISDIRECTED_REQUEST", "this endpoint answers only requests "
+                      "addressed to 127.0.0.1, localhost, [::1] or the host it binds",
+                      [Problem(None, None, "host", "send the request to the endpoint's own "
+                               "address (the Host header names another host)")])
+UNAUTHENTICATED = Refusal(401, "UNAUTHENTICATED", "this endpoint needs its token: send "
+                          "Authorization: Bearer <the installation's endpoint token>",
+                          [Problem(None, None, "authorization", "the Authorization header "
+                                   "is missing or does not hold the endpoint's token")])
+
+
+async def send_guard_refusal(send: Send, refusal: Refusal) -> None:
+    """A request refused before its body was read: the connection closes after it."""
+    extra = [(b"www-authenticate", b"Bearer")] if refusal.status == 401 else []
+    await send_json(send, refusal.status, refusal.body(), [(b"connection", b"close"), *extra])
+
+
 INTERNAL = error_body("INTERNAL_ERROR", "the endpoint could not score this request; the "
                       "server log has the detail")
 
@@ -258,17 +282,27 @@ class ScoringLayer:
     def __init__(self, inner: ASGIApp, contract: InputContract | None, max_rows: int,
                  limits: Limits = Limits(), schema: Mapping[str, Any] | None = None,
                  records: RecordsRoute | None = None, explain: Explain | None = None,
-                 scorer: Any = None, decisions: DecisionRoute | None = None):
+                 scorer: Any = None, decisions: DecisionRoute | None = None,
+                 token: str | None = None, hosts: frozenset[str] | None = None):
         self.inner, self.contract, self.max_rows, self.limits = inner, contract, max_rows, limits
         self.schema = schema  # served at GET /openapi.json (replacing MLflow's empty one)
         self.records = records  # the interview-records routes (ml/records_route.py)
         self.explain = explain  # adds each reason's words to a list of prediction dicts
         self.scorer = scorer  # the served HireloopPyfunc: checked batches scored here
         self.decisions = decisions  # POST /candidates/decision (ml/decision_route.py)
+        self.token = token  # None: no token asked (a bare `python -m ml.scoring_app`)
+        self.hosts = hosts  # the Host headers answered (None: any; ml.host_guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
+            return
+        if self.hosts is not None and not host_allowed(_header(scope, b"host"), self.hosts):
+            await send_guard_refusal(send, MISDIRECTED)
+            return
+        if (self.token is not None and scope["path"] not in OPEN_PATHS
+                and not authorised(_header(scope, b"authorization"), self.token)):
+            await send_guard_refusal(send, UNAUTHENTICATED)
             return
         if scope["path"] == "/openapi.json" and self.schema is not None:
             await send_json(send, 200, self.schema)
@@ -484,11 +518,13 @@ def _detail(body: bytes) -> tuple[str, str, str]:
 
 
 def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path | None = None,
-               pseudonymise: Callable[[str], str] | None = None, language: str | None = "en"
+               pseudonymise: Callable[[str], str] | None = None, language: str | None = "en",
+               token: str | None = None, hosts: frozenset[str] | None = None
                ) -> ScoringLayer:
     """Load the model (once, as MLflow's server does) and wrap MLflow's app for it; with a
     serving context and a pseudonymiser, the interview-records routes answer too; reasons
-    get their words in `language` (None: none added)."""
+    get their words in `language` (None: none added); `token` and `hosts` guard every
+    request (None: not guarded)."""
     from mlflow.pyfunc import load_model, scoring_server
 
     explain = None if language is None else _explainer(language)
@@ -515,7 +551,7 @@ def create_app(model_uri: str, limits: Limits = Limits(), serving_context: Path 
         decisions = DecisionRoute(decision_log_path(log) if log else None, pseudonymise,
                                   _decision_check())
     return ScoringLayer(scoring_server.init(model), contract, max_rows, limits, schema,
-                        records, explain, scorer, decisions)
+                        records, explain, scorer, decisions, token, hosts)
 
 
 def pseudonymiser(key: bytes) -> Callable[[str], str]:
@@ -539,6 +575,14 @@ def _read_key(options: Mapping[str, Any]) -> bytes | None:
     return value.encode() if value else None
 
 
+def _read_token(options: Mapping[str, Any]) -> str | None:
+    """The endpoint's token: the token file named in the options (TokenFileError when it
+    cannot be read: the endpoint must not serve open), else the launcher's variable."""
+    if options.get("token_file"):
+        return read_token_file(options["token_file"])
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
 def app_from_options() -> ScoringLayer:
     """uvicorn's factory in each worker: the options the launcher handed over."""
     options = json.loads(os.environ[OPTIONS_ENV])
@@ -546,7 +590,8 @@ def app_from_options() -> ScoringLayer:
     context = options.get("serving_context")
     return create_app(options["model_uri"], Limits(**options["limits"]),
                       Path(context) if context else None,
-                      pseudonymiser(key) if key else None, options.get("language", "en"))
+                      pseudonymiser(key) if key else None, options.get("language", "en"),
+                      _read_token(options), allowed_hosts(options.get("host", "127.0.0.1")))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -562,12 +607,19 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "build and reloaded when it changes)")
     parser.add_argument("--pseudonym-key-file", default=None,
                         help=f"the installation's pseudonym key (else ${KEY_ENV})")
+    parser.add_argument("--token-file", default=None,
+                        help=f"the endpoint's bearer token (else ${TOKEN_ENV}; neither: "
+                             "no token asked)")
     parser.add_argument("--language", default="en",
                         help="the language of the reasons' words (en | zh)")
     args = parser.parse_args(argv)
     try:
         _explainer(args.language)  # an unknown language: refused here, before any worker
     except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        token = _read_token({"token_file": args.token_file})  # unreadable: refused here
+    except TokenFileError as exc:
         parser.error(str(exc))
     import uvicorn
 
@@ -576,8 +628,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                                           "limits": asdict(limits),
                                           "serving_context": args.serving_context,
                                           "pseudonym_key_file": args.pseudonym_key_file,
+                                          "token_file": args.token_file,
+                                          "host": args.host,
                                           "language": args.language})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if token is None:
+        _log.warning("no endpoint token configured: any local user can call every route")
     uvicorn.run("ml.scoring_app:app_from_options", factory=True, host=args.host,
                 port=args.port, workers=args.workers, timeout_keep_alive=5,
                 log_level="info")

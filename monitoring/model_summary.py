@@ -41,11 +41,13 @@ def drivers_table(drivers: dict[str, list[str]]) -> pd.DataFrame:
                          for f, cols in sorted(drivers.items())])
 
 
-def curl_example(url: str, row: dict[str, Any]) -> str:
-    """A ready-to-paste curl request scoring one row."""
+def curl_example(url: str, row: dict[str, Any], token_shell: str | None = None) -> str:
+    """A ready-to-paste curl request scoring one row; `token_shell` is the shell expression
+    of the endpoint's token (e.g. `$(cat <file>)`), sent as `Authorization: Bearer`."""
     body = json.dumps({"dataframe_records": [row]})
+    auth = f' -H "Authorization: Bearer {token_shell}"' if token_shell else ""
     return (f"curl -s -X POST {url.rstrip('/')}/invocations "
-            f"-H 'Content-Type: application/json' \\\n  -d {shlex.quote(body)}")
+            f"-H 'Content-Type: application/json'{auth} \\\n  -d {shlex.quote(body)}")
 
 
 @dataclass
@@ -59,6 +61,7 @@ class ModelSummary:
     endpoint_url: str | None = None
     served_version: str | None = None
     example: dict[str, Any] | None = None
+    token_shell: str | None = None  # the endpoint token's shell expression, for the curl
     batch: dict[str, Any] = field(default_factory=dict)  # scored, rejected, bands
     online: dict[str, Any] = field(default_factory=dict)  # rows, scored, refused, statuses
     drift: dict[str, Any] = field(default_factory=dict)  # feature_drift's value
@@ -127,5 +130,5 @@ def format_model_summary(s: ModelSummary) -> str:
                   "Interview records)"]
         if s.example:
             lines += [f"  aggregated features: POST {s.endpoint_url}/invocations; try it:",
-                      curl_example(s.endpoint_url, s.example)]
+                      curl_example(s.endpoint_url, s.example, s.token_shell)]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from orchestration.config import ConfigError, Settings, disable_telemetry
+from orchestration.config import ENDPOINT_TOKEN_ENV, ConfigError, Settings, disable_telemetry
 from orchestration.runtime import Runtime
 from orchestration.supervisor import Service, ServiceError, Supervisor
 
@@ -51,6 +51,15 @@ def _settings() -> Settings:
     except ConfigError as exc:
         typer.echo(f"configuration: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _token_shell() -> str:
+    """How a shell reads the endpoint's token, for the curl examples printed (never the
+    token itself: a terminal's scrollback is not a secret's place)."""
+    import shlex
+
+    path = _settings().endpoint_token_file()
+    return f"$(cat {shlex.quote(str(path))})" if path else f"${ENDPOINT_TOKEN_ENV}"
 
 
 def _runtime() -> Runtime:
@@ -373,6 +382,7 @@ def build(
         champion=decision.get("champion_after"), decision=decision.get("event"),
         run_url=outcome.run_url, endpoint_url=deployed.get("url"),
         served_version=deployed.get("served_version"), example=batch.get("example"),
+        token_shell=_token_shell(),
         batch={k: batch.get(k) for k in ("scored", "rejected", "bands")} if batch else {},
         online=online, drift=outcome.drift or {},
     )
@@ -646,7 +656,7 @@ def serve(
     typer.echo(f"serving hireloop-kpi version {state['served_version']} at {process.spec.url} "
                f"({workers} worker{'s' if workers > 1 else ''}; {state['reason']}; "
                f"log {state['log']})\nstop with `hireloop serve --stop`\n")
-    typer.echo(curl_example(process.spec.url, example))
+    typer.echo(curl_example(process.spec.url, example, _token_shell()))
 
 
 @app.command("endpoint-schema")

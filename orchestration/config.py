@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ml.bearer_token import TOKEN_ENV as ENDPOINT_TOKEN_ENV
+
 TELEMETRY_OFF = {
     "DO_NOT_TRACK": "true",
     "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -57,6 +59,7 @@ class Settings:
     home: Path
     database_url: str | None = None
     pseudonym_key_hex: str | None = None
+    endpoint_token_value: str | None = None  # HIRELOOP_ENDPOINT_TOKEN (wins over the file)
     language: str = "en"  # HIRELOOP_LANGUAGE: pages for HR people in en | zh
     endpoint_port: int = PORT_SETTINGS["HIRELOOP_ENDPOINT_PORT"]
     dagster_port: int = PORT_SETTINGS["HIRELOOP_DAGSTER_PORT"]
@@ -70,6 +73,7 @@ class Settings:
             home=home,
             database_url=os.environ.get("HIRELOOP_DATABASE_URL") or None,
             pseudonym_key_hex=os.environ.get("HIRELOOP_PSEUDONYM_KEY") or None,
+            endpoint_token_value=os.environ.get(ENDPOINT_TOKEN_ENV) or None,
             language=os.environ.get("HIRELOOP_LANGUAGE", "").strip().lower() or "en",
             endpoint_port=_port("HIRELOOP_ENDPOINT_PORT"),
             dagster_port=_port("HIRELOOP_DAGSTER_PORT"),
@@ -131,15 +135,35 @@ class Settings:
             sys.stderr.flush()
         return path.read_text().strip().encode()
 
+    def endpoint_token_file(self) -> Path | None:
+        """The scoring endpoint's bearer token's file, `$HIRELOOP_HOME/secrets/endpoint.token`
+        (mode 0600, folder 0700), created on first use; None: HIRELOOP_ENDPOINT_TOKEN holds
+        the token, and the endpoint inherits the variable. The endpoint is given the file's
+        path, never the token: a command line is visible to every user (`ps`)."""
+        if self.endpoint_token_value:
+            return None
+        path = self.home / "secrets" / "endpoint.token"
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.parent.chmod(0o700)  # mkdir's mode is masked by the umask
+            _create_key_file(path, secrets.token_urlsafe(32))
+        return path
 
-def _create_key_file(path: Path) -> bool:
-    """Write a new random key to `path` whole or not at all; False if another process
-    got there first (a reader never sees a half-written key)."""
+    def endpoint_token(self) -> str:
+        """The token every client of the endpoint sends (`Authorization: Bearer ...`)."""
+        path = self.endpoint_token_file()
+        return self.endpoint_token_value if path is None else path.read_text().strip()
+
+
+def _create_key_file(path: Path, secret: str | None = None) -> bool:
+    """Write `secret` (default: a new random pseudonym key) to `path` with mode 0600, whole
+    or not at all; False if another process got there first (a reader never sees a
+    half-written secret)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pseudonym.key.")  # mode 0600
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+            fh.write(secrets.token_hex(32) if secret is None else secret)
         os.link(tmp, path)
     except FileExistsError:
         return False

@@ -190,7 +190,8 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
     seconds["simulate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    report = score_records(endpoint.url, state.requests(due), batch_size=batch_size)
+    report = score_records(endpoint.url, hireloop.settings.endpoint_token(),
+                           state.requests(due), batch_size=batch_size)
     answers = {p["request_id"]: p for p in report.predictions}
     decisions = state.decide(due, answers)
     seconds["score"] = time.perf_counter() - t0

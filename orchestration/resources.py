@@ -14,7 +14,7 @@ from ml.evaluation import load_version_model
 from ml.pyfunc_model import INFERENCE_LOG_ENV
 from ml.registry import MODEL_NAME, MlflowTarget, champion_version, configure, version_by_alias
 from ml.tracking import run_url
-from orchestration.config import Settings, disable_telemetry
+from orchestration.config import ENDPOINT_TOKEN_ENV, Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
 from orchestration.services import EndpointProcess
 from orchestration.supervisor import Supervisor
@@ -43,6 +43,7 @@ class HireloopRuntime(ConfigurableResource):
             home=Path(self.home),
             database_url=self.database_url,
             pseudonym_key_hex=os.environ.get("HIRELOOP_PSEUDONYM_KEY") or None,
+            endpoint_token_value=os.environ.get(ENDPOINT_TOKEN_ENV) or None,
             language=self.language,
         )
 
@@ -152,16 +153,18 @@ class EndpointResource(ConfigurableResource):
     inference_log: str | None = None
     ready_timeout_s: float = 180.0
     pseudonym_key_file: str | None = None  # None: the key is in the environment
+    token_file: str | None = None  # the bearer token's; None: in the environment, if any
     language: str = "en"  # the words of the reasons it returns: HIRELOOP_LANGUAGE
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides) -> EndpointResource:
         """On `HIRELOOP_ENDPOINT_PORT`, in the platform's language, unless `overrides` say
         otherwise."""
-        key_file = settings.pseudonym_key_file()
+        key_file, token_file = settings.pseudonym_key_file(), settings.endpoint_token_file()
         return cls(home=str(settings.home), **{
             "port": settings.endpoint_port, "language": settings.page_language,
-            "pseudonym_key_file": str(key_file) if key_file else None, **overrides})
+            "pseudonym_key_file": str(key_file) if key_file else None,
+            "token_file": str(token_file) if token_file else None, **overrides})
 
     @property
     def inference_log_path(self) -> Path:
@@ -183,7 +186,7 @@ class EndpointResource(ConfigurableResource):
             tracking_uri=tracking_uri, host=self.host, port=self.port, workers=self.workers,
             language=self.language, extra_env={INFERENCE_LOG_ENV: str(self.inference_log_path)},
             serving_context=str(self.serving_context_path),
-            pseudonym_key_file=self.pseudonym_key_file,
+            pseudonym_key_file=self.pseudonym_key_file, token_file=self.token_file,
         )
 
     def process(self, tracking_uri: str) -> EndpointProcess:

@@ -129,7 +129,9 @@ def online_scores(context: AssetExecutionContext, config: OnlineScoringConfig,
                        "messages": [], "skipped": reason}, metadata={"skipped": reason})
     with hireloop.connection() as conn:
         report = score_waiting_candidates(conn, hireloop.settings.pseudonym_key(),
-                                          deployed_endpoint["url"], config.batch_size)
+                                          deployed_endpoint["url"],
+                                          hireloop.settings.endpoint_token(),
+                                          config.batch_size)
     statuses = {str(k): v for k, v in sorted(report.statuses.items())}
     summary = {"rows": report.rows, "scored": report.scored, "refused": report.refused,
                "failed": report.failed, "statuses": dict(report.statuses),

@@ -3,7 +3,8 @@ our ASGI layer (ml/scoring_app.py), served by uvicorn.
 
 One server per module: the pyfunc is logged to a PostgreSQL-backed MLflow, registered,
 promoted and served from a clean process; then valid, bad and hostile payloads go over
-HTTP. Every bad payload must end in a 4xx with the structured error body (every problem:
+HTTP, with the endpoint's bearer token (made as an installation makes it: Settings). Every
+bad payload must end in a 4xx with the structured error body (every problem:
 row, field, rule, message) that repeats nothing of the request, never a 5xx.
 """
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.endpoint_launch import ServeSpec
+from ml.endpoint_launch import ServeSpec, command
 from ml.http_scoring import score_over_http
 from ml.pyfunc_model import (
     INFERENCE_LOG_ENV,
@@ -35,6 +36,7 @@ from ml.registry import MODEL_NAME
 from ml.scoring_input import accepted_fields
 from monitoring.model_summary import curl_example
 from monitoring.scoring_log import ingest_inference_log
+from orchestration.config import Settings
 from orchestration.services import EndpointProcess
 from orchestration.supervisor import Supervisor
 from tests.ml.conftest import register_champion
@@ -56,18 +58,32 @@ class Endpoint:
     log: Path
     model: object
     server_log: Path
+    token: str | None = None  # the endpoint's bearer token (None: it asks none)
+    spec: ServeSpec | None = None
+    pid: int | None = None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def request(self, method: str, path: str, body: bytes | str | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        """One request with exactly `headers` (no token unless they hold it)."""
+        data = body.encode() if isinstance(body, str) else body
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            conn.request(method, path, body=data, headers=headers or {})
+            resp = conn.getresponse()
+            return (resp.status, {k.lower(): v for k, v in resp.getheaders()},
+                    resp.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
 
     def post(self, body: bytes | str, content_type: str | None = "application/json"
              ) -> tuple[int, str]:
-        data = body.encode() if isinstance(body, str) else body
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         headers = {} if content_type is None else {"Content-Type": content_type}
-        try:
-            conn.request("POST", "/invocations", body=data, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read().decode("utf-8", "replace")
-        finally:
-            conn.close()
+        status, _, text = self.request("POST", "/invocations", body, {**headers, **self.auth})
+        return status, text
 
     def score(self, frame: pd.DataFrame) -> tuple[int, str]:
         return self.post(records(frame))
@@ -118,8 +134,10 @@ def endpoint(mlflow_target, tmp_path_factory, feature_store):
     version = register_champion(mlflow_target.client, model, "endpoint test")
     folder = tmp_path_factory.mktemp("endpoint")
     log = folder / "inference" / "online.jsonl"
+    token_file = Settings(home=folder / "home").endpoint_token_file()
     spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
-                     read_timeout_s=READ_TIMEOUT_S, extra_env={INFERENCE_LOG_ENV: str(log)})
+                     read_timeout_s=READ_TIMEOUT_S, extra_env={INFERENCE_LOG_ENV: str(log)},
+                     token_file=str(token_file))
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
     # Start from an empty folder: the server must import `ml` from the model's own code.
     cwd = Path.cwd()
@@ -130,7 +148,7 @@ def endpoint(mlflow_target, tmp_path_factory, feature_store):
         os.chdir(cwd)
     try:
         yield Endpoint(spec.host, spec.port, version, log, model,
-                       Path(state["log"]))
+                       Path(state["log"]), token_file.read_text().strip(), spec, state["pid"])
     finally:
         process.stop()
 
@@ -402,8 +420,9 @@ def _raw_exchange(endpoint, head: bytes, body: bytes) -> tuple[int, str]:
 
 def test_an_oversized_body_answers_413(endpoint):
     """A body announced larger than the limit (1 MB) is refused before it is read."""
-    head = (b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 20000000\r\n\r\n")
+    head = (b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            b"\r\nAuthorization: Bearer " + endpoint.token.encode() +
+            b"\r\nContent-Length: 20000000\r\n\r\n")
     status, text = _raw_exchange(endpoint, head, b'{"dataframe_records": [' + b" " * 1024)
     assert problems(refusal(status, text, 413)) == {(None, None, "body_size")}
 
@@ -411,8 +430,9 @@ def test_an_oversized_body_answers_413(endpoint):
 def test_a_slow_body_answers_408(endpoint):
     """A body announced and never finished is refused after the read timeout (1 s here),
     not held open."""
-    head = (b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 1000\r\n\r\n")
+    head = (b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            b"\r\nAuthorization: Bearer " + endpoint.token.encode() +
+            b"\r\nContent-Length: 1000\r\n\r\n")
     status, text = _raw_exchange(endpoint, head, b'{"dataframe_records": [')
     assert problems(refusal(status, text, 408)) == {(None, None, "read_timeout")}
 
@@ -457,7 +477,8 @@ def test_the_client_scores_the_good_rows_of_a_refused_batch(endpoint):
     rows = json.loads(records(valid_rows(endpoint.model, 10, seed=6)))["dataframe_records"]
     rows[2] = {**rows[2], "gender": "female"}
     rows[7] = {**rows[7], "role_family": "astronaut"}
-    report = score_over_http(f"http://{endpoint.host}:{endpoint.port}", rows, batch_size=10)
+    report = score_over_http(f"http://{endpoint.host}:{endpoint.port}", rows, batch_size=10,
+                             token=endpoint.token)
     assert (report.scored, report.refused, report.failed, report.requests) == (8, 2, 0, 2)
     assert any("row 2: field 'gender' is a protected attribute" in m for m in report.messages)
     assert not any("female" in m or "astronaut" in m for m in report.messages)
@@ -507,7 +528,7 @@ def test_openapi_json_serves_the_schema_logged_with_the_version(endpoint, mlflow
 
     conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=60)
     try:
-        conn.request("GET", "/openapi.json")
+        conn.request("GET", "/openapi.json", headers=endpoint.auth)
         resp = conn.getresponse()
         status, served = resp.status, json.loads(resp.read())
     finally:
@@ -601,7 +622,7 @@ def test_the_success_body_validates_against_the_served_schema(endpoint):
 
     conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=60)
     try:
-        conn.request("GET", "/openapi.json")
+        conn.request("GET", "/openapi.json", headers=endpoint.auth)
         document = json.loads(conn.getresponse().read())
     finally:
         conn.close()
@@ -631,3 +652,74 @@ def test_a_chinese_endpoint_says_the_same_reasons_in_chinese(endpoint, endpoint_
             assert f"{d['log_odds']:+.2f}" in text
             assert not re.search("[a-z]", text), text  # no English word: KPI stays KPI
             assert text != d["dimension"]
+
+
+GUARDED = ("/invocations", "/candidates/score", "/candidates/features", "/candidates/decision")
+
+
+def test_every_route_but_the_probes_answers_401_without_the_right_token(endpoint):
+    """No Authorization, a wrong token, another scheme or the bare token: 401 with the
+    structured error and `WWW-Authenticate: Bearer`, nothing sent repeated and nothing
+    scored or logged; GET routes too. /ping and /health answer without a token."""
+    body = records(valid_rows(endpoint.model, 1))
+    json_type = {"Content-Type": "application/json"}
+    wrong = "A" * len(endpoint.token)
+    before = log_lines(endpoint.log)
+    for path in GUARDED:
+        for auth in ({}, {"Authorization": f"Bearer {wrong}"},
+                     {"Authorization": f"Basic {endpoint.token}"},
+                     {"Authorization": endpoint.token}):
+            status, headers, text = endpoint.request("POST", path, body, {**json_type, **auth})
+            error = refusal(status, text, 401)
+            assert error["error_code"] == "UNAUTHENTICATED", (path, error)
+            assert headers["www-authenticate"] == "Bearer"
+            assert endpoint.token not in text and wrong not in text
+    status, _, text = endpoint.request("GET", "/openapi.json")
+    assert refusal(status, text, 401)["error_code"] == "UNAUTHENTICATED"
+    assert log_lines(endpoint.log) == before
+    for path in ("/ping", "/health"):
+        assert endpoint.request("GET", path)[0] == 200, path
+    lower = {**json_type, "Authorization": f"bearer {endpoint.token}"}  # scheme: any case
+    assert endpoint.request("POST", "/invocations", body, lower)[0] == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:5001", "127.0.0.1.nip.io",
+                                  "localhost.evil.example", "[::2]:5001", "localhost:x"])
+def test_a_foreign_host_header_is_refused_on_every_path(endpoint, host):
+    """DNS rebinding: a page under another name reaching loopback sends that name as Host.
+    Refused (421, structured, the name not repeated) even with the right token and on /ping."""
+    for method, path in (("POST", "/invocations"), ("GET", "/ping")):
+        status, _, text = endpoint.request(method, path, records(valid_rows(endpoint.model, 1)),
+                                           {"Host": host, "Content-Type": "application/json",
+                                            **endpoint.auth})
+        error = refusal(status, text, 421)
+        assert error["error_code"] == "MISDIRECTED_REQUEST"
+        assert host not in text
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:{port}", "localhost",
+                                  "LOCALHOST:{port}", "[::1]", "[::1]:{port}"])
+def test_loopback_host_headers_are_answered(endpoint, host):
+    headers = {"Host": host.format(port=endpoint.port), "Content-Type": "application/json",
+               **endpoint.auth}
+    status, _, text = endpoint.request("POST", "/invocations",
+                                       records(valid_rows(endpoint.model, 1)), headers)
+    assert status == 200, text
+
+
+def test_the_token_file_is_private_and_the_token_in_no_command_line_or_log(endpoint):
+    """The installation's token file is 0600 in a 0700 folder; the launch command names the
+    file, not the token, as does the running process's command line (what `ps` shows); after
+    refused and answered requests, neither the server log nor the inference log holds it."""
+    token_file = Path(endpoint.spec.token_file)
+    assert token_file.stat().st_mode & 0o777 == 0o600
+    assert token_file.parent.stat().st_mode & 0o777 == 0o700
+    launched = command(endpoint.spec)
+    assert launched[launched.index("--token-file") + 1] == str(token_file)
+    assert not any(endpoint.token in arg for arg in launched)
+    running = Path(f"/proc/{endpoint.pid}/cmdline").read_bytes()
+    assert str(token_file).encode() in running and endpoint.token.encode() not in running
+    endpoint.request("POST", "/invocations", "{}", {"Authorization": "Bearer nope"})
+    assert endpoint.score(valid_rows(endpoint.model, 1))[0] == 200
+    for log in (endpoint.server_log, endpoint.log):
+        assert endpoint.token not in log.read_text(), log

@@ -134,3 +134,38 @@ def test_an_endpoint_speaking_another_language_is_redeployed():
     assert redeploy_reason({**running, "language": "en"}, "3") is None
     assert redeploy_reason({**running, "language": "zh"}, "4", "zh") == (
         "endpoint serves version 3, champion is 4")
+
+
+def test_the_installation_token_reaches_the_endpoint_as_a_file_path(tmp_path):
+    """Settings -> EndpointResource -> ServeSpec -> --token-file: the path, never the token;
+    with HIRELOOP_ENDPOINT_TOKEN set there is no file (the server inherits the variable)."""
+    from ml.endpoint_launch import command
+    from orchestration.config import Settings
+    from orchestration.resources import EndpointResource
+
+    settings = Settings(home=tmp_path)
+    spec = EndpointResource.from_settings(settings).spec("x")
+    cmd = command(spec)
+    assert cmd[cmd.index("--token-file") + 1] == spec.token_file
+    assert spec.token_file == str(tmp_path / "secrets" / "endpoint.token")
+    assert not any(settings.endpoint_token() in arg for arg in cmd)
+    from_env = Settings(home=tmp_path, endpoint_token_value="operator-set")
+    assert "--token-file" not in command(EndpointResource.from_settings(from_env).spec("x"))
+
+
+def test_an_unreadable_token_file_is_refused_before_anything_is_served(tmp_path):
+    """A token file named but absent or empty: the endpoint must not start open."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    (tmp_path / "empty.token").write_text("")
+    for token_file in (tmp_path / "absent.token", tmp_path / "empty.token"):
+        done = subprocess.run(
+            [sys.executable, "-m", "ml.scoring_app", "--model-uri", "models:/none@champion",
+             "--token-file", str(token_file)], capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": root})
+        assert done.returncode == 2, done.stderr
+        assert "token file" in done.stderr and str(token_file) in done.stderr

@@ -34,6 +34,7 @@ from ml.pyfunc_model import INFERENCE_LOG_ENV
 from ml.records_route import RecordsRoute, RouteRefusal
 from ml.scoring_app import pseudonymiser
 from ml.serving_context import load_serving_context, write_serving_context
+from orchestration.config import Settings
 from orchestration.services import EndpointProcess
 from orchestration.serving_context import refresh_serving_context
 from orchestration.supervisor import Supervisor
@@ -56,13 +57,19 @@ class Served:
     model: object
     key: bytes
     server_log: Path
+    token: str | None = None  # the endpoint's bearer token, sent with every request
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def post(self, path: str, body: object, content_type: str = "application/json"
              ) -> tuple[int, dict]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
-            conn.request("POST", path, body=data, headers={"Content-Type": content_type})
+            conn.request("POST", path, body=data,
+                         headers={"Content-Type": content_type, **self.auth})
             resp = conn.getresponse()
             text = resp.read().decode("utf-8", "replace")
         finally:
@@ -74,7 +81,7 @@ class Served:
     def get(self, path: str) -> dict:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=self.auth)
             return json.loads(conn.getresponse().read())
         finally:
             conn.close()
@@ -94,14 +101,16 @@ def served(mlflow_target, tmp_path_factory, feature_store):
     key_file = folder / "pseudonym.key"
     key_file.write_bytes(feature_store.key)
     log = folder / "inference" / "online.jsonl"
+    token_file = Settings(home=folder / "home").endpoint_token_file()
     spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
                      extra_env={INFERENCE_LOG_ENV: str(log)},
-                     serving_context=str(context_path), pseudonym_key_file=str(key_file))
+                     serving_context=str(context_path), pseudonym_key_file=str(key_file),
+                     token_file=str(token_file))
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
     state = process.start(served_version=version)
     try:
         yield Served(spec.host, spec.port, version, log, context_path, model,
-                     feature_store.key, Path(state["log"]))
+                     feature_store.key, Path(state["log"]), token_file.read_text().strip())
     finally:
         process.stop()
 

@@ -47,6 +47,15 @@ def test_curl_example_is_a_valid_shell_command_with_the_row():
     assert body == {"dataframe_records": [row]}
 
 
+def test_curl_example_sends_the_token_read_by_the_shell_never_the_token():
+    text = curl_example("http://127.0.0.1:5001", {"role_family": "sales"},
+                        "$(cat /home/x/secrets/endpoint.token)")
+    args = shlex.split(text.replace("\\\n", " "))
+    assert args[4] == "http://127.0.0.1:5001/invocations"
+    assert "Authorization: Bearer $(cat /home/x/secrets/endpoint.token)" in args
+    assert '-H "Authorization: Bearer $(cat' in text  # double quotes: the shell expands it
+
+
 def test_format_model_summary_says_what_an_engineer_asks():
     summary = ModelSummary(
         metrics=METRICS, drivers={"sales": ["interviewer_persuasion", "ai_communication"]},

@@ -1,6 +1,7 @@
 """The resources an in-process job test binds: a copy of a built store, its own MLflow
-database and artifact root, an endpoint on a free port (stopped afterwards), and the store's
-pseudonym key in the environment (the interview tool's ids and the endpoint it starts)."""
+database and artifact root, an endpoint on a free port (stopped afterwards) asking the
+installation's token, and the store's pseudonym key in the environment (the interview tool's
+ids and the endpoint it starts)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def job_resources(pg_server, home: Path, store, name: str, state: Path) -> Itera
                                                                                 name))
     mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database(f"mlflow_{name}"),
                             artifact_root=str(state / "mlflow"))
-    endpoint = EndpointResource(home=str(state), port=free_port())
+    endpoint = EndpointResource(home=str(state), port=free_port(),
+                                token_file=str(runtime.settings.endpoint_token_file()))
     try:
         yield {"hireloop": runtime, "mlflow": mlflow, "endpoint": endpoint,
                "dbt": dbt_resource(), "io_manager": mem_io_manager}

@@ -57,10 +57,11 @@ def served_sandbox(pg_server, hireloop_home, folder, name: str, history_n: int,
     runtime = HireloopRuntime(home=str(hireloop_home), database=database)
     settings = runtime.settings
     settings.pseudonym_key()  # the installation's key exists before the endpoint reads it
-    key_file = settings.pseudonym_key_file()
+    key_file, token_file = settings.pseudonym_key_file(), settings.endpoint_token_file()
     endpoint = EndpointResource(home=str(folder / "endpoint"), port=free_port(),
                                 ready_timeout_s=300,
-                                pseudonym_key_file=str(key_file) if key_file else None)
+                                pseudonym_key_file=str(key_file) if key_file else None,
+                                token_file=str(token_file) if token_file else None)
     mlflow = MlflowResource(runtime=runtime, database=pg_server.create_database(f"{name}_ml"),
                             artifact_root=str(folder / "mlflow"))
     resources = {

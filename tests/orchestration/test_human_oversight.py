@@ -31,6 +31,7 @@ from monitoring.explanation import candidate_explanation, write_explanation
 from monitoring.hiring_decisions import read_decisions
 from monitoring.scoring_log import ingest_inference_log
 from orchestration import cli
+from orchestration.config import Settings
 from orchestration.resources import EndpointResource, HireloopRuntime
 from orchestration.services import EndpointProcess
 from orchestration.serving_context import refresh_serving_context
@@ -67,15 +68,17 @@ def installation(mlflow_target, tmp_path_factory, feature_store, pg_server):  # 
     requests = candidate_requests(feature_store.sim.raw, raw_ids)
     key_file = folder / "pseudonym.key"
     key_file.write_bytes(feature_store.key)
+    token_file = Settings(home=folder / "home").endpoint_token_file()
     log = folder / "inference" / "scores.jsonl"
     spec = ServeSpec(tracking_uri=mlflow_target.tracking_uri, port=free_port(),
                      extra_env={INFERENCE_LOG_ENV: str(log)},
-                     serving_context=str(context_path), pseudonym_key_file=str(key_file))
+                     serving_context=str(context_path), pseudonym_key_file=str(key_file),
+                     token_file=str(token_file))
     process = EndpointProcess(Supervisor(folder), spec, ready_timeout_s=120)
     state = process.start(served_version=version)
     try:
         served = Served(spec.host, spec.port, version, log, context_path, model,
-                        feature_store.key, state["log"])
+                        feature_store.key, state["log"], token_file.read_text().strip())
         yield SimpleNamespace(served=served, database=database, folder=folder, log=log,
                               raw_ids=raw_ids, pseudonyms=pseudonyms, requests=requests,
                               version=version, key=feature_store.key)
@@ -162,6 +165,11 @@ def test_http_refuses_a_bad_decision_with_every_problem_and_records_nothing(inst
     status, body = inst.served.post("/candidates/decision", {"decision": "hold"},
                                     content_type="text/plain")
     assert status == 415
+    status, body = Served(**{**vars(inst.served), "token": None}).post(
+        "/candidates/decision", {"candidate_id": inst.raw_ids[1], "decision": "hold",
+                                 "reviewer": "a.lee", "reason": "unsigned"})
+    assert status == 401 and body["error_code"] == "UNAUTHENTICATED"  # nothing recorded
+    assert (path.read_text() if path.exists() else "") == before
 
 
 def test_a_decision_line_without_a_score_is_kept_with_the_reason(installation, pg_server):

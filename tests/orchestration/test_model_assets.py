@@ -177,7 +177,8 @@ def test_first_run_promotes_serves_and_scores(resources, pg_server, feature_stor
 
     # Online: a real valid row over HTTP lands in the scoring log after ingest.
     rows = [{**batch["example"], "request_id": f"orch-test-{i}"} for i in range(3)]
-    sent = score_over_http(deployed["url"], rows)
+    sent = score_over_http(deployed["url"], rows,
+                           token=resources["hireloop"].settings.endpoint_token())
     assert sent.scored == 3 and sent.statuses == {200: 1}
     ingest = build_definitions(resources).resolve_job_def("ingest_inference_log")
     with DagsterInstance.ephemeral() as instance:

@@ -74,6 +74,19 @@ def test_a_key_from_the_environment_is_used_and_nothing_is_written(tmp_path, cap
     assert capfd.readouterr().err == "" and not (tmp_path / "pseudonym.key").exists()
 
 
+def test_the_endpoint_token_is_made_once_private_and_the_environment_wins(tmp_path):
+    settings = Settings(home=tmp_path)
+    path = settings.endpoint_token_file()
+    assert path == tmp_path / "secrets" / "endpoint.token"
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    token = settings.endpoint_token()
+    assert len(token) >= 43 and Settings(home=tmp_path).endpoint_token() == token  # stable
+    assert [p.name for p in path.parent.iterdir()] == ["endpoint.token"]  # no temp file left
+    chosen = Settings(home=tmp_path / "other", endpoint_token_value="operator-set")
+    assert chosen.endpoint_token() == "operator-set" and chosen.endpoint_token_file() is None
+    assert not (tmp_path / "other").exists()
+
+
 def test_a_postgresql_older_than_16_is_refused_with_the_reason():
     check_server_version(160000, "external PostgreSQL at db:5432")  # 16.0 is enough
     with pytest.raises(RuntimeError, match=r"db:5432 is version 15; hireloop needs 16 or "
