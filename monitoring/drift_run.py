@@ -58,5 +58,6 @@ def run_feature_drift(conn, model: HireloopModel, model_version: str, workspace_
     workspace, project = open_project(workspace_dir)
     ids = save_snapshots(workspace, project, results, as_of_text, model_version)
     with conn.cursor() as cur:
-        write_results(cur, results, as_of_text, model_version, ids, run_id, policy)
+        write_results(cur, results, as_of_text, model_version, ids, run_id, policy,
+                      quarter)
     return DriftRun(as_of_text, quarter, model_version, ref_end, results, ids, policy)

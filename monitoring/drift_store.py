@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS monitoring.feature_drift_summary (
     computed_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (as_of, model_version, role_family)
 );
+-- the calendar quarter whose decided applicants were compared (tables made before it: NULL)
+ALTER TABLE monitoring.feature_drift_summary ADD COLUMN IF NOT EXISTS quarter text;
 """
 
 SUMMARY_COLUMNS = ("role_family", "n_features", "n_drifted", "drift_share",
@@ -127,8 +129,9 @@ def snapshot_metadata(as_of: str, model_version: str) -> dict[str, str]:
 
 def write_results(cursor, results: Mapping[str, FamilyDrift], as_of: str, model_version: str,
                   snapshot_ids: Mapping[str, str], run_id: str | None = None,
-                  policy: DriftPolicy | None = None) -> int:
-    """Replace this as-of/version's rows in both tables; returns the feature rows written."""
+                  policy: DriftPolicy | None = None, quarter: str | None = None) -> int:
+    """Replace this as-of/version's rows in both tables (the summary names the `quarter`
+    compared: an as-of judges an earlier quarter); returns the feature rows written."""
     ensure_schema(cursor)
     for table in ("feature_drift", "feature_drift_summary"):
         cursor.execute(f"DELETE FROM monitoring.{table} WHERE as_of = %s AND model_version = %s",
@@ -140,11 +143,12 @@ def write_results(cursor, results: Mapping[str, FamilyDrift], as_of: str, model_
                        f"{', '.join(TABLE_COLUMNS)}, run_id) VALUES %s", rows)
     summary = summary_frame(results, policy)
     sums = [(as_of, model_version, *(_plain(r[c]) for c in SUMMARY_COLUMNS),
-             snapshot_ids[r["role_family"]], run_id) for r in summary.to_dict(orient="records")]
+             snapshot_ids[r["role_family"]], run_id, quarter)
+            for r in summary.to_dict(orient="records")]
     if sums:
         execute_values(cursor, "INSERT INTO monitoring.feature_drift_summary (as_of, "
-                       f"model_version, {', '.join(SUMMARY_COLUMNS)}, snapshot_id, run_id) "
-                       "VALUES %s", sums)
+                       f"model_version, {', '.join(SUMMARY_COLUMNS)}, snapshot_id, run_id, "
+                       "quarter) VALUES %s", sums)
     return len(rows)
 
 

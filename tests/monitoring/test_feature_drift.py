@@ -150,9 +150,10 @@ def test_table_rows_equal_the_results(stable_run, stable_db, pg_server):
         ["role_family", "feature"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(stored, expected, check_dtype=False)
     summary = _read(pg_server, stable_db, "SELECT role_family, n_drifted, drift_share, "
-                    "alarm, snapshot_id FROM monitoring.feature_drift_summary "
+                    "alarm, snapshot_id, quarter FROM monitoring.feature_drift_summary "
                     "WHERE as_of = %s", [AS_OF]).set_index("role_family")
     assert summary["snapshot_id"].to_dict() == stable_run.snapshot_ids
+    assert set(summary["quarter"]) == {stable_run.quarter}  # the quarter compared, named
     mine = stable_run.summary().set_index("role_family")
     assert summary["n_drifted"].to_dict() == mine["n_drifted"].to_dict()
 

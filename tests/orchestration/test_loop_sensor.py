@@ -73,10 +73,10 @@ def test_below_the_thresholds_no_action_is_recorded_once_per_quarter(loop):
     assert list(decisions["quarter"]) == ["2025-Q1", "2025-Q2"]
     assert list(decisions["run_key"]) == ["2025-Q1", "2025-Q2"]
     first = decisions.iloc[0]
-    assert any(r.startswith("sales: feature drift share 0.031 ≤ threshold 0.100")
+    assert any(r.startswith("sales: feature drift share 0.031 ≤ threshold 0.080")
                for r in first["reasons"])
     assert first["figures"]["as_of"] == "2025-04-01"
-    assert first["figures"]["thresholds"]["max_drift_share"] == 0.10
+    assert first["figures"]["thresholds"]["max_drift_share"] == 0.08
 
     # The dashboard follows: one figures snapshot per as-of and family, one per decision.
     workspace, project = open_project(resources["hireloop"].settings.evidently_dir)
@@ -93,7 +93,7 @@ def test_past_a_threshold_one_retrain_per_quarter(loop):
     assert [r.run_key for r in requests] == ["2025-Q1"]
     request = requests[0]
     reasons = json.loads(request.tags["hireloop/trigger_reasons"])
-    assert reasons == ["rnd: feature drift share 0.188 > threshold 0.100 (n 150 ≥ min 100): "
+    assert reasons == ["rnd: feature drift share 0.188 > threshold 0.080 (n 150 ≥ min 100): "
                        "retrain"]
     assert request.tags["hireloop/as_of"] == "2025-04-01"
     # The retrain job gets the whole decision back from the recorded figures.
