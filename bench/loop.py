@@ -18,7 +18,10 @@ retrain in `stable`); the pre-maturity estimate's error, |estimated AUC - realis
 the same cohort and champion once its labels matured (pooled over families).
 Only this benchmark reads sim_truth and raw ids; the loop never does.
 
-    python bench/loop.py                                  # demo size: 20,000, 8 quarters
+    python bench/loop.py                                  # demo size: 20,000, 7 quarters
+
+Seven quarters by default: simulated time cannot pass the real date (the endpoint refuses
+future interviews), and from the 2024 history seven fit on 2026-12-02.
     python bench/loop.py --candidates 6000 --quarters 3 --scenarios stable concept_drift
 """
 
@@ -205,7 +208,7 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--candidates", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quarters", type=int, default=8)
+    parser.add_argument("--quarters", type=int, default=7)
     parser.add_argument("--per-quarter", type=int, default=None)
     parser.add_argument("--port-base", type=int, default=15100)
     parser.add_argument("--root", type=Path, default=None,

@@ -503,7 +503,7 @@ def simulate(
     settings = runtime.settings
     rows = []
     try:
-        preflight(hireloop, scenario)
+        preflight(hireloop, scenario, quarters)
         with (DagsterInstance.get() as instance, code_location(instance) as location,
               tqdm(total=quarters, desc="simulate", unit="quarter") as bar):
             for _ in range(quarters):

@@ -36,6 +36,7 @@ from hris.simulator.quarters import (
     QuarterRefused,
     QuarterState,
     quarter_ends,
+    quarter_label,
 )
 from hris.simulator.recruiter import DECIDED_BY
 from hris.simulator.truth import append_truth
@@ -86,10 +87,32 @@ class QuarterResult:
                 + ")")
 
 
-def _history_and_specs(cur, scenario: str, per_quarter: int | None
-                       ) -> tuple[History, list[CohortSpec]]:
+def _today() -> dt.date:
+    """The real date, as the endpoint reads it (ml/records_route.py: no interview after it)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _refuse_the_future(ends: list[dt.date], done: int, ahead: int, today: dt.date) -> None:
+    """QuarterRefused when the `ahead` quarters after the `done` ones would end after today:
+    the endpoint refuses interview dates in the future, so simulated time cannot pass the
+    real date (their interviews would be refused, not scored)."""
+    last = done + ahead
+    if last >= len(ends) or ends[last] - dt.timedelta(days=1) <= today:
+        return
+    fit = sum(1 for end in ends[done + 1:last + 1] if end - dt.timedelta(days=1) <= today)
+    raise QuarterRefused(
+        f"simulated quarter {quarter_label(ends[last])} would end on "
+        f"{ends[last] - dt.timedelta(days=1)}, after today ({today}): the endpoint refuses "
+        "interview dates in the future, so simulated time cannot pass the real date; "
+        f"{done} quarter(s) have run from this history, {fit} more fit today"
+        + (f" (run `hireloop simulate --quarters {fit}`)" if fit else ""))
+
+
+def _history_and_specs(cur, scenario: str, per_quarter: int | None, ahead: int = 1,
+                       today: dt.date | None = None) -> tuple[History, list[CohortSpec]]:
     """The history (first load), the specs of the quarters simulated so far (their export
-    manifests) and the next one's."""
+    manifests) and the next one's; QuarterRefused unless `ahead` quarters fit before
+    `today` (default: the real date)."""
     kind = installation_kind(cur)
     if kind is None:
         raise QuarterRefused("nothing is loaded yet: run `hireloop build` first (it simulates "
@@ -107,6 +130,7 @@ def _history_and_specs(cur, scenario: str, per_quarter: int | None
         raise QuarterRefused(f"the as-of in force, {in_force}, is no quarter's end after the "
                              f"history's {history.as_of}: only simulated quarters can follow it")
     done = ends.index(in_force)
+    _refuse_the_future(ends, done, ahead, today or _today())
     specs: dict[int, CohortSpec] = {}
     for source, _ in loads[1:]:
         manifest = Path(source) / MANIFEST_NAME
@@ -126,11 +150,12 @@ def _history_and_specs(cur, scenario: str, per_quarter: int | None
                      CohortSpec(done + 1, scenario, volume)]
 
 
-def preflight(hireloop: HireloopRuntime, scenario: str) -> None:
-    """QuarterRefused if this installation cannot be advanced (reads, changes nothing): for
-    callers that would otherwise start the code server first."""
+def preflight(hireloop: HireloopRuntime, scenario: str, quarters: int = 1,
+              today: dt.date | None = None) -> None:
+    """QuarterRefused if this installation cannot be advanced by `quarters` (reads, changes
+    nothing): for callers that would otherwise start the code server first."""
     with hireloop.connection() as conn, conn.cursor() as cur:
-        _history_and_specs(cur, scenario, None)
+        _history_and_specs(cur, scenario, None, quarters, today)
 
 
 def _past_decisions(cur, history: History) -> dict[str, tuple[str, int]]:

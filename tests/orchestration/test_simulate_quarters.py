@@ -6,7 +6,8 @@ monitoring.hiring_decisions, and one `quarter_cycle` run: the quarter imported a
 by the job's own ingest, the inference log ingested, the champion monitored; then the loop
 closes (orchestration.loop_cycle.close_quarter): the trigger's sensor evaluated in process, a
 retrain when it asks.
-Two `stable` quarters under the default thresholds, then a third under thresholds no
+Six `stable` quarters under the default thresholds (no retrain, every family's drift
+tested from the second close on), then a seventh under thresholds no
 figure can stay inside (the breach: one retrain, its decision under the quarter's run key).
 
 The pure simulation (determinism, the scenario's reach, the decision rule) is proven in
@@ -34,7 +35,7 @@ from monitoring.loop_trigger import LABELS, TriggerPolicy, decide, read_figures
 from orchestration.cli import app
 from orchestration.definitions import build_definitions
 from orchestration.loop_cycle import close_quarter
-from orchestration.quarters import QUARTER_JOB, run_quarter
+from orchestration.quarters import QUARTER_JOB, preflight, run_quarter
 from orchestration.resources import EndpointResource, HireloopRuntime
 from orchestration.sensors import (
     RETRAIN_JOB,
@@ -45,12 +46,14 @@ from orchestration.sensors import (
 from tests.ml.test_endpoint import free_port
 from tests.orchestration.quarter_sandbox import QUICK_RETRAIN, served_sandbox
 
-HISTORY_N, SEED, PER_QUARTER = 3_000, 17, 250
+HISTORY_N, SEED, PER_QUARTER = 3_000, 17, 900
 # The module's sandbox (a history, a champion, quarters of dbt builds) is set up inside
 # its first test: room beyond the suite's 900 s for a loaded machine.
 pytestmark = pytest.mark.timeout(2400)
 SCENARIO = "stable"
-STABLE_QUARTERS = 2
+# Six stable quarters and the breach's: 2025-Q1 to 2026-Q3, the most a 2024 history allows
+# on 2026-12-02 (simulated time cannot pass the real date; see the refusal's test).
+STABLE_QUARTERS = 6
 # Thresholds no tested figure stays inside (a calibration error or an early-attainment gap
 # is never exactly zero): the third quarter breaches on whatever the monitor recorded.
 TIGHT = TriggerThresholds(max_drift_share=1e-6, min_drift_n=1, max_calibration_error=1e-6,
@@ -230,14 +233,18 @@ def test_a_stable_quarter_ends_in_one_no_action_whose_reasons_name_its_figures(
     conn = pg_server.endpoint.connect(sandbox.database)
     try:
         with conn.cursor() as cur:
-            for result, (_, row), closed in zip(stable, mine.iterrows(),
-                                                sandbox.closed[:STABLE_QUARTERS], strict=True):
+            for i, (result, (_, row), closed) in enumerate(zip(
+                    stable, mine.iterrows(), sandbox.closed[:STABLE_QUARTERS], strict=True)):
                 # the recorded reasons are the default thresholds applied to the recorded
                 # figures, recomputed here, and each names its figure
                 again = decide(read_figures(cur, result.as_of.isoformat()), TriggerPolicy())
                 assert not again.retrain and row["reasons"] == again.reasons
                 assert all(any(label in r for label in LABELS.values()) for r in row["reasons"])
                 assert any("feature drift share" in r for r in row["reasons"])
+                if i:  # the first close judges the history's last quarter
+                    tested = [r for r in again.figures["drift"]
+                              if r["n_current"] >= TriggerPolicy().min_drift_n]
+                    assert len(tested) == 4  # every family's drift was tested, and held
                 # the timeline's row: what the quarter did and what the loop decided
                 assert closed.reasons == again.reasons
                 assert (closed.row.quarter, closed.row.scored, closed.row.decision,
@@ -295,6 +302,24 @@ def test_the_cli_says_what_to_run_first_without_a_served_champion(monkeypatch,
     assert "no champion is served" in result.output and "hireloop build" in result.output
     bad = CliRunner().invoke(app, ["simulate", "--scenario", "weather"])
     assert bad.exit_code == 2 and "concept_drift" in bad.output
+
+
+def test_simulated_time_never_passes_the_real_date(sandbox):
+    """The endpoint refuses interviews dated after today: a quarter that would end after it
+    is refused before anything runs, saying how many quarters fit."""
+    last = sandbox.results[-1].as_of
+    exports = "SELECT count(*) AS n FROM raw._exports"
+    before = sandbox.read(exports)["n"].iloc[0]
+    preflight(sandbox.runtime, SCENARIO, 1, today=last + dt.timedelta(days=91))  # it fits
+    with pytest.raises(QuarterRefused) as refused:
+        preflight(sandbox.runtime, SCENARIO, 3, today=last + dt.timedelta(days=91))
+    message = str(refused.value)
+    assert f"after today ({last + dt.timedelta(days=91)})" in message
+    assert "cannot pass the real date" in message and "1 more fit today" in message
+    assert "hireloop simulate --quarters 1" in message
+    with pytest.raises(QuarterRefused, match="0 more fit today"):
+        preflight(sandbox.runtime, SCENARIO, 1, today=last)
+    assert sandbox.read(exports)["n"].iloc[0] == before  # the refusals exported nothing
 
 
 def test_the_decision_log_takes_a_persons_decision_and_no_quarter_twice(sandbox, pg_server):
