@@ -175,6 +175,10 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
         assert f"Dagster daemon: running (pid {daemon})" in status.stdout
         assert f"MLflow UI: http://127.0.0.1:{inst.ports[2]} running (pid {ui_pid})" \
             in status.stdout
+        # where the MLflow UI's password is (never the password), at start and in `status`
+        login = f"sign in as admin, password in {inst.home / 'secrets' / 'mlflow-ui.password'}"
+        assert login in head and login in status.stdout
+        assert inst.settings.mlflow_admin_password_file().read_text() not in status.stdout
         assert f"Evidently UI: http://127.0.0.1:{inst.ports[3]} running " \
                f"(pid {first['evidently-ui']})" in status.stdout
         # `ui` serves the champion when the database it shares holds one, else says none
