@@ -1007,6 +1007,10 @@ def contract() -> None:
 
 
 def main() -> None:
+    # State files (reports, the model's pickle, logs, pid files) private whatever the
+    # user's umask: 0600 files, 0700 folders, in this process and every one it starts
+    # (the UIs, the daemon and its runs, the endpoint inherit the mask).
+    os.umask(0o077)
     app()
 
 
