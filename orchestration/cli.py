@@ -110,8 +110,11 @@ def _print_status(runtime: Runtime) -> None:
 
     supervisor = _supervisor(settings)
     for make in UI_SERVICES:
-        state = supervisor.status(make(settings))
+        service = make(settings)
+        state = supervisor.status(service)
         typer.echo(f"{state.label:>15}: {state.describe()}")
+        if service.login:
+            typer.echo(f"{'':>15}  {service.login}")
 
 
 @app.command()
@@ -858,11 +861,15 @@ def _start_uis(supervisor: Supervisor, services: list[Service]) -> list[Service]
                 where = f"{state.url} " if state.url else ""
                 typer.echo(f"{service.label}: {where}already running (pid {state.pid}); "
                            "nothing started")
+                if service.login:
+                    typer.echo(f"{service.label}: {service.login}")
         for service in started:
             supervisor.wait_ready(service)
             where = f"{service.url} " if service.url else ""
             typer.echo(f"{service.label}: {where}started "
                        f"(log {supervisor.log_file(service.name)})")
+            if service.login:
+                typer.echo(f"{service.label}: {service.login}")
     except ServiceError as exc:
         _stop_started(supervisor, started)
         typer.echo(f"ui: {exc}", err=True)
@@ -1000,6 +1007,10 @@ def contract() -> None:
 
 
 def main() -> None:
+    # State files (reports, the model's pickle, logs, pid files) private whatever the
+    # user's umask: 0600 files, 0700 folders, in this process and every one it starts
+    # (the UIs, the daemon and its runs, the endpoint inherit the mask).
+    os.umask(0o077)
     app()
 
 

@@ -25,6 +25,8 @@ TELEMETRY_OFF = {
 
 DATABASES = ("hireloop", "mlflow", "dagster")
 
+MLFLOW_ADMIN_USER = "admin"  # the MLflow UI's admin (its password: Settings.secret_file)
+
 # Where the platform's servers listen (all on 127.0.0.1): variable -> default port.
 PORT_SETTINGS = {
     "HIRELOOP_ENDPOINT_PORT": 5001,
@@ -142,12 +144,28 @@ class Settings:
         path, never the token: a command line is visible to every user (`ps`)."""
         if self.endpoint_token_value:
             return None
-        path = self.home / "secrets" / "endpoint.token"
-        if not path.exists():
+        return self.secret_file("endpoint.token")
+
+    def secret_file(self, name: str, create: bool = True) -> Path:
+        """`$HIRELOOP_HOME/secrets/<name>`: a random secret generated on first use, mode 0600
+        in a folder 0700 whatever the umask (`create=False`: only where it is). Processes are
+        handed the path, never the value on a command line (visible to every user: `ps`)."""
+        path = self.home / "secrets" / name
+        if create and not path.exists():
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             path.parent.chmod(0o700)  # mkdir's mode is masked by the umask
             _create_key_file(path, secrets.token_urlsafe(32))
         return path
+
+    def mlflow_admin_password_file(self, create: bool = True) -> Path:
+        """The MLflow UI's admin password (user `MLFLOW_ADMIN_USER`), set at the UI's first
+        start: its basic-auth app refuses anonymous requests."""
+        return self.secret_file("mlflow-ui.password", create)
+
+    @property
+    def mlflow_auth_dir(self) -> Path:
+        """The MLflow UI's auth configuration and user database (hashed passwords)."""
+        return self.home / "mlflow-auth"
 
     def endpoint_token(self) -> str:
         """The token every client of the endpoint sends (`Authorization: Bearer ...`)."""

@@ -14,6 +14,7 @@ from ml.evaluation import load_version_model
 from ml.pyfunc_model import INFERENCE_LOG_ENV
 from ml.registry import MODEL_NAME, MlflowTarget, champion_version, configure, version_by_alias
 from ml.tracking import run_url
+from orchestration import mlflow_auth
 from orchestration.config import ENDPOINT_TOKEN_ENV, Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
 from orchestration.services import EndpointProcess
@@ -135,11 +136,22 @@ class MlflowResource(ConfigurableResource):
         return run_url(self.ui_url, experiment_id, run_id)
 
     def ui_command(self, mlflow_executable: str) -> list[str]:
-        """`mlflow server` for the UI, on this tracking database and artifact folder."""
+        """`mlflow server` for the UI, on this tracking database and artifact folder: the
+        basic-auth app (`ui_env`), and only loopback Host headers (DNS rebinding)."""
         self.artifact_dir.mkdir(parents=True, exist_ok=True)
         return [mlflow_executable, "server", "--backend-store-uri", self.tracking_uri,
                 "--default-artifact-root", self.artifact_dir.resolve().as_uri(),
-                "-h", self.ui_host, "-p", str(self.ui_port)]
+                "-h", self.ui_host, "-p", str(self.ui_port),
+                "--app-name", mlflow_auth.AUTH_APP,
+                "--allowed-hosts", mlflow_auth.allowed_hosts(self.ui_port)]
+
+    def ui_env(self) -> dict[str, str]:
+        """The UI process's auth configuration and admin (orchestration.mlflow_auth)."""
+        return mlflow_auth.server_env(self.runtime.settings)
+
+    def ui_credentials(self) -> tuple[str, str]:
+        """The UI's admin user and password, for a client of the UI's HTTP API."""
+        return mlflow_auth.credentials(self.runtime.settings)
 
 
 class EndpointResource(ConfigurableResource):

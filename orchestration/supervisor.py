@@ -59,6 +59,7 @@ class Service:
     probe_path: str | None = None  # answers 200 once ready; None: the port accepts
     port_setting: str | None = None  # the variable that moves it to another port
     ready_timeout_s: float = 180.0
+    login: str | None = field(default=None, compare=False)  # how to sign in, where it asks
 
     @property
     def url(self) -> str | None:

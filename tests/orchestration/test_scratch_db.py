@@ -124,8 +124,10 @@ def test_a_role_that_may_not_create_databases_is_told_so(pg_server):
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute("DROP ROLE IF EXISTS t_no_createdb")
-        cur.execute("CREATE ROLE t_no_createdb LOGIN NOCREATEDB")
-    limited = dataclasses.replace(pg_server.endpoint, user="t_no_createdb")
+        # every role logs in with its password (SCRAM): the embedded server trusts none
+        cur.execute("CREATE ROLE t_no_createdb LOGIN NOCREATEDB PASSWORD 't-no-createdb-pw'")
+    limited = dataclasses.replace(pg_server.endpoint, user="t_no_createdb",
+                                  password="t-no-createdb-pw", passfile="")
     try:
         with pytest.raises(RuntimeError, match="CREATEDB"), scratch_database(limited, "t_scratch"):
             pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -26,6 +27,10 @@ from orchestration.supervisor import Supervisor, group_members, port_in_use
 REPO = Path(__file__).resolve().parents[2]
 PORTS = ("HIRELOOP_ENDPOINT_PORT", "HIRELOOP_DAGSTER_PORT", "HIRELOOP_MLFLOW_PORT",
          "HIRELOOP_EVIDENTLY_PORT")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def free_ports(n: int) -> list[int]:
@@ -175,6 +180,16 @@ def test_foreground_ui_once_then_sigterm_leaves_nothing(installations):
         assert f"Dagster daemon: running (pid {daemon})" in status.stdout
         assert f"MLflow UI: http://127.0.0.1:{inst.ports[2]} running (pid {ui_pid})" \
             in status.stdout
+        # where the MLflow UI's password is (never the password), at start and in `status`
+        login = f"sign in as admin, password in {inst.home / 'secrets' / 'mlflow-ui.password'}"
+        assert login in head and login in status.stdout
+        assert inst.settings.mlflow_admin_password_file().read_text() not in status.stdout
+
+        # State files are the user's only, whatever the umask (the test's is 022)
+        state = [p for folder in ("logs", "run", "secrets", "mlflow-auth", "dagster")
+                 for p in (inst.home / folder).rglob("*")]
+        assert state and {oct(_mode(p)) for p in state if p.is_file()} == {oct(0o600)}
+        assert {oct(_mode(p)) for p in state if p.is_dir()} <= {oct(0o700)}
         assert f"Evidently UI: http://127.0.0.1:{inst.ports[3]} running " \
                f"(pid {first['evidently-ui']})" in status.stdout
         # `ui` serves the champion when the database it shares holds one, else says none

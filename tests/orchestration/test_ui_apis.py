@@ -6,6 +6,7 @@ the endpoint serves it. One installation of its own (embedded PostgreSQL), free 
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.request
@@ -28,8 +29,12 @@ query ($selector: SensorSelector!) {
 }"""
 
 
-def _get(url: str, parse: bool = True):
-    with urllib.request.urlopen(url, timeout=30) as response:
+def _get(url: str, parse: bool = True, credentials: tuple[str, str] | None = None):
+    request = urllib.request.Request(url)
+    if credentials:  # basic auth (the MLflow UI's)
+        token = base64.b64encode(":".join(credentials).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
         return response.status, json.loads(body or b"null") if parse else body
 
@@ -103,9 +108,12 @@ def test_each_ui_answers_through_its_api(installations):  # noqa: F811
         assert cur.fetchall() == [("no_action", "2025-Q1")]
     conn.close()
 
-    # MLflow: the registry's champion alias, through the UI server's REST API.
+    # MLflow: the registry's champion alias, through the UI server's REST API (its admin's).
+    from orchestration.mlflow_auth import credentials
+
     status, body = _get(f"{mlflow_ui}/api/2.0/mlflow/registered-models/alias"
-                        f"?name=hireloop-kpi&alias=champion")
+                        f"?name=hireloop-kpi&alias=champion",
+                        credentials=credentials(inst.settings))
     assert status == 200 and body["model_version"]["version"] == version
 
     # Evidently: the project, the snapshots the sensor published, the panels, a series.
