@@ -62,7 +62,11 @@ FIGURE_PANELS: dict[str, tuple[str, str, str]] = {
                           "KPI (0 = exact).", "Quality"),
     "early_gap": ("Early-attainment gap by role family",
                   "Reviews so far against the model's probability, before the label "
-                  "matures: the first sign that what drives performance changed.", "Quality"),
+                  "matures: how far the levels are apart.", "Quality"),
+    "early_auc": ("Early AUC by role family (reviews so far)",
+                  "How well the champion ranks hires by their reviews so far, before the "
+                  "label matures: it falls first when what drives performance changes.",
+                  "Quality"),
 }
 ATTAINMENT_PANEL = ("KPI attainment by band",
                     "Share of reviews meeting the KPI, by the band the model gave at "
@@ -167,6 +171,7 @@ def family_figures(figures: Mapping[str, Any]) -> dict[str, dict[str, float]]:
             pred, obs = row.get("mean_predicted"), row.get("mean_observed")
             if pred is not None and obs is not None:
                 put(family, "early_gap", abs(pred - obs))
+            put(family, "early_auc", row.get("auc"))
     for family, bands in (figures.get("attainment_by_band") or {}).items():
         for band, value in bands.items():
             put(family, f"attainment_{band}", value)

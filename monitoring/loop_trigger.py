@@ -11,8 +11,16 @@ Figures tested, each only with enough rows behind it (fewer: "not tested", never
 - AUC drop, `reference_auc - auc`, on the newest realised cohort;
 - calibration error on the newest realised cohort;
 - early-attainment gap, `|mean_predicted - mean_observed|`, on the newest early cohort
-  (realised KPI attainment so far against the model's probability): concept drift shows
-  here a year before the labels mature.
+  (realised KPI attainment so far against the model's probability);
+- early AUC drop, `early_reference_auc - early_auc`: how much worse the champion now ranks
+  hires by their reviews so far than it did at its first look, each side pooled over the
+  early cohorts of its as-of with `min_early_n` hires (one to three reviews each, weighted by
+  hires; none trained on: the monitor never judges a champion's own cohorts). Pooled, both
+  sides hold the same mix of review counts: a cohort with one review ranks worse than one
+  with three in any world (stable, 20,000 applicants: 0.61-0.75 vs 0.75-0.82). The gap above
+  compares levels, which a drifted world can leave in place (measured: within ±0.10 under
+  concept drift); the ranking is what concept drift breaks, and it shows in the reviews a
+  year before the labels mature.
 Estimates (confidence-based) are recorded beside the decision and never trigger: they assume
 the model is still calibrated, which is exactly what concept drift breaks.
 
@@ -67,6 +75,13 @@ class TriggerPolicy:
       three of them. It assumes the early rows put the model's probability and the realised
       attainment on one scale (the monitor's job): a stable world's systematic offset between
       them must stay well under 0.12 (bench/loop.py's stable scenario says).
+    - `max_early_auc_drop` 0.06, `min_early_auc_n` 500: measured on bench/loop.py's 20,000-
+      applicant stable world over seven looks, the pooled early AUC (770-890 hires, 'all')
+      stayed within 0.036 of its first look; a family's (170-260 hires) moved by up to 0.10
+      (manufacturing 0.772 -> 0.672), so families are left to the pooled row. The same
+      world under concept drift moved 'all' by at most 0.029 in its first four quarters:
+      the simulator's concept drift barely shows in the early ranking at this size, and this
+      figure watches for a larger change, not that one.
     """
 
     max_drift_share: float = 0.08
@@ -77,6 +92,8 @@ class TriggerPolicy:
     min_calibration_n: int = 300
     max_early_gap: float = 0.12
     min_early_n: int = 100
+    max_early_auc_drop: float = 0.06
+    min_early_auc_n: int = 500
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -90,7 +107,7 @@ class TriggerPolicy:
 class Check:
     """One figure of one family against its threshold."""
 
-    figure: str          # drift_share | auc_drop | calibration_error | early_gap
+    figure: str          # drift_share | auc_drop | calibration_error | early_gap | early_auc_drop
     role_family: str
     value: float | None
     threshold: float
@@ -110,7 +127,8 @@ class Check:
 
 
 LABELS = {"drift_share": "feature drift share", "auc_drop": "AUC drop (reference − realised)",
-          "calibration_error": "calibration error", "early_gap": "early-attainment gap"}
+          "calibration_error": "calibration error", "early_gap": "early-attainment gap",
+          "early_auc_drop": "early AUC drop (first look − now)"}
 
 
 @dataclass(frozen=True)
@@ -173,6 +191,10 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
             gap = None if pred is None or obs is None else abs(pred - obs)
             checks.append(_check("early_gap", family, gap, policy.max_early_gap, n,
                                  policy.min_early_n))
+            ref, auc = _num(row.get("early_reference_auc")), _num(row.get("early_auc"))
+            drop = None if ref is None or auc is None else ref - auc
+            checks.append(_check("early_auc_drop", family, drop, policy.max_early_auc_drop,
+                                 int(row.get("early_auc_n") or 0), policy.min_early_auc_n))
     as_of = str(figures["as_of"])
     return TriggerDecision(as_of=as_of, quarter=quarter_looked_at(as_of),
                            retrain=any(c.status == BREACH for c in checks),
@@ -252,8 +274,42 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
             (as_of, as_of, policy.min_auc_n, policy.min_early_n))
     if not drift and not quality:
         return None
+    early = [r for r in quality if r["kind"] == "early"]
+    for row, (auc, n, reference) in zip(early, _early_aucs(cursor, as_of, early,
+                                                            policy.min_early_n), strict=True):
+        row.update(early_auc=auc, early_auc_n=n, early_reference_auc=reference)
     return {"as_of": as_of, "drift": [_plain(r) for r in drift],
             "quality": [_plain(r) for r in quality]}
+
+
+def _pooled_early_auc(cursor, as_of: str, family: str, version: str, min_n: int
+                      ) -> tuple[float | None, int]:
+    """The version's early AUC at `as_of` over the family's early cohorts with at least
+    `min_n` hires, weighted by hires, and their hires (None, 0: no such cohort)."""
+    cursor.execute("""
+        SELECT sum(auc * n) / sum(n), coalesce(sum(n), 0) FROM monitoring.model_quality
+        WHERE kind = 'early' AND auc IS NOT NULL AND n >= %s AND as_of = %s
+          AND role_family = %s AND model_version = %s""", (min_n, as_of, family, version))
+    auc, n = cursor.fetchone()
+    return (None if auc is None else float(auc)), int(n)
+
+
+def _early_aucs(cursor, as_of: str, early: list[dict[str, Any]], min_n: int
+                ) -> list[tuple[float | None, int, float | None]]:
+    """Per early row: its version's pooled early AUC at `as_of`, the hires behind it, and
+    the same at the version's first look before `as_of` (None at its first look)."""
+    out = []
+    for row in early:
+        family, version = row["role_family"], str(row["model_version"])
+        cursor.execute("SELECT min(as_of) FROM monitoring.model_quality WHERE kind = 'early' "
+                       "AND model_version = %s AND role_family = %s", (version, family))
+        first = cursor.fetchone()[0]
+        auc, n = _pooled_early_auc(cursor, as_of, family, version, min_n)
+        reference = None
+        if first is not None and first.isoformat() < as_of:
+            reference = _pooled_early_auc(cursor, first.isoformat(), family, version, min_n)[0]
+        out.append((auc, n, reference))
+    return out
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ FIGURES = {
     "quality": [{"role_family": "rnd", "kind": "realised", "n": 250, "auc": 0.66,
                  "reference_auc": 0.72, "calibration_error": 0.08},
                 {"role_family": "rnd", "kind": "early", "n": 90, "mean_predicted": 0.6,
-                 "mean_observed": 0.45},
+                 "mean_observed": 0.45, "auc": 0.61},
                 {"role_family": "all", "kind": "estimate", "n": 600, "auc": 0.70}],
     "attainment_by_band": {"rnd": {"advance": 0.7, "hold": 0.35}},
 }
@@ -37,8 +37,8 @@ def test_panels_are_added_once_and_listed_once(tmp_path):
     first = ensure_dashboard(project, ["rnd", "sales"])
     again = ensure_dashboard(project, ["rnd", "sales"])
     model = project.dashboard.model()
-    assert again == [] and len(first) == len(model.panels) == 7
-    assert len({p.title for p in model.panels}) == 7
+    assert again == [] and len(first) == len(model.panels) == 8
+    assert len({p.title for p in model.panels}) == 8
     listed = [i for tab in model.tabs for i in tab.panels]
     assert sorted(listed) == sorted(p.id for p in model.panels)  # each once, in one tab
 
@@ -51,7 +51,7 @@ def test_panels_are_added_once_and_listed_once(tmp_path):
     # A new family replaces the panels that change, and still lists each once.
     ensure_dashboard(project, ["manufacturing", "rnd", "sales"])
     model = project.dashboard.model()
-    assert len(model.panels) == 7
+    assert len(model.panels) == 8
     drift = next(p for p in model.panels if p.title.startswith("Feature drift share"))
     assert [v.tags for v in drift.values] == [["manufacturing"], ["rnd"], ["sales"]]
     assert sorted(i for tab in model.tabs for i in tab.panels) == \
@@ -63,7 +63,7 @@ def test_the_figures_published_are_the_recorded_ones(tmp_path):
     assert per_family["rnd"] == {
         column("drift_share", "rnd"): 0.125, column("auc", "rnd"): 0.66,
         column("calibration_error", "rnd"): 0.08,
-        column("early_gap", "rnd"): abs(0.6 - 0.45),
+        column("early_gap", "rnd"): abs(0.6 - 0.45), column("early_auc", "rnd"): 0.61,
         column("attainment_advance", "rnd"): 0.7, column("attainment_hold", "rnd"): 0.35}
     assert per_family["all"] == {column("auc_estimate", "all"): 0.70}
 

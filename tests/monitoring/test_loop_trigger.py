@@ -35,6 +35,10 @@ def expected_breaches(figures: dict, p: TriggerPolicy) -> set[tuple[str, str]]:
         if r["kind"] == "early" and r["n"] >= p.min_early_n and \
                 abs(r["mean_predicted"] - r["mean_observed"]) > p.max_early_gap:
             out.add(("early_gap", r["role_family"]))
+        if r["kind"] == "early" and r["early_auc_n"] >= p.min_early_auc_n and \
+                r["early_auc"] is not None and r["early_reference_auc"] is not None and \
+                r["early_reference_auc"] - r["early_auc"] > p.max_early_auc_drop:
+            out.add(("early_auc_drop", r["role_family"]))
     return out
 
 
@@ -84,7 +88,8 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
         threshold = getattr(policy, {"drift_share": "max_drift_share",
                                      "auc_drop": "max_auc_drop",
                                      "calibration_error": "max_calibration_error",
-                                     "early_gap": "max_early_gap"}[figure])
+                                     "early_gap": "max_early_gap",
+                                     "early_auc_drop": "max_early_auc_drop"}[figure])
         assert reason.startswith(f"{family}: ")
         assert f"> threshold {threshold:.3f}" in reason and reason.endswith("retrain")
     assert any("feature drift share" in r for r in decision.reasons)
@@ -130,6 +135,44 @@ def test_the_cohort_looked_at_is_the_newest_with_the_rows_its_test_needs(cursor)
     figures = read_figures(cursor, policy=strict)
     assert [r["cohort_quarter"] for r in figures["quality"]] == ["2024-Q4"]
     assert not decide(figures, strict).retrain
+
+
+def test_the_early_auc_drop_is_against_the_versions_first_look(cursor):
+    """How well the champion ranks hires by their reviews so far, now against its first
+    look (each side pooled over its as-of's cohorts with enough hires): a drop past the
+    threshold retrains; a new champion is judged against its own first look, never its
+    predecessor's."""
+    level = {"mean_predicted": 0.70, "mean_observed": 0.70}  # the levels agree throughout
+    insert_quality(cursor, "2025-01-01", "all", "early", "2024-Q2", 300, auc=0.76, **level)
+    insert_quality(cursor, "2025-01-01", "all", "early", "2024-Q3", 300, auc=0.72, **level)
+    insert_quality(cursor, "2025-01-01", "all", "early", "2024-Q4", 3, auc=1.0, **level)
+    policy = TriggerPolicy()
+    first = decide(read_figures(cursor, "2025-01-01", policy), policy)
+    assert "all: early AUC drop (first look − now) not tested (no value)" in first.reasons
+    assert not first.retrain
+
+    insert_quality(cursor, "2025-04-01", "all", "early", "2024-Q3", 300, auc=0.70, **level)
+    insert_quality(cursor, "2025-04-01", "all", "early", "2024-Q4", 260, auc=0.64, **level)
+    insert_quality(cursor, "2025-04-01", "all", "early", "2025-Q1", 5, auc=0.10, **level)
+    figures = read_figures(cursor, "2025-04-01", policy)
+    (row,) = figures["quality"]
+    assert row["cohort_quarter"] == "2024-Q4"  # the newest with the rows: the gap's cohort
+    assert row["early_reference_auc"] == pytest.approx((300 * 0.76 + 300 * 0.72) / 600)
+    assert row["early_auc"] == pytest.approx((300 * 0.70 + 260 * 0.64) / 560)
+    assert row["early_auc_n"] == 560  # the handful of the newest cohort: left out
+    decision = decide(figures, policy)
+    assert [c.figure for c in decision.breaches] == ["early_auc_drop"]
+    assert ("all: early AUC drop (first look − now) 0.068 > threshold 0.060 (n 560 ≥ min "
+            "500): retrain") in decision.reasons
+    assert "all: early-attainment gap 0.000 ≤ threshold 0.120 (n 260 ≥ min 100): within" \
+        in decision.reasons  # the gap alone would not have seen it
+
+    # The new champion's figures, computed later at the same as-of: its own first look.
+    insert_quality(cursor, "2025-04-01", "all", "early", "2024-Q4", 560, auc=0.60,
+                   model_version="2", **level)  # computed later: the version looked at
+    again = decide(read_figures(cursor, "2025-04-01", policy), policy)
+    assert not again.retrain
+    assert "all: early AUC drop (first look − now) not tested (no value)" in again.reasons
 
 
 def test_nothing_recorded_is_none_and_creates_no_table(cursor):
