@@ -24,6 +24,8 @@ from hris.contract import RAW_SCHEMA, RAW_TABLES
 from hris.export_files import ImportRefused, read_export, read_export_files
 from hris.printable import printable
 from hris.profile import ImportProfile, profile_change, profile_in_force
+from hris.raw_plain import read_plain
+from hris.raw_protect import personal_columns
 from hris.raw_store import LoadReport, load_raw
 from hris.transaction import one_transaction
 
@@ -133,13 +135,23 @@ def export_raw(
                 ),
             )
             path = directory / f"{table.name}.{fmt}"
-            if fmt == "csv":
+            if personal_columns(table):  # ciphertext in raw: decrypted (few rows: in memory)
+                _write_plain(read_plain(cur, table, extra=()), path, fmt)
+            elif fmt == "csv":
                 with open(path, "w", encoding="utf-8", newline="") as fh:
                     cur.copy_expert(query, fh)
             else:
                 _copy_to_parquet(cur, query, path, table.columns)
             written[table.name] = path
     return written
+
+
+def _write_plain(frame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+        return
+    schema = pa.schema([(c, pa.string()) for c in frame.columns])
+    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)
 
 
 def _copy_to_parquet(cur, query: sql.Composable, path: Path, columns: tuple[str, ...]) -> None:
