@@ -84,7 +84,10 @@ def import_export(
     source = printable(source or directory.resolve().name)
     profile_id, recorded = None, False
     with one_transaction(conn):
-        load = load_raw(conn, export.frames, source, progress=progress)
+        # Birth dates are judged at load with the date formats staging will apply: the
+        # profile's (recorded below), else the one in force.
+        load = load_raw(conn, export.frames, source, progress=progress,
+                        date_formats=None if profile is None else profile.dates)
         with conn.cursor() as cur:
             if profile is not None:
                 change = profile_change(cur, profile, profile_source or "(unnamed profile)")
