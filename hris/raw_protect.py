@@ -61,6 +61,24 @@ def ensure_hash_key(cur) -> None:
         cur.execute(f"INSERT INTO {HASH_KEY_TABLE} VALUES (%s, %s)", (ipad, opad))
 
 
+def read_hash_key(cur) -> tuple[bytes, bytes] | None:
+    """The (ipad, opad) of private.raw_hash_key, None when there is none yet."""
+    cur.execute(f"SELECT to_regclass('{HASH_KEY_TABLE}') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return None
+    cur.execute(f"SELECT ipad, opad FROM {HASH_KEY_TABLE}")
+    row = cur.fetchone()
+    return None if row is None else (bytes(row[0]), bytes(row[1]))
+
+
+def install_hash_key(cur, pads: tuple[bytes, bytes]) -> None:
+    """Make `pads` this database's row-hash key (a copy of another database's raw rows,
+    e.g. the import check's scratch database, needs the key they were hashed with)."""
+    ensure_hash_key(cur)
+    cur.execute(f"DELETE FROM {HASH_KEY_TABLE}")
+    cur.execute(f"INSERT INTO {HASH_KEY_TABLE} VALUES (%s, %s)", pads)
+
+
 def keyed_hash_sql(expr: str) -> str:
     """HMAC-SHA256 (hex) of the text `expr` in core SQL (macro keyed_hash is the same)."""
     return (f"encode(sha256((SELECT opad FROM {HASH_KEY_TABLE}) || sha256((SELECT ipad FROM "
