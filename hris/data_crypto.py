@@ -56,10 +56,10 @@ def parse_key(text: str, where: str) -> bytes:
 
 
 def create_secret_file(path: Path, secret: str) -> bool:
-    """Write `secret` to `path` with mode 0600 (folder 0700), whole or not at all; False if
-    the file exists already (another process got there first: a reader never sees a
-    half-written secret)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Write `secret` to `path` with mode 0600, whole or not at all; False if the file
+    exists already (another process got there first: a reader never sees a half-written
+    secret). The one definition: orchestration.config writes its key files with it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     try:
         with os.fdopen(fd, "w") as fh:
@@ -103,6 +103,8 @@ class DataCipher:
         if not path.exists():
             if not create:
                 raise DataKeyError(f"no data key: {KEY_ENV} is unset and {path} is missing")
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.parent.chmod(0o700)  # mkdir's mode is masked by the umask
             create_secret_file(path, new_key_hex())
         return cls(parse_key(path.read_text(), str(path)))
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hris.data_crypto import create_secret_file
 from ml.bearer_token import TOKEN_ENV as ENDPOINT_TOKEN_ENV
 
 TELEMETRY_OFF = {
@@ -157,16 +157,6 @@ class Settings:
 
 def _create_key_file(path: Path, secret: str | None = None) -> bool:
     """Write `secret` (default: a new random pseudonym key) to `path` with mode 0600, whole
-    or not at all; False if another process got there first (a reader never sees a
-    half-written secret)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) if secret is None else secret)
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(tmp)
-    return True
+    or not at all; False if another process got there first (hris.data_crypto, which the
+    data key's file uses too)."""
+    return create_secret_file(path, secrets.token_hex(32) if secret is None else secret)
