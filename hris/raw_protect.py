@@ -26,8 +26,9 @@ import secrets
 from collections.abc import Mapping
 
 import pandas as pd
+from psycopg2 import sql
 
-from hris.contract import PERSONAL_COLUMNS, RawTable
+from hris.contract import PERSONAL_COLUMNS, RAW_SCHEMA, RAW_TABLES, RawTable
 from hris.data_crypto import DataCipher
 from hris.pseudonym import KEY_SCHEMA, hmac_pads
 
@@ -153,3 +154,45 @@ def protect(cur, table: RawTable, frame: pd.DataFrame, cipher: DataCipher,
     for i, name in enumerate(names):
         out[name] = [row[i] for row in derived]
     return pd.DataFrame(out, index=frame.index)
+
+
+def age_formats(formats: Mapping[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """The formats the derived columns depend on: the birth and reference dates'."""
+    wanted = {(t, c) for t, at in AGE_AT.items() for c in ("birth_date", at)}
+    return {k: v for k, v in formats.items() if k in wanted}
+
+
+def rederive(cur, formats: Mapping[tuple[str, str], str], cipher: DataCipher | None = None
+             ) -> int:
+    """Judge every stored birth date again with `formats` (a new profile's): the derived
+    columns of raw.candidates and raw.employees recomputed from the decrypted values; row
+    hashes and load times untouched. Returns the rows whose derived columns changed."""
+    changed = 0
+    for name in AGE_AT:
+        table = RAW_TABLES[name]
+        cur.execute("SELECT to_regclass(%s)", [f"{RAW_SCHEMA}.{name}"])
+        if cur.fetchone()[0] is None:
+            continue
+        target = sql.Identifier(RAW_SCHEMA, name)
+        cols = [*table.columns, *DERIVED]
+        cur.execute(sql.SQL("SELECT ctid::text, {} FROM {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, cols)), target))
+        rows = cur.fetchall()
+        if not rows:
+            continue
+        cipher = cipher or DataCipher.from_env(create=False)
+        frame = pd.DataFrame([r[1:len(table.columns) + 1] for r in rows],
+                             columns=list(table.columns), dtype=object)
+        for column in personal_columns(table):
+            frame[column] = [cipher.decrypt_text(column, v) for v in frame[column]]
+        cur.execute(_derive_sql(table, formats),
+                    [frame[c].where(frame[c].notna(), None).tolist() for c in table.columns])
+        new = [r[1:] for r in cur.fetchall()]
+        updates = [(row[0], *d) for row, d in zip(rows, new, strict=True)
+                   if tuple(row[len(table.columns) + 1:]) != tuple(d)]
+        for ctid, *values in updates:
+            cur.execute(sql.SQL("UPDATE {} SET {} WHERE ctid = %s::tid").format(
+                target, sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c))
+                                           for c in DERIVED)), [*values, ctid])
+        changed += len(updates)
+    return changed

@@ -11,12 +11,12 @@ from hris.contract import RAW_TABLES
 from hris.data_crypto import DataCipher, DataKeyError
 from hris.importer import import_export
 from hris.key_rotation import rotate_data_key
-from hris.profile import load_profile
+from hris.profile import load_profile, profile_change
 from hris.raw_plain import read_plain
 from hris.raw_protect import personal_columns
 from hris.raw_store import load_raw
 from hris.simulator import simulate
-from tests.hris.foreign_export import PROFILE, write_foreign_export
+from tests.hris.foreign_export import PROFILE, import_only_profile, write_foreign_export
 
 PERSONAL_TABLES = [t for t in RAW_TABLES.values() if personal_columns(t)]
 
@@ -87,6 +87,34 @@ def test_a_foreign_export_import_stores_ciphertext(new_db, history, tmp_path):
                     "count(_age_band) FROM raw.candidates")
         unparsed, banded = cur.fetchone()
     assert unparsed == 0 and banded > 0
+
+
+def _checks(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FILTER (WHERE _birth_date_check = 'unparseable_value'), "
+                    "count(_age_band) FROM raw.candidates")
+        return cur.fetchone()
+
+
+def test_a_profile_recorded_later_judges_the_stored_birth_dates_again(new_db, history,
+                                                                      tmp_path):
+    """`hireloop profile` acts on the next build without a re-import: the birth dates are
+    ciphertext, so recording it recomputes the checks made at load."""
+    directory = tmp_path / "foreign"
+    write_foreign_export(history, directory)
+    (tmp_path / "bare.yaml").write_text(import_only_profile(), encoding="utf-8")
+    (tmp_path / "full.yaml").write_text(PROFILE, encoding="utf-8")
+    conn = new_db()
+    import_export(conn, directory, profile=load_profile(tmp_path / "bare.yaml"))
+    unparsed, banded = _checks(conn)
+    born = history["candidates"]["birth_date"].notna().sum()
+    assert unparsed == born and banded == 0
+    hashes = _hashes(conn)
+    with conn, conn.cursor() as cur:
+        assert profile_change(cur, load_profile(tmp_path / "full.yaml"), "full.yaml").recorded
+    unparsed, banded = _checks(conn)
+    assert unparsed == 0 and banded == born
+    assert _hashes(conn) == hashes
 
 
 def test_a_wrong_key_raises_on_read(new_db, history):
