@@ -94,12 +94,12 @@ class DataCipher:
         self._aead = {key_id(k): AESGCM(k) for k in (*others, current)}
 
     @classmethod
-    def from_env(cls, *, create: bool = True) -> DataCipher:
-        """The installation's key: HIRELOOP_DATA_KEY, else the key file (made on first use
-        when `create`)."""
+    def from_env(cls, *, create: bool = True, home: Path | None = None) -> DataCipher:
+        """The installation's key: HIRELOOP_DATA_KEY, else the key file under `home`
+        (default $HIRELOOP_HOME), made on first use when `create`."""
         if os.environ.get(KEY_ENV):
             return cls(parse_key(os.environ[KEY_ENV], KEY_ENV))
-        path = key_file()
+        path = key_file(home)
         if not path.exists():
             if not create:
                 raise DataKeyError(f"no data key: {KEY_ENV} is unset and {path} is missing")

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from hris.contract import RAW_SCHEMA, RAW_TABLES
+from hris.data_crypto import DataCipher
 from hris.export_files import ImportRefused, read_export, read_export_files
 from hris.printable import printable
 from hris.profile import ImportProfile, profile_change, profile_in_force
@@ -66,6 +67,7 @@ def import_export(
     profile_source: str | None = None,
     progress: bool = False,
     before_commit: Callable[[Any], None] | None = None,
+    cipher: DataCipher | None = None,
 ) -> ImportReport:
     """Load the export in `directory` into schema `raw` in one transaction (commit or rollback).
 
@@ -86,7 +88,7 @@ def import_export(
     with one_transaction(conn):
         # Birth dates are judged at load with the date formats staging will apply: the
         # profile's (recorded below), else the one in force.
-        load = load_raw(conn, export.frames, source, progress=progress,
+        load = load_raw(conn, export.frames, source, progress=progress, cipher=cipher,
                         date_formats=None if profile is None else profile.dates)
         with conn.cursor() as cur:
             if profile is not None:

@@ -150,7 +150,8 @@ def scan_files(roots: Iterable[Path], needles: PersonalNeedles) -> tuple[list[Hi
 
 def scan_personal_data(connect: Callable[[str], object], store: str = "hireloop",
                        other_databases: Iterable[str] = ("mlflow", "dagster"),
-                       folders: Iterable[Path] = ()) -> ScanResult:
+                       folders: Iterable[Path] = (),
+                       cipher: DataCipher | None = None) -> ScanResult:
     """Scan the store's non-raw schemas, `other_databases` whole and `folders` for the raw
     personal values of `store` (connect(database) -> psycopg2 connection). Folders that do
     not exist are skipped (nothing there yet)."""
@@ -158,7 +159,7 @@ def scan_personal_data(connect: Callable[[str], object], store: str = "hireloop"
     result = ScanResult()
     conn = connect(store)
     try:
-        needles = read_needles(conn)
+        needles = read_needles(conn, cipher)
         result.needles = len(needles)
         hits, n = scan_database(conn, store, needles)
         result.hits += hits

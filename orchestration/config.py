@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from hris.data_crypto import create_secret_file
+from hris.data_crypto import DataCipher, create_secret_file
 from ml.bearer_token import TOKEN_ENV as ENDPOINT_TOKEN_ENV
 
 TELEMETRY_OFF = {
@@ -134,6 +134,12 @@ class Settings:
                 f"{path} (mode 0600). Back it up: pseudonyms change if it is lost.\n")
             sys.stderr.flush()
         return path.read_text().strip().encode()
+
+    def data_cipher(self) -> DataCipher:
+        """The data key of the personal columns in raw (hris.data_crypto): HIRELOOP_DATA_KEY,
+        else `$HIRELOOP_HOME/secrets/data.key` of this installation's home (created 0600 on
+        first use), so a run worker started without HIRELOOP_HOME finds the same key."""
+        return DataCipher.from_env(home=self.home)
 
     def endpoint_token_file(self) -> Path | None:
         """The scoring endpoint's bearer token's file, `$HIRELOOP_HOME/secrets/endpoint.token`

@@ -67,3 +67,14 @@ def test_the_key_file_is_made_once_with_mode_0600(monkeypatch, tmp_path):
     assert DataCipher.from_env().current == first.current
     monkeypatch.setenv("HIRELOOP_DATA_KEY", OTHER.hex())
     assert DataCipher.from_env().current == OTHER
+
+
+def test_an_installation_finds_its_key_file_without_hireloop_home(monkeypatch, tmp_path):
+    """A run worker started without HIRELOOP_HOME reads its resource's home's key file."""
+    from orchestration.config import Settings
+
+    monkeypatch.delenv("HIRELOOP_DATA_KEY", raising=False)
+    monkeypatch.setenv("HIRELOOP_HOME", str(tmp_path / "home"))
+    first = DataCipher.from_env()
+    monkeypatch.setenv("HIRELOOP_HOME", str(tmp_path / "elsewhere"))
+    assert Settings(home=tmp_path / "home").data_cipher().current == first.current
