@@ -1,8 +1,8 @@
 """The raw data contract: what an HR-system export must provide (DESIGN.md).
 
-Raw tables hold values exactly as exported (text). This module is the single source of
-truth for table names, columns, source keys and allowed values; the importer, the
-simulator, the loader and the tests all read it.
+Raw tables hold values exactly as exported (text; personal columns encrypted). This
+module is the single source of truth for table names, columns, source keys and allowed
+values; the importer, the simulator, the loader and the tests all read it.
 """
 
 from __future__ import annotations
@@ -151,7 +151,9 @@ UNITS: dict[tuple[str, str], str] = {
     ("performance_reviews", "rating"): "rating points",
 }
 
-# Columns that identify a person. They never leave schema `raw`.
+# Columns that identify a person. They never leave schema `raw`, where they are stored
+# AES-256-GCM encrypted (hris.data_crypto; what staging needs is derived at load:
+# hris.raw_protect).
 PERSONAL_COLUMNS = frozenset(
     {"full_name", "national_id", "email", "phone", "birth_date"}
 )

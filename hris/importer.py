@@ -21,9 +21,12 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from hris.contract import RAW_SCHEMA, RAW_TABLES
+from hris.data_crypto import DataCipher
 from hris.export_files import ImportRefused, read_export, read_export_files
 from hris.printable import printable
 from hris.profile import ImportProfile, profile_change, profile_in_force
+from hris.raw_plain import read_plain
+from hris.raw_protect import personal_columns
 from hris.raw_store import LoadReport, load_raw
 from hris.transaction import one_transaction
 
@@ -64,6 +67,7 @@ def import_export(
     profile_source: str | None = None,
     progress: bool = False,
     before_commit: Callable[[Any], None] | None = None,
+    cipher: DataCipher | None = None,
 ) -> ImportReport:
     """Load the export in `directory` into schema `raw` in one transaction (commit or rollback).
 
@@ -82,7 +86,10 @@ def import_export(
     source = printable(source or directory.resolve().name)
     profile_id, recorded = None, False
     with one_transaction(conn):
-        load = load_raw(conn, export.frames, source, progress=progress)
+        # Birth dates are judged at load with the date formats staging will apply: the
+        # profile's (recorded below), else the one in force.
+        load = load_raw(conn, export.frames, source, progress=progress, cipher=cipher,
+                        date_formats=None if profile is None else profile.dates)
         with conn.cursor() as cur:
             if profile is not None:
                 change = profile_change(cur, profile, profile_source or "(unnamed profile)")
@@ -133,13 +140,23 @@ def export_raw(
                 ),
             )
             path = directory / f"{table.name}.{fmt}"
-            if fmt == "csv":
+            if personal_columns(table):  # ciphertext in raw: decrypted (few rows: in memory)
+                _write_plain(read_plain(cur, table, extra=()), path, fmt)
+            elif fmt == "csv":
                 with open(path, "w", encoding="utf-8", newline="") as fh:
                     cur.copy_expert(query, fh)
             else:
                 _copy_to_parquet(cur, query, path, table.columns)
             written[table.name] = path
     return written
+
+
+def _write_plain(frame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+        return
+    schema = pa.schema([(c, pa.string()) for c in frame.columns])
+    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)
 
 
 def _copy_to_parquet(cur, query: sql.Composable, path: Path, columns: tuple[str, ...]) -> None:

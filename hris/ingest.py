@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from hris.data_crypto import DataCipher
 from hris.exports import REAL, SIMULATED, Admission, LoadRefused, admit, record_admitted
 from hris.importer import ImportReport, import_export
 from hris.raw_store import LoadReport, load_raw
@@ -39,6 +40,7 @@ def ingest_simulated(
     defect_rate: float = 0.0,
     *,
     correct_as_of: str | None = None,
+    cipher: DataCipher | None = None,
 ) -> LoadReport:
     """Generate a synthetic HR history and load it (raw tables and `sim_truth`; caller commits).
 
@@ -53,12 +55,12 @@ def ingest_simulated(
         n_candidates=n_candidates, seed=seed, start=start, end=end,
         as_of=as_of.isoformat(), progress=progress,
     )
-    return _load_simulated(conn, sim, admission, progress, defect_rate)
+    return _load_simulated(conn, sim, admission, progress, defect_rate, cipher)
 
 
 def load_simulated(
     conn, sim: SimulatedHRIS, source: str, progress: bool = False, defect_rate: float = 0.0,
-    *, correct_as_of: str | None = None,
+    *, correct_as_of: str | None = None, cipher: DataCipher | None = None,
 ) -> LoadReport:
     """Load a simulated history: raw tables, the truth, and its as-of date (caller commits).
 
@@ -67,13 +69,13 @@ def load_simulated(
     """
     with conn.cursor() as cur:
         admission = admit(cur, SIMULATED, sim.as_of, source=source, correction=correct_as_of)
-    return _load_simulated(conn, sim, admission, progress, defect_rate)
+    return _load_simulated(conn, sim, admission, progress, defect_rate, cipher)
 
 
 def _load_simulated(conn, sim: SimulatedHRIS, admission: Admission, progress: bool,
-                    defect_rate: float) -> LoadReport:
+                    defect_rate: float, cipher: DataCipher | None = None) -> LoadReport:
     raw, manifest = plant_defects(sim.raw, defect_rate, seed=sim.seed, as_of=sim.as_of)
-    report = load_raw(conn, raw, source=admission.source, progress=progress)
+    report = load_raw(conn, raw, source=admission.source, progress=progress, cipher=cipher)
     with conn.cursor() as cur:
         write_truth(cur, sim)
         write_manifest(cur, manifest)
@@ -104,6 +106,7 @@ def ingest_export(
     profile: Any = None,
     profile_source: str | None = None,
     today: dt.date | None = None,
+    cipher: DataCipher | None = None,
 ) -> ImportReport:
     """Import an export directory in one transaction; with `check`, report and keep nothing.
 
@@ -124,7 +127,8 @@ def ingest_export(
                               today=today)
         return import_export(
             conn, directory, source=source, check=check, progress=progress,
-            before_commit=lambda cur: record_admitted(cur, admission), **extra,
+            before_commit=lambda cur: record_admitted(cur, admission), cipher=cipher,
+            **extra,
         )
 
 

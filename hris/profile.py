@@ -389,6 +389,12 @@ def record_profile(cursor, profile: ImportProfile, source: str) -> int:
     next build reads them.
     """
     ensure_profile_tables(cursor)
+    from hris.raw_protect import age_formats, read_date_formats, rederive
+
+    if age_formats(read_date_formats(cursor)) != age_formats(profile.dates):
+        # Birth dates are ciphertext: staging reads the checks made at load, so a new
+        # birth- or reference-date format judges the stored ones again now.
+        rederive(cursor, profile.dates)
     cursor.execute(
         "INSERT INTO raw._profiles (source, sha256, profile) VALUES (%s, %s, %s) "
         "RETURNING profile_id",

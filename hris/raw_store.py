@@ -5,6 +5,9 @@ exported; an empty value is stored as NULL, the same as an empty CSV cell), plus
 `_dup_seq` (the occurrence number of the row's source key within one export, in file
 order: duplicates are kept for staging to quarantine), `_record_hash` (md5 of the row's
 contract values), `_source` and `_loaded_at`. Rows are identified by (key..., _dup_seq).
+The personal columns (candidates, employees) hold AES-256-GCM ciphertext (hris.data_crypto)
+and those tables carry what staging needs of them, derived at load, and a keyed row hash
+of the plaintext instead of the md5 (hris.raw_protect).
 
 Loading an export:
 - a new row is inserted;
@@ -29,8 +32,10 @@ import pandas as pd
 from psycopg2 import sql
 
 from hris.contract import RAW_SCHEMA, RAW_TABLES, RawTable
+from hris.data_crypto import DataCipher
 from hris.pg_copy import copy_text_frame
 from hris.profile import ensure_profile_tables
+from hris.raw_protect import DERIVED, ensure_hash_key, personal_columns, protect, read_date_formats
 
 _IN = "_hireloop_raw_in"
 _STAGED = "_hireloop_raw_staged"
@@ -53,6 +58,11 @@ def _row_hash(columns: tuple[str, ...]) -> sql.Composed:
     return sql.SQL("md5(ROW({})::text)").format(_cols(columns))
 
 
+def stored_columns(table: RawTable) -> tuple[str, ...]:
+    """The contract columns and, for a table with personal columns, the derived ones."""
+    return (*table.columns, *DERIVED) if personal_columns(table) else table.columns
+
+
 def _key_index_ddl(table: RawTable) -> sql.Composed:
     """The row identity: NULLS NOT DISTINCT, so rows with a missing id are keyed too."""
     return sql.SQL(
@@ -66,11 +76,12 @@ def ensure_raw_schema(cursor) -> None:
     """Create schema `raw`, its tables, their key indexes and `__replaced` tables (idempotent)."""
     cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(_ident(RAW_SCHEMA)))
     ensure_profile_tables(cursor)
+    ensure_hash_key(cursor)
     for table in RAW_TABLES.values():
         cursor.execute("SELECT to_regclass(%s)", [f"{RAW_SCHEMA}.{table.name}"])
         is_new = cursor.fetchone()[0] is None
         contract_cols = sql.SQL(", ").join(
-            sql.SQL("{} text").format(_ident(c)) for c in table.columns
+            sql.SQL("{} text").format(_ident(c)) for c in stored_columns(table)
         )
         cursor.execute(
             sql.SQL(
@@ -94,6 +105,18 @@ def ensure_raw_schema(cursor) -> None:
                 key=_cols(table.key),
             )
         )
+        derived = stored_columns(table)[len(table.columns):]
+        if derived and not is_new:  # a table made before them (ALTER locks: only if needed)
+            for name in (table.name, f"{table.name}__replaced"):
+                cursor.execute(
+                    "SELECT array_agg(attname::text) FROM pg_attribute WHERE attrelid = "
+                    "%s::regclass AND attnum > 0 AND NOT attisdropped",
+                    [f"{RAW_SCHEMA}.{name}"])
+                have = set(cursor.fetchone()[0])
+                for c in derived:
+                    if c not in have:
+                        cursor.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} text").format(
+                            _ident(RAW_SCHEMA, name), _ident(c)))
         if is_new:
             cursor.execute(
                 sql.SQL("COMMENT ON TABLE {} IS {}").format(
@@ -179,12 +202,18 @@ def load_raw(
     frames: Mapping[str, pd.DataFrame],
     source: str,
     progress: bool = False,
+    *,
+    cipher: DataCipher | None = None,
+    date_formats: Mapping[tuple[str, str], str] | None = None,
 ) -> LoadReport:
     """Merge export frames (str/None values) into the raw tables; does NOT commit.
 
     Frames are keyed by contract table name; missing optional columns load as NULL and
     columns outside the contract are ignored. Raises ValueError for an unknown table or a
     missing required column (the importer refuses those earlier, with file names).
+    Personal columns are encrypted with `cipher` (default: the installation's data key);
+    birth dates are judged with `date_formats` ((table, column) -> to_date pattern;
+    default: the import profile in force), as staging will judge them.
     """
     for name, frame in frames.items():
         if name not in RAW_TABLES:
@@ -205,11 +234,15 @@ def load_raw(
         with conn.cursor() as cur:
             ensure_raw_schema(cur)
             cur.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(_WORK_MEM)))
+            if any(personal_columns(RAW_TABLES[n]) for n in ordered):
+                cipher = cipher or DataCipher.from_env()
+                if date_formats is None:
+                    date_formats = read_date_formats(cur)
             for name in ordered:
                 if bar is not None:
                     bar.set_description(f"raw.{name}")
                 report.tables[name] = load = _load_table(cur, RAW_TABLES[name], frames[name],
-                                                         source)
+                                                         source, cipher, date_formats or {})
                 if load.inserted or load.updated:
                     # Statistics now: dbt and the raw checks plan their joins right after
                     # the load, before autovacuum would get to it (and compete for the CPU).
@@ -223,9 +256,11 @@ def load_raw(
     return report
 
 
-def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> TableLoad:
+def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str,
+                cipher: DataCipher | None, formats: Mapping[tuple[str, str], str]) -> TableLoad:
     target = _ident(RAW_SCHEMA, table.name)
-    cols = table.columns
+    cols = stored_columns(table)
+    hashed = cipher is not None and cols != table.columns
     # Imports of the same table serialise; readers are not blocked.
     cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(target))
 
@@ -235,11 +270,14 @@ def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> Table
     # would be pseudonym(C1) in staging), so the later one is a duplicate, not a 2nd key.
     key_text = pd.DataFrame({k: frame[k].fillna("").str.strip(" ") for k in table.key})
     dup_seq = key_text.groupby(list(table.key), sort=False).cumcount().to_numpy() + 1
-    present = [c for c in cols if c in frame.columns]
+    if hashed:
+        frame = protect(cur, table, frame, cipher, formats)
+    present = [c for c in (*cols, "_record_hash") if c in frame.columns]
     numbered = pd.DataFrame({**{c: frame[c] for c in present}, "_dup_seq": dup_seq.astype(str)})
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}").format(_ident(_IN), _ident(_STAGED)))
     cur.execute(
-        sql.SQL("CREATE TEMP TABLE {} ({}, _dup_seq integer) ON COMMIT DROP").format(
+        sql.SQL("CREATE TEMP TABLE {} ({}, _record_hash text, _dup_seq integer) "
+                "ON COMMIT DROP").format(
             _ident(_IN),
             sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c)) for c in cols),
         )
@@ -248,10 +286,10 @@ def _load_table(cur, table: RawTable, frame: pd.DataFrame, source: str) -> Table
     del numbered, key_text
     normalised = sql.SQL(
         "SELECT {cols}, _dup_seq, {hash} AS _record_hash "
-        "FROM (SELECT {nullif}, _dup_seq FROM {inp}) n"
+        "FROM (SELECT {nullif}, _dup_seq, _record_hash FROM {inp}) n"
     ).format(
         cols=_cols(cols),
-        hash=_row_hash(cols),
+        hash=sql.SQL("_record_hash") if hashed else _row_hash(cols),
         nullif=sql.SQL(", ").join(
             sql.SQL("nullif({c}, '') AS {c}").format(c=_ident(c)) for c in cols
         ),

@@ -17,7 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hris.contract import RAW_TABLES
+from hris.data_crypto import DataCipher
 from hris.personal_values import PersonalNeedles, looks_personal, mask
+from hris.raw_plain import decrypt_columns
 
 RAW_SCHEMA = "raw"
 # Never scanned: the raw tables themselves, PostgreSQL's catalogs, and `private` (the
@@ -54,8 +57,9 @@ class ScanResult:
         return not self.hits
 
 
-def read_needles(conn) -> PersonalNeedles:
-    """The personal values of raw.candidates and raw.employees (psycopg2 conn)."""
+def read_needles(conn, cipher: DataCipher | None = None) -> PersonalNeedles:
+    """The personal values of raw.candidates and raw.employees (psycopg2 conn), decrypted
+    with `cipher` (default: the installation's data key; a wrong key raises DataKeyError)."""
     kinds = ("full_name", "national_id", "email", "phone")
     values: dict[str, list] = {k: [] for k in kinds}
     with conn.cursor() as cur:
@@ -64,7 +68,11 @@ def read_needles(conn) -> PersonalNeedles:
             if not cur.fetchone()[0]:
                 continue
             cur.execute(f"SELECT {', '.join(kinds)} FROM {RAW_SCHEMA}.{table}")
-            for row in cur:
+            rows = cur.fetchall()
+            if rows:
+                cipher = cipher or DataCipher.from_env(create=False)
+                rows = decrypt_columns(RAW_TABLES[table], list(kinds), rows, cipher)
+            for row in rows:
                 for kind, value in zip(kinds, row, strict=True):
                     values[kind].append(value)
     return PersonalNeedles(values)
@@ -142,7 +150,8 @@ def scan_files(roots: Iterable[Path], needles: PersonalNeedles) -> tuple[list[Hi
 
 def scan_personal_data(connect: Callable[[str], object], store: str = "hireloop",
                        other_databases: Iterable[str] = ("mlflow", "dagster"),
-                       folders: Iterable[Path] = ()) -> ScanResult:
+                       folders: Iterable[Path] = (),
+                       cipher: DataCipher | None = None) -> ScanResult:
     """Scan the store's non-raw schemas, `other_databases` whole and `folders` for the raw
     personal values of `store` (connect(database) -> psycopg2 connection). Folders that do
     not exist are skipped (nothing there yet)."""
@@ -150,7 +159,7 @@ def scan_personal_data(connect: Callable[[str], object], store: str = "hireloop"
     result = ScanResult()
     conn = connect(store)
     try:
-        needles = read_needles(conn)
+        needles = read_needles(conn, cipher)
         result.needles = len(needles)
         hits, n = scan_database(conn, store, needles)
         result.hits += hits

@@ -726,6 +726,37 @@ def scan_personal_data_command() -> None:
         raise typer.Exit(2)
 
 
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt every personal value in raw under a new data key, in one transaction.
+
+    With HIRELOOP_DATA_KEY set, it is the new key and HIRELOOP_DATA_KEY_OLD the current one;
+    else a new key replaces $HIRELOOP_HOME/secrets/data.key, whose old key is kept as
+    data.key.old until you remove it. The pseudonym key is not rotated (README).
+    """
+    from hris.data_crypto import DataKeyError
+    from hris.key_rotation import install_new_key, rotate_data_key, rotation_keys
+
+    try:
+        keys = rotation_keys()
+    except ValueError as exc:
+        raise _refuse("rotate-key", exc) from exc
+    conn = _runtime().up().connect()
+    try:
+        report = rotate_data_key(conn, keys.old, keys.new)
+    except DataKeyError as exc:
+        raise _refuse("rotate-key", exc) from exc
+    finally:
+        conn.close()
+    typer.echo(str(report))
+    old = install_new_key(keys)
+    if old is not None:
+        typer.echo(f"The new key is in {old.with_suffix('')}; the old one stays in {old} "
+                   "until you remove it (after backing up the database under the new key).")
+    elif keys.new_file is None:
+        typer.echo("Unset HIRELOOP_DATA_KEY_OLD: the data is under HIRELOOP_DATA_KEY only now.")
+
+
 def _store():
     """The installation's database as the pipelines see it (orchestration's resource)."""
     from orchestration.resources import HireloopRuntime

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hris.data_crypto import DataCipher, create_secret_file
 from ml.bearer_token import TOKEN_ENV as ENDPOINT_TOKEN_ENV
 
 TELEMETRY_OFF = {
@@ -137,6 +137,12 @@ class Settings:
             sys.stderr.flush()
         return path.read_text().strip().encode()
 
+    def data_cipher(self) -> DataCipher:
+        """The data key of the personal columns in raw (hris.data_crypto): HIRELOOP_DATA_KEY,
+        else `$HIRELOOP_HOME/secrets/data.key` of this installation's home (created 0600 on
+        first use), so a run worker started without HIRELOOP_HOME finds the same key."""
+        return DataCipher.from_env(home=self.home)
+
     def endpoint_token_file(self) -> Path | None:
         """The scoring endpoint's bearer token's file, `$HIRELOOP_HOME/secrets/endpoint.token`
         (mode 0600, folder 0700), created on first use; None: HIRELOOP_ENDPOINT_TOKEN holds
@@ -175,16 +181,6 @@ class Settings:
 
 def _create_key_file(path: Path, secret: str | None = None) -> bool:
     """Write `secret` (default: a new random pseudonym key) to `path` with mode 0600, whole
-    or not at all; False if another process got there first (a reader never sees a
-    half-written secret)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) if secret is None else secret)
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(tmp)
-    return True
+    or not at all; False if another process got there first (hris.data_crypto, which the
+    data key's file uses too)."""
+    return create_secret_file(path, secrets.token_hex(32) if secret is None else secret)

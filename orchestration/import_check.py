@@ -25,11 +25,13 @@ from hris.check_report import (
     QuarantineCount,
     VoidedCount,
 )
-from hris.contract import RAW_SCHEMA, RAW_TABLES
+from hris.contract import PERSONAL_COLUMNS, RAW_SCHEMA, RAW_TABLES
+from hris.data_crypto import DataCipher
 from hris.exports import required_as_of
 from hris.ingest import ingest_export
 from hris.profile import ImportProfile
 from hris.pseudonym import install_pseudonym_key
+from hris.raw_protect import install_hash_key, read_hash_key
 from hris.raw_store import ensure_raw_schema
 from monitoring.data_quality.rules import RuleSpec, load_rules
 from orchestration.dbt import run_dbt_models
@@ -75,7 +77,12 @@ def check_export(
                 copy_schema(installation, work, RAW_SCHEMA,
                             with_rows=lambda table: not table.endswith("__replaced"))
             installation.rollback()
+            with installation.cursor() as cur:  # the row hashes copied need their key
+                hash_key = read_hash_key(cur)
+            installation.rollback()
             with work.cursor() as cur:
+                if hash_key is not None:
+                    install_hash_key(cur, hash_key)
                 ensure_raw_schema(cur)
                 install_pseudonym_key(cur, key)
             work.commit()
@@ -201,18 +208,26 @@ def _date_shapes(conn, rules: RuleSpec) -> list[DateShape]:
         if cur.fetchone()[0]:
             cur.execute("SELECT table_name, column_name FROM raw._date_formats")
             dated = {(t, c) for t, c in cur.fetchall()}
-        shapes = []
+        shapes, cipher = [], None
         for table, spec in rules.tables.items():
             for column in (c for c, kind in spec.types.items() if kind == "date"):
                 if (table, column) in dated:
                     continue
+                source, args = sql.SQL("SELECT nullif(trim({c}), '') AS v FROM {t}").format(
+                    c=sql.Identifier(column), t=sql.Identifier(RAW_SCHEMA, table)), None
+                if column in PERSONAL_COLUMNS:  # ciphertext: shaped from the clear values
+                    cur.execute(sql.SQL("SELECT {c} FROM {t}").format(
+                        c=sql.Identifier(column), t=sql.Identifier(RAW_SCHEMA, table)))
+                    cipher = cipher or DataCipher.from_env(create=False)
+                    args = [[cipher.decrypt_text(column, v) for (v,) in cur.fetchall()]]
+                    source = sql.SQL("SELECT nullif(trim(x), '') AS v "
+                                     "FROM unnest(%s::text[]) AS u(x)")
                 cur.execute(sql.SQL(
                     "SELECT shape, count(*), max(g[1]::int), max(g[2]::int), max(g[3]::int) "
                     "FROM (SELECT translate(v, '0123456789', '9999999999') AS shape, "
                     r"regexp_match(v, '^(\d{{1,4}})\D+(\d{{1,4}})\D+(\d{{1,4}})') AS g "
-                    "FROM (SELECT nullif(trim({c}), '') AS v FROM {t}) r "
-                    "WHERE v IS NOT NULL) s GROUP BY shape").format(
-                    c=sql.Identifier(column), t=sql.Identifier(RAW_SCHEMA, table)))
+                    "FROM ({source}) r "
+                    "WHERE v IS NOT NULL) s GROUP BY shape").format(source=source), args)
                 shapes += [DateShape(table, column, shape, int(n), (a, b, c))
                            for shape, n, a, b, c in cur.fetchall()]
     return shapes

@@ -18,4 +18,4 @@ def scan_installation(hireloop: HireloopRuntime, mlflow: MlflowResource,
                endpoint.inference_log_path.parent}
     return scan_personal_data(hireloop.endpoint().connect, store=hireloop.database,
                               other_databases=(mlflow.database, DAGSTER_DATABASE),
-                              folders=sorted(folders))
+                              folders=sorted(folders), cipher=settings.data_cipher())

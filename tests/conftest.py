@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +14,9 @@ from orchestration.config import TELEMETRY_OFF, Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
 
 disable_telemetry()
+# The data key of every test (hris.data_crypto), random per session and inherited by the
+# subprocesses (dbt, the CLI): no test writes a key file into a working directory.
+os.environ.setdefault("HIRELOOP_DATA_KEY", secrets.token_hex(32))
 
 
 @dataclass

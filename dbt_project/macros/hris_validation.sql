@@ -124,6 +124,11 @@ cleaned as (
         lower({{ clean_text('s.' ~ c) }}) as {{ c }}__value,
         {%- endif %}
         {%- endfor %}
+        {%- if rules.get('personal') %}
+        s._birth_date_check,
+        s._age_band,
+        s._age_40_plus::boolean as _age_40_plus,
+        {%- endif %}
         s._dup_seq,
         s._record_hash,
         s._source,
@@ -167,12 +172,21 @@ near_groups as (
 
 {#- The typed columns of the `types` rule, each followed by a comma:
     `safe_date(<col>__text) as <col>,` ... (a date with a profile format: the strict parse
-    with it; a bool: its `__value`). -#}
+    with it; a bool: its `__value`). A personal date is ciphertext in raw: the check made
+    at load (`_<col>_check`, hris.raw_protect) stands for it, NULL when it does not parse,
+    +infinity when it is not before its reference date, else -infinity, so the types and
+    order rules judge it as before (monitoring.data_quality.sql.personal_date). -#}
 {% macro hris_typed_columns(table) -%}
     {%- set profile = hris_profile_columns(table) -%}
     {%- set date_formats = source('hris_profile', '_date_formats') -%}
+    {%- set personal = hris_rules(table).get('personal', []) -%}
     {%- for c, kind in hris_rules(table).get('types', {}).items() %}
-        {%- if kind == 'date' and c in profile.dated %}
+        {%- if kind == 'date' and c in personal %}
+        case when {{ c }}__text is null then null
+             when _{{ c }}_check = 'unparseable_value' then null
+             when _{{ c }}_check = 'out_of_range' then 'infinity'::date
+             else '-infinity'::date end as {{ c }},
+        {%- elif kind == 'date' and c in profile.dated %}
         {{ date_formats.schema }}._to_date_strict({{ c }}__text, (select format from {{ date_formats }} where table_name = '{{ table }}' and column_name = '{{ c }}')) as {{ c }},
         {%- elif kind == 'date' %}
         {{ safe_date(c ~ '__text') }} as {{ c }},

@@ -17,25 +17,34 @@
 {%- endmacro %}
 
 {#- A name as its words, lower-cased, one space apart (hris.personal_values.name_tokens);
-    with `sorted`, the words in order (so 'Martinez, Oliver' is 'Oliver Martinez'). -#}
+    with `sorted`, the words in byte order (so 'Martinez, Oliver' is 'Oliver Martinez'). -#}
 {% macro name_words(expr, sorted=false) -%}
     {%- if sorted -%}
-    (select string_agg(_w, ' ' order by _w)
+    (select string_agg(_w, ' ' order by _w collate "C")
      from regexp_split_to_table(lower({{ expr }}), '\W+') as _w where _w <> '')
     {%- else -%}
     trim(regexp_replace(lower({{ expr }}), '\W+', ' ', 'g'))
     {%- endif -%}
 {%- endmacro %}
 
+{#- HMAC-SHA256 (hex) of a text with the database's row-hash key, private.raw_hash_key
+    (hris.raw_protect.keyed_hash_sql is the same). -#}
+{% macro keyed_hash(expr) -%}
+    encode(sha256((select opad from private.raw_hash_key)
+                  || sha256((select ipad from private.raw_hash_key)
+                            || convert_to({{ expr }}, 'UTF8'))), 'hex')
+{%- endmacro %}
+
 {#- Is `expr` a full name of raw.candidates or raw.employees (its words, in either order)?
-    The names are read once per query (a hashed subplan). -#}
+    The names are ciphertext: their keyed hashes (`_full_name_key`, made at load by
+    hris.raw_protect from the same words) are read once per query (a hashed subplan). -#}
 {% macro is_raw_full_name(expr) -%}
-    ({{ name_words(expr, sorted=true) }} in (
-        select {{ name_words('full_name', sorted=true) }} from {{ source('hris', 'candidates') }}
-        where full_name is not null
+    ({{ keyed_hash(name_words(expr, sorted=true)) }} in (
+        select _full_name_key from {{ source('hris', 'candidates') }}
+        where _full_name_key is not null
         union
-        select {{ name_words('full_name', sorted=true) }} from {{ source('hris', 'employees') }}
-        where full_name is not null))
+        select _full_name_key from {{ source('hris', 'employees') }}
+        where _full_name_key is not null))
 {%- endmacro %}
 
 {#- A value's shape without its content: letters x, digits 9, the rest kept

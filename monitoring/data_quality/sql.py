@@ -72,9 +72,21 @@ def profile_date(rules: TableRules, column: str, expr: str) -> str:
             f"where f.table_name = {lit(rules.table)} and f.column_name = {lit(column)}))")
 
 
-def parse(rules: TableRules, column: str, expr: str) -> str:
+def personal_date(column: str, expr: str, alias: str = "b") -> str:
+    """A personal date column as staging types it: its ciphertext cannot be parsed, so the
+    check made at load (`_<column>_check`, hris.raw_protect) stands for the date: NULL when
+    it does not parse, +infinity when it is not before its reference date, else -infinity
+    (macro hris_typed_columns does the same)."""
+    check = f"{alias}._{column}_check"
+    return (f"case when {expr} is null then null when {check} = 'unparseable_value' then null "
+            f"when {check} = 'out_of_range' then 'infinity'::date else '-infinity'::date end")
+
+
+def parse(rules: TableRules, column: str, expr: str, alias: str = "b") -> str:
     """`expr` (the column's clean text, or its value for a bool) parsed as staging does."""
     kind = rules.types[column]
+    if kind == "date" and column in rules.personal:
+        return personal_date(column, expr, alias)
     if kind == "date" and column in rules.dated:
         return profile_date(rules, column, expr)
     return _PARSERS[kind](expr)
@@ -87,7 +99,7 @@ def typed(rules: TableRules, column: str, alias: str = "b") -> str:
     if kind == "bool":
         return parse(rules, column, value(rules, column, alias))
     if kind:
-        return parse(rules, column, clean(column, alias))
+        return parse(rules, column, clean(column, alias), alias)
     if column in rules.vocab:
         return value(rules, column, alias)
     return clean(column, alias)
@@ -242,6 +254,9 @@ def _precomputed(rules: TableRules, conditions: list[str]) -> tuple[str, list[st
     # the raw row itself only where a condition still reads it (narrower rows are cheaper)
     rest = "b.*, " if re.search(r'\bb\.(?!"__[ct]_)', " ".join(out)) else ""
     level1 = ", ".join(f"{clean(c)} as {q('__c_' + c)}" for c in cleaned)
+    if not rest:  # the checks a personal date's parse reads (personal_date)
+        level1 += "".join(f", b.{q('_' + c + '_check')}" for c in parsed
+                          if c in rules.personal and rules.types[c] == "date")
     relation = f"(select {rest}{level1} from {{batch}} as b offset 0) as b"
     if parsed:
         level2 = ", ".join(f"{typed(rules, c).replace(clean(c), 'b.' + q('__c_' + c))} as "

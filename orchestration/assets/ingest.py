@@ -69,7 +69,7 @@ def raw_hr_tables(
                 report = ingest_simulated(
                     conn, config.candidates, config.seed, as_of or SIMULATOR_AS_OF,
                     progress=config.progress, defect_rate=config.defect_rate,
-                    correct_as_of=config.correct_as_of,
+                    correct_as_of=config.correct_as_of, cipher=hireloop.settings.data_cipher(),
                 )
             else:
                 if not config.import_dir:
@@ -80,6 +80,7 @@ def raw_hr_tables(
                 report = ingest_export(
                     conn, Path(config.import_dir), as_of, correct_as_of=config.correct_as_of,
                     profile=profile, profile_source=config.profile,
+                    cipher=hireloop.settings.data_cipher(),
                 )
             with conn.cursor() as cur:  # the as-of now in force (a no-op keeps the last)
                 in_force = latest_as_of(cur)

@@ -7,10 +7,13 @@ CSV handling (commas, quotes, newlines, non-ASCII, leading spaces, empty optiona
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
 from hris.contract import DIMENSIONS, RAW_TABLES, ROLE_FAMILIES, ROUNDS
+from hris.raw_plain import read_plain
 
 _NAMES = np.array(
     ["Ana Lima", "O'Brien, Pat", 'Zoë "Z" Müller', "  Li Wei", "Ngozi Okafor", "Jörg Ås"],
@@ -222,16 +225,13 @@ def write_csv_export(frames: dict[str, pd.DataFrame], directory) -> None:
 def fingerprint(conn, table: str) -> tuple[int, str]:
     """(rows, md5 over the sorted rows' contract values and _dup_seq) of raw.<table>.
 
-    Computed from the values themselves, not from the loader's _record_hash.
+    Computed from the values themselves (personal ones decrypted), not from the loader's
+    _record_hash.
     """
-    cols = ", ".join(f'"{c}"' for c in RAW_TABLES[table].columns)
     with conn.cursor() as cur:
-        cur.execute(
-            f"SELECT count(*), md5(coalesce(string_agg(r, E'\\n' ORDER BY r COLLATE \"C\"), '')) "
-            f"FROM (SELECT ROW({cols}, _dup_seq)::text AS r FROM raw.{table}) s"
-        )
-        rows, digest = cur.fetchone()
-    return int(rows), digest
+        frame = read_plain(cur, RAW_TABLES[table])
+    rows = sorted(repr(tuple(r)) for r in frame.itertuples(index=False))
+    return len(rows), hashlib.md5("\n".join(rows).encode()).hexdigest()
 
 
 def fingerprints(conn) -> dict[str, tuple[int, str]]:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from hris.data_crypto import DataCipher
 from hris.importer import ImportRefused, import_export, read_export
 from hris.profile import load_profile
 from tests.hris.raw_fixtures import fingerprints, make_raw_frames, write_csv_export
@@ -396,7 +397,8 @@ def test_a_gbk_export_loads_with_a_profile_and_raw_keeps_its_values(
     with conn.cursor() as cur:
         cur.execute("SELECT candidate_id, full_name, gender, education FROM raw.candidates "
                     "ORDER BY candidate_id")
-        got = cur.fetchall()
+        got = [(c, DataCipher.from_env().decrypt("full_name", n), g, e)
+               for c, n, g, e in cur.fetchall()]
         cur.execute("SELECT source, profile->>'encoding' FROM raw._profiles")
         assert cur.fetchall() == [("cn.yaml", "gb18030")]
         cur.execute("SELECT source_value, contract_value FROM raw._value_map ORDER BY 1")

@@ -1,5 +1,6 @@
-{#- Personal columns (full_name, national_id, email, phone, birth_date) are read here only
-    to derive age_band and age_40_plus; none of them is selected. -#}
+{#- Personal columns (full_name, national_id, email, phone, birth_date) are ciphertext in
+    raw; age_band and age_40_plus at the application date were derived at load
+    (hris.raw_protect). None of them is selected. -#}
 {%- set table = 'candidates' -%}
 
 with
@@ -31,8 +32,8 @@ select
     {{ hris_field(table, 'education') }},
     {{ hris_field(table, 'years_experience') }},
     {{ hris_field(table, 'gender') }},
-    {{ age_band('birth_date', 'application_date') }} as age_band,
-    {{ age_40_plus('birth_date', 'application_date') }} as age_40_plus,
+    _age_band as age_band,
+    _age_40_plus as age_40_plus,
     {{ hris_field(table, 'race_ethnicity') }},
     {{- hris_void_columns(table) }}
     _dup_seq,

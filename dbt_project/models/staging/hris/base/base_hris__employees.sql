@@ -1,4 +1,5 @@
-{#- Personal columns are read here only to derive age_band (at the hire date). -#}
+{#- Personal columns are ciphertext in raw; age_band at the hire date was derived at load
+    (hris.raw_protect). -#}
 {%- set table = 'employees' -%}
 
 with
@@ -29,7 +30,7 @@ select
     termination_date,
     {{ hris_field(table, 'termination_reason') }},
     {{ hris_field(table, 'gender') }},
-    {{ age_band('birth_date', 'hire_date') }} as age_band,
+    _age_band as age_band,
     {{- hris_void_columns(table) }}
     _dup_seq,
     _source,
