@@ -60,6 +60,9 @@ host all all ::1/128 scram-sha-256
 """
 PG_PASSWORD_SECRET = "pg.password"  # $HIRELOOP_HOME/secrets/<this>
 PASSFILE_NAME = "pgpass"  # $HIRELOOP_HOME/secrets/<this>: libpq's password file
+# A password file that is not there: libpq then sends no password, silently (/dev/null made
+# it print "password file is not a plain file" on every start).
+NO_PASSFILE = "/nonexistent/hireloop-no-passfile"
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,7 @@ class Runtime:
             try:
                 conn = psycopg2.connect(host=endpoint.host, port=endpoint.port,
                                         user=endpoint.user, dbname="postgres",
-                                        passfile=os.devnull)
+                                        passfile=NO_PASSFILE)
             except psycopg2.OperationalError:
                 return
             conn.close()
