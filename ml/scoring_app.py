@@ -495,11 +495,10 @@ def _decision_check() -> Callable[[object, object, object], list[str]]:
 
 
 def _decision_rules() -> tuple[tuple[str, ...], str, int]:
-    """The decision vocabulary, the reviewer handle's pattern and the reason's length limit
-    (monitoring.hiring_decisions, the one definition), for the published contract."""
-    from monitoring.hiring_decisions import DECISIONS, HANDLE, MAX_REASON_CHARS
+    """The decision rules for the published contract (monitoring.hiring_decisions)."""
+    from monitoring.hiring_decisions import published_rules
 
-    return DECISIONS, HANDLE.pattern, MAX_REASON_CHARS
+    return published_rules()
 
 
 def _detail(body: bytes) -> tuple[str, str, str]:

@@ -38,6 +38,13 @@ BANDS = ("advance", "review", "hold")
 HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_REASON_CHARS = 2000
 
+
+def published_rules() -> tuple[tuple[str, ...], str, int]:
+    """The decision vocabulary, the reviewer handle's pattern and the reason's length limit,
+    as the endpoint's published contract states them (ml.decision_route.add_decision_route:
+    ml does not import monitoring, so the rules are handed over from here)."""
+    return DECISIONS, HANDLE.pattern, MAX_REASON_CHARS
+
 DDL = """
 CREATE SCHEMA IF NOT EXISTS monitoring;
 CREATE TABLE IF NOT EXISTS monitoring.hiring_decisions (

@@ -666,13 +666,16 @@ def serve(
 def endpoint_schema(
     version: str | None = typer.Option(None, help="a registered version (default: champion)"),
 ) -> None:
-    """Print the endpoint's OpenAPI 3.1 contract logged with the champion (or `--version`)."""
+    """Print the endpoint's OpenAPI 3.1 contract logged with the champion (or `--version`),
+    with `POST /candidates/decision` as the endpoint serves it."""
     import json
 
     from mlflow.exceptions import MlflowException
 
+    from ml.decision_route import DECISION_PATH, add_decision_route
     from ml.evaluation import NoSchemaError, load_version_schema
     from ml.registry import champion_version
+    from monitoring.hiring_decisions import published_rules
 
     _runtime().up()
     mlflow = _mlflow()
@@ -693,6 +696,8 @@ def endpoint_schema(
         typer.echo(f"endpoint-schema: no version {version} of {mlflow.model_name}; "
                    "`hireloop status` names the champion", err=True)
         raise typer.Exit(2) from None
+    if DECISION_PATH not in document["paths"]:  # not logged with the model: ml's rules
+        document = add_decision_route(document, *published_rules())
     typer.echo(json.dumps(document, indent=2))
 
 

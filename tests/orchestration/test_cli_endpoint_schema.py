@@ -9,10 +9,12 @@ import mlflow
 import pytest
 from typer.testing import CliRunner
 
+from ml.decision_route import DECISION_PATH, add_decision_route
 from ml.endpoint_schema import endpoint_schema
 from ml.promotion import promote
 from ml.pyfunc_model import contract_of, log_pyfunc
 from ml.registry import register_version
+from monitoring.hiring_decisions import DECISIONS, published_rules
 from orchestration.cli import _mlflow, app
 from tests.ml.model_fixture import trained_model
 
@@ -48,7 +50,12 @@ def test_endpoint_schema_prints_the_champions_contract(champion):
     result = runner.invoke(app, ["endpoint-schema"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
-    assert printed == json.loads(json.dumps(endpoint_schema(contract_of(model), 1000, version)))
+    logged = endpoint_schema(contract_of(model), 1000, version)
+    assert printed == json.loads(json.dumps(add_decision_route(logged, *published_rules())))
+    decision = printed["paths"][DECISION_PATH]["post"]  # as the endpoint serves it
+    assert decision["operationId"] == "recordDecision"
+    assert set(printed["components"]["schemas"]["DecisionRequest"]["properties"]
+               ["decision"]["enum"]) == set(DECISIONS)
     again = runner.invoke(app, ["endpoint-schema", "--version", version])
     assert again.exit_code == 0 and json.loads(again.stdout) == printed
 
