@@ -55,21 +55,31 @@ def parse_key(text: str, where: str) -> bytes:
     return key
 
 
-def create_secret_file(path: Path, secret: str) -> bool:
-    """Write `secret` to `path` with mode 0600, whole or not at all; False if the file
-    exists already (another process got there first: a reader never sees a half-written
-    secret). The one definition: orchestration.config writes its key files with it."""
+def write_private(path: Path, text: str, *, replace: bool = False) -> bool:
+    """Write `text` to `path` with mode 0600, whole or not at all (a reader never sees half
+    of it); `replace`: over what is there, else False if the file exists already (another
+    process got there first). The one definition: orchestration's secrets and the embedded
+    server's password file are written with it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(secret)
+            fh.write(text)
+        if replace:
+            os.replace(tmp, path)
+            return True
         os.link(tmp, path)
     except FileExistsError:
         return False
     finally:
-        os.unlink(tmp)
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
     return True
+
+
+def create_secret_file(path: Path, secret: str) -> bool:
+    """`secret` written to `path` (0600) unless the file exists (then False)."""
+    return write_private(path, secret)
 
 
 def home() -> Path:

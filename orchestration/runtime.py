@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
+from hris.data_crypto import write_private
 from orchestration.config import DATABASES, Settings
 
 log = logging.getLogger(__name__)
@@ -136,18 +136,6 @@ def _pgpass_field(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:")
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Replace `path` by `text`, mode 0600, whole (a reader never sees half of it)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 # The safe casts (dbt macros, GX raw suites) use pg_input_is_valid, new in PostgreSQL 16.
 MIN_SERVER_VERSION = 160000
 
@@ -244,7 +232,7 @@ class Runtime:
         line = ":".join([_pgpass_field(endpoint.host), str(endpoint.port), "*",
                          _pgpass_field(endpoint.user), _pgpass_field(password)]) + "\n"
         if not self.passfile.exists() or self.passfile.read_text() != line:
-            _write_private(self.passfile, line)
+            write_private(self.passfile, line, replace=True)
 
     def _require_passwords(self, endpoint: PgEndpoint) -> None:
         """Set the superuser's password (a SCRAM verifier: the server never sees the
