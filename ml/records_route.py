@@ -60,12 +60,18 @@ class _Loaded:
     problem: str | None
 
 
+def today() -> date:
+    """The real date (UTC): no interview may be dated after it. The simulator's quarters
+    stop at it too (orchestration.quarters), so both read this one clock."""
+    return datetime.now(UTC).date()
+
+
 class RecordsRoute:
     """The two routes over a served pyfunc, a serving-context file and a pseudonymiser."""
 
     def __init__(self, pyfunc: Any, context_path: Path | None,
                  pseudonymise: Callable[[str], str] | None,
-                 today: Callable[[], date] = lambda: datetime.now(UTC).date()):
+                 today: Callable[[], date] = today):
         self.pyfunc, self.context_path, self.today = pyfunc, context_path, today
         self.pseudonymise = pseudonymise
         self._loaded = _Loaded(None, None, float("-inf"), "not loaded")

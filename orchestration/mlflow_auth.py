@@ -10,9 +10,9 @@ creates the admin user, at the first start.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from hris.data_crypto import write_private
 from orchestration.config import MLFLOW_ADMIN_USER, Settings
 
 AUTH_APP = "basic-auth"
@@ -39,10 +39,7 @@ def write_config(settings: Settings) -> Path:
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
         "grant_default_workspace_access = false\n"
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        fh.write(text)
+    write_private(path, text, replace=True)
     return path
 
 

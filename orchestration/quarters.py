@@ -40,6 +40,7 @@ from hris.simulator.quarters import (
 )
 from hris.simulator.recruiter import DECIDED_BY
 from hris.simulator.truth import append_truth
+from ml.records_route import today as real_today
 from monitoring.hiring_decisions import HiringDecision, append_decisions, read_decisions
 from orchestration.resources import EndpointResource, HireloopRuntime
 from orchestration.run_failures import explain_failure
@@ -87,11 +88,6 @@ class QuarterResult:
                 + ")")
 
 
-def _today() -> dt.date:
-    """The real date, as the endpoint reads it (ml/records_route.py: no interview after it)."""
-    return dt.datetime.now(dt.UTC).date()
-
-
 def _refuse_the_future(ends: list[dt.date], done: int, ahead: int, today: dt.date) -> None:
     """QuarterRefused when the `ahead` quarters after the `done` ones would end after today:
     the endpoint refuses interview dates in the future, so simulated time cannot pass the
@@ -130,7 +126,7 @@ def _history_and_specs(cur, scenario: str, per_quarter: int | None, ahead: int =
         raise QuarterRefused(f"the as-of in force, {in_force}, is no quarter's end after the "
                              f"history's {history.as_of}: only simulated quarters can follow it")
     done = ends.index(in_force)
-    _refuse_the_future(ends, done, ahead, today or _today())
+    _refuse_the_future(ends, done, ahead, today or real_today())
     specs: dict[int, CohortSpec] = {}
     for source, _ in loads[1:]:
         manifest = Path(source) / MANIFEST_NAME
