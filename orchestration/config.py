@@ -49,6 +49,12 @@ def _port(name: str) -> int:
     return int(raw)
 
 
+def role_database_url(job: str) -> str | None:
+    """`HIRELOOP_PG_<JOB>_URL`: on an external server, the URL one job connects with (its
+    own PostgreSQL user, orchestration.pg_roles); None when unset."""
+    return os.environ.get(f"HIRELOOP_PG_{job.upper()}_URL") or None
+
+
 def disable_telemetry() -> None:
     """Force telemetry off in this process and every child it starts."""
     os.environ.update(TELEMETRY_OFF)

@@ -136,6 +136,12 @@ def _pgpass_field(value: str) -> str:
     return value.replace("\\", "\\\\").replace(":", "\\:")
 
 
+def pgpass_line(endpoint: PgEndpoint, user: str, password: str) -> str:
+    """The libpq password file line of `user` on `endpoint`'s server (any database)."""
+    return ":".join([_pgpass_field(endpoint.host), str(endpoint.port), "*",
+                     _pgpass_field(user), _pgpass_field(password)]) + "\n"
+
+
 # The safe casts (dbt macros, GX raw suites) use pg_input_is_valid, new in PostgreSQL 16.
 MIN_SERVER_VERSION = 160000
 
@@ -153,6 +159,7 @@ class Runtime:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._started = False  # endpoint() started the embedded server
 
     # -- PostgreSQL -------------------------------------------------------------------
     def _embedded_server(self, start: bool):
@@ -211,6 +218,7 @@ class Runtime:
             self._tune(running)
         if started or self._hba_file().read_text() != PG_HBA:  # e.g. one started by 0.1
             self._require_passwords(running)
+        self._started = started
         return running
 
     def _hba_file(self) -> Path:
@@ -229,8 +237,7 @@ class Runtime:
     def _write_passfile(self, endpoint: PgEndpoint) -> None:
         """`secrets/pgpass`: the superuser's password for this server's socket only."""
         password = self.settings.secret_file(PG_PASSWORD_SECRET).read_text().strip()
-        line = ":".join([_pgpass_field(endpoint.host), str(endpoint.port), "*",
-                         _pgpass_field(endpoint.user), _pgpass_field(password)]) + "\n"
+        line = pgpass_line(endpoint, endpoint.user, password)
         if not self.passfile.exists() or self.passfile.read_text() != line:
             write_private(self.passfile, line, replace=True)
 
@@ -322,9 +329,20 @@ class Runtime:
     def up(self) -> PgEndpoint:
         """Start what is not running and create what is missing; a second call is a no-op."""
         endpoint = self.endpoint()
-        self.ensure_databases(endpoint)
+        created = self.ensure_databases(endpoint)
+        if endpoint.embedded and (created or self._started
+                                  or not self._role_passfiles_exist()):
+            from orchestration.pg_roles import apply_roles
+
+            apply_roles(endpoint, self.settings)
         self.write_dagster_yaml(endpoint)
         return endpoint
+
+    def _role_passfiles_exist(self) -> bool:
+        """Every job's password file is there (orchestration.pg_roles): the roles are set."""
+        from orchestration.pg_roles import ROLES
+
+        return all((self.passfile.parent / r.passfile_name).exists() for r in ROLES.values())
 
     def down(self) -> bool:
         """Stop the embedded server; False when there was nothing to stop."""

@@ -9,7 +9,12 @@
       NULL          not linked to a staged employee, or made on or before the hire date
                     of an employee who is no hire here (e.g. one without a staged role)
     gender, age_band, age_40_plus and race_ethnicity are protected attributes: they are here ONLY for
-    the fairness audit and never join into a feature table or a model's inputs. -#}
+    the fairness audit and never join into a feature table or a model's inputs. Only the
+    audit's role reads the whole table; the ML role reads every other column. -#}
+{{ config(
+    grants={'select': ['hireloop_audit']},
+    post_hook=["{{ grant_select_except(var('protected_column_readers'), var('protected_columns')) }}"],
+) }}
 with
 
 candidates as (

@@ -1,0 +1,271 @@
+"""Least privilege in PostgreSQL: one role per job, defined here once.
+
+Each job has a NOLOGIN group role (`hireloop_<job>`, what privileges are granted to) and
+one LOGIN user in it (`hireloop_<job>_user`, what a service connects as). The login user's
+session starts as its group (`ALTER ROLE ... SET role`), so what it creates is owned by
+the group, and the group's default privileges apply to it.
+
+- ingest: writes `raw` (and the row-hash key in `private`);
+- transform (dbt): reads `raw` and `private`, writes staging / intermediate / marts /
+  quarantine;
+- ml: reads the marts it trains and scores on, without `dim_candidates`' protected
+  columns, writes `monitoring` and the report views (`report`); never reads `raw`;
+- audit: reads the marts (protected attributes included), staging and the monitoring
+  tables (scores), writes `audit`;
+- hr_lead: reads the report views only.
+
+dbt drops and re-creates the tables it builds, so a grant made once on a table does not
+outlive the next build: the grants on dbt's schemas are dbt's `+grants`
+(dbt_project.yml), which tests/orchestration/test_pg_roles.py holds equal to
+`dbt_select_grants()`; the other schemas get schema grants and default privileges here.
+
+On the embedded server `apply_roles` (run by `hireloop up`) creates the roles, generates a
+SCRAM password per login user into `$HIRELOOP_HOME/secrets/pg-<job>.password` (0600) and
+a libpq password file holding only that password (`secrets/pgpass-<job>`): each service is
+handed its own file. On an external server the operator creates the roles (this module's
+statements, run once as an administrator: `apply_roles`) and supplies each job's URL in
+`HIRELOOP_PG_<JOB>_URL` (orchestration.config.role_database_url); a job whose variable is
+unset connects with `HIRELOOP_DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from psycopg2 import sql
+
+from hris.data_crypto import write_private
+from orchestration.config import Settings, role_database_url
+from orchestration.runtime import PgEndpoint, endpoint_from_url, pgpass_line
+
+# Schemas dbt builds: their table grants come from dbt's +grants, rebuilt with each table.
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "quarantine")
+# dim_candidates' protected attributes: only the fairness audit reads them.
+PROTECTED_TABLE = "marts.dim_candidates"
+PROTECTED_COLUMNS = ("gender", "age_band", "age_40_plus", "race_ethnicity")
+REPORT_SCHEMA = "report"
+
+
+@dataclass(frozen=True)
+class PgRole:
+    """A job's privileges: the schemas it owns (creates and rebuilds tables in), those it
+    may create tables in without owning them, and those whose tables it reads."""
+
+    job: str
+    owns: tuple[str, ...] = ()
+    creates_in: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+
+    @property
+    def group(self) -> str:
+        return f"hireloop_{self.job}"
+
+    @property
+    def login(self) -> str:
+        return f"hireloop_{self.job}_user"
+
+    @property
+    def password_secret(self) -> str:
+        return f"pg-{self.job}.password"  # $HIRELOOP_HOME/secrets/<this>
+
+    @property
+    def passfile_name(self) -> str:
+        return f"pgpass-{self.job}"  # $HIRELOOP_HOME/secrets/<this>
+
+
+ROLES: dict[str, PgRole] = {role.job: role for role in (
+    PgRole("ingest", owns=("raw",), creates_in=("private",)),
+    PgRole("transform", owns=("private", *DBT_SCHEMAS), reads=("raw", "private")),
+    PgRole("ml", owns=("monitoring", REPORT_SCHEMA), reads=("marts",)),
+    PgRole("audit", owns=("audit",), reads=("marts", "staging", "monitoring")),
+    PgRole("hr_lead", reads=(REPORT_SCHEMA,)),
+)}
+
+
+def role(job: str) -> PgRole:
+    if job not in ROLES:
+        raise KeyError(f"no PostgreSQL role for job {job!r}; the jobs: {', '.join(ROLES)}")
+    return ROLES[job]
+
+
+def schema_owner(schema: str) -> PgRole | None:
+    return next((r for r in ROLES.values() if schema in r.owns), None)
+
+
+def dbt_select_grants() -> dict[str, list[str]]:
+    """Per dbt schema, the groups dbt's `+grants` must give SELECT to (dbt_project.yml).
+    On marts ml's SELECT excludes `dim_candidates`, which ml reads column by column."""
+    return {schema: sorted(r.group for r in ROLES.values() if schema in r.reads)
+            for schema in DBT_SCHEMAS}
+
+
+# The HR lead's window: report views over the monitoring tables (the view's owner, ml,
+# reads the table; the HR lead reads only the view). A view is made once its table exists.
+REPORT_VIEWS = {
+    "model_quality": "monitoring.model_quality",
+    "model_quality_bands": "monitoring.model_quality_bands",
+    "feature_drift_summary": "monitoring.feature_drift_summary",
+    "data_quality_results": "monitoring.dq_results",
+    "loop_decisions": "monitoring.loop_decisions",
+}
+
+
+# -- Credentials ------------------------------------------------------------------------
+def passfile(settings: Settings, job: str) -> str:
+    return str(settings.home / "secrets" / role(job).passfile_name)
+
+
+def role_endpoint(settings: Settings, admin: PgEndpoint, job: str) -> PgEndpoint:
+    """How `job` connects: on the embedded server as its login user with its own password
+    file; on an external one `HIRELOOP_PG_<JOB>_URL`, else `admin` (HIRELOOP_DATABASE_URL)."""
+    spec = role(job)
+    if not admin.embedded:
+        url = role_database_url(job)
+        return endpoint_from_url(url) if url else admin
+    return dataclasses.replace(admin, user=spec.login, password="",
+                               passfile=passfile(settings, job))
+
+
+def _write_role_passfile(settings: Settings, admin: PgEndpoint, spec: PgRole) -> str:
+    password = settings.secret_file(spec.password_secret).read_text().strip()
+    path = settings.home / "secrets" / spec.passfile_name
+    line = pgpass_line(admin, spec.login, password)
+    if not path.exists() or path.read_text() != line:
+        write_private(path, line, replace=True)
+    return password
+
+
+# -- Roles and grants -------------------------------------------------------------------
+def _exists(cur, name: str) -> bool:
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
+    return cur.fetchone() is not None
+
+
+def ensure_roles(cur, settings: Settings | None, admin: PgEndpoint) -> None:
+    """Create the group roles and login users (idempotent). With `settings` (the embedded
+    server) each login user's SCRAM password is set from its secret file, written first."""
+    from psycopg2.extensions import encrypt_password
+
+    for spec in ROLES.values():
+        if not _exists(cur, spec.group):
+            cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(spec.group)))
+        if not _exists(cur, spec.login):
+            cur.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(
+                sql.Identifier(spec.login), sql.Identifier(spec.group)))
+        cur.execute(sql.SQL("GRANT {} TO {}").format(
+            sql.Identifier(spec.group), sql.Identifier(spec.login)))
+        # Its session is its group: what it creates belongs to the group.
+        cur.execute(sql.SQL("ALTER ROLE {} SET role = {}").format(
+            sql.Identifier(spec.login), sql.Literal(spec.group)))
+        if settings is not None:
+            password = _write_role_passfile(settings, admin, spec)
+            verifier = encrypt_password(password, spec.login, cur.connection, "scram-sha-256")
+            cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(
+                sql.Identifier(spec.login)), [verifier])
+
+
+def grant_database(cur, database: str, admin_user: str) -> None:
+    """The schemas, their owners and the grants of `database` (idempotent; run as an
+    administrator connected to it). `admin_user`'s own tables in these schemas (set-up,
+    or a service not yet moved to its role) get the same default privileges."""
+    ident = sql.Identifier
+    db = ident(database)
+    cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
+    cur.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+    groups = [ident(r.group) for r in ROLES.values()]
+    cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+        db, sql.SQL(", ").join(groups)))
+    writers = [ident(r.group) for r in ROLES.values() if r.owns or r.creates_in]
+    # Code that writes a schema says CREATE SCHEMA IF NOT EXISTS, which needs CREATE here.
+    cur.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+        db, sql.SQL(", ").join(writers)))
+    schemas = sorted({s for r in ROLES.values() for s in (*r.owns, *r.creates_in, *r.reads)})
+    for schema in schemas:
+        owner = schema_owner(schema)
+        s = ident(schema)
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
+        cur.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(s))
+        if owner is not None:
+            cur.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(s, ident(owner.group)))
+            _own_objects(cur, schema, owner.group)
+        for spec in ROLES.values():
+            if schema in spec.creates_in:
+                cur.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
+                    s, ident(spec.group)))
+        readers = [ident(r.group) for r in ROLES.values() if schema in r.reads]
+        if not readers:
+            continue
+        cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+            s, sql.SQL(", ").join(readers)))
+        if schema in DBT_SCHEMAS:
+            continue  # dbt's +grants, with every table it builds
+        cur.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            s, sql.SQL(", ").join(readers)))
+        creators = {r.group for r in ROLES.values() if schema in (*r.owns, *r.creates_in)}
+        for creator in sorted(creators | {admin_user}):
+            cur.execute(sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES "
+                "TO {}").format(ident(creator), s, sql.SQL(", ").join(readers)))
+    ensure_report_views(cur)
+
+
+def _own_objects(cur, schema: str, group: str) -> None:
+    """Tables, views, sequences and functions made before the roles (by the administrator)
+    move to the schema's owner: dbt and the importer alter and replace them."""
+    cur.execute("""
+        SELECT c.relkind, c.relname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f')
+          AND pg_get_userbyid(c.relowner) <> %s""", [schema, group])
+    kinds = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
+             "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
+    for kind, name in cur.fetchall():
+        cur.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(
+            sql.SQL(kinds[kind]), sql.Identifier(schema, name), sql.Identifier(group)))
+    cur.execute("""
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = %s AND pg_get_userbyid(p.proowner) <> %s""", [schema, group])
+    for (signature,) in cur.fetchall():
+        cur.execute(sql.SQL("ALTER ROUTINE {} OWNER TO {}").format(
+            sql.SQL(signature), sql.Identifier(group)))
+
+
+def ensure_report_views(cur) -> list[str]:
+    """The report views whose monitoring table exists, owned by ml (who reads the table);
+    returns the views made or replaced. Idempotent; monitoring calls it again once its
+    tables exist."""
+    owner = schema_owner(REPORT_SCHEMA)
+    made = []
+    for view, table in REPORT_VIEWS.items():
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+        if not cur.fetchone()[0]:
+            continue
+        name = sql.Identifier(REPORT_SCHEMA, view)
+        cur.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}").format(
+            name, sql.Identifier(*table.split("."))))
+        cur.execute(sql.SQL("ALTER VIEW {} OWNER TO {}").format(
+            name, sql.Identifier(owner.group)))
+        made.append(f"{REPORT_SCHEMA}.{view}")
+    return made
+
+
+def apply_roles(admin: PgEndpoint, settings: Settings | None,
+                databases: tuple[str, ...] = ("hireloop",)) -> None:
+    """Roles, passwords (embedded: `settings` given) and the grants of `databases`, as the
+    administrator `admin`; idempotent."""
+    conn = admin.connect("postgres")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            ensure_roles(cur, settings, admin)
+    finally:
+        conn.close()
+    for database in databases:
+        conn = admin.connect(database)
+        try:
+            with conn, conn.cursor() as cur:
+                grant_database(cur, database, admin.user)
+        finally:
+            conn.close()

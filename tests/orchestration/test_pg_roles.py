@@ -1,0 +1,198 @@
+"""Least privilege: each job's PostgreSQL role reads and writes what its job needs, no more.
+
+One small feature store is built through the real pipeline as the roles themselves: the
+importer as `ingest`, dbt as `transform`; then `ml`, `audit` and `hr_lead` read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from pathlib import Path
+
+import psycopg2
+import pytest
+import yaml
+from psycopg2 import errors
+
+from hris.ingest import load_simulated
+from hris.pseudonym import install_pseudonym_key
+from hris.simulator import simulate
+from monitoring import quality_store
+from orchestration.dbt import DBT_PROJECT_DIR, run_dbt_build
+from orchestration.pg_roles import (
+    PROTECTED_COLUMNS,
+    PROTECTED_TABLE,
+    REPORT_SCHEMA,
+    ROLES,
+    apply_roles,
+    dbt_select_grants,
+    ensure_report_views,
+    role,
+    role_endpoint,
+)
+
+
+@dataclasses.dataclass
+class RoleStore:
+    database: str
+    endpoints: dict  # job -> PgEndpoint
+
+    def connect(self, job: str):
+        conn = self.endpoints[job].connect(self.database)
+        conn.autocommit = True
+        return conn
+
+    def query(self, job: str, statement: str):
+        conn = self.connect(job)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+                return cur.fetchall() if cur.description else None
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def role_store(pg_server) -> RoleStore:
+    settings = pg_server.runtime.settings
+    database = pg_server.create_database("roles")
+    apply_roles(pg_server.endpoint, settings, databases=(database,))
+    endpoints = {job: role_endpoint(settings, pg_server.endpoint, job) for job in ROLES}
+    sim = simulate(n_candidates=600, seed=5, end="2024-12-31", as_of="2025-01-01")
+    ingest = endpoints["ingest"].connect(database)
+    with ingest:
+        load_simulated(ingest, sim, f"simulator:{database}")
+    ingest.close()
+    transform = endpoints["transform"].connect(database)
+    with transform, transform.cursor() as cur:
+        install_pseudonym_key(cur, b"not-secret-roles-key")
+    transform.close()
+    run_dbt_build(endpoints["transform"].dbt_env(database), sim.as_of.isoformat(),
+                  target_path=f"target/{database}")
+    ml = endpoints["ml"].connect(database)
+    with ml, ml.cursor() as cur:
+        quality_store.ensure_schema(cur)
+        ensure_report_views(cur)
+    ml.close()
+    return RoleStore(database, endpoints)
+
+
+@pytest.fixture(scope="module")
+def all_tables(role_store, pg_server) -> list[str]:
+    """Every table and view of the store, as the administrator sees them."""
+    conn = pg_server.endpoint.connect(role_store.database)
+    with conn.cursor() as cur:
+        cur.execute("""SELECT quote_ident(table_schema) || '.' || quote_ident(table_name)
+                       FROM information_schema.tables
+                       WHERE table_schema NOT IN ('pg_catalog', 'information_schema')""")
+        names = [r[0] for r in cur.fetchall()]
+    conn.close()
+    return names
+
+
+def test_the_ml_role_reads_its_marts_and_is_denied_raw_and_protected_columns(role_store):
+    (n,), = role_store.query("ml", "SELECT count(*) FROM marts.fct_training_examples")
+    assert n > 0
+    role_store.query("ml", "SELECT role_family FROM marts.fct_candidates_to_score LIMIT 1")
+    role_store.query("ml", f"SELECT candidate_id, role_family FROM {PROTECTED_TABLE} LIMIT 1")
+    for statement in ("SELECT count(*) FROM raw.candidates",
+                      "SELECT count(*) FROM raw._exports",
+                      "SELECT * FROM private.pseudonym_key",
+                      f"SELECT * FROM {PROTECTED_TABLE} LIMIT 1",
+                      *(f"SELECT {c} FROM {PROTECTED_TABLE} LIMIT 1" for c in PROTECTED_COLUMNS),
+                      "SELECT count(*) FROM staging.stg_hris__candidates"):
+        with pytest.raises(errors.InsufficientPrivilege):
+            role_store.query("ml", statement)
+
+
+def test_the_audit_role_reads_the_protected_attributes_but_not_raw(role_store):
+    rows = role_store.query("audit", f"SELECT {', '.join(PROTECTED_COLUMNS)} "
+                                     f"FROM {PROTECTED_TABLE}")
+    assert rows
+    role_store.query("audit", "SELECT count(*) FROM staging.stg_hris__interview_scores")
+    with pytest.raises(errors.InsufficientPrivilege):
+        role_store.query("audit", "SELECT count(*) FROM raw.candidates")
+
+
+def test_the_hr_lead_reads_the_report_views_and_nothing_else(role_store, all_tables):
+    views = [t for t in all_tables if t.startswith(f"{REPORT_SCHEMA}.")]
+    assert f"{REPORT_SCHEMA}.model_quality" in views
+    for view in views:
+        role_store.query("hr_lead", f"SELECT * FROM {view} LIMIT 1")
+    others = [t for t in all_tables if t not in views]
+    assert {"raw.candidates", "marts.dim_candidates", "monitoring.model_quality"} <= set(others)
+    for table in others:
+        with pytest.raises(errors.InsufficientPrivilege):
+            role_store.query("hr_lead", f"SELECT 1 FROM {table} LIMIT 1")
+
+
+def test_the_ingest_role_writes_raw_but_cannot_touch_the_marts(role_store):
+    role_store.query("ingest", "CREATE TABLE raw._roles_probe (a int)")
+    role_store.query("ingest", "INSERT INTO raw._roles_probe VALUES (1)")
+    role_store.query("ingest", "DROP TABLE raw._roles_probe")
+    for statement in ("SELECT count(*) FROM marts.fct_training_examples",
+                      "DELETE FROM marts.fct_training_examples",
+                      "CREATE TABLE marts.intruder (a int)"):
+        with pytest.raises(errors.InsufficientPrivilege):
+            role_store.query("ingest", statement)
+
+
+def test_dbt_rebuilds_keep_their_owner_and_grants(role_store):
+    """What dbt builds belongs to the transform group; a second build keeps the grants."""
+    (owner,), = role_store.query(
+        "transform", "SELECT tableowner FROM pg_tables WHERE schemaname = 'marts' "
+                     "AND tablename = 'fct_training_examples'")
+    assert owner == role("transform").group
+    (raw_owner,), = role_store.query(
+        "ingest", "SELECT tableowner FROM pg_tables WHERE schemaname = 'raw' "
+                  "AND tablename = 'candidates'")
+    assert raw_owner == role("ingest").group
+
+
+def test_a_role_without_its_password_is_refused(role_store, monkeypatch):
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    ml = role_store.endpoints["ml"]
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        dataclasses.replace(ml, passfile="/nonexistent/hireloop-no-passfile").connect(
+            role_store.database)
+    other = role_store.endpoints["hr_lead"]  # another role's file holds no ml password
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        dataclasses.replace(ml, passfile=other.passfile).connect(role_store.database)
+
+
+def test_each_role_has_its_own_private_password_file(pg_server):
+    secrets = pg_server.runtime.settings.home / "secrets"
+    lines = set()
+    for spec in ROLES.values():
+        path = secrets / spec.passfile_name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        (line,) = path.read_text().splitlines()
+        assert line.split(":")[3] == spec.login
+        password = (secrets / spec.password_secret).read_text().strip()
+        assert line.endswith(password)
+        lines.add(line)
+    assert len(lines) == len(ROLES)
+
+
+def test_the_report_views_are_remade_idempotently(role_store):
+    ml = role_store.connect("ml")
+    with ml.cursor() as cur:
+        assert f"{REPORT_SCHEMA}.model_quality" in ensure_report_views(cur)
+    ml.close()
+
+
+def test_dbt_grants_are_the_roles_definition():
+    """dbt_project.yml's +grants and protected columns say what orchestration.pg_roles
+    says (the roles are defined once; dbt's config must follow)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    models = project["models"]["hireloop"]
+    grants = {schema: sorted(models[schema].get("+grants", {}).get("select", []))
+              for schema in dbt_select_grants()}
+    assert grants == dbt_select_grants()
+    assert tuple(project["vars"]["protected_columns"]) == PROTECTED_COLUMNS
+    marts_readers = dbt_select_grants()["marts"]
+    narrowed = [g for g in marts_readers if g != role("ml").group]
+    assert project["vars"]["protected_column_readers"] == [role("ml").group]
+    model = (Path(DBT_PROJECT_DIR) / "models/marts/dim_candidates.sql").read_text()
+    assert f"grants={{'select': {narrowed!r}}}" in model
