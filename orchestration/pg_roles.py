@@ -5,7 +5,8 @@ one LOGIN user in it (`hireloop_<job>_user`, what a service connects as). The lo
 session starts as its group (`ALTER ROLE ... SET role`), so what it creates is owned by
 the group, and the group's default privileges apply to it.
 
-- ingest: writes `raw` (and the row-hash key in `private`);
+- ingest: writes `raw` (and the row-hash key in `private`; a simulation's truth in
+  `sim_truth`);
 - transform (dbt): reads `raw` and `private`, writes staging / intermediate / marts /
   quarantine;
 - ml: reads the marts it trains and scores on, without `dim_candidates`' protected
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from hris.contract import TRUTH_SCHEMA
 from hris.data_crypto import write_private
 from orchestration.config import Settings, role_database_url
 from orchestration.runtime import PgEndpoint, endpoint_from_url, pgpass_line
@@ -75,7 +77,7 @@ class PgRole:
 
 
 ROLES: dict[str, PgRole] = {role.job: role for role in (
-    PgRole("ingest", owns=("raw",), creates_in=("private",)),
+    PgRole("ingest", owns=("raw", TRUTH_SCHEMA), creates_in=("private",)),
     PgRole("transform", owns=("private", *DBT_SCHEMAS), reads=("raw", "private")),
     PgRole("ml", owns=("monitoring", REPORT_SCHEMA), reads=("marts",)),
     PgRole("audit", owns=("audit",), reads=("marts", "staging", "monitoring")),
@@ -127,6 +129,25 @@ def role_endpoint(settings: Settings, admin: PgEndpoint, job: str) -> PgEndpoint
                                passfile=passfile(settings, job))
 
 
+# (server, database) whose grants this process applied: once per process, so tables an
+# administrator made before (a store built without roles) belong to their schema's owner.
+_granted: set[tuple[str, int, str]] = set()
+
+
+def job_endpoint(settings: Settings, admin: PgEndpoint, job: str, database: str) -> PgEndpoint:
+    """`role_endpoint`, with `database`'s grants applied first on the embedded server (a
+    database made after `hireloop up`, e.g. a test's, has none yet)."""
+    if admin.embedded and (admin.host, admin.port, database) not in _granted:
+        conn = admin.connect(database)
+        try:
+            with conn, conn.cursor() as cur:
+                grant_database(cur, database, admin.user)
+        finally:
+            conn.close()
+        _granted.add((admin.host, admin.port, database))
+    return role_endpoint(settings, admin, job)
+
+
 def _write_role_passfile(settings: Settings, admin: PgEndpoint, spec: PgRole) -> str:
     password = settings.secret_file(spec.password_secret).read_text().strip()
     path = settings.home / "secrets" / spec.passfile_name
@@ -171,6 +192,8 @@ def grant_database(cur, database: str, admin_user: str) -> None:
     or a service not yet moved to its role) get the same default privileges."""
     ident = sql.Identifier
     db = ident(database)
+    # Concurrent GRANTs on one object fail ("tuple concurrently updated"): one at a time.
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext('hireloop.pg_roles'))")
     cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
     cur.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
     groups = [ident(r.group) for r in ROLES.values()]
@@ -217,7 +240,10 @@ def _own_objects(cur, schema: str, group: str) -> None:
         SELECT c.relkind, c.relname FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f')
-          AND pg_get_userbyid(c.relowner) <> %s""", [schema, group])
+          AND pg_get_userbyid(c.relowner) <> %s
+          AND NOT EXISTS (  -- a serial's or identity's sequence follows its table
+              SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+              AND d.objid = c.oid AND d.deptype IN ('a', 'i'))""", [schema, group])
     kinds = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
              "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
     for kind, name in cur.fetchall():

@@ -14,7 +14,7 @@ from ml.evaluation import load_version_model
 from ml.pyfunc_model import INFERENCE_LOG_ENV
 from ml.registry import MODEL_NAME, MlflowTarget, champion_version, configure, version_by_alias
 from ml.tracking import run_url
-from orchestration import mlflow_auth
+from orchestration import mlflow_auth, pg_roles
 from orchestration.config import ENDPOINT_TOKEN_ENV, Settings, disable_telemetry
 from orchestration.runtime import PgEndpoint, Runtime
 from orchestration.services import EndpointProcess
@@ -48,14 +48,20 @@ class HireloopRuntime(ConfigurableResource):
             language=self.language,
         )
 
-    def endpoint(self) -> PgEndpoint:
-        """The server, started if embedded, with its databases in place."""
-        return Runtime(self.settings).up()
+    def endpoint(self, role: str | None = None) -> PgEndpoint:
+        """The server, started if embedded, with its databases in place; with `role` (a job
+        of orchestration.pg_roles), as that job's PostgreSQL user, its database's grants
+        in place; without, as the administrator (set-up, and the services not yet moved)."""
+        admin = Runtime(self.settings).up()
+        if role is None:
+            return admin
+        return pg_roles.job_endpoint(self.settings, admin, role, self.database)
 
     @contextmanager
-    def connection(self):
-        """A psycopg2 connection to our database, committed on success, rolled back on error."""
-        conn = self.endpoint().connect(self.database)
+    def connection(self, role: str | None = None):
+        """A psycopg2 connection to our database (as `role`, see `endpoint`), committed on
+        success, rolled back on error."""
+        conn = self.endpoint(role).connect(self.database)
         try:
             yield conn
             conn.commit()
@@ -65,10 +71,10 @@ class HireloopRuntime(ConfigurableResource):
         finally:
             conn.close()
 
-    def export_dbt_env(self) -> None:
+    def export_dbt_env(self, role: str | None = None) -> None:
         """Point dbt's profiles.yml at our database (dbt runs as a subprocess of this one)."""
         disable_telemetry()
-        os.environ.update(self.endpoint().dbt_env(self.database))
+        os.environ.update(self.endpoint(role).dbt_env(self.database))
 
 
 class MlflowResource(ConfigurableResource):

@@ -12,9 +12,10 @@ from orchestration.resources import HireloopRuntime
 
 
 def prepare_dbt_run(hireloop: HireloopRuntime) -> str:
-    """Install the pseudonym key and find the as-of date; returns the dbt vars (no key)."""
-    hireloop.export_dbt_env()
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    """Install the pseudonym key and find the as-of date; returns the dbt vars (no key).
+    dbt, and the key it reads, are the transform role's (orchestration.pg_roles)."""
+    hireloop.export_dbt_env("transform")
+    with hireloop.connection("transform") as conn, conn.cursor() as cur:
         install_pseudonym_key(cur, hireloop.settings.pseudonym_key())
         as_of = required_as_of(cur)
     return json.dumps({"as_of_date": as_of.isoformat()})

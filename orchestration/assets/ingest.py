@@ -62,7 +62,7 @@ def raw_hr_tables(
 ):
     try:
         as_of = parse_as_of(config.as_of)
-        with hireloop.connection() as conn:
+        with hireloop.connection("ingest") as conn:  # writes raw (orchestration.pg_roles)
             if config.source == "simulator":
                 if config.profile:
                     raise LoadRefused("an import profile applies to imports only")
