@@ -295,3 +295,21 @@ def apply_roles(admin: PgEndpoint, settings: Settings | None,
                 grant_database(cur, database, admin.user)
         finally:
             conn.close()
+
+
+def main() -> None:
+    """`python -m orchestration.pg_roles`: the roles and grants on the configured server,
+    as its administrator (an external server's operator runs it once, then gives each
+    login user a password: `ALTER ROLE hireloop_<job>_user PASSWORD '...'`)."""
+    from orchestration.runtime import Runtime
+
+    settings = Settings.from_env()
+    runtime = Runtime(settings)
+    admin = runtime.up()
+    apply_roles(admin, settings if admin.embedded else None)
+    for spec in ROLES.values():
+        print(f"{spec.job}: {spec.login} (in {spec.group})")
+
+
+if __name__ == "__main__":
+    main()

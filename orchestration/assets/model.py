@@ -48,7 +48,7 @@ def _md(frame: pd.DataFrame, index: bool = True) -> MetadataValue:
     description="Labelled hires from the feature store (marts.fct_training_examples).",
 )
 def training_set(context: AssetExecutionContext, hireloop: HireloopRuntime) -> Output:
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:  # the marts it trains on, no protected column
         frame = read_training_set(conn)
     fingerprint = data_fingerprint(frame)
     rates = frame.groupby("role_family")["met_kpi"].agg(["size", "mean"]).rename(
@@ -74,7 +74,7 @@ TrainingConfig = config_from(
 def trained_model(context: AssetExecutionContext, config: TrainingConfig,
                   training_set: pd.DataFrame, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:
         offsets = read_rater_offsets(conn)
     target = mlflow.target()
     trained = train_and_log(training_set, to_settings(config, TrainConfig),
@@ -184,7 +184,7 @@ def promotion_decision(context: AssetExecutionContext, config: GateConfig,
             "champion_before": str(record["champion_before"]),
             "champion_after": str(record["champion_after"]),
             "reasons": MetadataValue.md(f"- {record['reasons'][0]}")})
-    with hireloop.connection() as conn:  # protected attributes: for the fairness check only
+    with hireloop.connection("audit") as conn:  # protected attributes: the audit's role
         people = read_people(conn)
     judged = judge(target.client, trained_model.model, trained_model.holdout,
                    to_settings(config, GatePolicy), model_name=mlflow.model_name,

@@ -196,3 +196,23 @@ def test_dbt_grants_are_the_roles_definition():
     assert project["vars"]["protected_column_readers"] == [role("ml").group]
     model = (Path(DBT_PROJECT_DIR) / "models/marts/dim_candidates.sql").read_text()
     assert f"grants={{'select': {narrowed!r}}}" in model
+
+
+def test_on_an_external_server_each_job_connects_with_the_url_the_operator_gave(
+        tmp_path, monkeypatch):
+    """HIRELOOP_PG_<JOB>_URL names a job's own user; a job without one uses the admin URL."""
+    from orchestration.config import Settings
+    from orchestration.runtime import endpoint_from_url
+
+    admin = endpoint_from_url("postgresql+psycopg2://admin:pw@db.example:5433/x")
+    monkeypatch.setenv("HIRELOOP_PG_ML_URL",
+                       "postgresql+psycopg2://hireloop_ml_user@db.example:5433/x"
+                       "?passfile=/etc/hireloop/pgpass-ml")
+    monkeypatch.delenv("HIRELOOP_PG_AUDIT_URL", raising=False)
+    settings = Settings(home=tmp_path, database_url="postgresql+psycopg2://admin:pw@db/x")
+    ml = role_endpoint(settings, admin, "ml")
+    assert (ml.user, ml.host, ml.port, ml.passfile, ml.password) == (
+        "hireloop_ml_user", "db.example", 5433, "/etc/hireloop/pgpass-ml", "")
+    assert role_endpoint(settings, admin, "audit") == admin
+    with pytest.raises(KeyError, match="no PostgreSQL role"):
+        role_endpoint(settings, admin, "nobody")
