@@ -10,9 +10,11 @@ the group, and the group's default privileges apply to it.
 - transform (dbt): reads `raw` and `private`, writes staging / intermediate / marts /
   quarantine;
 - ml: reads the marts it trains and scores on, without `dim_candidates`' protected
-  columns, writes `monitoring` and the report views (`report`); never reads `raw`;
-- audit: reads the marts (protected attributes included), staging and the monitoring
-  tables (scores), writes `audit`;
+  columns, and `intermediate` (drift compares every applicant's features; no protected
+  column there), writes `monitoring` and the report views (`report`); of `raw` it reads only
+  the load register `raw._exports` (the as-of date in force), no HR table;
+- audit: reads the marts (protected attributes included), staging, the monitoring
+  tables (scores) and the load register, writes `audit`;
 - hr_lead: reads the report views only.
 
 dbt drops and re-creates the tables it builds, so a grant made once on a table does not
@@ -47,17 +49,22 @@ DBT_SCHEMAS = ("staging", "intermediate", "marts", "quarantine")
 PROTECTED_TABLE = "marts.dim_candidates"
 PROTECTED_COLUMNS = ("gender", "age_band", "age_40_plus", "race_ethnicity")
 REPORT_SCHEMA = "report"
+# The load register (hris.exports): which export is in force and its as-of date, no HR
+# data; the jobs that work "as of the export" read it without reading `raw`.
+REGISTER_TABLE = "raw._exports"
 
 
 @dataclass(frozen=True)
 class PgRole:
     """A job's privileges: the schemas it owns (creates and rebuilds tables in), those it
-    may create tables in without owning them, and those whose tables it reads."""
+    may create tables in without owning them, those whose tables it reads, and single
+    tables elsewhere it reads."""
 
     job: str
     owns: tuple[str, ...] = ()
     creates_in: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
+    reads_tables: tuple[str, ...] = ()  # single tables of a schema it does not read
 
     @property
     def group(self) -> str:
@@ -79,8 +86,10 @@ class PgRole:
 ROLES: dict[str, PgRole] = {role.job: role for role in (
     PgRole("ingest", owns=("raw", TRUTH_SCHEMA), creates_in=("private",)),
     PgRole("transform", owns=("private", *DBT_SCHEMAS), reads=("raw", "private")),
-    PgRole("ml", owns=("monitoring", REPORT_SCHEMA), reads=("marts",)),
-    PgRole("audit", owns=("audit",), reads=("marts", "staging", "monitoring")),
+    PgRole("ml", owns=("monitoring", REPORT_SCHEMA), reads=("marts", "intermediate"),
+           reads_tables=(REGISTER_TABLE,)),
+    PgRole("audit", owns=("audit",), reads=("marts", "staging", "monitoring"),
+           reads_tables=(REGISTER_TABLE,)),
     PgRole("hr_lead", reads=(REPORT_SCHEMA,)),
 )}
 
@@ -129,23 +138,43 @@ def role_endpoint(settings: Settings, admin: PgEndpoint, job: str) -> PgEndpoint
                                passfile=passfile(settings, job))
 
 
-# (server, database) whose grants this process applied: once per process, so tables an
-# administrator made before (a store built without roles) belong to their schema's owner.
-_granted: set[tuple[str, int, str]] = set()
-
-
 def job_endpoint(settings: Settings, admin: PgEndpoint, job: str, database: str) -> PgEndpoint:
-    """`role_endpoint`, with `database`'s grants applied first on the embedded server (a
-    database made after `hireloop up`, e.g. a test's, has none yet)."""
-    if admin.embedded and (admin.host, admin.port, database) not in _granted:
+    """`role_endpoint`, with `database`'s grants brought up to date first on the embedded
+    server: a database made after `hireloop up` (a test's) has none yet, and a table the
+    administrator made since (a step not yet moved to its role) must pass to its schema's
+    owner before that owner alters it. One catalog query when nothing is to be done."""
+    if admin.embedded:
         conn = admin.connect(database)
         try:
             with conn, conn.cursor() as cur:
-                grant_database(cur, database, admin.user)
+                if grants_outdated(cur):
+                    grant_database(cur, database, admin.user)
         finally:
             conn.close()
-        _granted.add((admin.host, admin.port, database))
     return role_endpoint(settings, admin, job)
+
+
+def grants_outdated(cur) -> bool:
+    """A schema of the roles is missing or has another owner, or an object in a schema a
+    job owns belongs to someone else (a serial's sequence aside: it follows its table)."""
+    owners = {s: r.group for r in ROLES.values() for s in r.owns}
+    cur.execute("""
+        SELECT count(*) FILTER (WHERE n.oid IS NULL
+                                  OR pg_get_userbyid(n.nspowner) <> o.owner),
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid
+                   AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f')
+                   AND pg_get_userbyid(c.relowner) <> o.owner
+                   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                   WHERE d.classid = 'pg_class'::regclass
+                                   AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+                   OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid
+                              AND pg_get_userbyid(p.proowner) <> o.owner))
+        FROM unnest(%s::text[], %s::text[]) AS o(schema, owner)
+        LEFT JOIN pg_namespace n ON n.nspname = o.schema""",
+                [list(owners), list(owners.values())])
+    missing, misowned = cur.fetchone()
+    return bool(missing or misowned)
 
 
 def _write_role_passfile(settings: Settings, admin: PgEndpoint, spec: PgRole) -> str:
@@ -230,7 +259,25 @@ def grant_database(cur, database: str, admin_user: str) -> None:
             cur.execute(sql.SQL(
                 "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES "
                 "TO {}").format(ident(creator), s, sql.SQL(", ").join(readers)))
+    _grant_register(cur)
     ensure_report_views(cur)
+
+
+def _grant_register(cur) -> None:
+    """The load register, made by its owner if missing, readable by the jobs that need
+    the as-of date in force."""
+    from hris.exports import ensure_register
+
+    owner = schema_owner(REGISTER_TABLE.split(".")[0])
+    cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner.group)))
+    ensure_register(cur)
+    cur.execute("RESET ROLE")
+    readers = [r.group for r in ROLES.values() if REGISTER_TABLE in r.reads_tables]
+    schema, table = REGISTER_TABLE.split(".")
+    cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+        sql.Identifier(schema), sql.SQL(", ").join(map(sql.Identifier, readers))))
+    cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
+        sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, readers))))
 
 
 def _own_objects(cur, schema: str, group: str) -> None:

@@ -33,7 +33,7 @@ def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
     from monitoring.drift_run import run_feature_drift
     version, model = mlflow.champion_model("monitor")
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)
         run = run_feature_drift(conn, model, version, hireloop.settings.evidently_dir, as_of,
@@ -76,7 +76,7 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
     from monitoring.quality_run import run_model_quality
     from monitoring.quality_summary import quality_tables
     version, model = mlflow.champion_model("monitor")
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)
         run = run_model_quality(conn, model, version, hireloop.settings.evidently_dir, as_of,
@@ -113,7 +113,7 @@ def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
     from ml.fairness_audit import flagged_categories
     from monitoring.fairness_run import run_fairness_audit
     target = mlflow.target()
-    with hireloop.connection() as conn:
+    with hireloop.connection("audit") as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)
         run = run_fairness_audit(conn, trained_model.model, registered_challenger,

@@ -35,7 +35,7 @@ GROUP = "serving"
 def serving_context(context: AssetExecutionContext, hireloop: HireloopRuntime,
                     endpoint: EndpointResource) -> Output:
     path = endpoint.serving_context_path
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:
         made = refresh_serving_context(conn, hireloop.settings.pseudonym_key(), path,
                                        source=f"database {hireloop.database}")
     summary = {"as_of": made.as_of.isoformat(), "roles": len(made.role_families),
@@ -83,7 +83,7 @@ def deployed_endpoint(context: AssetExecutionContext, mlflow: MlflowResource,
 def batch_scores(context: AssetExecutionContext, hireloop: HireloopRuntime,
                  mlflow: MlflowResource) -> Output:
     version, model = mlflow.champion_model("score with")
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:
         frame = read_candidates_to_score(conn)
         result = score_candidates(model, frame, version)
         with conn.cursor() as cur:
@@ -127,6 +127,8 @@ def online_scores(context: AssetExecutionContext, config: OnlineScoringConfig,
         context.log.warning(f"nothing scored online: {reason}")
         return Output({"rows": 0, "scored": 0, "refused": 0, "failed": 0, "statuses": {},
                        "messages": [], "skipped": reason}, metadata={"skipped": reason})
+    # The interview tool stands for the HR system: raw ids and the marts' waiting list
+    # (no job's role reads both: it stays the administrator's, orchestration.pg_roles).
     with hireloop.connection() as conn:
         report = score_waiting_candidates(conn, hireloop.settings.pseudonym_key(),
                                           deployed_endpoint["url"],
@@ -162,7 +164,7 @@ def online_scores(context: AssetExecutionContext, config: OnlineScoringConfig,
 def inference_log_ingest(context: AssetExecutionContext, hireloop: HireloopRuntime,
                          endpoint: EndpointResource) -> Output:
     decision_log = decision_log_path(endpoint.inference_log_path)
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:
         result = ingest_inference_log(cur, endpoint.inference_log_path)
         decisions = ingest_decision_log(cur, decision_log)  # after the scores they answer
     summary = {"added": result.added, "duplicates": result.duplicates,

@@ -91,19 +91,29 @@ def all_tables(role_store, pg_server) -> list[str]:
     return names
 
 
-def test_the_ml_role_reads_its_marts_and_is_denied_raw_and_protected_columns(role_store):
+def test_the_ml_role_reads_its_marts_and_is_denied_raw_and_protected_columns(role_store,
+                                                                              all_tables):
+    """Of raw, only the load register: every HR table there is denied."""
     (n,), = role_store.query("ml", "SELECT count(*) FROM marts.fct_training_examples")
     assert n > 0
     role_store.query("ml", "SELECT role_family FROM marts.fct_candidates_to_score LIMIT 1")
     role_store.query("ml", f"SELECT candidate_id, role_family FROM {PROTECTED_TABLE} LIMIT 1")
+    role_store.query("ml", "SELECT as_of_date FROM raw._exports")  # the as-of in force
     for statement in ("SELECT count(*) FROM raw.candidates",
-                      "SELECT count(*) FROM raw._exports",
+                      "SELECT count(*) FROM raw.interviews",
+                      "SELECT count(*) FROM raw.candidates__replaced",
+                      "SELECT count(*) FROM raw._value_map",
                       "SELECT * FROM private.pseudonym_key",
                       f"SELECT * FROM {PROTECTED_TABLE} LIMIT 1",
                       *(f"SELECT {c} FROM {PROTECTED_TABLE} LIMIT 1" for c in PROTECTED_COLUMNS),
                       "SELECT count(*) FROM staging.stg_hris__candidates"):
         with pytest.raises(errors.InsufficientPrivilege):
             role_store.query("ml", statement)
+    raw_tables = [t for t in all_tables if t.startswith("raw.") and t != "raw._exports"]
+    assert len(raw_tables) > 10
+    for table in raw_tables:
+        with pytest.raises(errors.InsufficientPrivilege):
+            role_store.query("ml", f"SELECT 1 FROM {table} LIMIT 1")
 
 
 def test_the_audit_role_reads_the_protected_attributes_but_not_raw(role_store):
