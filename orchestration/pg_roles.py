@@ -40,6 +40,7 @@ from psycopg2 import sql
 
 from hris.contract import TRUTH_SCHEMA
 from hris.data_crypto import write_private
+from hris.raw_protect import HASH_KEY_TABLE
 from orchestration.config import Settings, role_database_url
 from orchestration.runtime import PgEndpoint, endpoint_from_url, pgpass_line
 
@@ -65,6 +66,7 @@ class PgRole:
     creates_in: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
     reads_tables: tuple[str, ...] = ()  # single tables of a schema it does not read
+    owns_tables: tuple[str, ...] = ()  # single tables it makes in a schema it does not own
 
     @property
     def group(self) -> str:
@@ -84,7 +86,8 @@ class PgRole:
 
 
 ROLES: dict[str, PgRole] = {role.job: role for role in (
-    PgRole("ingest", owns=("raw", TRUTH_SCHEMA), creates_in=("private",)),
+    PgRole("ingest", owns=("raw", TRUTH_SCHEMA), creates_in=("private",),
+           owns_tables=(HASH_KEY_TABLE,)),
     PgRole("transform", owns=("private", *DBT_SCHEMAS), reads=("raw", "private")),
     PgRole("ml", owns=("monitoring", REPORT_SCHEMA), reads=("marts", "intermediate"),
            reads_tables=(REGISTER_TABLE,)),
@@ -112,7 +115,8 @@ def dbt_select_grants() -> dict[str, list[str]]:
 
 
 # The HR lead's window: report views over the monitoring tables (the view's owner, ml,
-# reads the table; the HR lead reads only the view). A view is made once its table exists.
+# reads the table; the HR lead reads only the view). A view is made once its table exists
+# (at the next connection of any job: job_endpoint).
 REPORT_VIEWS = {
     "model_quality": "monitoring.model_quality",
     "model_quality_bands": "monitoring.model_quality_bands",
@@ -155,26 +159,61 @@ def job_endpoint(settings: Settings, admin: PgEndpoint, job: str, database: str)
 
 
 def grants_outdated(cur) -> bool:
-    """A schema of the roles is missing or has another owner, or an object in a schema a
-    job owns belongs to someone else (a serial's sequence aside: it follows its table)."""
+    """A schema of the roles is missing or has another owner, an object in a schema a job
+    owns belongs to someone else (`_misowned`), or a report view is missing while its
+    monitoring table is there."""
     owners = {s: r.group for r in ROLES.values() for s in r.owns}
-    cur.execute("""
-        SELECT count(*) FILTER (WHERE n.oid IS NULL
-                                  OR pg_get_userbyid(n.nspowner) <> o.owner),
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid
-                   AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f')
-                   AND pg_get_userbyid(c.relowner) <> o.owner
-                   AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                                   WHERE d.classid = 'pg_class'::regclass
-                                   AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
-                   OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid
-                              AND pg_get_userbyid(p.proowner) <> o.owner))
-        FROM unnest(%s::text[], %s::text[]) AS o(schema, owner)
-        LEFT JOIN pg_namespace n ON n.nspname = o.schema""",
+    cur.execute("""SELECT count(*) FROM unnest(%s::text[], %s::text[]) AS o(schema, owner)
+                   LEFT JOIN pg_namespace n ON n.nspname = o.schema
+                   WHERE n.oid IS NULL OR pg_get_userbyid(n.nspowner) <> o.owner""",
                 [list(owners), list(owners.values())])
-    missing, misowned = cur.fetchone()
-    return bool(missing or misowned)
+    (schemas_due,) = cur.fetchone()
+    cur.execute("""SELECT count(*) FROM unnest(%s::text[], %s::text[]) AS v(view, source)
+                   WHERE to_regclass(v.source) IS NOT NULL AND to_regclass(v.view) IS NULL""",
+                [[f"{REPORT_SCHEMA}.{v}" for v in REPORT_VIEWS], list(REPORT_VIEWS.values())])
+    (views_due,) = cur.fetchone()
+    return bool(schemas_due or views_due or _misowned(cur))
+
+
+def object_owner(schema: str, name: str) -> str | None:
+    """The group that must own `schema.name`: the job that makes it (owns_tables), else
+    the schema's owner (None: a schema no job owns)."""
+    maker = next((r for r in ROLES.values() if f"{schema}.{name}" in r.owns_tables), None)
+    owner = maker or schema_owner(schema)
+    return owner.group if owner else None
+
+
+_KINDS = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
+          "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "fn": "ROUTINE"}
+
+
+def _misowned(cur) -> list[sql.Composed]:
+    """`ALTER ... OWNER TO` for every table, view, sequence and function of the jobs'
+    schemas with another owner than `object_owner` (made by the administrator: before
+    the roles, or by a step not yet moved to its role). A serial's or identity's sequence
+    follows its table and is left alone."""
+    schemas = sorted({s for r in ROLES.values() for s in (*r.owns, *r.creates_in)})
+    cur.execute("""
+        SELECT c.relkind::text, n.nspname::text, c.relname::text,
+               pg_get_userbyid(c.relowner)::text, NULL
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                          AND d.objid = c.oid AND d.deptype IN ('a', 'i'))
+        UNION ALL
+        SELECT 'fn', n.nspname::text, p.proname::text, pg_get_userbyid(p.proowner)::text,
+               p.oid::regprocedure::text
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = ANY(%s)""", [schemas, schemas])
+    statements = []
+    for kind, schema, name, owner, signature in cur.fetchall():
+        due = object_owner(schema, name)
+        if due is None or owner == due:
+            continue
+        target = sql.SQL(signature) if signature else sql.Identifier(schema, name)
+        statements.append(sql.SQL("ALTER {} {} OWNER TO {}").format(
+            sql.SQL(_KINDS[kind]), target, sql.Identifier(due)))
+    return statements
 
 
 def _write_role_passfile(settings: Settings, admin: PgEndpoint, spec: PgRole) -> str:
@@ -234,13 +273,16 @@ def grant_database(cur, database: str, admin_user: str) -> None:
         db, sql.SQL(", ").join(writers)))
     schemas = sorted({s for r in ROLES.values() for s in (*r.owns, *r.creates_in, *r.reads)})
     for schema in schemas:
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident(schema)))
+    for statement in _misowned(cur):  # before the grants: an owner's grants follow it
+        cur.execute(statement)
+    for schema in schemas:
         owner = schema_owner(schema)
         s = ident(schema)
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
         cur.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(s))
         if owner is not None:
             cur.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(s, ident(owner.group)))
-            _own_objects(cur, schema, owner.group)
         for spec in ROLES.values():
             if schema in spec.creates_in:
                 cur.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
@@ -278,31 +320,6 @@ def _grant_register(cur) -> None:
         sql.Identifier(schema), sql.SQL(", ").join(map(sql.Identifier, readers))))
     cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
         sql.Identifier(schema, table), sql.SQL(", ").join(map(sql.Identifier, readers))))
-
-
-def _own_objects(cur, schema: str, group: str) -> None:
-    """Tables, views, sequences and functions made before the roles (by the administrator)
-    move to the schema's owner: dbt and the importer alter and replace them."""
-    cur.execute("""
-        SELECT c.relkind, c.relname FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'S', 'f')
-          AND pg_get_userbyid(c.relowner) <> %s
-          AND NOT EXISTS (  -- a serial's or identity's sequence follows its table
-              SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-              AND d.objid = c.oid AND d.deptype IN ('a', 'i'))""", [schema, group])
-    kinds = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
-             "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
-    for kind, name in cur.fetchall():
-        cur.execute(sql.SQL("ALTER {} {} OWNER TO {}").format(
-            sql.SQL(kinds[kind]), sql.Identifier(schema, name), sql.Identifier(group)))
-    cur.execute("""
-        SELECT p.oid::regprocedure::text FROM pg_proc p
-        JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = %s AND pg_get_userbyid(p.proowner) <> %s""", [schema, group])
-    for (signature,) in cur.fetchall():
-        cur.execute(sql.SQL("ALTER ROUTINE {} OWNER TO {}").format(
-            sql.SQL(signature), sql.Identifier(group)))
 
 
 def ensure_report_views(cur) -> list[str]:

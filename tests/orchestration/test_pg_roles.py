@@ -28,6 +28,7 @@ from orchestration.pg_roles import (
     apply_roles,
     dbt_select_grants,
     ensure_report_views,
+    job_endpoint,
     role,
     role_endpoint,
 )
@@ -148,8 +149,9 @@ def test_the_ingest_role_writes_raw_but_cannot_touch_the_marts(role_store):
             role_store.query("ingest", statement)
 
 
-def test_dbt_rebuilds_keep_their_owner_and_grants(role_store):
-    """What dbt builds belongs to the transform group; a second build keeps the grants."""
+def test_each_table_belongs_to_the_group_of_the_job_that_makes_it(role_store):
+    """What dbt builds belongs to the transform group, what the importer loads to the
+    ingest group, whichever login user made it."""
     (owner,), = role_store.query(
         "transform", "SELECT tableowner FROM pg_tables WHERE schemaname = 'marts' "
                      "AND tablename = 'fct_training_examples'")
@@ -158,6 +160,11 @@ def test_dbt_rebuilds_keep_their_owner_and_grants(role_store):
         "ingest", "SELECT tableowner FROM pg_tables WHERE schemaname = 'raw' "
                   "AND tablename = 'candidates'")
     assert raw_owner == role("ingest").group
+    owners = dict(role_store.query(
+        "transform", "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = "
+                     "'private'"))
+    assert owners == {"raw_hash_key": role("ingest").group,  # the importer's hash key
+                      "pseudonym_key": role("transform").group}
 
 
 def test_a_role_without_its_password_is_refused(role_store, monkeypatch):
@@ -190,6 +197,42 @@ def test_the_report_views_are_remade_idempotently(role_store):
     with ml.cursor() as cur:
         assert f"{REPORT_SCHEMA}.model_quality" in ensure_report_views(cur)
     ml.close()
+
+
+def test_a_report_view_appears_for_the_hr_lead_once_its_table_exists(role_store,
+                                                                     pg_server):
+    """A monitoring table made after the grants: the HR lead's next connection finds its
+    view (job_endpoint brings the grants up to date), still not the table."""
+    from monitoring import drift_store
+
+    ml = role_store.connect("ml")
+    with ml.cursor() as cur:
+        drift_store.ensure_schema(cur)
+    ml.close()
+    settings = pg_server.runtime.settings
+    hr_lead = job_endpoint(settings, pg_server.endpoint, "hr_lead", role_store.database)
+    conn = hr_lead.connect(role_store.database)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {REPORT_SCHEMA}.feature_drift_summary")
+        with pytest.raises(errors.InsufficientPrivilege):
+            cur.execute("SELECT count(*) FROM monitoring.feature_drift_summary")
+    conn.close()
+
+
+def test_a_table_the_administrator_makes_later_passes_to_its_schemas_owner(role_store,
+                                                                           pg_server):
+    """A step still on the administrator makes a table in raw: the ingest job's next
+    connection finds it owned by the ingest group (so the importer may alter it)."""
+    admin = pg_server.endpoint.connect(role_store.database)
+    with admin, admin.cursor() as cur:
+        cur.execute("CREATE TABLE raw._made_by_admin (a int)")
+    admin.close()
+    job_endpoint(pg_server.runtime.settings, pg_server.endpoint, "ingest",
+                 role_store.database)
+    role_store.query("ingest", "ALTER TABLE raw._made_by_admin ADD COLUMN b int")
+    role_store.query("transform", "SELECT a, b FROM raw._made_by_admin")
+    role_store.query("ingest", "DROP TABLE raw._made_by_admin")
 
 
 def test_dbt_grants_are_the_roles_definition():
