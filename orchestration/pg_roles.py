@@ -7,8 +7,9 @@ the group, and the group's default privileges apply to it.
 
 - ingest: writes `raw` (and the row-hash key in `private`; a simulation's truth in
   `sim_truth`);
-- transform (dbt): reads `raw` and `private`, writes staging / intermediate / marts /
-  quarantine;
+- transform (dbt, and the data-quality checks on raw and staging): reads `raw` and
+  `private`, writes staging / intermediate / marts / quarantine and the checks' results
+  (`monitoring.dq_results`);
 - ml: reads the marts it trains and scores on, without `dim_candidates`' protected
   columns, and `intermediate` (drift compares every applicant's features; no protected
   column there), writes `monitoring` and the report views (`report`); of `raw` it reads only
@@ -53,6 +54,9 @@ REPORT_SCHEMA = "report"
 # The load register (hris.exports): which export is in force and its as-of date, no HR
 # data; the jobs that work "as of the export" read it without reading `raw`.
 REGISTER_TABLE = "raw._exports"
+# The data-quality checks' results (monitoring.data_quality): the checks read raw and
+# staging as dbt does, so they run as transform, which writes this one monitoring table.
+DQ_RESULTS_TABLE = "monitoring.dq_results"
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ class PgRole:
 ROLES: dict[str, PgRole] = {role.job: role for role in (
     PgRole("ingest", owns=("raw", TRUTH_SCHEMA), creates_in=("private",),
            owns_tables=(HASH_KEY_TABLE,)),
-    PgRole("transform", owns=("private", *DBT_SCHEMAS), reads=("raw", "private")),
+    PgRole("transform", owns=("private", *DBT_SCHEMAS), reads=("raw", "private"),
+           creates_in=("monitoring",), owns_tables=(DQ_RESULTS_TABLE,)),
     PgRole("ml", owns=("monitoring", REPORT_SCHEMA), reads=("marts", "intermediate"),
            reads_tables=(REGISTER_TABLE,)),
     PgRole("audit", owns=("audit",), reads=("marts", "staging", "monitoring"),
@@ -279,7 +284,6 @@ def grant_database(cur, database: str, admin_user: str) -> None:
     for schema in schemas:
         owner = schema_owner(schema)
         s = ident(schema)
-        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
         cur.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(s))
         if owner is not None:
             cur.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(s, ident(owner.group)))
@@ -295,12 +299,14 @@ def grant_database(cur, database: str, admin_user: str) -> None:
         if schema in DBT_SCHEMAS:
             continue  # dbt's +grants, with every table it builds
         cur.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
-            s, sql.SQL(", ").join(readers)))
+            s, sql.SQL(", ").join(readers + ([ident(owner.group)] if owner else []))))
         creators = {r.group for r in ROLES.values() if schema in (*r.owns, *r.creates_in)}
         for creator in sorted(creators | {admin_user}):
+            # The schema's owner reads what another job makes in it too.
+            also = [ident(owner.group)] if owner and owner.group != creator else []
             cur.execute(sql.SQL(
                 "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES "
-                "TO {}").format(ident(creator), s, sql.SQL(", ").join(readers)))
+                "TO {}").format(ident(creator), s, sql.SQL(", ").join(readers + also)))
     _grant_register(cur)
     ensure_report_views(cur)
 

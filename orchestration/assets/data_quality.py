@@ -71,16 +71,17 @@ class DataQualityResource(ConfigurableResource):
             hireloop.settings.reports_dir / "data_docs")
 
     def runner(self, hireloop: HireloopRuntime, kind: str) -> "dq.DataQualityRunner":
-        """A runner whose Data Docs site is `<docs>/<kind>` (`<docs>/index.html` links all)."""
+        """A runner whose Data Docs site is `<docs>/<kind>` (`<docs>/index.html` links all).
+        The checks read what dbt reads and builds: the transform role's (pg_roles)."""
         root = self.docs_path(hireloop)
-        return dq.DataQualityRunner(hireloop.endpoint().url(hireloop.database),
+        return dq.DataQualityRunner(hireloop.endpoint("transform").url(hireloop.database),
                                  dq.docs_dir_for(root, kind), workers=self.workers)
 
 
 def _record(hireloop: HireloopRuntime, data_quality: DataQualityResource,
             outcomes: "list[dq.SuiteOutcome]") -> None:
     """Results to monitoring.dq_results; the top Data Docs index links every kind's site."""
-    with hireloop.connection() as conn:
+    with hireloop.connection("transform") as conn:
         dq.write_results(conn, outcomes)
     dq.write_docs_index(data_quality.docs_path(hireloop))
 
@@ -117,7 +118,7 @@ def _metadata(outcome: "dq.SuiteOutcome", runner: "dq.DataQualityRunner") -> dic
 )
 def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRuntime,
                      data_quality: DataQualityResource):
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("transform") as conn, conn.cursor() as cur:
         as_of = required_as_of(cur)
         imports = read_import_rules(cur)  # the profile in force, as staging reads it
     runner = data_quality.runner(hireloop, "raw")
@@ -159,7 +160,7 @@ def raw_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRunt
 )
 def staging_data_quality(context: AssetCheckExecutionContext, hireloop: HireloopRuntime,
                          data_quality: DataQualityResource):
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("transform") as conn, conn.cursor() as cur:
         as_of = required_as_of(cur)
         columns = dq.staging_columns(cur, RULES.tables)
     runner = data_quality.runner(hireloop, "staging")

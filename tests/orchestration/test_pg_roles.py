@@ -269,3 +269,25 @@ def test_on_an_external_server_each_job_connects_with_the_url_the_operator_gave(
     assert role_endpoint(settings, admin, "audit") == admin
     with pytest.raises(KeyError, match="no PostgreSQL role"):
         role_endpoint(settings, admin, "nobody")
+
+
+def test_the_checks_results_are_the_transform_roles_and_read_by_ml_audit_and_the_hr_lead(
+        role_store, pg_server):
+    """The data-quality checks run as transform and write monitoring.dq_results, a table
+    in ml's schema: it stays transform's, ml (its report view) and audit read it."""
+    from monitoring.data_quality.results import ensure_dq_results
+
+    transform = role_store.connect("transform")
+    with transform.cursor() as cur:
+        ensure_dq_results(cur)
+    transform.close()
+    job_endpoint(pg_server.runtime.settings, pg_server.endpoint, "hr_lead",
+                 role_store.database)
+    (owner,), = role_store.query("ml", "SELECT tableowner FROM pg_tables WHERE "
+                                       "schemaname = 'monitoring' AND tablename = 'dq_results'")
+    assert owner == role("transform").group
+    for job in ("ml", "audit"):
+        role_store.query(job, "SELECT count(*) FROM monitoring.dq_results")
+    role_store.query("hr_lead", f"SELECT count(*) FROM {REPORT_SCHEMA}.data_quality_results")
+    with pytest.raises(errors.InsufficientPrivilege):
+        role_store.query("hr_lead", "SELECT count(*) FROM monitoring.dq_results")
