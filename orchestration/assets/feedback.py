@@ -32,7 +32,7 @@ def feedback_report(context: AssetExecutionContext, hireloop: HireloopRuntime,
     previous = mlflow.alias_model(PREVIOUS_CHAMPION) if champion is not None else None
     if champion is None:
         context.log.info("no champion yet: the page has no decile or driver tables")
-    with hireloop.connection() as conn:
+    with hireloop.connection("ml") as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)
         data = read_feedback_data(conn)

@@ -19,7 +19,8 @@ from orchestration.resources import HireloopRuntime
                 "HTML page) and the feature store: rows, label rate per role family.",
 )
 def feature_store_summary(context: AssetExecutionContext, hireloop: HireloopRuntime) -> Output[str]:
-    with hireloop.connection() as conn:
+    # The steward's report reads raw, staging, quarantine and the checks: transform's.
+    with hireloop.connection("transform") as conn:
         report = build_store_report(conn, hireloop.settings.reports_dir,
                                     language=hireloop.settings.page_language)
     tables = report.data_quality.tables
