@@ -21,6 +21,10 @@ Figures tested, each only with enough rows behind it (fewer: "not tested", never
   compares levels, which a drifted world can leave in place (measured: within ±0.10 under
   concept drift); the ranking is what concept drift breaks, and it shows in the reviews a
   year before the labels mature.
+- KPI driver change, the p-value of monitoring.kpi_drivers' test that KPI attainment still
+  depends on the family's dimension scores as in the champion's own cohorts (early hires,
+  the reviews so far): concept drift asked directly, without the model. Breach when the
+  p-value is BELOW `driver_change_alpha`.
 Estimates (confidence-based) are recorded beside the decision and never trigger: they assume
 the model is still calibrated, which is exactly what concept drift breaks.
 
@@ -85,6 +89,13 @@ class TriggerPolicy:
       world under concept drift moved 'all' by at most 0.029 in its first four quarters:
       the simulator's concept drift barely shows in the early ranking at this size, and this
       figure watches for a larger change, not that one.
+    - `driver_change_alpha` 0.001, `min_driver_n` 100: one test per family per look (four
+      families, eight looks: about 3 % of stable runs would raise one false alarm if the
+      p-values were exact). Measured on bench/loop.py's 20,000-applicant worlds, a year of
+      early hires per family (170-250): stable p 0.18-0.98, concept drift 6.3e-8 to 0.023
+      (three of four families under 0.001); single cohorts of 50-90 hires: stable ≥ 0.005
+      over twenty, concept drift's first cohort under 0.001 in every family. Under a hundred
+      early hires the fit has a dozen parameters for too few rows.
     """
 
     max_drift_share: float = 0.08
@@ -97,8 +108,12 @@ class TriggerPolicy:
     min_early_n: int = 100
     max_early_auc_drop: float = 0.06
     min_early_auc_n: int = 500
+    driver_change_alpha: float = 0.001
+    min_driver_n: int = 100
 
     def __post_init__(self) -> None:
+        if not 0 < self.driver_change_alpha < 1:
+            raise ValueError("driver_change_alpha must lie between 0 and 1")
         for name, value in asdict(self).items():
             if name.startswith("min_") and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number of rows, at least 1")
@@ -110,7 +125,7 @@ class TriggerPolicy:
 class Check:
     """One figure of one family against its threshold."""
 
-    figure: str          # drift_share | auc_drop | calibration_error | early_gap | early_auc_drop
+    figure: str          # a key of LABELS
     role_family: str
     value: float | None
     threshold: float
@@ -123,15 +138,24 @@ class Check:
         if self.status == UNTESTED:
             why = "no value" if self.value is None else f"n {self.n} < min {self.min_n}"
             return f"{self.role_family}: {label} not tested ({why})"
-        sign = ">" if self.status == BREACH else "≤"
-        verdict = "retrain" if self.status == BREACH else "within"
-        return (f"{self.role_family}: {label} {self.value:.3f} {sign} threshold "
-                f"{self.threshold:.3f} (n {self.n} ≥ min {self.min_n}): {verdict}")
+        breach = self.status == BREACH
+        if self.figure in BELOW:
+            sign, shown = ("<" if breach else "≥"), f"{self.value:.2g} {{}} threshold " \
+                f"{self.threshold:.2g}"
+        else:
+            sign, shown = (">" if breach else "≤"), f"{self.value:.3f} {{}} threshold " \
+                f"{self.threshold:.3f}"
+        verdict = "retrain" if breach else "within"
+        return (f"{self.role_family}: {label} {shown.format(sign)} "
+                f"(n {self.n} ≥ min {self.min_n}): {verdict}")
 
 
 LABELS = {"drift_share": "feature drift share", "auc_drop": "AUC drop (reference − realised)",
           "calibration_error": "calibration error", "early_gap": "early-attainment gap",
-          "early_auc_drop": "early AUC drop (first look − now)"}
+          "early_auc_drop": "early AUC drop (first look − now)",
+          "driver_change_p": "KPI driver change p-value"}
+# Figures that breach by falling below their threshold (a p-value); the others by exceeding.
+BELOW = frozenset({"driver_change_p"})
 
 
 @dataclass(frozen=True)
@@ -165,7 +189,8 @@ def quarter_looked_at(as_of: str | dt.date) -> str:
 def _check(figure: str, family: str, value: float | None, threshold: float, n: int,
            min_n: int) -> Check:
     tested = value is not None and n >= min_n
-    status = UNTESTED if not tested else BREACH if value > threshold else WITHIN
+    past = value is not None and (value < threshold if figure in BELOW else value > threshold)
+    status = UNTESTED if not tested else BREACH if past else WITHIN
     return Check(figure, family, value, threshold, n, min_n, status)
 
 
@@ -198,6 +223,10 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
             drop = None if ref is None or auc is None else ref - auc
             checks.append(_check("early_auc_drop", family, drop, policy.max_early_auc_drop,
                                  int(row.get("early_auc_n") or 0), policy.min_early_auc_n))
+    for row in figures.get("drivers", []):
+        checks.append(_check("driver_change_p", row["role_family"], _num(row["p_value"]),
+                             policy.driver_change_alpha, int(row["n_current"]),
+                             policy.min_driver_n))
     as_of = str(figures["as_of"])
     return TriggerDecision(as_of=as_of, quarter=quarter_looked_at(as_of),
                            retrain=any(c.status == BREACH for c in checks),
@@ -209,6 +238,8 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
 
 _DRIFT = ("role_family", "model_version", "drift_share", "n_drifted", "n_features",
           "n_current", "prediction_drifted")
+_DRIVERS = ("role_family", "model_version", "n_reference", "n_current", "chi2", "df", "p_value",
+            "moves")
 _QUALITY = ("role_family", "kind", "cohort_quarter", "model_version", "n", "n_positive", "auc",
             "reference_auc", "brier", "calibration_error", "mean_predicted", "mean_observed",
             "n_reviews_mean")
@@ -242,7 +273,8 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
                  ) -> dict[str, Any] | None:
     """The figures of `as_of` (default: the newest), JSON-ready; None when there are none.
 
-    Drift: the family rows of the model version computed last at that as-of. Quality: per
+    Drift and KPI driver changes: the family rows of the model version computed last at
+    that as-of. Quality: per
     (family, kind), the newest cohort, of the model version computed last for that kind,
     with the rows `policy` needs to test it (realised: `min_auc_n`, early: `min_early_n`),
     else the newest cohort. The newest cohort of a quarter is still filling (at an as-of,
@@ -275,14 +307,22 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
                                         ELSE 0 END DESC,
                      q.cohort_quarter DESC""",
             (as_of, as_of, policy.min_auc_n, policy.min_early_n))
-    if not drift and not quality:
+    drivers: list[dict[str, Any]] = []
+    if _exists(cursor, "monitoring.kpi_driver_change"):
+        drivers = _rows(cursor, f"""
+            SELECT {', '.join(_DRIVERS)} FROM monitoring.kpi_driver_change
+            WHERE as_of = %s AND model_version = (
+                SELECT model_version FROM monitoring.kpi_driver_change
+                WHERE as_of = %s ORDER BY computed_at DESC, model_version DESC LIMIT 1)
+            ORDER BY role_family""", (as_of, as_of))
+    if not drift and not quality and not drivers:
         return None
     early = [r for r in quality if r["kind"] == "early"]
     for row, (auc, n, reference) in zip(early, _early_aucs(cursor, as_of, early,
                                                             policy.min_early_n), strict=True):
         row.update(early_auc=auc, early_auc_n=n, early_reference_auc=reference)
     return {"as_of": as_of, "drift": [_plain(r) for r in drift],
-            "quality": [_plain(r) for r in quality]}
+            "quality": [_plain(r) for r in quality], "drivers": [_plain(r) for r in drivers]}
 
 
 def _pooled_early_auc(cursor, as_of: str, family: str, version: str, min_n: int

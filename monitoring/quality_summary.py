@@ -25,3 +25,15 @@ def quality_tables(rows: pd.DataFrame) -> dict[str, str]:
         shown = g[list(SHOWN)].assign(kind=g["kind"].map(LABELS))
         out[str(family)] = shown.to_markdown(index=False, floatfmt=".3f")
     return out
+
+
+def driver_table(changes) -> str:
+    """One line per family of monitoring.kpi_drivers' test: rows, p-value, biggest moves."""
+    if not changes:
+        return "no family had early hires to test"
+    rows = [{"role_family": c.role_family, "hires (own / early)": f"{c.n_reference} / "
+             f"{c.n_current}", "chi²": round(c.chi2, 1), "df": c.df,
+             "p-value": f"{c.p_value:.2g}",
+             "biggest slope moves": ", ".join(f"{d} {v:+.3f}" for d, v in c.biggest_moves())}
+            for c in changes]
+    return pd.DataFrame(rows).to_markdown(index=False)

@@ -66,7 +66,9 @@ def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
                 "after its own: realised (AUC, Brier, calibration error, attainment by band) "
                 "once labels mature; early (attainment so far against the attainment its "
                 "probability implies) from the first reviews; a confidence-based estimate "
-                "for cohorts without labels. monitoring.model_quality(_bands); realised "
+                "for cohorts without labels; whether the KPI's drivers moved (attainment on "
+                "the dimension scores, early hires against the champion's own, "
+                "monitoring.kpi_driver_change). monitoring.model_quality(_bands); realised "
                 "snapshots per family in $HIRELOOP_HOME/evidently (no row data); the HR "
                 "lead's page per quarter in $HIRELOOP_HOME/reports/monitoring.",
 )
@@ -74,7 +76,7 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
     from monitoring.monitoring_page import read_drift_summary, write_page
     from monitoring.quality_run import run_model_quality
-    from monitoring.quality_summary import quality_tables
+    from monitoring.quality_summary import driver_table, quality_tables
     version, model = mlflow.champion_model("monitor")
     with hireloop.connection() as conn:
         with conn.cursor() as cur:
@@ -93,6 +95,7 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
         "as_of": run.as_of, "model_version": version,
         **{f"quality_{family}": MetadataValue.md(table) for family, table in tables.items()},
         "rows": MetadataValue.json(value["rows"]),
+        "kpi_driver_change": MetadataValue.md(driver_table(run.drivers)),
         "evidently_workspace": MetadataValue.path(str(hireloop.settings.evidently_dir)),
         "page": MetadataValue.path(str(page)),
     })

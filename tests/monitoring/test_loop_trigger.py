@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from monitoring.loop_trigger import TriggerPolicy, decide, quarter_looked_at, read_figures
-from tests.monitoring.loop_figures import insert_drift, insert_quality, stable_quarter
+from tests.monitoring.loop_figures import (
+    insert_drift,
+    insert_drivers,
+    insert_quality,
+    stable_quarter,
+)
 
 
 @pytest.fixture()
@@ -39,6 +44,9 @@ def expected_breaches(figures: dict, p: TriggerPolicy) -> set[tuple[str, str]]:
                 r["early_auc"] is not None and r["early_reference_auc"] is not None and \
                 r["early_reference_auc"] - r["early_auc"] > p.max_early_auc_drop:
             out.add(("early_auc_drop", r["role_family"]))
+    for r in figures["drivers"]:
+        if r["n_current"] >= p.min_driver_n and r["p_value"] < p.driver_change_alpha:
+            out.add(("driver_change_p", r["role_family"]))
     return out
 
 
@@ -55,6 +63,10 @@ SCENARIOS = {
     "concept_drift_early": lambda cur: insert_quality(
         cur, "2025-04-01", "rnd", "early", "2024-Q4", 110, mean_predicted=0.58,
         mean_observed=0.38, model_version="2"),
+    "drivers_moved": lambda cur: insert_drivers(cur, "2025-04-01", "rnd", 4.6e-8, 185,
+                                                model_version="2"),
+    "drivers_moved_too_few": lambda cur: insert_drivers(cur, "2025-04-01", "rnd", 4.6e-8, 60,
+                                                        model_version="2"),
     "too_few_to_tell": lambda cur: insert_quality(
         cur, "2025-04-01", "sales", "early", "2024-Q4", 30, mean_predicted=0.6,
         mean_observed=0.1, model_version="2"),
@@ -75,7 +87,7 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
     breaches = expected_breaches(figures, policy)
     assert decision.retrain == bool(breaches)
     assert {(c.figure, c.role_family) for c in decision.breaches} == breaches
-    assert (scenario in ("stable", "too_few_to_tell")) == (not breaches)
+    assert (scenario in ("stable", "too_few_to_tell", "drivers_moved_too_few")) == (not breaches)
     assert decision.quarter == "2025-Q1"
     assert decision.figures["thresholds"]["max_drift_share"] == policy.max_drift_share
 
@@ -85,19 +97,28 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
         check = next(c for c in decision.breaches if (c.figure, c.role_family) ==
                      (figure, family))
         reason = decision.reasons[decision.breaches.index(check)]
+        assert reason.startswith(f"{family}: ") and reason.endswith("retrain")
+        if figure == "driver_change_p":  # a p-value: breaches below its threshold
+            assert f"< threshold {policy.driver_change_alpha:.2g}" in reason
+            continue
         threshold = getattr(policy, {"drift_share": "max_drift_share",
                                      "auc_drop": "max_auc_drop",
                                      "calibration_error": "max_calibration_error",
                                      "early_gap": "max_early_gap",
                                      "early_auc_drop": "max_early_auc_drop"}[figure])
-        assert reason.startswith(f"{family}: ")
-        assert f"> threshold {threshold:.3f}" in reason and reason.endswith("retrain")
+        assert f"> threshold {threshold:.3f}" in reason
     assert any("feature drift share" in r for r in decision.reasons)
     assert any("AUC drop" in r for r in decision.reasons)
     assert any("calibration error" in r for r in decision.reasons)
     assert any("early-attainment gap" in r for r in decision.reasons)
+    assert any("KPI driver change p-value" in r for r in decision.reasons)
     if scenario == "too_few_to_tell":
         assert "sales: early-attainment gap not tested (n 30 < min 100)" in decision.reasons
+    if scenario == "drivers_moved":
+        assert ("rnd: KPI driver change p-value 4.6e-08 < threshold 0.001 (n 185 ≥ min 100): "
+                "retrain") in decision.reasons
+    if scenario == "drivers_moved_too_few":
+        assert "rnd: KPI driver change p-value not tested (n 60 < min 100)" in decision.reasons
 
 
 def test_newest_cohort_and_latest_model_version_are_read(cursor):
@@ -199,6 +220,7 @@ def test_the_quarter_looked_at_is_the_one_the_as_of_closes(as_of, quarter):
 @pytest.mark.parametrize("kwargs, message", [
     ({"max_auc_drop": 0}, "max_auc_drop must lie between 0 and 1"),
     ({"min_early_n": 0}, "min_early_n must be a whole number of rows"),
+    ({"driver_change_alpha": 1.5}, "driver_change_alpha must lie between 0 and 1"),
 ])
 def test_a_bad_threshold_is_refused_naming_it(kwargs, message):
     with pytest.raises(ValueError, match=message):
