@@ -28,20 +28,29 @@ Figures tested, each only with enough rows behind it (fewer: "not tested", never
 Estimates (confidence-based) are recorded beside the decision and never trigger: they assume
 the model is still calibrated, which is exactly what concept drift breaks.
 
-Retrain when any tested figure is past its threshold. Every figure looked at gives one
-reason, naming the figure, the family, the value, the threshold and the rows behind it, so a
-reader can recompute the decision from `figures`.
+A shift already acted on does not retrain again by itself: when a retrain for a figure of a
+family kept this same champion (`retrained_kept` in monitoring.loop_decisions), the same
+figure of the same family past its threshold at a later look is "acted on", not a breach,
+unless it has grown worse since by `refire_margin` of its threshold (a p-value: fallen by
+another factor `driver_change_alpha`). A lasting covariate shift otherwise retrains at
+every close after it (measured: bench/loop.py's covariate_shift and rater_drift, kept at
+all five later closes). A new champion starts with nothing acted on; a refused challenger
+acts on nothing.
+
+Retrain when any tested figure is past its threshold and not acted on. Every figure looked at
+gives one reason, naming the figure, the family, the value, the threshold and the rows behind
+it, so a reader can recompute the decision from `figures` (`acted_on` included).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from hris.calendar import quarter_of
 
-BREACH, WITHIN, UNTESTED = "breach", "within", "untested"
+BREACH, WITHIN, UNTESTED, ACTED_ON = "breach", "within", "untested", "acted_on"
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,8 @@ class TriggerPolicy:
       world under concept drift moved 'all' by at most 0.029 in its first four quarters:
       the simulator's concept drift barely shows in the early ranking at this size, and this
       figure watches for a larger change, not that one.
+    - `refire_margin` 0.5: a figure acted on retrains again once it has grown by half its
+      threshold (drift share +0.04: one more drifted input of 30; AUC drop +0.05).
     - `driver_change_alpha` 0.001, `min_driver_n` 100: one test per family per look (four
       families, eight looks: about 3 % of stable runs would raise one false alarm if the
       p-values were exact). Measured on bench/loop.py's 20,000-applicant worlds, a year of
@@ -110,10 +121,13 @@ class TriggerPolicy:
     min_early_auc_n: int = 500
     driver_change_alpha: float = 0.001
     min_driver_n: int = 100
+    refire_margin: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 < self.driver_change_alpha < 1:
             raise ValueError("driver_change_alpha must lie between 0 and 1")
+        if not self.refire_margin > 0:
+            raise ValueError("refire_margin must be above 0 (a share of each threshold)")
         for name, value in asdict(self).items():
             if name.startswith("min_") and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number of rows, at least 1")
@@ -131,10 +145,20 @@ class Check:
     threshold: float
     n: int
     min_n: int
-    status: str          # BREACH | WITHIN | UNTESTED
+    status: str          # BREACH | WITHIN | UNTESTED | ACTED_ON
+    acted_on: dict[str, Any] | None = None  # the look whose retrain kept the champion
+
+    def _shown(self, value: float) -> str:
+        return f"{value:.2g}" if self.figure in BELOW else f"{value:.3f}"
 
     def reason(self) -> str:
         label = LABELS[self.figure]
+        if self.status == ACTED_ON:
+            then = self.acted_on or {}
+            return (f"{self.role_family}: {label} {self._shown(self.value)} past threshold "
+                    f"{self._shown(self.threshold)} (n {self.n}), acted on in "
+                    f"{then.get('quarter')} ({self._shown(then.get('value'))} then; retrained, "
+                    f"champion kept) and not worse since by the re-fire margin: no retrain")
         if self.status == UNTESTED:
             why = "no value" if self.value is None else f"n {self.n} < min {self.min_n}"
             return f"{self.role_family}: {label} not tested ({why})"
@@ -170,8 +194,9 @@ class TriggerDecision:
 
     @property
     def reasons(self) -> list[str]:
-        """Breaches first, then the figures within their thresholds, then the untested."""
-        order = {BREACH: 0, WITHIN: 1, UNTESTED: 2}
+        """Breaches first, then those acted on, then the figures within their thresholds,
+        then the untested."""
+        order = {BREACH: 0, ACTED_ON: 1, WITHIN: 2, UNTESTED: 3}
         return [c.reason() for c in sorted(self.checks, key=lambda c: order[c.status])]
 
     @property
@@ -196,6 +221,19 @@ def _check(figure: str, family: str, value: float | None, threshold: float, n: i
 
 def _num(value: Any) -> float | None:
     return None if value is None or value != value else float(value)  # NaN: no value
+
+
+def _acknowledged(check: Check, then: dict[str, Any] | None, policy: TriggerPolicy) -> Check:
+    """`check`, or ACTED_ON when it breaches as it did at a look whose retrain kept the
+    champion and has not grown worse since by the re-fire margin."""
+    if check.status != BREACH or then is None or then.get("value") is None:
+        return check
+    before = float(then["value"])
+    if check.figure in BELOW:
+        worse = check.value < before * policy.driver_change_alpha
+    else:
+        worse = check.value > before + policy.refire_margin * check.threshold
+    return check if worse else replace(check, status=ACTED_ON, acted_on=dict(then))
 
 
 def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> TriggerDecision:
@@ -227,6 +265,8 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
         checks.append(_check("driver_change_p", row["role_family"], _num(row["p_value"]),
                              policy.driver_change_alpha, int(row["n_current"]),
                              policy.min_driver_n))
+    acted = {(a["figure"], a["role_family"]): a for a in figures.get("acted_on", [])}
+    checks = [_acknowledged(c, acted.get((c.figure, c.role_family)), policy) for c in checks]
     as_of = str(figures["as_of"])
     return TriggerDecision(as_of=as_of, quarter=quarter_looked_at(as_of),
                            retrain=any(c.status == BREACH for c in checks),
@@ -321,8 +361,30 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
     for row, (auc, n, reference) in zip(early, _early_aucs(cursor, as_of, early,
                                                             policy.min_early_n), strict=True):
         row.update(early_auc=auc, early_auc_n=n, early_reference_auc=reference)
+    version = next((str(r["model_version"]) for r in (*drift, *quality, *drivers)), None)
     return {"as_of": as_of, "drift": [_plain(r) for r in drift],
-            "quality": [_plain(r) for r in quality], "drivers": [_plain(r) for r in drivers]}
+            "quality": [_plain(r) for r in quality], "drivers": [_plain(r) for r in drivers],
+            "acted_on": acted_on(cursor, version, as_of, policy)}
+
+
+def acted_on(cursor, version: str | None, as_of: str, policy: TriggerPolicy
+             ) -> list[dict[str, Any]]:
+    """What retrains before `as_of` acted on and kept `version` for: per (figure, family),
+    the value, as-of and quarter of the latest such look where it breached (recomputed from
+    the trigger figures that look recorded, with `policy`)."""
+    if version is None or not _exists(cursor, "monitoring.loop_decisions"):
+        return []
+    cursor.execute("""
+        SELECT quarter, figures -> 'trigger' -> 'figures' FROM monitoring.loop_decisions
+        WHERE decision = 'retrained_kept' AND champion_after = %s AND as_of < %s
+          AND figures ? 'trigger' ORDER BY as_of, decision_id""", (version, as_of))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for quarter, then in cursor.fetchall():
+        for c in decide(then, policy).breaches:
+            out[(c.figure, c.role_family)] = {"figure": c.figure, "role_family": c.role_family,
+                                              "value": c.value, "as_of": then["as_of"],
+                                              "quarter": quarter}
+    return list(out.values())
 
 
 def _pooled_early_auc(cursor, as_of: str, family: str, version: str, min_n: int
@@ -360,5 +422,5 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
                 else v) for k, v in row.items()}
 
 
-__all__ = ["Check", "TriggerDecision", "TriggerPolicy", "decide", "newest_as_of",
+__all__ = ["Check", "TriggerDecision", "TriggerPolicy", "acted_on", "decide", "newest_as_of",
            "quarter_looked_at", "read_figures"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitoring.loop_decisions import LoopDecision, record_decision
 from monitoring.loop_trigger import TriggerPolicy, decide, quarter_looked_at, read_figures
 from tests.monitoring.loop_figures import (
     insert_drift,
@@ -196,6 +197,54 @@ def test_the_early_auc_drop_is_against_the_versions_first_look(cursor):
     assert "all: early AUC drop (first look − now) not tested (no value)" in again.reasons
 
 
+def _kept(cursor, decision, version: str) -> None:
+    """The retrain the trigger asked for kept `version`, recording the trigger's figures."""
+    record_decision(cursor, LoopDecision(
+        as_of=decision.as_of, quarter=decision.quarter, decision="retrained_kept",
+        reasons=["kept"], figures={"trigger": {"figures": decision.figures}},
+        champion_before=version, champion_after=version))
+
+
+def test_a_shift_already_acted_on_does_not_retrain_again_unless_it_grows(cursor):
+    """A lasting shift retrained once and kept the champion: at later looks the same figure
+    of the same family is 'acted on', not a breach, until it grows by the re-fire margin;
+    a new champion, or a challenger refused for cause, acts on nothing."""
+    policy = TriggerPolicy()
+    stable_quarter(cursor, "2025-04-01")
+    insert_drift(cursor, "2025-04-01", "rnd", 5 / 32, model_version="2")
+    first = decide(read_figures(cursor, policy=policy), policy)
+    assert [(c.figure, c.role_family) for c in first.breaches] == [("drift_share", "rnd")]
+    _kept(cursor, first, "2")
+
+    stable_quarter(cursor, "2025-07-01")
+    insert_drift(cursor, "2025-07-01", "rnd", 6 / 32, model_version="2")  # +0.031: same shift
+    figures = read_figures(cursor, policy=policy)
+    assert figures["acted_on"] == [{"figure": "drift_share", "role_family": "rnd",
+                                    "value": pytest.approx(5 / 32), "as_of": "2025-04-01",
+                                    "quarter": "2025-Q1"}]
+    later = decide(figures, policy)
+    assert not later.retrain
+    assert ("rnd: feature drift share 0.188 past threshold 0.080 (n 150), acted on in 2025-Q1 "
+            "(0.156 then; retrained, champion kept) and not worse since by the re-fire margin: "
+            "no retrain") in later.reasons
+
+    # Grown by more than half the threshold (0.156 + 0.04): retrain again.
+    cursor.execute("UPDATE monitoring.feature_drift_summary SET drift_share = 7 / 32.0 "
+                   "WHERE as_of = '2025-07-01' AND role_family = 'rnd' AND model_version = '2'")
+    grown = decide(read_figures(cursor, policy=policy), policy)
+    assert [(c.figure, c.role_family) for c in grown.breaches] == [("drift_share", "rnd")]
+
+    # A refused challenger acted on nothing; a new champion starts afresh.
+    record_decision(cursor, LoopDecision(
+        as_of="2025-04-01", quarter="2025-Q1", decision="refused", reasons=["unfair"],
+        figures={"trigger": {"figures": first.figures}}, champion_before="3",
+        champion_after="3"))
+    insert_drift(cursor, "2025-07-01", "rnd", 6 / 32, model_version="3")
+    fresh = read_figures(cursor, policy=policy)
+    assert fresh["acted_on"] == []
+    assert decide(fresh, policy).retrain
+
+
 def test_nothing_recorded_is_none_and_creates_no_table(cursor):
     assert read_figures(cursor) is None
     cursor.execute("SELECT to_regclass('monitoring.model_quality')")
@@ -221,6 +270,7 @@ def test_the_quarter_looked_at_is_the_one_the_as_of_closes(as_of, quarter):
     ({"max_auc_drop": 0}, "max_auc_drop must lie between 0 and 1"),
     ({"min_early_n": 0}, "min_early_n must be a whole number of rows"),
     ({"driver_change_alpha": 1.5}, "driver_change_alpha must lie between 0 and 1"),
+    ({"refire_margin": 0}, "refire_margin must be above 0"),
 ])
 def test_a_bad_threshold_is_refused_naming_it(kwargs, message):
     with pytest.raises(ValueError, match=message):
