@@ -6,7 +6,9 @@ Thin: each body calls a monitoring run function and turns its summary into metad
 """
 
 import datetime as dt
+from typing import Any
 
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
 from hris.exports import required_as_of
@@ -113,20 +115,28 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
 def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
                     registered_challenger: str, hireloop: HireloopRuntime,
                     mlflow: MlflowResource) -> Output:
+    return audit_version(context, hireloop, mlflow, trained_model.model, registered_challenger,
+                         trained_model.holdout, trained_model.logged.run_id)
+
+
+def audit_version(context: AssetExecutionContext, hireloop: HireloopRuntime,
+                  mlflow: MlflowResource, model: Any, version: str, holdout: pd.DataFrame,
+                  run_id: str) -> Output:
+    """One version's fairness audit (monitoring.fairness_run) logged to its MLflow run, the
+    pages kept under reports/fairness, and what the build prints: the build's and a
+    retrain's audit are the same one."""
     from ml.fairness_audit import flagged_categories
     from monitoring.fairness_run import run_fairness_audit
     target = mlflow.target()
     with hireloop.connection() as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)
-        run = run_fairness_audit(conn, trained_model.model, registered_challenger,
-                                 holdout=trained_model.holdout,
-                                 run_id=trained_model.logged.run_id, as_of=as_of.isoformat(),
-                                 client=target.client)
+        run = run_fairness_audit(conn, model, version, holdout=holdout, run_id=run_id,
+                                 as_of=as_of.isoformat(), client=target.client)
     folder = hireloop.settings.reports_dir / "fairness"
     folder.mkdir(parents=True, exist_ok=True)
     for name, page in run.pages.items():
-        (folder / f"version_{registered_challenger}.{name}").write_text(page, encoding="utf-8")
+        (folder / f"version_{version}.{name}").write_text(page, encoding="utf-8")
     flags = flagged_categories(run.report)
     found = [r for r in (run.report.get("data_audit") or {}).get("findings", [])
              if r["rater_gap_first"] is not None]
@@ -135,11 +145,11 @@ def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
     # the categories interviewers rate below the AI on the same interviews (with two
     # categories each finding has its mirror image: this is the side a reader looks for)
     rated_lower = [f for f, r in zip(findings, found, strict=True) if r["rater_gap_first"] < 0]
-    context.log.info(f"fairness audit of version {registered_challenger}: {len(flags)} "
+    context.log.info(f"fairness audit of version {version}: {len(flags)} "
                      f"flagged categories, {len(findings)} interview-rating findings")
-    return Output({"version": registered_challenger, "flags": flags, "findings": findings,
+    return Output({"version": version, "flags": flags, "findings": findings,
                    "rated_lower": rated_lower, "pages": str(folder)},
-                  metadata={"version": registered_challenger,
+                  metadata={"version": version,
                             "samples": MetadataValue.json(
                                 {k: v["n"] for k, v in run.report["samples"].items()}),
                             "flagged": MetadataValue.json(flags),
