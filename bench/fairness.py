@@ -22,12 +22,16 @@ and reports, per role family:
   (AUC of p_true - 0.5) against sim_truth's counterfactual met_kpi of the same fresh
   applicants) and the issue's aim: no ratio more than 0.05 below p_true's, at a lift-capture
   cost of at most 0.02.
-Measured (default sizes, seeds 7/1234 and 8/99): the correction brings women's top-30 % ratio
-to p_true's (0.924 -> 1.015 vs 1.017 overall; sales 0.818 -> 0.988 vs 1.016), worst gap
--0.04 (an age ratio), but costs 0.06-0.07 lift capture overall (0.11-0.15 in sales, under
-0.02 elsewhere): the AI scores only 40 % of interviews, and the human communication score
-it replaces carries most of sales' signal. Reweighing costs nothing and changes nothing (it
-cannot undo a bias inside the features). So the correction is an option, off by default.
+Measured (default sizes, quick training; seeds 7/1234, and 8/99 alike): the correction
+brings women's top-30 % ratio to p_true's (0.924 -> 1.015 vs 1.017 overall; sales 0.818 ->
+0.988 vs 1.016), worst gap -0.04 (an age ratio, as before it), but costs 0.06 lift capture
+pooled (0.03 as the mean over families: 0.11 in sales, under 0.01 elsewhere); the
+production search (--full-training) alike (0.05 pooled). The AI scores 40 % of interviews,
+and the human communication score it replaces carries much of sales' signal. Leaving the
+ratings in (`human_score_only`) saves 0.004. Reweighing costs nothing and changes nothing
+(it cannot undo a bias inside the features). Every variant passes the gate's four-fifths
+rule on the training holdout (hires, selected on the biased ratings). So the correction is
+an option (TrainConfig.rater_bias_correction), off by default.
 Only this benchmark reads sim_truth; training never does (the audit reads dim_candidates).
 
     python bench/fairness.py                 # 20,000 history (seed 7), 30,000 fresh
@@ -66,6 +70,7 @@ from orchestration.runtime import Runtime  # noqa: E402
 from tests.simulated_store import build_store  # noqa: E402
 
 TOP_SHARE = 0.3
+MEAN_FAMILY = "mean of families"
 # The variants compared (TrainConfig changes); "reweighed" also reweighs the rows by sex.
 VARIANTS: dict[str, dict] = {
     "unmitigated": {"rater_bias_correction": False},
@@ -240,7 +245,8 @@ def run(endpoint, args) -> None:
         print(f"\n### {measure}\n")
         print(wide.to_markdown(floatfmt=".3f"))
     lift = lift_table(pop, models)
-    print("\n### Lift capture (and AUC) against the counterfactual met_kpi\n")
+    print("\n### Lift capture (and AUC) against the counterfactual met_kpi (`all`: every "
+          "family pooled in one ranking)\n")
     print(lift.to_markdown(floatfmt=".3f"))
     aims = aim_check(table, lift, models)
     print("\n### Aim: model ratio no more than 0.05 below p_true's, any category and "
@@ -260,7 +266,9 @@ def lift_table(pop: pd.DataFrame, models: dict) -> pd.DataFrame:
             row[f"AUC {name}"] = auc
             row[f"lift {name}"] = (auc - 0.5) / (ceiling - 0.5)
         out[str(fam)] = row
-    return pd.DataFrame(out).T
+    table = pd.DataFrame(out).T
+    table.loc[MEAN_FAMILY] = table.drop(index=ALL_FAMILIES).mean()
+    return table
 
 
 def aim_check(table: pd.DataFrame, lift: pd.DataFrame, models: dict) -> pd.DataFrame:
@@ -275,12 +283,15 @@ def aim_check(table: pd.DataFrame, lift: pd.DataFrame, models: dict) -> pd.DataF
             gaps.append((wide[name] - wide["p_true"]).rename(measure))
         worst = pd.concat(gaps, axis=1)
         where = worst.stack().idxmin()
-        cost = lift.loc[ALL_FAMILIES, f"lift {first}"] - lift.loc[ALL_FAMILIES, f"lift {name}"]
+        cost = {at: lift.loc[at, f"lift {first}"] - lift.loc[at, f"lift {name}"]
+                for at in (ALL_FAMILIES, MEAN_FAMILY)}
         rows.append({"model": name, "worst ratio gap": worst.stack().min(),
                      "where": f"{where[0]} {where[1]} ({where[2]})",
                      "lift capture (all)": lift.loc[ALL_FAMILIES, f"lift {name}"],
-                     f"cost vs {first}": cost,
-                     "meets aim": bool(worst.stack().min() >= -0.05 and cost <= 0.02)})
+                     f"cost vs {first} (all)": cost[ALL_FAMILIES],
+                     "cost (family mean)": cost[MEAN_FAMILY],
+                     "meets aim": bool(worst.stack().min() >= -0.05
+                                       and max(cost.values()) <= 0.02)})
     return pd.DataFrame(rows)
 
 
