@@ -106,6 +106,9 @@ def test_the_corrected_model_never_reads_the_removed_inputs(store, models):
         assert not set(fam.features) & set(removed)
         assert not any(is_banned(f) for f in fam.features)
         assert not set(fam.required) & set(removed)
+        # the AI's score takes the human one's place in the linear base too, on its own
+        assert "ai_communication" in fam.linear_base.columns
+        assert "ai_communication" not in fam.linear_base.pairs_.values()
     # the same people with the removed inputs changed (as a biased rater would) score the same
     rows = store["frame"].head(200).copy()
     changed = rows.copy()
