@@ -33,6 +33,7 @@ from ml.datasets import read_early_outcomes
 from ml.evaluation import load_version_model
 from ml.fairness_io import read_people
 from ml.promotion import Decision, apply_decision
+from ml.rater_bias_correction import audit_store
 from ml.rater_offsets import read_rater_offsets
 from ml.registry import TAG_DAGSTER_RUN, champion_version, register_version
 from ml.retrain import (
@@ -128,16 +129,18 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
                         training_set: pd.DataFrame, hireloop: HireloopRuntime,
                         mlflow: MlflowResource) -> Output:
     policy = to_settings(config, WindowPolicy)
+    settings = to_settings(config, TrainConfig)
     with hireloop.connection() as conn:
         offsets = read_rater_offsets(conn)
         early = (read_early_outcomes(conn, list(training_set.columns))
                  if policy.partial_labels else None)
+        audit = audit_store(conn) if settings.rater_bias_correction else None
     mlflow.target()  # points MLflow here: the challengers are logged to it
-    made = train_challengers(training_set, policy, to_settings(config, TrainConfig),
+    made = train_challengers(training_set, policy, settings,
                              early=early, rater_offsets=offsets,
                              make_figures=config.make_figures, dagster_run_id=context.run_id,
                              model_name=mlflow.model_name, record_rules=record_rules(),
-                             baseline_margin=config.baseline_margin)
+                             baseline_margin=config.baseline_margin, audit=audit)
     context.log.info(f"{len(made.trained)} challengers; gate cohort {made.gate_cohort} "
                      f"({len(made.gate_rows)} hires)")
     return Output(made, metadata={
