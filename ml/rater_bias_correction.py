@@ -34,11 +34,11 @@ from scipy.stats import norm
 
 from ml.fairness_data import RATER_BIAS, data_audit
 from ml.fairness_io import read_interview_scores, read_labels, read_people
-from ml.features import RATING_COLUMNS_PREFIX
+from ml.features import RATING_COLUMNS_PREFIX, SCORE_PREFIXES
 from ml.rater_offsets import ADJUSTED_SUFFIX
 
 VERSION_KEY = "rater_bias_correction"       # in HireloopModel.version_info
-HUMAN_PREFIX, AI_PREFIX = "interviewer_", "ai_"
+HUMAN_PREFIX, AI_PREFIX = SCORE_PREFIXES    # ("interviewer_", "ai_"): one definition
 IMPRESSION_COLUMNS = ("recommend_share",)   # plus every overall_rating_* column
 SE_INFLATION = 1.4                          # the audit's SEs are this much too narrow
 
