@@ -36,6 +36,19 @@ def _table(df: pd.DataFrame, cols: list[str]) -> str:
     return head + body
 
 
+def _correction_lines(correction: dict | None) -> list[str]:
+    """The fairness mitigation's lines (ml.rater_bias_correction): what it left out, why."""
+    if correction is None:
+        return ["- Rater-bias correction: off"]
+    if not correction["audited"]:
+        return ["- Rater-bias correction: on, but no data audit was given: nothing removed"]
+    if not correction["removed"]:
+        return ["- Rater-bias correction: on; the data audit flagged no human score"]
+    return ["- Rater-bias correction (decided at training time from the data audit; no "
+            "protected attribute is an input, nothing differs by group at scoring); "
+            "left out:", *(f"  - `{c}`: {why}" for c, why in correction["removed"].items())]
+
+
 def model_card(info: dict, comparison: pd.DataFrame, metrics: pd.DataFrame,
                drivers: dict[str, list[str]]) -> str:
     """Markdown card. `comparison`: AUC of model and baselines per family (+ overall);
@@ -56,7 +69,8 @@ def model_card(info: dict, comparison: pd.DataFrame, metrics: pd.DataFrame,
              f"- Features ({len(info['features'])}): {', '.join(info['features'])}",
              f"- Excluded by default (age proxy, no signal): {', '.join(DEFAULT_EXCLUDED)}",
              "- Banned, never inputs (name patterns; a request raises): "
-             + ", ".join(f"`{p}`" for p in BANNED_PATTERNS), "",
+             + ", ".join(f"`{p}`" for p in BANNED_PATTERNS),
+             *_correction_lines(info.get("rater_bias_correction")), "",
              "## Quality on the holdout", "", "AUC, model vs baselines:", "",
              _table(comparison, list(comparison.columns)), "", "Model metrics:", "",
              _table(metrics, ["n", "positive_rate", "roc_auc", "pr_auc", "brier", "log_loss",

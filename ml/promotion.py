@@ -25,7 +25,7 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
-from ml.fairness_gate import fairness_failures, fairness_figures
+from ml.fairness_gate import compare_fairness, fairness_failures
 from ml.fairness_tables import AuditPolicy
 from ml.registry import (
     CHALLENGER,
@@ -165,7 +165,8 @@ def check_fairness(challenger: Metrics, champion: Metrics, policy: GatePolicy) -
                            "holdout's protected attributes (judge(..., people=))", figures)
     old = (champion or {}).get("fairness")
     failures, notes = fairness_failures(new, old, policy.fairness_four_fifths,
-                                        policy.fairness_margin, policy.fairness_min_n)
+                                        policy.fairness_margin, policy.fairness_min_n,
+                                        policy.fairness_alpha)
     ratios = {k: v["impact_ratio"] for k, v in new["categories"].items()}
     figures.update({"challenger_min_impact_ratio": min(ratios.values(), default=None),
                     "failures": failures})
@@ -239,17 +240,19 @@ def judge(
     policy = policy or GatePolicy()
     champion = champion_version(client, model_name)
     new = gate_metrics(holdout_metrics(challenger, holdout))
-    if people is not None:
-        new["fairness"] = fairness_figures(challenger, holdout, people, policy.audit_policy())
-        if check_fairness not in checks:
-            checks = (*checks, check_fairness)
-    old = None
+    old, model = None, None
     if champion is not None:
         model = load_version_model(client, champion.version, model_name,
                                    tracking_uri=tracking_uri)
         old = gate_metrics(holdout_metrics(model, holdout))
-        if people is not None:
-            old["fairness"] = fairness_figures(model, holdout, people, policy.audit_policy())
+    if people is not None:
+        new["fairness"], old_fairness = compare_fairness(
+            challenger, model, holdout, people, policy.audit_policy(),
+            policy.fairness_four_fifths, policy.fairness_margin, policy.fairness_min_n)
+        if old is not None:
+            old["fairness"] = old_fairness
+        if check_fairness not in checks:
+            checks = (*checks, check_fairness)
     return Judgement(new, old, None if champion is None else str(champion.version),
                      decide(new, old, policy, checks))
 

@@ -12,7 +12,12 @@ none passes the champion stays, which is a successful outcome. Soundness (ml.mod
 beats the interviewer-rating baseline, predicts no NaN, carries its signature) is recorded
 for every challenger and judged on the pick (a blocking check in orchestration): an
 unsound pick is refused, never quietly swapped for the runner-up, since whatever made it
-unsound (the data, the code) is this run's and a person must look.
+unsound (the data, the code) is this run's and a person must look. The same holds for
+fairness: with the gate cohort's protected attributes (`people`), every challenger and the
+champion get the promotion gate's fairness figures on the gate rows (ml.fairness_gate: the
+four-fifths rule with a significance test, no category sunk below the champion's), and an
+unfair pick is refused for cause. Protected attributes are read for this judgement only;
+no score or threshold is ever adjusted per group.
 
 Everything the decision rests on is in `RetrainVerdict.figures`; `decide_from_figures`
 recomputes the decision from them alone (a test does, on the recorded row).
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ml.evaluation import gate_metrics, holdout_metrics
+from ml.fairness_gate import compare_fairness, fairness_failures
 from ml.features import FAMILY_COLUMN, LABEL
 from ml.model_checks import ModelCheck, beats_rating_baseline, carries_signature, finite_predictions
 from ml.paired_auc import delong_by_family
@@ -140,26 +146,52 @@ def soundness_figures(checks: dict[str, list[ModelCheck]]) -> dict[str, dict[str
             for w, cs in checks.items()}
 
 
+def fairness_of(models: dict[str, Any], champion: Any | None, rows: pd.DataFrame,
+                people: pd.DataFrame, policy: GatePolicy) -> dict[str, dict[str, Any]]:
+    """Window -> the promotion gate's fairness judgement of that challenger on `rows`
+    against the champion on the same rows: passed, failures, notes, the lowest impact
+    ratio and n (for the verdict's figures)."""
+    out = {}
+    for name, model in models.items():
+        new, old = compare_fairness(model, champion, rows, people, policy.audit_policy(),
+                                    policy.fairness_four_fifths, policy.fairness_margin,
+                                    policy.fairness_min_n)
+        failures, notes = fairness_failures(new, old, policy.fairness_four_fifths,
+                                            policy.fairness_margin, policy.fairness_min_n,
+                                            policy.fairness_alpha)
+        ratios = [c["impact_ratio"] for c in new["categories"].values()]
+        out[name] = {"passed": not failures, "failures": failures, "notes": notes,
+                     "min_impact_ratio": min(ratios, default=None), "n": new["n"],
+                     "drop_p": new.get("drop_p", {})}
+    return out
+
+
 def refusals(figures: dict[str, Any]) -> list[str]:
-    """Why the pick in `figures` is refused (its failed soundness checks); [] when there is
-    no pick or it is sound."""
+    """Why the pick in `figures` is refused (its failed soundness checks, its fairness
+    failures); [] when there is no pick or it is sound and fair."""
     winner = figures.get("winner")
     if winner is None:
         return []
     checks = figures.get("soundness", {}).get(winner, {})
-    return [f"challenger '{winner}' refused, {name}: {c['detail']}"
-            for name, c in checks.items() if not c["passed"]]
+    unsound = [f"challenger '{winner}' refused, {name}: {c['detail']}"
+               for name, c in checks.items() if not c["passed"]]
+    fairness = figures.get("fairness", {}).get(winner, {})
+    return unsound + [f"challenger '{winner}' refused, fairness: {f}"
+                      for f in fairness.get("failures", [])]
 
 
 def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, Any]],
            gate_cohort: str, champion_version: str | None, policy: RetrainGatePolicy,
            vs_all: dict[str, Any] | None = None,
-           soundness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
+           soundness: dict[str, dict[str, Any]] | None = None,
+           fairness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
     """The verdict over judged challengers (`judge_challenger`, by window name);
-    `soundness` (soundness_figures) is recorded beside, for the blocking check."""
+    `soundness` (soundness_figures) and `fairness` (fairness_of) are recorded beside, for
+    the blocking check."""
     figures = {"gate_cohort": gate_cohort, "champion": champion_version,
                "policy": asdict(policy), "windows": windows, "challengers": challengers,
-               "vs_all": vs_all or {}, "soundness": soundness or {}}
+               "vs_all": vs_all or {}, "soundness": soundness or {},
+               "fairness": fairness or {}}
     winner = _pick(challengers)
     figures["winner"] = winner
     reasons = [f"{name}: " + "; ".join(c["reasons"]) for name, c in challengers.items()]
@@ -174,7 +206,7 @@ def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, 
 
 def decide_from_figures(figures: dict[str, Any]) -> tuple[str, str | None]:
     """(decision, winner) recomputed from a verdict's figures alone: KEPT, PROMOTED, or
-    REFUSED when the pick failed a soundness check."""
+    REFUSED when the pick failed a soundness check or the fairness gate."""
     policy = RetrainGatePolicy(**figures["policy"])
     judged = {n: {**c, "passed": passes(c, policy)[0] if figures["champion"] else True}
               for n, c in figures["challengers"].items()}
@@ -187,14 +219,17 @@ def decide_from_figures(figures: dict[str, Any]) -> tuple[str, str | None]:
 def gate(models: dict[str, Any], champion: Any | None, champion_version: str | None,
          gate_rows: pd.DataFrame, gate_cohort: str, windows: dict[str, dict[str, Any]],
          policy: RetrainGatePolicy,
-         soundness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
+         soundness: dict[str, dict[str, Any]] | None = None,
+         people: pd.DataFrame | None = None) -> RetrainVerdict:
     """Judge every challenger model (by window name) against the champion on `gate_rows`;
-    also record each window against the `all` window, to show what the window bought."""
+    also record each window against the `all` window, to show what the window bought. With
+    `people` (marts.dim_candidates' protected columns, ml.fairness_io) the fairness gate
+    judges every challenger too."""
     if len(gate_rows) < policy.min_gate_rows:
         figures = {"gate_cohort": gate_cohort, "champion": champion_version,
                    "policy": asdict(policy), "windows": windows, "challengers": {},
                    "n_gate": len(gate_rows), "winner": None, "vs_all": {},
-                   "soundness": soundness or {}}
+                   "soundness": soundness or {}, "fairness": {}}
         return RetrainVerdict(KEPT, None, [
             f"champion {champion_version} kept: gate cohort {gate_cohort} has "
             f"{len(gate_rows)} hires, fewer than min_gate_rows {policy.min_gate_rows}"],
@@ -210,7 +245,10 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
                                          np.asarray(model.predict_proba(gate_rows), float),
                                          p_all, policy.level)["overall"]
                 vs_all[name] = _paired(entry)
-    return decide(judged, windows, gate_cohort, champion_version, policy, vs_all, soundness)
+    fairness = (None if people is None else
+                fairness_of(models, champion, gate_rows, people, policy.gate_policy()))
+    return decide(judged, windows, gate_cohort, champion_version, policy, vs_all, soundness,
+                  fairness)
 
 
 def summary_table(figures: dict[str, Any]) -> pd.DataFrame:
@@ -229,5 +267,5 @@ def summary_table(figures: dict[str, Any]) -> pd.DataFrame:
 
 
 __all__ = ["KEPT", "PROMOTED", "REFUSED", "RetrainGatePolicy", "RetrainVerdict", "decide",
-           "decide_from_figures", "gate", "judge_challenger", "passes", "refusals",
+           "decide_from_figures", "fairness_of", "gate", "judge_challenger", "passes", "refusals",
            "soundness", "soundness_figures", "summary_table"]

@@ -40,9 +40,11 @@ def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainC
                       rater_offsets: RaterOffsets | None = None, make_figures: bool = False,
                       dagster_run_id: str | None = None, model_name: str = MODEL_NAME,
                       record_rules: RecordRules | None = None,
-                      baseline_margin: float = 0.0) -> Challengers:
+                      baseline_margin: float = 0.0,
+                      audit: dict | None = None) -> Challengers:
     """Train and log one challenger per window of `policy` on `mature` (the training set)
-    and, with `policy.partial_labels`, `early` (ml.datasets.read_early_outcomes)."""
+    and, with `policy.partial_labels`, `early` (ml.datasets.read_early_outcomes); `audit`
+    for `config.rater_bias_correction` (ml.rater_bias_correction.audit_store)."""
     gate = gate_cohort(mature)
     gate_rows = mature.loc[mature[COHORT].astype(str) == gate].reset_index(drop=True)
     trained, windows, sound = {}, {}, {}
@@ -52,7 +54,8 @@ def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainC
         model = train_and_log(wf.frame, config, rater_offsets=rater_offsets,
                               make_figures=make_figures, dagster_run_id=dagster_run_id,
                               model_name=model_name, record_rules=record_rules,
-                              split=wf.split, version_info={WINDOW_KEY: wf.info})
+                              split=wf.split, version_info={WINDOW_KEY: wf.info},
+                              audit=audit)
         trained[window], windows[window] = model, wf.info
         sound[window] = soundness(model, baseline_margin)
     return Challengers(gate, gate_rows, trained, windows, sound)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ml import fairness_io
 from ml.pyfunc_model import log_pyfunc
+from ml.rater_bias_correction import VERSION_KEY as CORRECTION_KEY
 from ml.registry import MODEL_NAME
 from ml.serving_context import RecordRules
 from ml.training_pipeline import TrainingResult, top_drivers
@@ -61,6 +62,11 @@ def training_params(result: TrainingResult) -> dict[str, str]:
         "train_cohorts": _param(result.split.fit_cohorts + result.split.valid_cohorts),
         "holdout_cohorts": _param(result.split.holdout_cohorts),
     })
+    correction = info.get(CORRECTION_KEY)
+    if correction is not None:  # the fairness mitigation: which inputs it left out
+        params["rater_bias_correction.removed"] = (
+            _param(sorted(correction["removed"])) or "none" if correction["audited"]
+            else "not audited")
     return {k: v[:500] for k, v in params.items()}
 
 
@@ -89,6 +95,9 @@ def log_training(
         mlflow.log_text(result.comparison.to_csv(), "holdout_auc.csv")
         mlflow.log_text(json.dumps(result.report, indent=2, default=str), "training_report.json")
         mlflow.log_text("\n".join(result.report.get("features", [])), "features.txt")
+        if CORRECTION_KEY in result.model.version_info:
+            mlflow.log_text(json.dumps(result.model.version_info[CORRECTION_KEY], indent=2,
+                                       default=str), f"{CORRECTION_KEY}.json")
         info = log_pyfunc(result.model, artifact_path, model_name=model_name,
                           record_rules=record_rules)
     return LoggedTraining(

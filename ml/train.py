@@ -82,6 +82,13 @@ class TrainConfig:
     include: Sequence[str] | None = field(default=None, metadata={
         "description": "only these feature columns (a protected one is refused)"})
     exclude: Sequence[str] = DEFAULT_EXCLUDED
+    # Fairness mitigation (ml.rater_bias_correction): leave out the human scores the data
+    # audit of the training store flags as rater-biased (the model uses the AI's score of
+    # the dimension), with the interviewer's ratings / recommendations when
+    # `correct_impressions`. Needs the audit (train_and_evaluate's `audit`).
+    rater_bias_correction: bool = field(default=False, metadata={
+        "description": "leave out human scores the data audit flags as rater-biased"})
+    correct_impressions: bool = True
     nthread: int = 2
 
     def __post_init__(self) -> None:
@@ -139,7 +146,8 @@ def linear_inputs(features: Sequence[str], config: TrainConfig
 
     "scores": per dimension the rater-adjusted human score (the raw one where no adjusted
     column exists), paired with the AI's score of that dimension where present, plus
-    `config.linear_extra` and the role-family one-hots. Ratings, recommendations and raw
+    `config.linear_extra` and the role-family one-hots; an AI score whose human one is not
+    among `features` (ml.rater_bias_correction) enters alone. Ratings, recommendations and raw
     scores are functions of the same scores plus rater leniency and noise: in the base they
     only add coefficients to estimate; the trees still see them.
     """
@@ -158,6 +166,9 @@ def linear_inputs(features: Sequence[str], config: TrainConfig
         if ai in have:
             cols.append(ai)
             pairs[human] = ai
+    # an AI score without its human one (ml.rater_bias_correction left it out): alone
+    cols += [f for f in features if f.startswith("ai_") and f not in cols
+             and "interviewer_" + f[len("ai_"):] not in have]
     cols += [c for c in features if c in config.linear_extra or c.startswith("role_family=")]
     return cols, pairs
 

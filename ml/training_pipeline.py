@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from ml import plots
 from ml.baselines import DimensionLogit, RatingBaseline
-from ml.features import FAMILY_COLUMN, LABEL, numeric_frame
+from ml.features import FAMILY_COLUMN, LABEL, numeric_frame, select_features
 from ml.fingerprint import data_fingerprint
 from ml.metrics import metrics_by_family
 from ml.model import HireloopModel
 from ml.model_card import model_card
+from ml.rater_bias_correction import NOT_AUDITED, FeatureCorrection, correction_from_audit
+from ml.rater_bias_correction import VERSION_KEY as CORRECTION_KEY
 from ml.rater_offsets import RaterOffsets, freeze
 from ml.split import TimeSplit, time_split
 from ml.train import TrainConfig, train_model
@@ -54,7 +57,8 @@ def top_drivers(importance: pd.DataFrame, k: int = 3) -> dict[str, list[str]]:
 def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
                        make_figures: bool = True,
                        rater_offsets: RaterOffsets | None = None,
-                       split: TimeSplit | None = None) -> TrainingResult:
+                       split: TimeSplit | None = None,
+                       audit: dict[str, Any] | None = None) -> TrainingResult:
     """Split by time, train (strategy chosen by measurement), fit the baselines on the same
     training rows, and evaluate all three on the holdout, overall and per role family.
 
@@ -62,9 +66,19 @@ def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
     frozen into the model version: the served model derives rater-adjusted scores from it.
     `split`: row positions into `frame` decided by the caller (ml.windows, which adds rows
     with partial labels to the fit part); by default ml.split.time_split.
+    `audit`: the data audit of the training store (ml.rater_bias_correction.audit_store);
+    with `config.rater_bias_correction` the inputs it flags as rater-biased are left out
+    (recorded in the version and the card). The flag without an audit trains unmitigated
+    and records that no audit was given.
     """
     config = config or TrainConfig()
     frame = frame.reset_index(drop=True)
+    correction = None
+    if config.rater_bias_correction:
+        correction = NOT_AUDITED if audit is None else correction_from_audit(
+            audit, select_features(frame, config.include, config.exclude),
+            config.correct_impressions)
+        config = mitigated_config(config, correction)
     if split is None:
         split = time_split(frame, config.holdout_share, config.valid_share)
     model, report = train_model(frame, split, config)
@@ -112,6 +126,9 @@ def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
         "auc_holdout": comparison.to_dict(),
         "parts": {s: v["parts"] for s, v in sel.items()},
     })
+    if correction is not None:
+        model.version_info[CORRECTION_KEY] = correction.to_info()
+        info["rater_bias_correction"] = report["rater_bias_correction"] = correction.to_info()
     freeze(model, rater_offsets)
     drivers = top_drivers(importance)
     card = model_card(info, comparison, metrics[MODEL], drivers)
@@ -133,4 +150,14 @@ def train_and_evaluate(frame: pd.DataFrame, config: TrainConfig | None = None,
                           figures)
 
 
-__all__ = ["TrainingResult", "train_and_evaluate"]
+def mitigated_config(config: TrainConfig, correction: FeatureCorrection) -> TrainConfig:
+    """`config` with the correction's inputs left out (excluded, or dropped from `include`)."""
+    if not correction.removed:
+        return config
+    if config.include is not None:
+        return replace(config, include=correction.keep(config.include))
+    return replace(config, exclude=(*config.exclude,
+                                    *[c for c in correction.removed if c not in config.exclude]))
+
+
+__all__ = ["TrainingResult", "mitigated_config", "train_and_evaluate"]

@@ -44,7 +44,8 @@ def train_and_log(frame: pd.DataFrame, config: TrainConfig | None = None, *,
                   rater_offsets: RaterOffsets | None = None, make_figures: bool = True,
                   dagster_run_id: str | None = None, model_name: str = MODEL_NAME,
                   record_rules: RecordRules | None = None, split: TimeSplit | None = None,
-                  version_info: dict | None = None) -> TrainedModel:
+                  version_info: dict | None = None,
+                  audit: dict | None = None) -> TrainedModel:
     """Train on `frame` with `config`, log the run to the configured MLflow (not registered).
 
     `rater_offsets` (ml.rater_offsets.read_rater_offsets on the same feature store) are
@@ -52,9 +53,11 @@ def train_and_log(frame: pd.DataFrame, config: TrainConfig | None = None, *,
     `record_rules` (the raw contract's, from orchestration) put the interview-records routes
     into the endpoint schema logged with the version. `split` (ml.windows) replaces the
     default time split; `version_info` is added to the model's (e.g. its data window).
+    `audit`: the training store's data audit, for `config.rater_bias_correction`
+    (ml.rater_bias_correction.audit_store).
     """
     result = train_and_evaluate(frame, config or TrainConfig(), make_figures=make_figures,
-                                rater_offsets=rater_offsets, split=split)
+                                rater_offsets=rater_offsets, split=split, audit=audit)
     result.model.version_info.update(version_info or {})
     fingerprint = result.model.version_info["data_fingerprint"]
     identity = version_identity(result)

@@ -21,23 +21,38 @@ Figures tested, each only with enough rows behind it (fewer: "not tested", never
   compares levels, which a drifted world can leave in place (measured: within ±0.10 under
   concept drift); the ranking is what concept drift breaks, and it shows in the reviews a
   year before the labels mature.
+- KPI driver change, the p-value of monitoring.kpi_drivers' test that KPI attainment still
+  depends on the family's dimension scores as in the champion's own cohorts (early hires,
+  the reviews so far): concept drift asked directly, without the model. Of the family's
+  tests (pooled, each cohort alone) the smallest Bonferroni-adjusted p-value is tested;
+  breach when it is BELOW `driver_change_alpha`.
 Estimates (confidence-based) are recorded beside the decision and never trigger: they assume
 the model is still calibrated, which is exactly what concept drift breaks.
 
-Retrain when any tested figure is past its threshold. Every figure looked at gives one
-reason, naming the figure, the family, the value, the threshold and the rows behind it, so a
-reader can recompute the decision from `figures`.
+A shift already acted on does not retrain again by itself: when a retrain for a figure of a
+family kept this same champion (`retrained_kept` in monitoring.loop_decisions), the same
+figure of the same family past its threshold at a later look is "acted on", not a breach,
+unless it has grown worse since by `refire_margin` of its threshold (a p-value: fallen by
+another factor `driver_change_alpha`). A lasting covariate shift otherwise retrains at
+every close after it (measured: bench/loop.py's covariate_shift and rater_drift, kept at
+all five later closes). A new champion starts with nothing acted on; a refused challenger
+acts on nothing.
+
+Retrain when any tested figure is past its threshold and not acted on. Every figure looked at
+gives one reason, naming the figure, the family, the value, the threshold and the rows behind
+it, so a reader can recompute the decision from `figures` (`acted_on` included).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from hris.calendar import quarter_of
+from monitoring.kpi_drivers import MIN_HIRES
 
-BREACH, WITHIN, UNTESTED = "breach", "within", "untested"
+BREACH, WITHIN, UNTESTED, ACTED_ON = "breach", "within", "untested", "acted_on"
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,16 @@ class TriggerPolicy:
       world under concept drift moved 'all' by at most 0.029 in its first four quarters:
       the simulator's concept drift barely shows in the early ranking at this size, and this
       figure watches for a larger change, not that one.
+    - `refire_margin` 0.5: a figure acted on retrains again once it has grown by half its
+      threshold (drift share +0.04: one more drifted input of 30; AUC drop +0.05).
+    - `driver_change_alpha` 0.001, `min_driver_n` 50 (monitoring.kpi_drivers.MIN_HIRES, the
+      hires behind the test looked at): one family's smallest adjusted p per look (four
+      families, eight looks: about 3 % of stable runs would raise one false alarm if the
+      p-values were exact). Measured on bench/loop.py's 20,000-applicant worlds: a year of
+      early hires per family pooled (170-250): stable p 0.18-0.98, concept drift 6.3e-8 to
+      0.023; single cohorts of 50-90 hires: stable ≥ 0.019 over twelve, concept drift's
+      first fully changed cohort under 0.001 in every family with three reviews, in one of
+      four with one or two.
     """
 
     max_drift_share: float = 0.08
@@ -97,8 +122,15 @@ class TriggerPolicy:
     min_early_n: int = 100
     max_early_auc_drop: float = 0.06
     min_early_auc_n: int = 500
+    driver_change_alpha: float = 0.001
+    min_driver_n: int = MIN_HIRES
+    refire_margin: float = 0.5
 
     def __post_init__(self) -> None:
+        if not 0 < self.driver_change_alpha < 1:
+            raise ValueError("driver_change_alpha must lie between 0 and 1")
+        if not self.refire_margin > 0:
+            raise ValueError("refire_margin must be above 0 (a share of each threshold)")
         for name, value in asdict(self).items():
             if name.startswith("min_") and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number of rows, at least 1")
@@ -110,28 +142,47 @@ class TriggerPolicy:
 class Check:
     """One figure of one family against its threshold."""
 
-    figure: str          # drift_share | auc_drop | calibration_error | early_gap | early_auc_drop
+    figure: str          # a key of LABELS
     role_family: str
     value: float | None
     threshold: float
     n: int
     min_n: int
-    status: str          # BREACH | WITHIN | UNTESTED
+    status: str          # BREACH | WITHIN | UNTESTED | ACTED_ON
+    acted_on: dict[str, Any] | None = None  # the look whose retrain kept the champion
+
+    def _shown(self, value: float) -> str:
+        return f"{value:.2g}" if self.figure in BELOW else f"{value:.3f}"
 
     def reason(self) -> str:
         label = LABELS[self.figure]
+        if self.status == ACTED_ON:
+            then = self.acted_on or {}
+            return (f"{self.role_family}: {label} {self._shown(self.value)} past threshold "
+                    f"{self._shown(self.threshold)} (n {self.n}), acted on in "
+                    f"{then.get('quarter')} ({self._shown(then.get('value'))} then; retrained, "
+                    f"champion kept) and not worse since by the re-fire margin: no retrain")
         if self.status == UNTESTED:
             why = "no value" if self.value is None else f"n {self.n} < min {self.min_n}"
             return f"{self.role_family}: {label} not tested ({why})"
-        sign = ">" if self.status == BREACH else "≤"
-        verdict = "retrain" if self.status == BREACH else "within"
-        return (f"{self.role_family}: {label} {self.value:.3f} {sign} threshold "
-                f"{self.threshold:.3f} (n {self.n} ≥ min {self.min_n}): {verdict}")
+        breach = self.status == BREACH
+        if self.figure in BELOW:
+            sign, shown = ("<" if breach else "≥"), f"{self.value:.2g} {{}} threshold " \
+                f"{self.threshold:.2g}"
+        else:
+            sign, shown = (">" if breach else "≤"), f"{self.value:.3f} {{}} threshold " \
+                f"{self.threshold:.3f}"
+        verdict = "retrain" if breach else "within"
+        return (f"{self.role_family}: {label} {shown.format(sign)} "
+                f"(n {self.n} ≥ min {self.min_n}): {verdict}")
 
 
 LABELS = {"drift_share": "feature drift share", "auc_drop": "AUC drop (reference − realised)",
           "calibration_error": "calibration error", "early_gap": "early-attainment gap",
-          "early_auc_drop": "early AUC drop (first look − now)"}
+          "early_auc_drop": "early AUC drop (first look − now)",
+          "driver_change_p": "KPI driver change p-value"}
+# Figures that breach by falling below their threshold (a p-value); the others by exceeding.
+BELOW = frozenset({"driver_change_p"})
 
 
 @dataclass(frozen=True)
@@ -146,8 +197,9 @@ class TriggerDecision:
 
     @property
     def reasons(self) -> list[str]:
-        """Breaches first, then the figures within their thresholds, then the untested."""
-        order = {BREACH: 0, WITHIN: 1, UNTESTED: 2}
+        """Breaches first, then those acted on, then the figures within their thresholds,
+        then the untested."""
+        order = {BREACH: 0, ACTED_ON: 1, WITHIN: 2, UNTESTED: 3}
         return [c.reason() for c in sorted(self.checks, key=lambda c: order[c.status])]
 
     @property
@@ -165,12 +217,26 @@ def quarter_looked_at(as_of: str | dt.date) -> str:
 def _check(figure: str, family: str, value: float | None, threshold: float, n: int,
            min_n: int) -> Check:
     tested = value is not None and n >= min_n
-    status = UNTESTED if not tested else BREACH if value > threshold else WITHIN
+    past = value is not None and (value < threshold if figure in BELOW else value > threshold)
+    status = UNTESTED if not tested else BREACH if past else WITHIN
     return Check(figure, family, value, threshold, n, min_n, status)
 
 
 def _num(value: Any) -> float | None:
     return None if value is None or value != value else float(value)  # NaN: no value
+
+
+def _acknowledged(check: Check, then: dict[str, Any] | None, policy: TriggerPolicy) -> Check:
+    """`check`, or ACTED_ON when it breaches as it did at a look whose retrain kept the
+    champion and has not grown worse since by the re-fire margin."""
+    if check.status != BREACH or then is None or then.get("value") is None:
+        return check
+    before = float(then["value"])
+    if check.figure in BELOW:
+        worse = check.value < before * policy.driver_change_alpha
+    else:
+        worse = check.value > before + policy.refire_margin * check.threshold
+    return check if worse else replace(check, status=ACTED_ON, acted_on=dict(then))
 
 
 def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> TriggerDecision:
@@ -198,6 +264,12 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
             drop = None if ref is None or auc is None else ref - auc
             checks.append(_check("early_auc_drop", family, drop, policy.max_early_auc_drop,
                                  int(row.get("early_auc_n") or 0), policy.min_early_auc_n))
+    for row in figures.get("drivers", []):
+        checks.append(_check("driver_change_p", row["role_family"], _num(row["p_adjusted"]),
+                             policy.driver_change_alpha, int(row["n_current"]),
+                             policy.min_driver_n))
+    acted = {(a["figure"], a["role_family"]): a for a in figures.get("acted_on", [])}
+    checks = [_acknowledged(c, acted.get((c.figure, c.role_family)), policy) for c in checks]
     as_of = str(figures["as_of"])
     return TriggerDecision(as_of=as_of, quarter=quarter_looked_at(as_of),
                            retrain=any(c.status == BREACH for c in checks),
@@ -209,6 +281,8 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
 
 _DRIFT = ("role_family", "model_version", "drift_share", "n_drifted", "n_features",
           "n_current", "prediction_drifted")
+_DRIVERS = ("role_family", "scope", "model_version", "n_reference", "n_current", "chi2", "df",
+            "p_value", "p_adjusted", "moves")
 _QUALITY = ("role_family", "kind", "cohort_quarter", "model_version", "n", "n_positive", "auc",
             "reference_auc", "brier", "calibration_error", "mean_predicted", "mean_observed",
             "n_reviews_mean")
@@ -220,14 +294,15 @@ def _exists(cursor, table: str) -> bool:
 
 
 def newest_as_of(cursor) -> str | None:
-    """The newest as-of with drift or quality figures (None: none recorded yet). Reads
-    only: a daemon looking at an installation without monitoring tables creates nothing."""
-    tables = [t for t in ("monitoring.feature_drift_summary", "monitoring.model_quality")
-              if _exists(cursor, t)]
+    """The newest as-of with drift, quality or KPI-driver figures (None: none recorded yet).
+    Reads only: a daemon looking at an installation without monitoring tables creates
+    nothing."""
+    tables = [t for t in ("monitoring.feature_drift_summary", "monitoring.model_quality",
+                          "monitoring.kpi_driver_change") if _exists(cursor, t)]
     if not tables:
         return None
     union = " UNION ALL ".join(f"SELECT max(as_of) AS d FROM {t}" for t in tables)
-    cursor.execute(f"SELECT max(d) FROM ({union}) AS both_tables")
+    cursor.execute(f"SELECT max(d) FROM ({union}) AS each_table")
     day = cursor.fetchone()[0]
     return None if day is None else day.isoformat()
 
@@ -242,7 +317,9 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
                  ) -> dict[str, Any] | None:
     """The figures of `as_of` (default: the newest), JSON-ready; None when there are none.
 
-    Drift: the family rows of the model version computed last at that as-of. Quality: per
+    Drift: the family rows of the model version computed last at that as-of; KPI driver
+    changes: of that version's tests per family, the smallest adjusted p-value among those
+    with `min_driver_n` hires (else the smallest). Quality: per
     (family, kind), the newest cohort, of the model version computed last for that kind,
     with the rows `policy` needs to test it (realised: `min_auc_n`, early: `min_early_n`),
     else the newest cohort. The newest cohort of a quarter is still filling (at an as-of,
@@ -275,14 +352,46 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
                                         ELSE 0 END DESC,
                      q.cohort_quarter DESC""",
             (as_of, as_of, policy.min_auc_n, policy.min_early_n))
-    if not drift and not quality:
+    drivers: list[dict[str, Any]] = []
+    if _exists(cursor, "monitoring.kpi_driver_change"):
+        drivers = _rows(cursor, f"""
+            SELECT DISTINCT ON (role_family) {', '.join(_DRIVERS)}
+            FROM monitoring.kpi_driver_change
+            WHERE as_of = %s AND model_version = (
+                SELECT model_version FROM monitoring.kpi_driver_change
+                WHERE as_of = %s ORDER BY computed_at DESC, model_version DESC LIMIT 1)
+            ORDER BY role_family, n_current >= %s DESC, p_adjusted, scope""",
+            (as_of, as_of, policy.min_driver_n))
+    if not drift and not quality and not drivers:
         return None
     early = [r for r in quality if r["kind"] == "early"]
     for row, (auc, n, reference) in zip(early, _early_aucs(cursor, as_of, early,
                                                             policy.min_early_n), strict=True):
         row.update(early_auc=auc, early_auc_n=n, early_reference_auc=reference)
+    version = next((str(r["model_version"]) for r in (*drift, *quality, *drivers)), None)
     return {"as_of": as_of, "drift": [_plain(r) for r in drift],
-            "quality": [_plain(r) for r in quality]}
+            "quality": [_plain(r) for r in quality], "drivers": [_plain(r) for r in drivers],
+            "acted_on": acted_on(cursor, version, as_of, policy)}
+
+
+def acted_on(cursor, version: str | None, as_of: str, policy: TriggerPolicy
+             ) -> list[dict[str, Any]]:
+    """What retrains before `as_of` acted on and kept `version` for: per (figure, family),
+    the value, as-of and quarter of the latest such look where it breached (recomputed from
+    the trigger figures that look recorded, with `policy`)."""
+    if version is None or not _exists(cursor, "monitoring.loop_decisions"):
+        return []
+    cursor.execute("""
+        SELECT quarter, figures -> 'trigger' -> 'figures' FROM monitoring.loop_decisions
+        WHERE decision = 'retrained_kept' AND champion_after = %s AND as_of < %s
+          AND figures ? 'trigger' ORDER BY as_of, decision_id""", (version, as_of))
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for quarter, then in cursor.fetchall():
+        for c in decide(then, policy).breaches:
+            out[(c.figure, c.role_family)] = {"figure": c.figure, "role_family": c.role_family,
+                                              "value": c.value, "as_of": then["as_of"],
+                                              "quarter": quarter}
+    return list(out.values())
 
 
 def _pooled_early_auc(cursor, as_of: str, family: str, version: str, min_n: int
@@ -320,5 +429,5 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
                 else v) for k, v in row.items()}
 
 
-__all__ = ["Check", "TriggerDecision", "TriggerPolicy", "decide", "newest_as_of",
+__all__ = ["Check", "TriggerDecision", "TriggerPolicy", "acted_on", "decide", "newest_as_of",
            "quarter_looked_at", "read_figures"]

@@ -9,7 +9,8 @@ Which cohorts count, one rule each:
 - early: hires of the other cohorts with one to three reviews (marts.fct_early_outcomes);
 - estimate: every hire of the other cohorts (the early mart's and the leavers already
   labelled in marts.fct_training_examples: the cohort as it will be judged once mature).
-The attainment map is fitted on the champion's own cohorts' complete, retained hires.
+The attainment map is fitted on the champion's own cohorts' complete, retained hires (`own`,
+also the reference of monitoring.kpi_drivers).
 Hires are scored in process (`HireloopModel.predict_proba` / `band`, the endpoint's own
 scoring) from their point-in-time features.
 """
@@ -72,6 +73,7 @@ class QualityFrames:
     early: pd.DataFrame
     estimate: pd.DataFrame
     attainment: AttainmentMap
+    own: pd.DataFrame            # the champion's own complete cohorts' retained hires
 
 
 def read_frames(conn, model: HireloopModel, reference: ChampionReference) -> QualityFrames:
@@ -94,4 +96,4 @@ def read_frames(conn, model: HireloopModel, reference: ChampionReference) -> Qua
                           early.assign(n_reviews=early["n_reviews_so_far"])],
                          ignore_index=True)
     return QualityFrames(realised.reset_index(drop=True), early.reset_index(drop=True),
-                         estimate, AttainmentMap.fit(own))
+                         estimate, AttainmentMap.fit(own), own.reset_index(drop=True))

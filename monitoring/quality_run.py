@@ -14,6 +14,7 @@ import pandas as pd
 from ml.model import HireloopModel
 from monitoring import quality as q
 from monitoring.drift_store import open_project
+from monitoring.kpi_drivers import DriverChange, driver_changes, early_outcomes, mature_outcomes
 from monitoring.quality_frames import (
     ChampionReference,
     QualityFrames,
@@ -21,7 +22,7 @@ from monitoring.quality_frames import (
     read_frames,
 )
 from monitoring.quality_report import SNAPSHOT_KIND, reports_by_family, save_snapshots
-from monitoring.quality_store import write_quality
+from monitoring.quality_store import write_driver_changes, write_quality
 
 
 @dataclass
@@ -33,6 +34,7 @@ class QualityRun:
     bands: pd.DataFrame          # monitoring.quality_store.BAND_COLUMNS
     snapshot_ids: dict[str, str]
     frames: QualityFrames
+    drivers: list[DriverChange]  # per family: have the KPI's drivers moved?
 
     def kind(self, kind: str) -> pd.DataFrame:
         return self.rows[self.rows["kind"] == kind].reset_index(drop=True)
@@ -61,11 +63,13 @@ def run_model_quality(conn, model: HireloopModel, model_version: str, workspace_
                       as_of: dt.date, run_id: str | None = None) -> QualityRun:
     """The champion's realised, early and estimated quality as of `as_of`, saved to the
     Evidently workspace (realised, one snapshot per family) and monitoring.model_quality(
-    _bands). A champion with no cohort after its own yet gives empty kinds, not an error.
+    _bands), and the test of its KPI drivers (monitoring.kpi_driver_change) on its early
+    hires. A champion with no cohort after its own yet gives empty kinds, not an error.
     The caller commits `conn`."""
     reference = champion_reference(model, model_version)
     frames = read_frames(conn, model, reference)
     rows, bands = compute(frames, reference)
+    drivers = driver_changes(mature_outcomes(frames.own), early_outcomes(frames.early))
     as_of_text = as_of.isoformat()
     cohorts = sorted(frames.realised["cohort_quarter"].astype(str).unique())
     snapshots = reports_by_family(
@@ -78,4 +82,5 @@ def run_model_quality(conn, model: HireloopModel, model_version: str, workspace_
                            for f, k in zip(rows["role_family"], rows["kind"], strict=True)]
     with conn.cursor() as cur:
         write_quality(cur, rows, bands, as_of_text, model_version, run_id)
-    return QualityRun(as_of_text, model_version, reference, rows, bands, ids, frames)
+        write_driver_changes(cur, drivers, as_of_text, model_version, run_id)
+    return QualityRun(as_of_text, model_version, reference, rows, bands, ids, frames, drivers)

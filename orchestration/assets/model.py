@@ -23,6 +23,7 @@ from ml.fairness_io import read_people
 from ml.fingerprint import data_fingerprint
 from ml.model_checks import beats_rating_baseline, carries_signature, finite_predictions
 from ml.promotion import IDENTICAL, GatePolicy, apply_decision, judge, no_new_challenger
+from ml.rater_bias_correction import audit_store
 from ml.rater_offsets import read_rater_offsets
 from ml.registry import TAG_DAGSTER_RUN, champion_version, identical_version, register_version
 from ml.tracking import TrainedModel
@@ -74,13 +75,18 @@ TrainingConfig = config_from(
 def trained_model(context: AssetExecutionContext, config: TrainingConfig,
                   training_set: pd.DataFrame, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
+    settings = to_settings(config, TrainConfig)
     with hireloop.connection("ml") as conn:
         offsets = read_rater_offsets(conn)
+    audit = None
+    if settings.rater_bias_correction:  # protected attributes: read for the data audit only
+        with hireloop.connection("audit") as conn:
+            audit = audit_store(conn)
     target = mlflow.target()
-    trained = train_and_log(training_set, to_settings(config, TrainConfig),
+    trained = train_and_log(training_set, settings,
                             rater_offsets=offsets, make_figures=config.make_figures,
                             dagster_run_id=context.run_id, model_name=mlflow.model_name,
-                            record_rules=record_rules())
+                            record_rules=record_rules(), audit=audit)
     logged = trained.logged
     url = mlflow.run_url(target.experiment_id, logged.run_id)
     artifacts = Path(logged.artifact_uri.removeprefix("file://"))

@@ -6,7 +6,9 @@ Thin: each body calls a monitoring run function and turns its summary into metad
 """
 
 import datetime as dt
+from typing import Any
 
+import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
 
 from hris.exports import required_as_of
@@ -66,7 +68,9 @@ def feature_drift(context: AssetExecutionContext, hireloop: HireloopRuntime,
                 "after its own: realised (AUC, Brier, calibration error, attainment by band) "
                 "once labels mature; early (attainment so far against the attainment its "
                 "probability implies) from the first reviews; a confidence-based estimate "
-                "for cohorts without labels. monitoring.model_quality(_bands); realised "
+                "for cohorts without labels; whether the KPI's drivers moved (attainment on "
+                "the dimension scores, early hires against the champion's own, "
+                "monitoring.kpi_driver_change). monitoring.model_quality(_bands); realised "
                 "snapshots per family in $HIRELOOP_HOME/evidently (no row data); the HR "
                 "lead's page per quarter in $HIRELOOP_HOME/reports/monitoring.",
 )
@@ -74,7 +78,7 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
                   mlflow: MlflowResource) -> Output:
     from monitoring.monitoring_page import read_drift_summary, write_page
     from monitoring.quality_run import run_model_quality
-    from monitoring.quality_summary import quality_tables
+    from monitoring.quality_summary import driver_table, quality_tables
     version, model = mlflow.champion_model("monitor")
     with hireloop.connection("ml") as conn:
         with conn.cursor() as cur:
@@ -93,6 +97,7 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
         "as_of": run.as_of, "model_version": version,
         **{f"quality_{family}": MetadataValue.md(table) for family, table in tables.items()},
         "rows": MetadataValue.json(value["rows"]),
+        "kpi_driver_change": MetadataValue.md(driver_table(run.drivers)),
         "evidently_workspace": MetadataValue.path(str(hireloop.settings.evidently_dir)),
         "page": MetadataValue.path(str(page)),
     })
@@ -110,20 +115,28 @@ def model_quality(context: AssetExecutionContext, hireloop: HireloopRuntime,
 def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
                     registered_challenger: str, hireloop: HireloopRuntime,
                     mlflow: MlflowResource) -> Output:
+    return audit_version(context, hireloop, mlflow, trained_model.model, registered_challenger,
+                         trained_model.holdout, trained_model.logged.run_id)
+
+
+def audit_version(context: AssetExecutionContext, hireloop: HireloopRuntime,
+                  mlflow: MlflowResource, model: Any, version: str, holdout: pd.DataFrame,
+                  run_id: str) -> Output:
+    """One version's fairness audit (monitoring.fairness_run) logged to its MLflow run, the
+    pages kept under reports/fairness, and what the build prints: the build's and a
+    retrain's audit are the same one."""
     from ml.fairness_audit import flagged_categories
     from monitoring.fairness_run import run_fairness_audit
     target = mlflow.target()
     with hireloop.connection("audit") as conn:
         with conn.cursor() as cur:
             as_of = required_as_of(cur)
-        run = run_fairness_audit(conn, trained_model.model, registered_challenger,
-                                 holdout=trained_model.holdout,
-                                 run_id=trained_model.logged.run_id, as_of=as_of.isoformat(),
-                                 client=target.client)
+        run = run_fairness_audit(conn, model, version, holdout=holdout, run_id=run_id,
+                                 as_of=as_of.isoformat(), client=target.client)
     folder = hireloop.settings.reports_dir / "fairness"
     folder.mkdir(parents=True, exist_ok=True)
     for name, page in run.pages.items():
-        (folder / f"version_{registered_challenger}.{name}").write_text(page, encoding="utf-8")
+        (folder / f"version_{version}.{name}").write_text(page, encoding="utf-8")
     flags = flagged_categories(run.report)
     found = [r for r in (run.report.get("data_audit") or {}).get("findings", [])
              if r["rater_gap_first"] is not None]
@@ -132,11 +145,11 @@ def fairness_report(context: AssetExecutionContext, trained_model: TrainedModel,
     # the categories interviewers rate below the AI on the same interviews (with two
     # categories each finding has its mirror image: this is the side a reader looks for)
     rated_lower = [f for f, r in zip(findings, found, strict=True) if r["rater_gap_first"] < 0]
-    context.log.info(f"fairness audit of version {registered_challenger}: {len(flags)} "
+    context.log.info(f"fairness audit of version {version}: {len(flags)} "
                      f"flagged categories, {len(findings)} interview-rating findings")
-    return Output({"version": registered_challenger, "flags": flags, "findings": findings,
+    return Output({"version": version, "flags": flags, "findings": findings,
                    "rated_lower": rated_lower, "pages": str(folder)},
-                  metadata={"version": registered_challenger,
+                  metadata={"version": version,
                             "samples": MetadataValue.json(
                                 {k: v["n"] for k, v in run.report["samples"].items()}),
                             "flagged": MetadataValue.json(flags),

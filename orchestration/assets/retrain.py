@@ -2,10 +2,12 @@
 
 The `retrain` job (the trigger's sensor launches it) trains one challenger per data window
 (ml.windows), judges them against the champion on the newest mature cohort with a paired
-test (ml.retrain), refuses the run when the pick is unsound (a blocking ERROR check:
-nothing downstream registers or deploys it), registers and promotes the pick or keeps the
-champion, and records the outcome in monitoring.loop_decisions. `deployed_endpoint`
-follows the champion in the same run. Thin: the bodies call ml/ and monitoring/.
+test (ml.retrain), refuses the run when the pick is unsound or unfair (a blocking ERROR
+check: nothing downstream registers or deploys it), registers and promotes the pick or
+keeps the champion, and records the outcome in monitoring.loop_decisions. A promoted version
+gets the build's fairness audit (report, LL144 summary, model card on its MLflow run);
+`deployed_endpoint` follows the champion in the same run. Thin: the bodies call ml/ and
+monitoring/.
 """
 
 import datetime as dt
@@ -29,7 +31,9 @@ from hris.calendar import quarter_of
 from hris.exports import required_as_of
 from ml.datasets import read_early_outcomes
 from ml.evaluation import load_version_model
+from ml.fairness_io import read_people
 from ml.promotion import Decision, apply_decision
+from ml.rater_bias_correction import audit_store
 from ml.rater_offsets import read_rater_offsets
 from ml.registry import TAG_DAGSTER_RUN, champion_version, register_version
 from ml.retrain import (
@@ -90,7 +94,7 @@ def _record(context, hireloop: HireloopRuntime, trigger: TriggerThresholds, deci
     every reason beside the gate's: the quarter's one decision row says why it retrained."""
     run = context.run
     tags = run.tags
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:
         as_of = tags.get(TAG_AS_OF) or required_as_of(cur).isoformat()
         why = trigger_of_run(cur, tags, trigger_policy(trigger))
         if why is not None:
@@ -125,16 +129,21 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
                         training_set: pd.DataFrame, hireloop: HireloopRuntime,
                         mlflow: MlflowResource) -> Output:
     policy = to_settings(config, WindowPolicy)
-    with hireloop.connection() as conn:
+    settings = to_settings(config, TrainConfig)
+    with hireloop.connection("ml") as conn:
         offsets = read_rater_offsets(conn)
         early = (read_early_outcomes(conn, list(training_set.columns))
                  if policy.partial_labels else None)
+    audit = None
+    if settings.rater_bias_correction:  # protected attributes: read for the data audit only
+        with hireloop.connection("audit") as conn:
+            audit = audit_store(conn)
     mlflow.target()  # points MLflow here: the challengers are logged to it
-    made = train_challengers(training_set, policy, to_settings(config, TrainConfig),
+    made = train_challengers(training_set, policy, settings,
                              early=early, rater_offsets=offsets,
                              make_figures=config.make_figures, dagster_run_id=context.run_id,
                              model_name=mlflow.model_name, record_rules=record_rules(),
-                             baseline_margin=config.baseline_margin)
+                             baseline_margin=config.baseline_margin, audit=audit)
     context.log.info(f"{len(made.trained)} challengers; gate cohort {made.gate_cohort} "
                      f"({len(made.gate_rows)} hires)")
     return Output(made, metadata={
@@ -151,20 +160,25 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
                 "and per role family; picks a challenger that passes, or keeps the champion.",
 )
 def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
-                 retrain_challengers: Challengers, mlflow: MlflowResource) -> Output:
+                 retrain_challengers: Challengers, hireloop: HireloopRuntime,
+                 mlflow: MlflowResource) -> Output:
     made = retrain_challengers
     target = mlflow.target()
     version = _champion(mlflow)
     champion = None if version is None else load_version_model(
         target.client, version, mlflow.model_name, tracking_uri=target.tracking_uri)
+    with hireloop.connection("audit") as conn:  # protected attributes: the fairness gate only
+        people = read_people(conn)
     verdict = gate({w: t.model for w, t in made.trained.items()}, champion, version,
                    made.gate_rows, made.gate_cohort, made.windows,
-                   to_settings(config, RetrainGatePolicy), soundness_figures(made.soundness))
+                   to_settings(config, RetrainGatePolicy), soundness_figures(made.soundness),
+                   people=people)
     context.log.info(f"{verdict.decision}: {verdict.reasons[0]}")
     return Output(verdict, metadata={
         "decision": verdict.decision, "winner": str(verdict.winner),
         "gate_cohort": made.gate_cohort, "champion": str(version),
         "paired_auc": _md(summary_table(verdict.figures)),
+        "fairness": MetadataValue.json(verdict.figures.get("fairness", {})),
         "reasons": MetadataValue.md("\n".join(f"- {r}" for r in verdict.reasons)),
         "figures": MetadataValue.json(verdict.figures)})
 
@@ -173,9 +187,11 @@ def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
     asset=retrain_gate,
     blocking=True,
     description="The gate's pick beats the interviewer-rating baseline on its holdout, "
-                "predicts no NaN and carries its signature; an unsound pick refuses the "
-                "retrain (recorded in monitoring.loop_decisions) and nothing downstream "
-                "registers or deploys it. Every challenger's checks are listed.",
+                "predicts no NaN, carries its signature, and meets the fairness gate on the "
+                "gate cohort (four-fifths rule with a significance test, no category sunk "
+                "below the champion's); an unsound or unfair pick refuses the retrain "
+                "(recorded in monitoring.loop_decisions) and nothing downstream registers "
+                "or deploys it. Every challenger's checks are listed.",
 )
 def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: RetrainVerdict,
                           hireloop: HireloopRuntime, mlflow: MlflowResource,
@@ -186,6 +202,9 @@ def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: Ret
         f"{'pass' if c['passed'] else 'FAIL'}: {c['detail']}")
         for w, checks in verdict.figures.get("soundness", {}).items()
         for name, c in checks.items()}
+    metadata.update({f"{w}.fairness": MetadataValue.text(
+        "pass" if f["passed"] else "FAIL: " + "; ".join(f["failures"]))
+        for w, f in verdict.figures.get("fairness", {}).items()})
     if refused:
         champion = _champion(mlflow)
         metadata["decision_id"] = MetadataValue.int(_record(
@@ -194,7 +213,8 @@ def retrain_pick_is_sound(context: AssetCheckExecutionContext, retrain_gate: Ret
     pick = verdict.winner or "none (champion kept)"
     return AssetCheckResult(
         passed=not refused, severity=AssetCheckSeverity.ERROR,
-        description=f"pick {pick}: " + ("refused, unsound" if refused else "sound"),
+        description=f"pick {pick}: " + ("refused: " + refused[0] if refused
+                                        else "sound and fair"),
         metadata=metadata)
 
 
@@ -244,7 +264,29 @@ def retrained_champion(context: AssetExecutionContext, retrain_gate: RetrainVerd
         "reasons": MetadataValue.md("\n".join(f"- {r}" for r in verdict.reasons))})
 
 
-RETRAIN_ASSETS = [retrain_challengers, retrain_gate, retrained_champion]
+@asset(
+    group_name=GROUP,
+    kinds={"python", "postgres", "mlflow"},
+    description="The fairness audit of the version a retrain promoted, as the build audits "
+                "its own (LL144 tables on its gate-time holdout and on everyone scored, the "
+                "data audit, en/zh pages, the model card with its latest audit, on the "
+                "version's MLflow run); nothing when the champion was kept.",
+)
+def retrained_fairness_report(context: AssetExecutionContext, retrained_champion: dict,
+                              retrain_challengers: Challengers, hireloop: HireloopRuntime,
+                              mlflow: MlflowResource) -> Output:
+    from orchestration.assets.monitoring import audit_version
+    version, winner = retrained_champion["version"], retrained_champion["winner"]
+    if version is None:
+        return Output({"version": None}, metadata={"audited": "no new version: nothing to "
+                                                   "audit (the champion's audit stands)"})
+    trained = retrain_challengers.trained[winner]
+    return audit_version(context, hireloop, mlflow, trained.model, str(version),
+                         trained.holdout, trained.logged.run_id)
+
+
+RETRAIN_ASSETS = [retrain_challengers, retrain_gate, retrained_champion,
+                  retrained_fairness_report]
 RETRAIN_CHECKS = [retrain_pick_is_sound]
 
 __all__ = ["RETRAIN_ASSETS", "RETRAIN_CHECKS", "ChallengersConfig", "RetrainGateConfig"]

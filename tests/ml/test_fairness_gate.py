@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 
 import mlflow
+import numpy as np
+import pandas as pd
 import pytest
 
+from ml.fairness_gate import ratio_drop_p
 from ml.fairness_io import read_people
+from ml.fairness_tables import AuditPolicy
 from ml.promotion import (
     DEFAULT_CHECKS,
     GatePolicy,
@@ -22,6 +26,8 @@ from ml.promotion import (
 )
 from ml.pyfunc_model import log_pyfunc
 from ml.registry import MODEL_NAME, champion_version, register_version
+from ml.retrain import PROMOTED, REFUSED, RetrainGatePolicy, decide_from_figures, refusals
+from ml.retrain import gate as retrain_gate
 from ml.split import time_split
 from ml.train import TrainConfig, set_thresholds, train_strategy
 from tests.ml.conftest import register_champion
@@ -73,6 +79,44 @@ def test_an_insignificant_low_ratio_passes_unless_it_sank_below_the_champions():
     small = GatePolicy(fairness_min_n=300)
     assert decide(metrics(0.75, figures(0.62, False, p=0.3)), champion, small,
                   checks=FAIR_CHECKS).promote
+
+
+def test_a_ratio_sunk_by_noise_on_the_same_people_passes_the_paired_test():
+    """A drop past the margin refuses only when the paired test on the same people says the
+    challenger's ratio is lower (drop_p under alpha); without the test, the point estimate."""
+    champion = metrics(0.70, figures(0.78, False, p=0.4))
+    noisy = figures(0.62, False, p=0.3) | {"drop_p": {"sex|selection|female": 0.21}}
+    passed = decide(metrics(0.75, noisy), champion, checks=FAIR_CHECKS)
+    assert passed.promote
+    notes = passed.figures["checks"]["fairness"]
+    assert notes["failures"] == []
+    real = figures(0.62, False, p=0.3) | {"drop_p": {"sex|selection|female": 0.004}}
+    refused = decide(metrics(0.75, real), champion, checks=FAIR_CHECKS)
+    assert not refused.promote
+    assert any("paired bootstrap p 0.004" in r for r in refused.reasons)
+
+
+def _scored(n: int, seed: int, female_advance: float) -> pd.DataFrame:
+    """`n` people, half women, banded advance at `female_advance` (women) and 0.5 (men)."""
+    rng = np.random.default_rng(seed)
+    female = np.arange(n) % 2 == 0
+    advance = rng.random(n) < np.where(female, female_advance, 0.5)
+    return pd.DataFrame({"gender": np.where(female, "female", "male"),
+                         "race_ethnicity": "unknown", "age_40_plus": None,
+                         "band": np.where(advance, "advance", "review"),
+                         "probability": rng.random(n)})
+
+
+def test_the_paired_bootstrap_sees_a_real_drop_and_not_a_reshuffle():
+    policy = AuditPolicy()
+    old = _scored(400, 1, 0.5)
+    same = ratio_drop_p(old, old.copy(), "sex|selection|female", policy)
+    assert same == 1.0  # identical scorings: the ratio is never lower
+    worse = old.assign(band=np.where((old["gender"] == "female").to_numpy()
+                                     & (np.arange(400) % 4 == 0), "review", old["band"]))
+    assert ratio_drop_p(worse, old, "sex|selection|female", policy) < 0.01
+    other = _scored(400, 2, 0.5)  # another draw of the same fair model: no systematic drop
+    assert ratio_drop_p(other, old, "sex|selection|female", policy) > 0.01
 
 
 def test_the_first_model_is_held_to_the_rule_and_missing_figures_fail_closed():
@@ -146,3 +190,28 @@ def test_the_biased_challenger_is_refused_first_alone_then_against_a_champion(
     reasons = json.loads(tags["promotion.reasons"])
     assert any(r.startswith("FAIL fairness: sex female") for r in reasons), reasons
     assert json.loads(tags["promotion.figures"])["checks"]["fairness"]["passed"] is False
+
+
+def test_the_retrain_gate_refuses_an_unfair_pick_and_records_why(feature_store, store_frames,
+                                                                biased_model):
+    """The retrain's gate holds challengers to the same fairness rule: the biased pick is
+    refused for cause (the decision recomputes to REFUSED from the recorded figures), a
+    fair pick passes it, and each challenger's judgement is in the figures."""
+    frame, people = store_frames
+    rows = frame.iloc[time_split(frame).holdout]
+    windows = {"biased": {"gate_cohort": "holdout"}, "fair": {"gate_cohort": "holdout"}}
+    policy = RetrainGatePolicy(min_gate_rows=1)
+    unfair = retrain_gate({"biased": biased_model}, None, None, rows, "holdout", windows,
+                          policy, people=people)
+    assert unfair.winner == "biased"
+    judged = unfair.figures["fairness"]["biased"]
+    assert not judged["passed"] and judged["min_impact_ratio"] < 0.8
+    assert any(f.startswith("sex female") for f in judged["failures"]), judged
+    assert refusals(unfair.figures)[0].startswith("challenger 'biased' refused, fairness: ")
+    assert decide_from_figures(unfair.figures) == (REFUSED, "biased")
+
+    fair = retrain_gate({"fair": trained_model(feature_store)}, None, None, rows, "holdout",
+                        windows, policy, people=people)
+    assert fair.figures["fairness"]["fair"]["passed"], fair.figures["fairness"]
+    assert refusals(fair.figures) == []
+    assert decide_from_figures(fair.figures) == (PROMOTED, "fair")

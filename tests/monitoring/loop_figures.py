@@ -32,6 +32,18 @@ def insert_quality(cur, as_of: str, family: str, kind: str, cohort: str, n: int,
          mean_predicted, mean_observed, reference_auc))
 
 
+def insert_drivers(cur, as_of: str, family: str, p_value: float, n_current: int = 180,
+                   model_version: str = "1", scope: str = "pooled",
+                   p_adjusted: float | None = None) -> None:
+    quality_store.ensure_schema(cur)
+    cur.execute(
+        "INSERT INTO monitoring.kpi_driver_change (as_of, model_version, role_family, scope, "
+        "n_reference, n_current, chi2, df, p_value, p_adjusted, moves) VALUES (%s, %s, %s, %s, "
+        "500, %s, 9.0, 6, %s, %s, '{\"communication\": 0.01}')",
+        (as_of, model_version, family, scope, n_current, p_value,
+         p_value if p_adjusted is None else p_adjusted))
+
+
 def stable_quarter(cur, as_of: str, families=("sales", "rnd")) -> None:
     """Figures well inside every default threshold, with enough rows to be tested."""
     for family in families:
@@ -41,3 +53,4 @@ def stable_quarter(cur, as_of: str, families=("sales", "rnd")) -> None:
         insert_quality(cur, as_of, family, "early", "2024-Q3", 120, mean_predicted=0.55,
                        mean_observed=0.52)
         insert_quality(cur, as_of, family, "estimate", "2025-Q1", 150, auc=0.71)
+        insert_drivers(cur, as_of, family, 0.4)

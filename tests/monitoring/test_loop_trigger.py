@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from monitoring.loop_decisions import LoopDecision, record_decision
 from monitoring.loop_trigger import TriggerPolicy, decide, quarter_looked_at, read_figures
-from tests.monitoring.loop_figures import insert_drift, insert_quality, stable_quarter
+from tests.monitoring.loop_figures import (
+    insert_drift,
+    insert_drivers,
+    insert_quality,
+    stable_quarter,
+)
 
 
 @pytest.fixture()
@@ -39,6 +45,9 @@ def expected_breaches(figures: dict, p: TriggerPolicy) -> set[tuple[str, str]]:
                 r["early_auc"] is not None and r["early_reference_auc"] is not None and \
                 r["early_reference_auc"] - r["early_auc"] > p.max_early_auc_drop:
             out.add(("early_auc_drop", r["role_family"]))
+    for r in figures["drivers"]:
+        if r["n_current"] >= p.min_driver_n and r["p_adjusted"] < p.driver_change_alpha:
+            out.add(("driver_change_p", r["role_family"]))
     return out
 
 
@@ -55,6 +64,10 @@ SCENARIOS = {
     "concept_drift_early": lambda cur: insert_quality(
         cur, "2025-04-01", "rnd", "early", "2024-Q4", 110, mean_predicted=0.58,
         mean_observed=0.38, model_version="2"),
+    "drivers_moved": lambda cur: insert_drivers(cur, "2025-04-01", "rnd", 4.6e-8, 185,
+                                                model_version="2"),
+    "drivers_moved_too_few": lambda cur: insert_drivers(cur, "2025-04-01", "rnd", 4.6e-8, 30,
+                                                        model_version="2"),
     "too_few_to_tell": lambda cur: insert_quality(
         cur, "2025-04-01", "sales", "early", "2024-Q4", 30, mean_predicted=0.6,
         mean_observed=0.1, model_version="2"),
@@ -75,7 +88,7 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
     breaches = expected_breaches(figures, policy)
     assert decision.retrain == bool(breaches)
     assert {(c.figure, c.role_family) for c in decision.breaches} == breaches
-    assert (scenario in ("stable", "too_few_to_tell")) == (not breaches)
+    assert (scenario in ("stable", "too_few_to_tell", "drivers_moved_too_few")) == (not breaches)
     assert decision.quarter == "2025-Q1"
     assert decision.figures["thresholds"]["max_drift_share"] == policy.max_drift_share
 
@@ -85,19 +98,28 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
         check = next(c for c in decision.breaches if (c.figure, c.role_family) ==
                      (figure, family))
         reason = decision.reasons[decision.breaches.index(check)]
+        assert reason.startswith(f"{family}: ") and reason.endswith("retrain")
+        if figure == "driver_change_p":  # a p-value: breaches below its threshold
+            assert f"< threshold {policy.driver_change_alpha:.2g}" in reason
+            continue
         threshold = getattr(policy, {"drift_share": "max_drift_share",
                                      "auc_drop": "max_auc_drop",
                                      "calibration_error": "max_calibration_error",
                                      "early_gap": "max_early_gap",
                                      "early_auc_drop": "max_early_auc_drop"}[figure])
-        assert reason.startswith(f"{family}: ")
-        assert f"> threshold {threshold:.3f}" in reason and reason.endswith("retrain")
+        assert f"> threshold {threshold:.3f}" in reason
     assert any("feature drift share" in r for r in decision.reasons)
     assert any("AUC drop" in r for r in decision.reasons)
     assert any("calibration error" in r for r in decision.reasons)
     assert any("early-attainment gap" in r for r in decision.reasons)
+    assert any("KPI driver change p-value" in r for r in decision.reasons)
     if scenario == "too_few_to_tell":
         assert "sales: early-attainment gap not tested (n 30 < min 100)" in decision.reasons
+    if scenario == "drivers_moved":
+        assert ("rnd: KPI driver change p-value 4.6e-08 < threshold 0.001 (n 185 ≥ min 50): "
+                "retrain") in decision.reasons
+    if scenario == "drivers_moved_too_few":
+        assert "rnd: KPI driver change p-value not tested (n 30 < min 50)" in decision.reasons
 
 
 def test_newest_cohort_and_latest_model_version_are_read(cursor):
@@ -175,6 +197,68 @@ def test_the_early_auc_drop_is_against_the_versions_first_look(cursor):
     assert "all: early AUC drop (first look − now) not tested (no value)" in again.reasons
 
 
+def test_the_familys_smallest_adjusted_driver_p_value_is_tested(cursor):
+    """Of a family's KPI-driver tests (pooled, each cohort alone), the smallest adjusted
+    p-value among those with enough hires is the one the trigger tests."""
+    insert_drivers(cursor, "2025-04-01", "sales", 0.2, 240, p_adjusted=0.6)
+    insert_drivers(cursor, "2025-04-01", "sales", 1e-5, 80, scope="2025-Q1", p_adjusted=3e-5)
+    insert_drivers(cursor, "2025-04-01", "sales", 1e-9, 20, scope="2025-Q2", p_adjusted=3e-9)
+    policy = TriggerPolicy()
+    (row,) = read_figures(cursor, policy=policy)["drivers"]
+    assert (row["scope"], row["p_adjusted"], row["n_current"]) == ("2025-Q1", 3e-5, 80)
+    decision = decide(read_figures(cursor, policy=policy), policy)
+    assert ("sales: KPI driver change p-value 3e-05 < threshold 0.001 (n 80 ≥ min 50): "
+            "retrain") in decision.reasons
+
+
+def _kept(cursor, decision, version: str) -> None:
+    """The retrain the trigger asked for kept `version`, recording the trigger's figures."""
+    record_decision(cursor, LoopDecision(
+        as_of=decision.as_of, quarter=decision.quarter, decision="retrained_kept",
+        reasons=["kept"], figures={"trigger": {"figures": decision.figures}},
+        champion_before=version, champion_after=version))
+
+
+def test_a_shift_already_acted_on_does_not_retrain_again_unless_it_grows(cursor):
+    """A lasting shift retrained once and kept the champion: at later looks the same figure
+    of the same family is 'acted on', not a breach, until it grows by the re-fire margin;
+    a new champion, or a challenger refused for cause, acts on nothing."""
+    policy = TriggerPolicy()
+    stable_quarter(cursor, "2025-04-01")
+    insert_drift(cursor, "2025-04-01", "rnd", 5 / 32, model_version="2")
+    first = decide(read_figures(cursor, policy=policy), policy)
+    assert [(c.figure, c.role_family) for c in first.breaches] == [("drift_share", "rnd")]
+    _kept(cursor, first, "2")
+
+    stable_quarter(cursor, "2025-07-01")
+    insert_drift(cursor, "2025-07-01", "rnd", 6 / 32, model_version="2")  # +0.031: same shift
+    figures = read_figures(cursor, policy=policy)
+    assert figures["acted_on"] == [{"figure": "drift_share", "role_family": "rnd",
+                                    "value": pytest.approx(5 / 32), "as_of": "2025-04-01",
+                                    "quarter": "2025-Q1"}]
+    later = decide(figures, policy)
+    assert not later.retrain
+    assert ("rnd: feature drift share 0.188 past threshold 0.080 (n 150), acted on in 2025-Q1 "
+            "(0.156 then; retrained, champion kept) and not worse since by the re-fire margin: "
+            "no retrain") in later.reasons
+
+    # Grown by more than half the threshold (0.156 + 0.04): retrain again.
+    cursor.execute("UPDATE monitoring.feature_drift_summary SET drift_share = 7 / 32.0 "
+                   "WHERE as_of = '2025-07-01' AND role_family = 'rnd' AND model_version = '2'")
+    grown = decide(read_figures(cursor, policy=policy), policy)
+    assert [(c.figure, c.role_family) for c in grown.breaches] == [("drift_share", "rnd")]
+
+    # A refused challenger acted on nothing; a new champion starts afresh.
+    record_decision(cursor, LoopDecision(
+        as_of="2025-04-01", quarter="2025-Q1", decision="refused", reasons=["unfair"],
+        figures={"trigger": {"figures": first.figures}}, champion_before="3",
+        champion_after="3"))
+    insert_drift(cursor, "2025-07-01", "rnd", 6 / 32, model_version="3")
+    fresh = read_figures(cursor, policy=policy)
+    assert fresh["acted_on"] == []
+    assert decide(fresh, policy).retrain
+
+
 def test_nothing_recorded_is_none_and_creates_no_table(cursor):
     assert read_figures(cursor) is None
     cursor.execute("SELECT to_regclass('monitoring.model_quality')")
@@ -199,6 +283,8 @@ def test_the_quarter_looked_at_is_the_one_the_as_of_closes(as_of, quarter):
 @pytest.mark.parametrize("kwargs, message", [
     ({"max_auc_drop": 0}, "max_auc_drop must lie between 0 and 1"),
     ({"min_early_n": 0}, "min_early_n must be a whole number of rows"),
+    ({"driver_change_alpha": 1.5}, "driver_change_alpha must lie between 0 and 1"),
+    ({"refire_margin": 0}, "refire_margin must be above 0"),
 ])
 def test_a_bad_threshold_is_refused_naming_it(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -301,3 +301,16 @@ def test_blocking_check_keeps_a_broken_model_out_of_the_registry(resources):
     assert set(_materialised(result)) == {"training_set", "trained_model"}
     assert len(client.search_model_versions("name = 'hireloop-kpi'")) == versions_before
     assert str(version_by_alias(client, CHAMPION).version) == champion_before
+
+
+def test_the_rater_bias_correction_is_decided_from_the_stores_audit(resources):
+    """With TrainConfig.rater_bias_correction the asset audits its own feature store: the
+    model it trains leaves out the human communication scores the audit flags (the planted
+    bias) and the ratings built on them, and records them in its version."""
+    result = _run(resources, ["training_set", "trained_model"],
+                  training={"rater_bias_correction": True, "make_figures": False})
+    trained = result.output_for_node("trained_model")
+    removed = trained.model.version_info["rater_bias_correction"]["removed"]
+    assert {"interviewer_communication", "overall_rating_mean"} <= set(removed)
+    for fam in trained.model.families.values():
+        assert not set(fam.features) & set(removed) and "ai_communication" in fam.features

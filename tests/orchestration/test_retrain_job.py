@@ -1,7 +1,9 @@
 """The `retrain` job wired in Dagster on a concept_drift world (real PostgreSQL + dbt, a real
 MLflow store, a real endpoint): an unsound pick fails the run through the blocking check
-and is recorded as refused; a sound retrain promotes the window that wins, records
-the decision with figures that recompute to it, and the endpoint serves the new champion.
+and is recorded as refused; a sound and fair retrain promotes the window that wins, records
+the decision with figures that recompute to it (every challenger's fairness judgement
+included), audits the new version's fairness on its MLflow run, and the endpoint serves
+the new champion.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from tests.orchestration.job_resources import job_resources
 QUICK = {"n_search": 2, "max_trees": 200, "early_stopping_rounds": 20,
          "strategies": ["per_family"], "make_figures": False}
 KEYS = ["training_set", "retrain_challengers", "retrain_gate", "retrained_champion",
-        "deployed_endpoint"]
+        "retrained_fairness_report", "deployed_endpoint"]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +103,7 @@ def test_an_unsound_pick_fails_the_run_and_is_recorded_as_refused(
     assert not check.passed and check.severity.value == "ERROR"
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert {"retrain_challengers", "retrain_gate"} <= done
-    assert not done & {"retrained_champion", "deployed_endpoint"}
+    assert not done & {"retrained_champion", "retrained_fairness_report", "deployed_endpoint"}
     assert str(champion_version(resources["mlflow"].target().client).version) == champion
     row = _decisions(resources, pg_server).iloc[-1]
     assert row["decision"] == REFUSED and row["dagster_run_id"] == result.run_id
@@ -116,7 +118,7 @@ def test_an_unsound_pick_fails_the_run_and_is_recorded_as_refused(
 
 def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champion, pg_server):
     result = _run(resources)
-    assert result.success, {k: v.value for k, v in _check(result).metadata.items()}
+    assert result.success, _check(result).description
     value = result.output_for_node("retrained_champion")
     assert value["decision"] == PROMOTED and value["winner"] in ("recent", "recency")
     target = resources["mlflow"].target()
@@ -140,6 +142,17 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
     meta = {e.asset_key.to_user_string(): e.materialization.metadata
             for e in result.get_asset_materialization_events()}
     assert "diff" in meta["retrain_gate"]["paired_auc"].value
+    # every challenger met the fairness gate on the gate cohort, and the new version's
+    # audit is on its MLflow run as the build's is
+    assert set(figures["fairness"]) == set(figures["challengers"])
+    assert figures["fairness"][value["winner"]]["passed"]
+    assert figures["fairness"][value["winner"]]["n"] == won["n"]
+    audit = result.output_for_node("retrained_fairness_report")
+    assert audit["version"] == new
+    logged = {a.path for a in target.client.list_artifacts(version.run_id, "fairness")}
+    assert {"fairness/fairness_report.json", "fairness/ll144_summary.json",
+            "fairness/fairness_report.en.html",
+            "fairness/fairness_report.zh.html"} <= logged, logged
 
     deployed = result.output_for_node("deployed_endpoint")
     assert deployed["served_version"] == new and deployed["restarted"]
