@@ -24,36 +24,24 @@ rater drift (harsher interviewers) and covariate shift (another applicant pool) 
 scores' levels, not their slopes, and leave this test alone. Which dimensions a family
 has is monitoring.feedback's definition.
 
-Per family there are several tests: every early hire pooled, and each hire cohort with at
-least MIN_HIRES hires alone (a single cohort, alone, once). Pooled, the newest changed
-cohorts are diluted by older ones: at a close a year of early hires holds the cohort hired
-from the history's last applicants (unchanged) with the most reviews, and bench/loop.py's
-concept drift (20,000 applicants) stayed at p 0.09 pooled until the fifth close. Each test's
-p-value is Bonferroni-adjusted by the family's number of tests (`p_adjusted`), and the
-trigger tests the family's smallest.
-
-Measured on bench/loop.py's 20,000-applicant worlds: a cohort after the change (50-90 hires
-per family, three reviews) gave concept drift p 4.6e-8 to 8.4e-4 in every family, two
-reviews 3e-6 (manufacturing) to 0.64, one review 8e-6 to 0.1; the stable world's smallest
-p over twenty family-cohorts 0.005 (0.019 among single early cohorts).
+Measured on bench/loop.py's 20,000-applicant worlds (first cohort after the change, 50-90
+hires per family with three reviews): concept drift p 4.6e-8 to 8.4e-4 in every family;
+the stable world's smallest p over twenty family-cohorts 0.005.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ml.features import FAMILY_COLUMN
-from ml.split import COHORT
 from monitoring.feedback import family_dimensions
 
 ATTAINMENT, REVIEWS = "attainment", "reviews"
 REVIEWS_TO_MATURE = 4
-MIN_HIRES = 50      # a test's current hires at least (the fit has about a dozen parameters)
-POOLED = "pooled"   # the scope of the test over every current hire of the family
 
 
 @dataclass(frozen=True)
@@ -67,8 +55,6 @@ class DriverChange:
     df: int
     p_value: float
     moves: dict[str, float] = field(default_factory=dict)  # dimension -> slope difference
-    scope: str = POOLED   # POOLED, or the hire cohort tested alone
-    p_adjusted: float = 1.0  # p_value times the family's number of tests (Bonferroni), ≤ 1
 
     def biggest_moves(self, k: int = 3) -> list[tuple[str, float]]:
         return sorted(self.moves.items(), key=lambda kv: -abs(kv[1]))[:k]
@@ -134,33 +120,17 @@ def driver_change(family: str, reference: pd.DataFrame, current: pd.DataFrame,
                         {d: float(v) for d, v in zip(dims, diff, strict=True)})
 
 
-def driver_changes(reference: pd.DataFrame, current: pd.DataFrame,
-                   min_hires: int = MIN_HIRES) -> list[DriverChange]:
-    """Every test of every role family present on both sides: pooled, and each cohort
-    of at least `min_hires` current hires alone (with one such cohort and nothing else,
-    once), p-values Bonferroni-adjusted within the family. `reference` and `current` carry
+def driver_changes(reference: pd.DataFrame, current: pd.DataFrame) -> list[DriverChange]:
+    """One test per role family present on both sides. `reference` and `current` carry
     ATTAINMENT and REVIEWS (mature_outcomes / early_outcomes) and the feature columns."""
     out = []
     for family, ref in reference.groupby(FAMILY_COLUMN, sort=True):
         cur = current[current[FAMILY_COLUMN] == family]
-        dims = family_dimensions(ref)
-        scopes: list[tuple[str, pd.DataFrame]] = []
-        if len(cur) >= min_hires:
-            scopes.append((POOLED, cur))
-        sizes = (cur[COHORT].astype(str).value_counts() if len(cur) and COHORT in cur
-                 else pd.Series(dtype=int))
-        cohorts = sorted(c for c, n in sizes.items() if n >= min_hires)
-        if not (len(cohorts) == 1 and sizes[cohorts[0]] == len(cur)):
-            scopes += [(c, cur[cur[COHORT].astype(str) == c]) for c in cohorts]
-        tests = [t for t in (_scoped(driver_change(str(family), ref, rows, dims), scope)
-                             for scope, rows in scopes) if t is not None]
-        out += [replace(t, p_adjusted=min(1.0, t.p_value * len(tests))) for t in tests]
+        result = driver_change(str(family), ref, cur, family_dimensions(ref))
+        if result is not None:
+            out.append(result)
     return out
 
 
-def _scoped(test: DriverChange | None, scope: str) -> DriverChange | None:
-    return None if test is None else replace(test, scope=scope)
-
-
-__all__ = ["ATTAINMENT", "MIN_HIRES", "POOLED", "REVIEWS", "DriverChange", "dimension_scores",
-           "driver_change", "driver_changes", "early_outcomes", "mature_outcomes"]
+__all__ = ["ATTAINMENT", "REVIEWS", "DriverChange", "dimension_scores", "driver_change",
+           "driver_changes", "early_outcomes", "mature_outcomes"]

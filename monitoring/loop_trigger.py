@@ -23,9 +23,8 @@ Figures tested, each only with enough rows behind it (fewer: "not tested", never
   year before the labels mature.
 - KPI driver change, the p-value of monitoring.kpi_drivers' test that KPI attainment still
   depends on the family's dimension scores as in the champion's own cohorts (early hires,
-  the reviews so far): concept drift asked directly, without the model. Of the family's
-  tests (pooled, each cohort alone) the smallest Bonferroni-adjusted p-value is tested;
-  breach when it is BELOW `driver_change_alpha`.
+  the reviews so far): concept drift asked directly, without the model. Breach when the
+  p-value is BELOW `driver_change_alpha`.
 Estimates (confidence-based) are recorded beside the decision and never trigger: they assume
 the model is still calibrated, which is exactly what concept drift breaks.
 
@@ -50,7 +49,6 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from hris.calendar import quarter_of
-from monitoring.kpi_drivers import MIN_HIRES
 
 BREACH, WITHIN, UNTESTED, ACTED_ON = "breach", "within", "untested", "acted_on"
 
@@ -102,14 +100,13 @@ class TriggerPolicy:
       figure watches for a larger change, not that one.
     - `refire_margin` 0.5: a figure acted on retrains again once it has grown by half its
       threshold (drift share +0.04: one more drifted input of 30; AUC drop +0.05).
-    - `driver_change_alpha` 0.001, `min_driver_n` 50 (monitoring.kpi_drivers.MIN_HIRES, the
-      hires behind the test looked at): one family's smallest adjusted p per look (four
+    - `driver_change_alpha` 0.001, `min_driver_n` 100: one test per family per look (four
       families, eight looks: about 3 % of stable runs would raise one false alarm if the
-      p-values were exact). Measured on bench/loop.py's 20,000-applicant worlds: a year of
-      early hires per family pooled (170-250): stable p 0.18-0.98, concept drift 6.3e-8 to
-      0.023; single cohorts of 50-90 hires: stable ≥ 0.019 over twelve, concept drift's
-      first fully changed cohort under 0.001 in every family with three reviews, in one of
-      four with one or two.
+      p-values were exact). Measured on bench/loop.py's 20,000-applicant worlds, a year of
+      early hires per family (170-250): stable p 0.18-0.98, concept drift 6.3e-8 to 0.023
+      (three of four families under 0.001); single cohorts of 50-90 hires: stable ≥ 0.005
+      over twenty, concept drift's first cohort under 0.001 in every family. Under a hundred
+      early hires the fit has a dozen parameters for too few rows.
     """
 
     max_drift_share: float = 0.08
@@ -123,7 +120,7 @@ class TriggerPolicy:
     max_early_auc_drop: float = 0.06
     min_early_auc_n: int = 500
     driver_change_alpha: float = 0.001
-    min_driver_n: int = MIN_HIRES
+    min_driver_n: int = 100
     refire_margin: float = 0.5
 
     def __post_init__(self) -> None:
@@ -265,7 +262,7 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
             checks.append(_check("early_auc_drop", family, drop, policy.max_early_auc_drop,
                                  int(row.get("early_auc_n") or 0), policy.min_early_auc_n))
     for row in figures.get("drivers", []):
-        checks.append(_check("driver_change_p", row["role_family"], _num(row["p_adjusted"]),
+        checks.append(_check("driver_change_p", row["role_family"], _num(row["p_value"]),
                              policy.driver_change_alpha, int(row["n_current"]),
                              policy.min_driver_n))
     acted = {(a["figure"], a["role_family"]): a for a in figures.get("acted_on", [])}
@@ -281,8 +278,8 @@ def decide(figures: dict[str, Any], policy: TriggerPolicy = TriggerPolicy()) -> 
 
 _DRIFT = ("role_family", "model_version", "drift_share", "n_drifted", "n_features",
           "n_current", "prediction_drifted")
-_DRIVERS = ("role_family", "scope", "model_version", "n_reference", "n_current", "chi2", "df",
-            "p_value", "p_adjusted", "moves")
+_DRIVERS = ("role_family", "model_version", "n_reference", "n_current", "chi2", "df", "p_value",
+            "moves")
 _QUALITY = ("role_family", "kind", "cohort_quarter", "model_version", "n", "n_positive", "auc",
             "reference_auc", "brier", "calibration_error", "mean_predicted", "mean_observed",
             "n_reviews_mean")
@@ -294,15 +291,14 @@ def _exists(cursor, table: str) -> bool:
 
 
 def newest_as_of(cursor) -> str | None:
-    """The newest as-of with drift, quality or KPI-driver figures (None: none recorded yet).
-    Reads only: a daemon looking at an installation without monitoring tables creates
-    nothing."""
-    tables = [t for t in ("monitoring.feature_drift_summary", "monitoring.model_quality",
-                          "monitoring.kpi_driver_change") if _exists(cursor, t)]
+    """The newest as-of with drift or quality figures (None: none recorded yet). Reads
+    only: a daemon looking at an installation without monitoring tables creates nothing."""
+    tables = [t for t in ("monitoring.feature_drift_summary", "monitoring.model_quality")
+              if _exists(cursor, t)]
     if not tables:
         return None
     union = " UNION ALL ".join(f"SELECT max(as_of) AS d FROM {t}" for t in tables)
-    cursor.execute(f"SELECT max(d) FROM ({union}) AS each_table")
+    cursor.execute(f"SELECT max(d) FROM ({union}) AS both_tables")
     day = cursor.fetchone()[0]
     return None if day is None else day.isoformat()
 
@@ -317,9 +313,8 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
                  ) -> dict[str, Any] | None:
     """The figures of `as_of` (default: the newest), JSON-ready; None when there are none.
 
-    Drift: the family rows of the model version computed last at that as-of; KPI driver
-    changes: of that version's tests per family, the smallest adjusted p-value among those
-    with `min_driver_n` hires (else the smallest). Quality: per
+    Drift and KPI driver changes: the family rows of the model version computed last at
+    that as-of. Quality: per
     (family, kind), the newest cohort, of the model version computed last for that kind,
     with the rows `policy` needs to test it (realised: `min_auc_n`, early: `min_early_n`),
     else the newest cohort. The newest cohort of a quarter is still filling (at an as-of,
@@ -355,13 +350,11 @@ def read_figures(cursor, as_of: str | None = None, policy: TriggerPolicy | None 
     drivers: list[dict[str, Any]] = []
     if _exists(cursor, "monitoring.kpi_driver_change"):
         drivers = _rows(cursor, f"""
-            SELECT DISTINCT ON (role_family) {', '.join(_DRIVERS)}
-            FROM monitoring.kpi_driver_change
+            SELECT {', '.join(_DRIVERS)} FROM monitoring.kpi_driver_change
             WHERE as_of = %s AND model_version = (
                 SELECT model_version FROM monitoring.kpi_driver_change
                 WHERE as_of = %s ORDER BY computed_at DESC, model_version DESC LIMIT 1)
-            ORDER BY role_family, n_current >= %s DESC, p_adjusted, scope""",
-            (as_of, as_of, policy.min_driver_n))
+            ORDER BY role_family""", (as_of, as_of))
     if not drift and not quality and not drivers:
         return None
     early = [r for r in quality if r["kind"] == "early"]

@@ -15,9 +15,8 @@ mean_predicted is the attainment the probability implies, so `mean_observed -
 mean_predicted` is the early-attainment gap). `monitoring.model_quality_bands` holds KPI
 attainment by the model's band (advance / review / hold) for the same keys.
 `write_quality` replaces an as-of/version's rows in both tables (a re-run is idempotent).
-`monitoring.kpi_driver_change` keeps monitoring.kpi_drivers' tests per family (whether KPI
-attainment still depends on the dimensions as it did in the champion's own cohorts: every
-early hire pooled, and each hire cohort alone, `scope`);
+`monitoring.kpi_driver_change` keeps monitoring.kpi_drivers' test per family (whether KPI
+attainment still depends on the dimensions as it did in the champion's own cohorts);
 `write_driver_changes` replaces an as-of/version's rows the same way.
 """
 
@@ -71,17 +70,15 @@ CREATE TABLE IF NOT EXISTS monitoring.kpi_driver_change (
     as_of         date NOT NULL,
     model_version text NOT NULL,
     role_family   text NOT NULL,
-    scope         text NOT NULL,    -- 'pooled' or the hire cohort tested alone
     n_reference   integer NOT NULL,
     n_current     integer NOT NULL,
     chi2          float8 NOT NULL,
     df            integer NOT NULL,
     p_value       float8 NOT NULL,
-    p_adjusted    float8 NOT NULL,  -- Bonferroni over the family's tests
     moves         jsonb NOT NULL,   -- dimension -> slope difference (current - reference)
     run_id        text,
     computed_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (as_of, model_version, role_family, scope)
+    PRIMARY KEY (as_of, model_version, role_family)
 );
 """
 
@@ -146,20 +143,18 @@ def write_driver_changes(cursor, changes, as_of: str, model_version: str,
     ensure_schema(cursor)
     cursor.execute("DELETE FROM monitoring.kpi_driver_change WHERE as_of = %s "
                    "AND model_version = %s", [as_of, model_version])
-    values = [(as_of, model_version, c.role_family, c.scope, c.n_reference, c.n_current,
-               c.chi2, c.df, c.p_value, c.p_adjusted, json.dumps(c.moves), run_id)
-              for c in changes]
+    values = [(as_of, model_version, c.role_family, c.n_reference, c.n_current, c.chi2, c.df,
+               c.p_value, json.dumps(c.moves), run_id) for c in changes]
     if values:
         execute_values(cursor, "INSERT INTO monitoring.kpi_driver_change (as_of, model_version, "
-                       "role_family, scope, n_reference, n_current, chi2, df, p_value, "
-                       "p_adjusted, moves, run_id) VALUES %s", values)
+                       "role_family, n_reference, n_current, chi2, df, p_value, moves, run_id) "
+                       "VALUES %s", values)
     return len(values)
 
 
 def read_driver_changes(cursor, as_of: str | None = None) -> pd.DataFrame:
     """The driver tests, for one as-of date or all of them, in a stable order."""
-    return _read(cursor, "kpi_driver_change", "as_of, model_version, role_family, scope",
-                 as_of)
+    return _read(cursor, "kpi_driver_change", "as_of, model_version, role_family", as_of)
 
 
 def _plain(value):

@@ -28,13 +28,12 @@ def quality_tables(rows: pd.DataFrame) -> dict[str, str]:
 
 
 def driver_table(changes) -> str:
-    """One line per test of monitoring.kpi_drivers: scope, rows, p-values, biggest moves."""
+    """One line per family of monitoring.kpi_drivers' test: rows, p-value, biggest moves."""
     if not changes:
         return "no family had early hires to test"
-    rows = [{"role_family": c.role_family, "early hires": c.scope,
-             "hires (own / early)": f"{c.n_reference} / {c.n_current}",
-             "chi²": round(c.chi2, 1), "df": c.df, "p-value": f"{c.p_value:.2g}",
-             "adjusted": f"{c.p_adjusted:.2g}",
+    rows = [{"role_family": c.role_family, "hires (own / early)": f"{c.n_reference} / "
+             f"{c.n_current}", "chi²": round(c.chi2, 1), "df": c.df,
+             "p-value": f"{c.p_value:.2g}",
              "biggest slope moves": ", ".join(f"{d} {v:+.3f}" for d, v in c.biggest_moves())}
             for c in changes]
     return pd.DataFrame(rows).to_markdown(index=False)

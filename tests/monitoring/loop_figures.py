@@ -33,15 +33,13 @@ def insert_quality(cur, as_of: str, family: str, kind: str, cohort: str, n: int,
 
 
 def insert_drivers(cur, as_of: str, family: str, p_value: float, n_current: int = 180,
-                   model_version: str = "1", scope: str = "pooled",
-                   p_adjusted: float | None = None) -> None:
+                   model_version: str = "1") -> None:
     quality_store.ensure_schema(cur)
     cur.execute(
-        "INSERT INTO monitoring.kpi_driver_change (as_of, model_version, role_family, scope, "
-        "n_reference, n_current, chi2, df, p_value, p_adjusted, moves) VALUES (%s, %s, %s, %s, "
-        "500, %s, 9.0, 6, %s, %s, '{\"communication\": 0.01}')",
-        (as_of, model_version, family, scope, n_current, p_value,
-         p_value if p_adjusted is None else p_adjusted))
+        "INSERT INTO monitoring.kpi_driver_change (as_of, model_version, role_family, "
+        "n_reference, n_current, chi2, df, p_value, moves) VALUES (%s, %s, %s, 500, %s, 9.0, "
+        "6, %s, '{\"communication\": 0.01}')",
+        (as_of, model_version, family, n_current, p_value))
 
 
 def stable_quarter(cur, as_of: str, families=("sales", "rnd")) -> None:
