@@ -35,6 +35,7 @@ from orchestration.cli import app
 from orchestration.dbt import run_dbt_build
 from orchestration.import_check import check_export, field_defect_counts, quarantine_counts
 from tests.hris.foreign_export import PROFILE, import_only_profile, write_foreign_export
+from tests.orchestration.raw_state import hr_tables_and_loads
 
 AS_OF = dt.date(2025, 1, 1)
 KEY = b"not-secret-foreign-export-key"
@@ -206,7 +207,6 @@ def test_the_command_checks_with_and_without_the_values_of_the_profile(own_insta
     conn = own_installation.connect("hireloop")
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'raw'")
-            assert cur.fetchone()[0] == 0
+            assert hr_tables_and_loads(cur) == 0  # no HR table, nothing in the register
     finally:
         conn.close()

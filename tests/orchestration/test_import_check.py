@@ -26,6 +26,7 @@ from monitoring.data_quality.rules import load_rules
 from orchestration.cli import app
 from orchestration.dbt import run_dbt_build
 from orchestration.import_check import check_export, field_defect_counts, quarantine_counts
+from tests.orchestration.raw_state import hr_tables_and_loads
 
 AS_OF = dt.date(2025, 1, 1)
 KEY = b"not-secret-import-check-key"
@@ -198,8 +199,7 @@ def test_cli_check_prints_the_prediction_and_refuses_a_bad_export(own_installati
         conn = own_installation.connect("hireloop")
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'raw'")
-                return cur.fetchone()[0]
+                return hr_tables_and_loads(cur)
         finally:
             conn.close()
 
@@ -218,7 +218,7 @@ def test_cli_check_prints_the_prediction_and_refuses_a_bad_export(own_installati
     no_date = runner.invoke(app, ["import", str(export_dir), "--check"])
     assert no_date.exit_code == 2, no_date.output
     assert "as-of" in no_date.output
-    assert raw_state() == 0  # not even the raw schema was created
+    assert raw_state() == 0  # no HR table, nothing in the load register
 
 
 def test_the_profile_in_force_applies_as_in_the_build(pg_server, dirty, export_dir, tmp_path):
