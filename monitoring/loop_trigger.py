@@ -100,9 +100,12 @@ class TriggerPolicy:
       figure watches for a larger change, not that one.
     - `refire_margin` 0.5: a figure acted on retrains again once it has grown by half its
       threshold (drift share +0.04: one more drifted input of 30; AUC drop +0.05).
-    - `driver_change_alpha` 0.001, `min_driver_n` 100: one test per family per look (four
-      families, eight looks: about 3 % of stable runs would raise one false alarm if the
-      p-values were exact). Measured on bench/loop.py's 20,000-applicant worlds, a year of
+    - `driver_change_alpha` 0.0001, `min_driver_n` 100: one test per family per look (four
+      families, eight looks). The p-values are not exact: the stable world of
+      tests/orchestration/test_simulate_quarters.py (900 applicants a quarter) reached
+      3.2e-4 in sales at 149 early hires, so 0.001 raised a false alarm there; concept
+      drift at demo size passes 1e-4 at its fifth close (3.7e-5) and far below it after.
+      Measured on bench/loop.py's 20,000-applicant worlds, a year of
       early hires per family (170-250): stable p 0.18-0.98, concept drift 6.3e-8 to 0.023
       (three of four families under 0.001); single cohorts of 50-90 hires: stable ≥ 0.005
       over twenty, concept drift's first cohort under 0.001 in every family. Under a hundred
@@ -119,7 +122,7 @@ class TriggerPolicy:
     min_early_n: int = 100
     max_early_auc_drop: float = 0.06
     min_early_auc_n: int = 500
-    driver_change_alpha: float = 0.001
+    driver_change_alpha: float = 0.0001
     min_driver_n: int = 100
     refire_margin: float = 0.5
 

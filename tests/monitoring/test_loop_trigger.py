@@ -116,7 +116,7 @@ def test_decision_is_the_thresholds_applied_to_the_recorded_figures(cursor, scen
     if scenario == "too_few_to_tell":
         assert "sales: early-attainment gap not tested (n 30 < min 100)" in decision.reasons
     if scenario == "drivers_moved":
-        assert ("rnd: KPI driver change p-value 4.6e-08 < threshold 0.001 (n 185 ≥ min 100): "
+        assert ("rnd: KPI driver change p-value 4.6e-08 < threshold 0.0001 (n 185 ≥ min 100): "
                 "retrain") in decision.reasons
     if scenario == "drivers_moved_too_few":
         assert "rnd: KPI driver change p-value not tested (n 60 < min 100)" in decision.reasons

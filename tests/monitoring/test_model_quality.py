@@ -283,7 +283,7 @@ def _longest_number_list(node) -> int:
 def test_changed_kpi_drivers_are_found_in_the_early_hires_and_stored(stable_run, concept_run,
                                                                     stable_store, pg_server):
     """The early hires' attainment no longer depends on the dimensions as in the champion's
-    cohorts under concept drift: some family's test falls under the trigger's 0.001; in the
+    cohorts under concept drift: some family's test falls under the trigger's alpha; in the
     stable world none does. What is stored is what the run computed, and the early hires it
     tested are those of the early mart after the champion's cohorts."""
     alpha = TriggerPolicy().driver_change_alpha
