@@ -27,18 +27,19 @@ from ml.fairness_tables import ATTRIBUTES, AuditPolicy, category_labels, ll144_t
 BOOTSTRAP_DRAWS = 2000
 
 
-def compare_fairness(model: Any, champion: Any | None, rows: pd.DataFrame,
+def compare_fairness(model: Any, champion_sample: pd.DataFrame | None, rows: pd.DataFrame,
                      people: pd.DataFrame, policy: AuditPolicy, four_fifths: float,
                      margin: float, min_n: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """(challenger figures, champion figures or None) on the same `rows`; the challenger's
-    carry `drop_p`, the paired test of each category that fell below the champion's."""
+    """(challenger figures, champion figures or None) on the same `rows`; the champion
+    comes already scored on them (`scored_holdout`, once for every challenger judged). The
+    challenger's figures carry `drop_p`, the paired test of each category that fell below
+    the champion's."""
     sample = scored_holdout(model, rows, people)
     new = figures_of(sample, policy)
-    if champion is None:
+    if champion_sample is None:
         return new, None
-    old_sample = scored_holdout(champion, rows, people)
-    old = figures_of(old_sample, policy)
-    new["drop_p"] = {key: ratio_drop_p(sample, old_sample, key, policy)
+    old = figures_of(champion_sample, policy)
+    new["drop_p"] = {key: ratio_drop_p(sample, champion_sample, key, policy)
                      for key in sunk_candidates(new, old, four_fifths, margin, min_n)}
     return new, old
 

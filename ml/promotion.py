@@ -26,6 +26,7 @@ from mlflow import MlflowClient
 
 from ml.evaluation import gate_metrics, holdout_metrics, load_version_model
 from ml.fairness_gate import compare_fairness, fairness_failures
+from ml.fairness_io import scored_holdout
 from ml.fairness_tables import AuditPolicy
 from ml.registry import (
     CHALLENGER,
@@ -246,8 +247,9 @@ def judge(
                                    tracking_uri=tracking_uri)
         old = gate_metrics(holdout_metrics(model, holdout))
     if people is not None:
+        champion_sample = None if model is None else scored_holdout(model, holdout, people)
         new["fairness"], old_fairness = compare_fairness(
-            challenger, model, holdout, people, policy.audit_policy(),
+            challenger, champion_sample, holdout, people, policy.audit_policy(),
             policy.fairness_four_fifths, policy.fairness_margin, policy.fairness_min_n)
         if old is not None:
             old["fairness"] = old_fairness

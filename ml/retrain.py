@@ -33,6 +33,7 @@ import pandas as pd
 
 from ml.evaluation import gate_metrics, holdout_metrics
 from ml.fairness_gate import compare_fairness, fairness_failures
+from ml.fairness_io import scored_holdout
 from ml.features import FAMILY_COLUMN, LABEL
 from ml.model_checks import ModelCheck, beats_rating_baseline, carries_signature, finite_predictions
 from ml.paired_auc import delong_by_family
@@ -152,8 +153,9 @@ def fairness_of(models: dict[str, Any], champion: Any | None, rows: pd.DataFrame
     against the champion on the same rows: passed, failures, notes, the lowest impact
     ratio and n (for the verdict's figures)."""
     out = {}
+    champion_sample = None if champion is None else scored_holdout(champion, rows, people)
     for name, model in models.items():
-        new, old = compare_fairness(model, champion, rows, people, policy.audit_policy(),
+        new, old = compare_fairness(model, champion_sample, rows, people, policy.audit_policy(),
                                     policy.fairness_four_fifths, policy.fairness_margin,
                                     policy.fairness_min_n)
         failures, notes = fairness_failures(new, old, policy.fairness_four_fifths,

@@ -38,10 +38,10 @@ import pandas as pd
 from scipy import stats
 
 from ml.features import FAMILY_COLUMN
+from ml.windows import ATTAINMENT_SO_FAR, N_SO_FAR, REVIEWS_TO_MATURE
 from monitoring.feedback import family_dimensions
 
 ATTAINMENT, REVIEWS = "attainment", "reviews"
-REVIEWS_TO_MATURE = 4
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,9 @@ def mature_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
 
 def early_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
     """Hires with one to three reviews: attainment so far, weighted by the reviews."""
-    n = pd.to_numeric(frame["n_reviews_so_far"], errors="coerce")
+    n = pd.to_numeric(frame[N_SO_FAR], errors="coerce")
     rows = frame[n >= 1]
-    return rows.assign(**{ATTAINMENT: pd.to_numeric(rows["attainment_so_far"]),
+    return rows.assign(**{ATTAINMENT: pd.to_numeric(rows[ATTAINMENT_SO_FAR]),
                           REVIEWS: n[n >= 1].astype(float)})
 
 
