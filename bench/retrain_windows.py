@@ -46,7 +46,13 @@ from ml.retrain import RetrainGatePolicy, gate, summary_table
 from ml.split import COHORT
 from ml.train import TrainConfig
 from ml.training_pipeline import train_and_evaluate
-from ml.windows import WindowPolicy, gate_cohort, quarter_index, window_frame
+from ml.windows import (
+    WindowPolicy,
+    early_gate_rows,
+    gate_cohort,
+    quarter_index,
+    window_frame,
+)
 from orchestration.config import Settings, disable_telemetry
 from orchestration.runtime import Runtime
 from tests.simulated_store import build_store, post_change_applicants
@@ -95,8 +101,11 @@ def main() -> None:
         res = {"gate_cohort": g, "n_gate": len(gate_rows),
                "change_date": store.sim.world.change_date.isoformat(),
                "early_by_reviews": early["n_reviews_so_far"].value_counts().to_dict()}
-        for partial in (False, True):
-            policy = WindowPolicy(partial_labels=partial)
+        modes = {"mature only": WindowPolicy(partial_labels=False, early_gate_share=0),
+                 "partial, no early holdout": WindowPolicy(early_gate_share=0),
+                 "partial + early holdout": WindowPolicy()}
+        for mode, policy in modes.items():
+            early_rows = early_gate_rows(early, g, policy)
             models, windows = {}, {}
             sound = {}
             for w in policy.windows:
@@ -107,20 +116,20 @@ def main() -> None:
                 sound[w] = beats_rating_baseline(result.comparison).detail
             print("soundness:", json.dumps(sound))
             verdict = gate(models, champ, "champion", gate_rows, g, windows,
-                           RetrainGatePolicy())
+                           RetrainGatePolicy(), early_rows=early_rows)
             for w, m in models.items():
-                res_truth[f"{w}{'+partial' if partial else ''}"] = truth_auc(m, post)
+                res_truth[f"{w} ({mode})"] = truth_auc(m, post)
             print("sim_truth AUC on post-change applicants:", json.dumps(res_truth))
             table = summary_table(verdict.figures)
-            print(f"\n== {scenario}, partial_labels={partial}: {verdict.decision} "
-                  f"winner={verdict.winner}")
+            print(f"\n== {scenario}, {mode}: {verdict.decision} winner={verdict.winner} "
+                  f"early holdout {json.dumps(verdict.figures['early_gate'])}")
             print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
             print("vs all:", json.dumps({k: {x: v[x] for x in ("diff", "low", "high", "n")}
                                          for k, v in verdict.figures["vs_all"].items()}))
             print("windows:", json.dumps({k: {x: v[x] for x in ("cohorts", "n_mature",
                                                                  "n_partial", "weight_sum")}
                                           for k, v in windows.items()}))
-            res[f"partial={partial}"] = {"decision": verdict.decision,
+            res[mode] = {"decision": verdict.decision,
                                          "winner": verdict.winner,
                                          "table": table.to_dict("records"),
                                          "vs_all": verdict.figures["vs_all"]}

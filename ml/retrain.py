@@ -1,19 +1,26 @@
 """The retrain gate: challengers over data windows against the champion on one held-out cohort.
 
-Every challenger (ml.windows) and the champion are scored on the same rows, the newest
-mature cohort, which no challenger trained on. A challenger passes when
+Every challenger (ml.windows) and the champion are scored on the same rows, which no
+challenger trained on, by two routes:
+- `mature`: the newest mature cohort (the gate cohort), final labels;
+- `early`: the early holdout (ml.windows.early_gate_rows), hires of the cohorts after it
+  with two or more reviews, labelled provisionally by their reviews so far; tried when it
+  holds at least `min_early_rows` hires. After a change of the KPI's drivers the gate
+  cohort is the old world for quarters; the early holdout is the new one.
+On a route a challenger passes when
 - DeLong's paired interval of its AUC minus the champion's lies above `margin` overall
   (a point estimate 0.005 higher is noise at a hundred hires per role family),
 - no role family is significantly worse (the family's interval entirely below zero), and
 - the promotion gate's own rules hold (ml.promotion.check_role_families and
-  check_calibration, with this policy's tolerances).
-The gate picks, among those that pass, the one with the largest overall difference; when
-none passes the champion stays, which is a successful outcome. Soundness (ml.model_checks:
-beats the interviewer-rating baseline, predicts no NaN, carries its signature) is recorded
-for every challenger and judged on the pick (a blocking check in orchestration): an
-unsound pick is refused, never quietly swapped for the runner-up, since whatever made it
-unsound (the data, the code) is this run's and a person must look. The same holds for
-fairness: with the gate cohort's protected attributes (`people`), every challenger and the
+  check_calibration, with this policy's tolerances);
+it passes the gate when it passes on either route, each tested at `level`.
+The gate picks, among those that pass, the one with the largest difference on a route it
+passed; when none passes the champion stays, which is a successful outcome. Soundness
+(ml.model_checks: beats the interviewer-rating baseline, predicts no NaN, carries its
+signature) is recorded for every challenger and judged on the pick (a blocking check in
+orchestration): an unsound pick is refused, never quietly swapped for the runner-up, since
+whatever made it unsound (the data, the code) is this run's and a person must look. The same
+holds for fairness: with the gate cohort's protected attributes (`people`), every challenger and the
 champion get the promotion gate's fairness figures on the gate rows (ml.fairness_gate: the
 four-fifths rule with a significance test, no category sunk below the champion's), and an
 unfair pick is refused for cause. Protected attributes are read for this judgement only;
@@ -38,6 +45,7 @@ from ml.features import FAMILY_COLUMN, LABEL
 from ml.model_checks import ModelCheck, beats_rating_baseline, carries_signature, finite_predictions
 from ml.paired_auc import delong_by_family
 from ml.promotion import GatePolicy, check_calibration, check_role_families
+from ml.split import COHORT
 
 PROMOTED = "retrained_promoted"
 KEPT = "retrained_kept"
@@ -57,6 +65,8 @@ class RetrainGatePolicy:
     calibration_tolerance: float = 0.01
     min_gate_rows: int = field(default=50, metadata={
         "description": "fewer hires in the gate cohort: no decision, the champion stays"})
+    min_early_rows: int = field(default=150, metadata={
+        "description": "fewer hires in the early holdout: the early route is not tried"})
 
     def gate_policy(self) -> GatePolicy:
         return GatePolicy(per_family_tolerance=self.per_family_tolerance,
@@ -74,48 +84,85 @@ def _paired(entry) -> dict[str, Any] | None:
     return None if entry is None else entry.as_dict()
 
 
+ROUTES = ("mature", "early")
+# What each route's rows are, for reasons and tables.
+ROUTE_ROWS = {"mature": "gate cohort (mature labels)",
+              "early": "early holdout (provisional labels: reviews so far)"}
+
+
+def _judged_on(p_new: np.ndarray, model: Any, champion: Any, rows: pd.DataFrame,
+               policy: RetrainGatePolicy) -> dict[str, Any]:
+    """A challenger's paired test and promotion rules against the champion on `rows`."""
+    y = rows[LABEL].astype(bool).to_numpy()
+    p_old = np.asarray(champion.predict_proba(rows), float)
+    paired = delong_by_family(rows[FAMILY_COLUMN], y, p_new, p_old, policy.level)
+    new_metrics = gate_metrics(holdout_metrics(model, rows))
+    old_metrics = gate_metrics(holdout_metrics(champion, rows))
+    rules = [check(new_metrics, old_metrics, policy.gate_policy())
+             for check in (check_role_families, check_calibration)]
+    return {"overall": _paired(paired.pop("overall")),
+            "by_family": {f: _paired(v) for f, v in paired.items()},
+            "checks": {r.name: {"passed": r.passed, "reason": r.reason} for r in rules}}
+
+
 def judge_challenger(model: Any, champion: Any | None, gate_rows: pd.DataFrame,
-                     policy: RetrainGatePolicy) -> dict[str, Any]:
-    """One challenger's figures against the champion on `gate_rows`, and whether it passes."""
-    y = gate_rows[LABEL].astype(bool).to_numpy()
+                     policy: RetrainGatePolicy,
+                     early_rows: pd.DataFrame | None = None) -> dict[str, Any]:
+    """One challenger's figures against the champion on `gate_rows` (the mature route) and,
+    when it holds `min_early_rows`, on `early_rows` (the early route), and whether it
+    passes."""
     p_new = np.asarray(model.predict_proba(gate_rows), float)
-    new_metrics = gate_metrics(holdout_metrics(model, gate_rows))
-    out: dict[str, Any] = {"metrics": new_metrics}
+    out: dict[str, Any] = {"metrics": gate_metrics(holdout_metrics(model, gate_rows))}
     if champion is None:
         out.update(passed=True, reasons=["no champion to beat"])
         return out
-    p_old = np.asarray(champion.predict_proba(gate_rows), float)
-    paired = delong_by_family(gate_rows[FAMILY_COLUMN], y, p_new, p_old, policy.level)
-    out["overall"] = _paired(paired.pop("overall"))
-    out["by_family"] = {f: _paired(v) for f, v in paired.items()}
-    old_metrics = gate_metrics(holdout_metrics(champion, gate_rows))
-    rules = [check(new_metrics, old_metrics, policy.gate_policy())
-             for check in (check_role_families, check_calibration)]
-    out["checks"] = {r.name: {"passed": r.passed, "reason": r.reason} for r in rules}
+    out.update(_judged_on(p_new, model, champion, gate_rows, policy))
+    if early_rows is not None and len(early_rows) >= policy.min_early_rows:
+        out["early"] = _judged_on(np.asarray(model.predict_proba(early_rows), float), model,
+                                  champion, early_rows, policy)
     out["passed"], out["reasons"] = passes(out, policy)
     return out
 
 
-def passes(judged: dict[str, Any], policy: RetrainGatePolicy) -> tuple[bool, list[str]]:
-    """Whether a judged challenger passes, from its recorded figures alone, and why."""
+def _route_passes(judged: dict[str, Any], policy: RetrainGatePolicy,
+                  where: str) -> tuple[bool, list[str]]:
+    """Whether one route's figures (overall, by_family, checks) pass, and why."""
     o = judged.get("overall")
-    reasons = []
     if o is None:
-        return False, ["the gate cohort lacks one class: no AUC to compare"]
+        return False, [f"{where} lacks one class: no AUC to compare"]
     above = o["low"] > policy.margin
-    reasons.append(
-        f"AUC {o['auc_a']:.3f} vs champion {o['auc_b']:.3f} on n={o['n']}: difference "
-        f"{o['diff']:+.3f}, {o['level']:.0%} interval [{o['low']:+.3f}, {o['high']:+.3f}] "
-        f"{'above' if above else 'not above'} margin {policy.margin}")
+    reasons = [
+        f"{where}: AUC {o['auc_a']:.3f} vs champion {o['auc_b']:.3f} on n={o['n']}: "
+        f"difference {o['diff']:+.3f}, {o['level']:.0%} interval [{o['low']:+.3f}, "
+        f"{o['high']:+.3f}] {'above' if above else 'not above'} margin {policy.margin}"]
     worse = [f"{f} {v['diff']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] n={v['n']}"
              for f, v in sorted(judged.get("by_family", {}).items())
              if v is not None and v["high"] < 0]
     if worse:
-        reasons.append("significantly worse in role family " + "; ".join(worse))
+        reasons.append(f"{where}: significantly worse in role family " + "; ".join(worse))
     failed = [f"{name}: {c['reason']}" for name, c in judged.get("checks", {}).items()
               if not c["passed"]]
-    reasons += [f"promotion rule {r}" for r in failed]
+    reasons += [f"{where}: promotion rule {r}" for r in failed]
     return bool(above and not worse and not failed), reasons
+
+
+def passed_routes(judged: dict[str, Any], policy: RetrainGatePolicy) -> list[str]:
+    """The routes (ROUTES) a judged challenger passes on, from its figures alone."""
+    out = []
+    for route in ROUTES:
+        figures = judged if route == "mature" else judged.get("early")
+        if figures is not None and _route_passes(figures, policy, route)[0]:
+            out.append(route)
+    return out
+
+
+def passes(judged: dict[str, Any], policy: RetrainGatePolicy) -> tuple[bool, list[str]]:
+    """Whether a judged challenger passes (on either route), from its recorded figures
+    alone, and why."""
+    reasons = _route_passes(judged, policy, ROUTE_ROWS["mature"])[1]
+    if judged.get("early") is not None:
+        reasons += _route_passes(judged["early"], policy, ROUTE_ROWS["early"])[1]
+    return bool(passed_routes(judged, policy)), reasons
 
 
 @dataclass(frozen=True)
@@ -128,14 +175,16 @@ class RetrainVerdict:
     figures: dict[str, Any]
 
 
-def _pick(challengers: dict[str, dict[str, Any]]) -> str | None:
-    """The passing challenger with the largest overall difference (no champion: the
-    highest gate AUC); None when none passes."""
+def _pick(challengers: dict[str, dict[str, Any]], policy: RetrainGatePolicy) -> str | None:
+    """The passing challenger with the largest overall difference on a route it passed (no
+    champion: the highest gate AUC); None when none passes."""
     def key(name: str) -> float:
         c = challengers[name]
-        if c.get("overall") is not None:
-            return c["overall"]["diff"]
-        return c["metrics"]["overall"].get("roc_auc") or -1.0
+        if c.get("overall") is None:
+            return c["metrics"]["overall"].get("roc_auc") or -1.0
+        diffs = [(c if r == "mature" else c["early"])["overall"]["diff"]
+                 for r in passed_routes(c, policy)]
+        return max(diffs, default=c["overall"]["diff"])
 
     passing = [n for n, c in challengers.items() if c["passed"]]
     return max(passing, key=key) if passing else None
@@ -186,23 +235,29 @@ def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, 
            gate_cohort: str, champion_version: str | None, policy: RetrainGatePolicy,
            vs_all: dict[str, Any] | None = None,
            soundness: dict[str, dict[str, Any]] | None = None,
-           fairness: dict[str, dict[str, Any]] | None = None) -> RetrainVerdict:
+           fairness: dict[str, dict[str, Any]] | None = None,
+           early_gate: dict[str, Any] | None = None) -> RetrainVerdict:
     """The verdict over judged challengers (`judge_challenger`, by window name);
     `soundness` (soundness_figures) and `fairness` (fairness_of) are recorded beside, for
-    the blocking check."""
+    the blocking check, and `early_gate` (early_gate_summary) beside the routes."""
     figures = {"gate_cohort": gate_cohort, "champion": champion_version,
                "policy": asdict(policy), "windows": windows, "challengers": challengers,
                "vs_all": vs_all or {}, "soundness": soundness or {},
-               "fairness": fairness or {}}
-    winner = _pick(challengers)
+               "fairness": fairness or {}, "early_gate": early_gate or {}}
+    winner = _pick(challengers, policy)
     figures["winner"] = winner
     reasons = [f"{name}: " + "; ".join(c["reasons"]) for name, c in challengers.items()]
     if winner is None:
+        early = (" or on the early holdout" if any(c.get("early") for c in challengers.values())
+                 else "")
         head = (f"champion {champion_version} kept: no challenger beat it on cohort "
-                f"{gate_cohort} by more than noise")
+                f"{gate_cohort}{early} by more than noise")
         return RetrainVerdict(KEPT, None, [head, *reasons], figures)
+    routes = passed_routes(challengers[winner], policy) if champion_version else ["mature"]
+    where = " and ".join(ROUTE_ROWS[r] + (f" {gate_cohort}" if r == "mature" else "")
+                         for r in routes)
     head = (f"challenger '{winner}' replaces champion {champion_version or '(none)'}: it "
-            f"beats it on cohort {gate_cohort}")
+            f"beats it on the {where}")
     return RetrainVerdict(PROMOTED, winner, [head, *reasons], figures)
 
 
@@ -212,7 +267,7 @@ def decide_from_figures(figures: dict[str, Any]) -> tuple[str, str | None]:
     policy = RetrainGatePolicy(**figures["policy"])
     judged = {n: {**c, "passed": passes(c, policy)[0] if figures["champion"] else True}
               for n, c in figures["challengers"].items()}
-    winner = _pick(judged)
+    winner = _pick(judged, policy)
     if winner is None:
         return KEPT, None
     return (REFUSED if refusals({**figures, "winner": winner}) else PROMOTED), winner
@@ -222,11 +277,13 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
          gate_rows: pd.DataFrame, gate_cohort: str, windows: dict[str, dict[str, Any]],
          policy: RetrainGatePolicy,
          soundness: dict[str, dict[str, Any]] | None = None,
-         people: pd.DataFrame | None = None) -> RetrainVerdict:
-    """Judge every challenger model (by window name) against the champion on `gate_rows`;
-    also record each window against the `all` window, to show what the window bought. With
-    `people` (marts.dim_candidates' protected columns, ml.fairness_io) the fairness gate
-    judges every challenger too."""
+         people: pd.DataFrame | None = None,
+         early_rows: pd.DataFrame | None = None) -> RetrainVerdict:
+    """Judge every challenger model (by window name) against the champion on `gate_rows`
+    and `early_rows` (ml.windows.early_gate_rows: the early route); also record each window
+    against the `all` window, to show what the window bought. With `people`
+    (marts.dim_candidates' protected columns, ml.fairness_io) the fairness gate judges every
+    challenger too, on the gate cohort."""
     if len(gate_rows) < policy.min_gate_rows:
         figures = {"gate_cohort": gate_cohort, "champion": champion_version,
                    "policy": asdict(policy), "windows": windows, "challengers": {},
@@ -236,7 +293,8 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
             f"champion {champion_version} kept: gate cohort {gate_cohort} has "
             f"{len(gate_rows)} hires, fewer than min_gate_rows {policy.min_gate_rows}"],
             figures)
-    judged = {n: judge_challenger(m, champion, gate_rows, policy) for n, m in models.items()}
+    judged = {n: judge_challenger(m, champion, gate_rows, policy, early_rows)
+              for n, m in models.items()}
     vs_all = {}
     if "all" in models:
         y = gate_rows[LABEL].astype(bool).to_numpy()
@@ -250,24 +308,45 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
     fairness = (None if people is None else
                 fairness_of(models, champion, gate_rows, people, policy.gate_policy()))
     return decide(judged, windows, gate_cohort, champion_version, policy, vs_all, soundness,
-                  fairness)
+                  fairness, early_gate_summary(early_rows, policy))
+
+
+def early_gate_summary(early_rows: pd.DataFrame | None,
+                       policy: RetrainGatePolicy) -> dict[str, Any]:
+    """What the early holdout held: hires, cohorts, reviews so far, and whether the early
+    route was tried."""
+    if early_rows is None or not len(early_rows):
+        return {"n": 0, "tried": False}
+    return {"n": len(early_rows), "tried": len(early_rows) >= policy.min_early_rows,
+            "cohorts": sorted(early_rows[COHORT].astype(str).unique()),
+            "positive_share": round(float(early_rows[LABEL].astype(bool).mean()), 4),
+            "reviews": {str(k): int(v) for k, v in
+                        early_rows["n_label_reviews"].value_counts().sort_index().items()}}
 
 
 def summary_table(figures: dict[str, Any]) -> pd.DataFrame:
     """One row per challenger and role family: difference, interval, n (for metadata)."""
     rows = []
+    policy = RetrainGatePolicy(**figures["policy"]) if "policy" in figures else None
     for name, c in figures.get("challengers", {}).items():
-        for scope, entry in [("overall", c.get("overall")),
-                             *sorted((c.get("by_family") or {}).items())]:
-            if entry is None:
+        passed = [] if policy is None or not figures.get("champion") else passed_routes(c, policy)
+        for route in ROUTES:
+            judged = c if route == "mature" else c.get("early")
+            if judged is None:
                 continue
-            rows.append({"challenger": name, "scope": scope, "auc": entry["auc_a"],
-                         "champion_auc": entry["auc_b"], "diff": entry["diff"],
-                         "low": entry["low"], "high": entry["high"], "n": entry["n"],
-                         "passed": c["passed"] if scope == "overall" else None})
+            for scope, entry in [("overall", judged.get("overall")),
+                                 *sorted((judged.get("by_family") or {}).items())]:
+                if entry is None:
+                    continue
+                rows.append({"challenger": name, "route": route, "scope": scope,
+                             "auc": entry["auc_a"], "champion_auc": entry["auc_b"],
+                             "diff": entry["diff"], "low": entry["low"],
+                             "high": entry["high"], "n": entry["n"],
+                             "passed": (route in passed) if scope == "overall" else None})
     return pd.DataFrame(rows)
 
 
-__all__ = ["KEPT", "PROMOTED", "REFUSED", "RetrainGatePolicy", "RetrainVerdict", "decide",
-           "decide_from_figures", "fairness_of", "gate", "judge_challenger", "passes", "refusals",
+__all__ = ["KEPT", "PROMOTED", "REFUSED", "ROUTES", "ROUTE_ROWS", "RetrainGatePolicy",
+           "RetrainVerdict", "decide", "decide_from_figures", "early_gate_summary",
+           "fairness_of", "gate", "judge_challenger", "passed_routes", "passes", "refusals",
            "soundness", "soundness_figures", "summary_table"]

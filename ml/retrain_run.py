@@ -2,8 +2,8 @@
 
 One challenger per data window (ml.windows), each trained and logged to MLflow by the same
 code a build uses (ml.training_run.train_and_log), none registered yet; the gate cohort's
-rows are kept for the gate (ml.retrain), and each challenger's soundness is judged here
-(ml.model_checks) so that the blocking check only reads it.
+rows and the early holdout's are kept for the gate (ml.retrain), and each challenger's
+soundness is judged here (ml.model_checks) so that the blocking check only reads it.
 """
 
 from __future__ import annotations
@@ -21,18 +21,20 @@ from ml.split import COHORT
 from ml.tracking import TrainedModel
 from ml.train import TrainConfig
 from ml.training_run import WINDOW_KEY, train_and_log
-from ml.windows import WindowPolicy, gate_cohort, window_frame
+from ml.windows import WindowPolicy, early_gate_rows, gate_cohort, window_frame
 
 
 @dataclass
 class Challengers:
-    """The challengers of one retrain, the cohort they are judged on, and their soundness."""
+    """The challengers of one retrain, the rows they are judged on (the gate cohort, the early
+    holdout) and their soundness."""
 
     gate_cohort: str
     gate_rows: pd.DataFrame
     trained: dict[str, TrainedModel]
     windows: dict[str, dict]
     soundness: dict[str, list[ModelCheck]] = field(default_factory=dict)
+    early_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainConfig, *,
@@ -58,7 +60,8 @@ def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainC
                               audit=audit)
         trained[window], windows[window] = model, wf.info
         sound[window] = soundness(model, baseline_margin)
-    return Challengers(gate, gate_rows, trained, windows, sound)
+    return Challengers(gate, gate_rows, trained, windows, sound,
+                       early_gate_rows(early, gate, policy))
 
 
 __all__ = ["Challengers", "train_challengers"]

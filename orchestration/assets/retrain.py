@@ -1,8 +1,9 @@
 """Retrain assets: challengers over data windows → gate → soundness (blocking) → champion.
 
 The `retrain` job (the trigger's sensor launches it) trains one challenger per data window
-(ml.windows), judges them against the champion on the newest mature cohort with a paired
-test (ml.retrain), refuses the run when the pick is unsound or unfair (a blocking ERROR
+(ml.windows), judges them against the champion on the newest mature cohort and on the early
+holdout (immature hires no challenger trained on, labelled by their reviews so far) with a
+paired test (ml.retrain), refuses the run when the pick is unsound or unfair (a blocking ERROR
 check: nothing downstream registers or deploys it), registers and promotes the pick or
 keeps the champion, and records the outcome in monitoring.loop_decisions. A promoted version
 gets the build's fairness audit (report, LL144 summary, model card on its MLflow run);
@@ -123,7 +124,8 @@ def _windows_table(challengers: Challengers) -> pd.DataFrame:
     kinds=KINDS,
     description="One challenger per data window (all mature cohorts / recent cohorts / "
                 "recency weights, with or without partial labels), each logged to MLflow, "
-                "none registered; the newest mature cohort is held out of all of them.",
+                "none registered; the newest mature cohort and the early holdout (a fixed "
+                "half of the immature hires) are held out of all of them.",
 )
 def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfig,
                         training_set: pd.DataFrame, hireloop: HireloopRuntime,
@@ -133,7 +135,7 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
     with hireloop.connection("ml") as conn:
         offsets = read_rater_offsets(conn)
         early = (read_early_outcomes(conn, list(training_set.columns))
-                 if policy.partial_labels else None)
+                 if policy.partial_labels or policy.early_gate_share else None)
     audit = None
     if settings.rater_bias_correction:  # protected attributes: read for the data audit only
         with hireloop.connection("audit") as conn:
@@ -145,9 +147,10 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
                              model_name=mlflow.model_name, record_rules=record_rules(),
                              baseline_margin=config.baseline_margin, audit=audit)
     context.log.info(f"{len(made.trained)} challengers; gate cohort {made.gate_cohort} "
-                     f"({len(made.gate_rows)} hires)")
+                     f"({len(made.gate_rows)} hires), early holdout {len(made.early_rows)}")
     return Output(made, metadata={
         "gate_cohort": made.gate_cohort, "n_gate": len(made.gate_rows),
+        "n_early_holdout": len(made.early_rows),
         "windows": _md(_windows_table(made)),
         "window_figures": MetadataValue.json(made.windows)})
 
@@ -156,8 +159,9 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
     group_name=GROUP,
     kinds=KINDS,
     description="The retrain gate: every challenger and the champion on the held-out "
-                "cohort, DeLong's paired AUC difference with its interval and n, overall "
-                "and per role family; picks a challenger that passes, or keeps the champion.",
+                "cohort (mature labels) and on the early holdout (provisional labels), "
+                "DeLong's paired AUC difference with its interval and n, overall and per "
+                "role family; picks a challenger that passes on either, or keeps the champion.",
 )
 def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
                  retrain_challengers: Challengers, hireloop: HireloopRuntime,
@@ -172,11 +176,12 @@ def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
     verdict = gate({w: t.model for w, t in made.trained.items()}, champion, version,
                    made.gate_rows, made.gate_cohort, made.windows,
                    to_settings(config, RetrainGatePolicy), soundness_figures(made.soundness),
-                   people=people)
+                   people=people, early_rows=made.early_rows)
     context.log.info(f"{verdict.decision}: {verdict.reasons[0]}")
     return Output(verdict, metadata={
         "decision": verdict.decision, "winner": str(verdict.winner),
         "gate_cohort": made.gate_cohort, "champion": str(version),
+        "early_gate": MetadataValue.json(verdict.figures.get("early_gate", {})),
         "paired_auc": _md(summary_table(verdict.figures)),
         "fairness": MetadataValue.json(verdict.figures.get("fairness", {})),
         "reasons": MetadataValue.md("\n".join(f"- {r}" for r in verdict.reasons)),

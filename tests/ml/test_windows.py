@@ -14,10 +14,19 @@ from ml.retrain import (
     RetrainGatePolicy,
     decide,
     decide_from_figures,
+    passed_routes,
     passes,
     refusals,
+    summary_table,
 )
-from ml.windows import PARTIAL, WindowPolicy, gate_cohort, window_frame
+from ml.windows import (
+    PARTIAL,
+    WindowPolicy,
+    early_gate_rows,
+    gate_cohort,
+    in_early_holdout,
+    window_frame,
+)
 
 COHORTS = [f"{y}-Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
 
@@ -47,7 +56,8 @@ def test_gate_cohort_is_held_out_of_every_window():
     gate = gate_cohort(mature)
     assert gate == "2024-Q3"  # 2024-Q4 holds early leavers only: incomplete
     for window in ("all", "recent", "recency"):
-        wf = window_frame(mature, window, WindowPolicy(recent_quarters=3), gate, early())
+        wf = window_frame(mature, window, WindowPolicy(recent_quarters=3, early_gate_share=0),
+                          gate, early())
         trained = wf.frame.iloc[wf.split.train]
         assert gate not in set(trained["cohort_quarter"])   # partial labels included
         assert trained[PARTIAL].any()
@@ -69,7 +79,7 @@ def test_windows_choose_and_weigh_cohorts_as_stated():
 
 def test_partial_labels_join_the_fit_part_only_weighted_by_reviews():
     mature, gate = frame(), "2024-Q3"
-    wf = window_frame(mature, "all", WindowPolicy(), gate, early())
+    wf = window_frame(mature, "all", WindowPolicy(early_gate_share=0), gate, early())
     partial = wf.frame[wf.frame[PARTIAL]]
     # no review yet: no label; one review met: met, weight 1/4; one of three: not met;
     # e3 belongs to the gate cohort, held out whole
@@ -84,11 +94,55 @@ def test_partial_labels_join_the_fit_part_only_weighted_by_reviews():
     assert not off.frame[PARTIAL].any()
 
 
+def many_early(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({
+        "candidate_id": [f"h{i}" for i in range(n)], "role_family": "sales",
+        "cohort_quarter": rng.choice(["2024-Q3", "2024-Q4", "2025-Q1"], n),
+        "interviewer_communication": rng.normal(size=n),
+        "n_reviews_so_far": rng.integers(0, 4, n),
+        "attainment_so_far": rng.random(n)}).assign(
+        attainment_so_far=lambda f: f["attainment_so_far"].where(f["n_reviews_so_far"] > 0))
+
+
+def test_the_early_holdout_never_trains_and_is_the_same_hires_every_time():
+    mature, gate, extra = frame(), "2024-Q3", many_early()
+    policy = WindowPolicy()
+    held = early_gate_rows(extra, gate, policy)
+    for window in ("all", "recent", "recency"):
+        wf = window_frame(mature, window, policy, gate, extra)
+        trained = set(wf.frame.loc[wf.frame[PARTIAL], "candidate_id"])
+        assert trained and not trained & set(held["candidate_id"])
+    # the holdout half is fixed by the pseudonym: reordered input, same hires
+    again = early_gate_rows(extra.sample(frac=1, random_state=3), gate, policy)
+    assert set(again["candidate_id"]) == set(held["candidate_id"])
+    hashed = set(extra.loc[in_early_holdout(extra["candidate_id"], 0.5), "candidate_id"])
+    assert 0.4 < len(hashed) / len(extra) < 0.6
+    # its rows: held-out hires of cohorts after the gate's with two reviews or more,
+    # labelled by their reviews so far (attainment >= 0.5), each counting once
+    expected = extra[extra["candidate_id"].isin(hashed) & (extra["cohort_quarter"] > gate)
+                     & (extra["n_reviews_so_far"] >= 2)]
+    assert set(held["candidate_id"]) == set(expected["candidate_id"])
+    by_id = expected.set_index("candidate_id")
+    assert (held["met_kpi"].to_numpy()
+            == (by_id.loc[held["candidate_id"], "attainment_so_far"] >= 0.5).to_numpy()).all()
+    assert WEIGHT not in held.columns
+    # share 0: no early holdout, every partial label trains
+    assert early_gate_rows(extra, gate, WindowPolicy(early_gate_share=0)).empty
+    every = window_frame(mature, "all", WindowPolicy(early_gate_share=0), gate, extra)
+    assert every.info["n_partial"] == int(((extra["cohort_quarter"] > gate)
+                                           & (extra["n_reviews_so_far"] > 0)).sum())
+
+
 def test_policy_refuses_what_it_cannot_do():
     with pytest.raises(ValueError, match="windows must be"):
         WindowPolicy(windows=("everything",))
     with pytest.raises(ValueError, match="at least 3"):
         WindowPolicy(recent_quarters=2)
+    with pytest.raises(ValueError, match="early_gate_share"):
+        WindowPolicy(early_gate_share=1.0)
+    with pytest.raises(ValueError, match="early_gate_min_reviews"):
+        WindowPolicy(early_gate_min_reviews=4)
 
 
 def _challenger(diff: float, low: float, high: float, family_high: float = 0.1) -> dict:
@@ -123,3 +177,26 @@ def test_decision_follows_the_intervals_and_recomputes_from_its_figures():
     kept = decide(judged, {}, "2024-Q3", "3", policy)
     assert (kept.decision, kept.winner) == (KEPT, None)
     assert decide_from_figures(kept.figures) == (KEPT, None)
+
+
+def test_a_challenger_that_passes_on_the_early_holdout_only_is_promoted_and_says_where():
+    # After concept drift: no better than noise on the (old-world) gate cohort, clearly
+    # better on the early holdout of the cohorts hired since.
+    policy = RetrainGatePolicy()
+    judged = {"all": _challenger(0.004, -0.02, 0.028),
+              "recency": {**_challenger(-0.01, -0.04, 0.02),
+                          "early": _challenger(0.07, 0.02, 0.12)}}
+    for c in judged.values():
+        c["passed"], c["reasons"] = passes(c, policy)
+    assert passed_routes(judged["recency"], policy) == ["early"]
+    verdict = decide(judged, {}, "2024-Q3", "3", policy)
+    assert (verdict.decision, verdict.winner) == (PROMOTED, "recency")
+    assert "early holdout (provisional labels" in verdict.reasons[0]
+    assert decide_from_figures(verdict.figures) == (PROMOTED, "recency")
+    table = summary_table(verdict.figures)
+    early_row = table[(table["route"] == "early") & (table["scope"] == "overall")]
+    assert early_row["passed"].tolist() == [True]
+    # a family significantly worse on the early holdout fails that route too
+    judged["recency"]["early"] = _challenger(0.07, 0.02, 0.12, family_high=-0.01)
+    assert passed_routes(judged["recency"], policy) == []
+    assert decide_from_figures({**verdict.figures, "challengers": judged}) == (KEPT, None)
