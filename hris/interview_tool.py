@@ -21,13 +21,14 @@ def waiting_candidates(conn) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
-def score_waiting_candidates(conn, key: bytes, url: str, token: str | None,
-                             batch_size: int = 100) -> HttpScoringReport:
-    """Read the waiting candidates' records (then release `conn`'s transaction), and post
-    them to the endpoint at `url` with its `token` in batches of `batch_size`; what was
-    scored and refused."""
+def score_waiting_candidates(conn, key: bytes, waiting: list[str], url: str,
+                             token: str | None, batch_size: int = 100) -> HttpScoringReport:
+    """Read the records of the `waiting` candidates (`waiting_candidates`, read by another
+    role: the marts are not the tool's) from `conn` (then release its transaction), and
+    post them to the endpoint at `url` with its `token` in batches of `batch_size`; what
+    was scored and refused."""
     try:
-        rows = waiting_candidate_requests(conn, key, waiting_candidates(conn))
+        rows = waiting_candidate_requests(conn, key, waiting)
     finally:
         conn.rollback()  # read only: hold no snapshot while the endpoint works
     return score_over_http(url, rows, batch_size=batch_size, route=RECORDS, token=token)

@@ -62,6 +62,15 @@ def _token_shell() -> str:
     return f"$(cat {shlex.quote(str(path))})" if path else f"${ENDPOINT_TOKEN_ENV}"
 
 
+def _connect(job: str, runtime: Runtime | None = None):
+    """A connection to the installation's database as `job`'s PostgreSQL role
+    (orchestration.pg_roles), the server started and the database's grants in place."""
+    from orchestration.resources import HireloopRuntime
+
+    store = HireloopRuntime.from_settings((runtime or _runtime()).settings)
+    return store.endpoint(job).connect(store.database)
+
+
 def _runtime() -> Runtime:
     disable_telemetry()
     settings = _settings()
@@ -219,7 +228,7 @@ def generate(
 
     clock = _date("generate", as_of)
     runtime = _runtime()
-    conn = runtime.up().connect()
+    conn = _connect("ingest", runtime)
     try:
         with conn:
             report = ingest_simulated(conn, candidates, seed, clock, progress=True,
@@ -257,7 +266,7 @@ def import_(
     if check:
         _check_import(directory, day, rules, profile, correct_as_of)
         return
-    conn = _runtime().up().connect()
+    conn = _connect("ingest")
     try:
         with conn:
             report = ingest_export(
@@ -315,7 +324,7 @@ def profile(
     from hris.profile import profile_change
 
     loaded = _profile("profile", file)
-    conn = _runtime().up().connect()
+    conn = _connect("ingest")
     try:
         with conn, conn.cursor() as cur:
             change = profile_change(cur, loaded, str(file.resolve()))
@@ -442,7 +451,7 @@ def _preflight_build(runtime: Runtime, candidates: int, seed: int, as_of: str | 
     if import_dir is not None and defects:
         raise _refuse("build", ValueError("--defects plants defects in simulated data only"))
     _profile("build", profile)
-    conn = runtime.up().connect()
+    conn = _connect("ingest", runtime)
     try:
         if import_dir is None:
             preflight_simulated(conn, candidates, seed, day or SIMULATOR_AS_OF, defects,
@@ -707,7 +716,7 @@ def summary() -> None:
     from monitoring.store_report import build_store_report
 
     runtime = _runtime()
-    conn = runtime.up().connect()
+    conn = _connect("transform", runtime)
     with conn:
         typer.echo(build_store_report(conn, runtime.settings.reports_dir,
                                       language=runtime.settings.page_language).text)
@@ -746,7 +755,7 @@ def rotate_key() -> None:
         keys = rotation_keys()
     except ValueError as exc:
         raise _refuse("rotate-key", exc) from exc
-    conn = _runtime().up().connect()
+    conn = _connect("ingest")
     try:
         report = rotate_data_key(conn, keys.old, keys.new)
     except DataKeyError as exc:
@@ -787,7 +796,7 @@ def decide(
 
     store = _store()
     key = store.settings.pseudonym_key()
-    with store.connection() as conn, conn.cursor() as cur:
+    with store.connection("ml") as conn, conn.cursor() as cur:
         ingest_inference_log(cur, _endpoint().inference_log_path)  # a score just given online
         conn.commit()
         try:
@@ -826,7 +835,7 @@ def explain(
     store = _store()
     settings = store.settings
     at = dt.datetime.now(dt.UTC)
-    with store.connection() as conn:
+    with store.connection("ml") as conn:
         try:
             data = candidate_explanation(conn, settings.pseudonym_key(), candidate,
                                          version_model, language=settings.page_language,

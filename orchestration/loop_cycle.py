@@ -120,7 +120,7 @@ def close_quarter(result: QuarterResult, *, hireloop: HireloopRuntime,
         run_ids[RETRAIN_JOB] = retrain.run_id
         # A refused pick fails the run (the blocking check) after recording `refused`.
         failure = None if retrain.success else explain_failure(retrain)
-        with hireloop.connection() as conn, conn.cursor() as cur:
+        with hireloop.connection("ml") as conn, conn.cursor() as cur:
             recorded = _decision(cur, result.quarter)
         if recorded is None or (failure is not None and recorded[1] != "refused"):
             why = failure.message() if failure is not None else "no decision was recorded"
@@ -129,7 +129,7 @@ def close_quarter(result: QuarterResult, *, hireloop: HireloopRuntime,
     if requests:
         seconds["retrain"] = time.perf_counter() - t0
 
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:
         recorded = _decision(cur, result.quarter)
         if recorded is None:
             raise QuarterFailed(f"the trigger recorded no decision for {result.quarter}: were "

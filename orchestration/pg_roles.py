@@ -16,7 +16,10 @@ the group, and the group's default privileges apply to it.
   the load register `raw._exports` (the as-of date in force), no HR table;
 - audit: reads the marts (protected attributes included), staging, the monitoring
   tables (scores) and the load register, writes `audit`;
-- hr_lead: reads the report views only.
+- hr_lead: reads the report views only;
+- interview_tool: the ATS's side of the simulation, which holds the HR system's records:
+  reads `raw` (the HR system's own ids) and staging (the export's rows the feature store
+  accepted), writes nothing; which candidates wait is ml's to read (the marts).
 
 dbt drops and re-creates the tables it builds, so a grant made once on a table does not
 outlive the next build: the grants on dbt's schemas are dbt's `+grants`
@@ -99,6 +102,7 @@ ROLES: dict[str, PgRole] = {role.job: role for role in (
     PgRole("audit", owns=("audit",), reads=("marts", "staging", "monitoring"),
            reads_tables=(REGISTER_TABLE,)),
     PgRole("hr_lead", reads=(REPORT_SCHEMA,)),
+    PgRole("interview_tool", reads=("raw", "staging")),
 )}
 
 

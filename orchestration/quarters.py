@@ -150,7 +150,7 @@ def preflight(hireloop: HireloopRuntime, scenario: str, quarters: int = 1,
               today: dt.date | None = None) -> None:
     """QuarterRefused if this installation cannot be advanced by `quarters` (reads, changes
     nothing): for callers that would otherwise start the code server first."""
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:  # the load register
         _history_and_specs(cur, scenario, None, quarters, today)
 
 
@@ -203,7 +203,8 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     key = hireloop.settings.pseudonym_key()
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    # the load register and the decision log (ml); the truth is the simulator's (ingest)
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:
         history, specs = _history_and_specs(cur, scenario, per_quarter)
         past = _past_decisions(cur, history)
     state = QuarterState(history, specs, key, past)
@@ -226,7 +227,11 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
     write_export_frames(export.frames, directory, state.as_of, {
         "seed": history.seed, "scenario": spec.scenario, "quarter_index": spec.index,
         "quarter": state.label, "per_quarter": spec.per_quarter, "history_n": history.n})
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    # The truth first: it replaces by candidate id, so a quarter run again after a failure
+    # between the two leaves neither twice.
+    with hireloop.connection("ingest") as conn, conn.cursor() as cur:
+        append_truth(cur, export.truth)
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:
         append_decisions(cur, [HiringDecision(
             candidate_pseudonym=d.candidate_pseudonym, decision=d.decision,
             decided_by=DECIDED_BY, reason=d.reason, source="simulation",
@@ -235,7 +240,6 @@ def run_quarter(scenario: str, per_quarter: int | None = None, *, hireloop: Hire
             quarter=state.label, as_of=state.as_of,
             decided_at=dt.datetime.combine(d.decided_on, dt.time(12), dt.UTC))
             for d in decisions])
-        append_truth(cur, export.truth)
     seconds["export"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -137,13 +137,13 @@ def store_report_text(result, definitions: Definitions) -> str | None:
 
     hireloop = definitions.resources["hireloop"]
     reports = hireloop.settings.reports_dir
-    with hireloop.connection() as conn:
+    with hireloop.connection("transform") as conn:  # as the summary asset reads
         try:
             return build_store_report(conn, reports).text
         except Exception as exc:  # the marts are missing or stale after a dbt failure
             conn.rollback()
             log.info("feature store not summarised: %s", exc)
-    with hireloop.connection() as conn:
+    with hireloop.connection("transform") as conn:
         return build_store_report(conn, reports, with_feature_store=False).text + (
             "\n\n(the feature store itself was not completed in this run)")
 

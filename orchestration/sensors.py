@@ -98,7 +98,7 @@ def look(context: SensorEvaluationContext, hireloop: HireloopRuntime,
     """One look of the trigger: read, decide, request a retrain or record no_action; what
     it decided goes to the Evidently dashboard too."""
     policy = policy or TriggerPolicy()
-    with hireloop.connection() as conn, conn.cursor() as cur:
+    with hireloop.connection("ml") as conn, conn.cursor() as cur:  # monitoring.* only
         figures = read_figures(cur, policy=policy)
         if figures is None:
             return SkipReason("no drift or quality figures recorded yet")

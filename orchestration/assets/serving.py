@@ -8,7 +8,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Config, MetadataValue, Output, asset
 
-from hris.interview_tool import score_waiting_candidates
+from hris.interview_tool import score_waiting_candidates, waiting_candidates
 from ml.batch_scoring import score_candidates
 from ml.datasets import read_candidates_to_score
 from ml.decision_route import decision_log_path
@@ -127,10 +127,12 @@ def online_scores(context: AssetExecutionContext, config: OnlineScoringConfig,
         context.log.warning(f"nothing scored online: {reason}")
         return Output({"rows": 0, "scored": 0, "refused": 0, "failed": 0, "statuses": {},
                        "messages": [], "skipped": reason}, metadata={"skipped": reason})
-    # The interview tool stands for the HR system: raw ids and the marts' waiting list
-    # (no job's role reads both: it stays the administrator's, orchestration.pg_roles).
-    with hireloop.connection() as conn:
-        report = score_waiting_candidates(conn, hireloop.settings.pseudonym_key(),
+    # Which candidates wait is the marts' (ml's); their records under the HR system's own
+    # ids are the interview tool's (raw and staging: orchestration.pg_roles).
+    with hireloop.connection("ml") as conn:
+        waiting = waiting_candidates(conn)
+    with hireloop.connection("interview_tool") as conn:
+        report = score_waiting_candidates(conn, hireloop.settings.pseudonym_key(), waiting,
                                           deployed_endpoint["url"],
                                           hireloop.settings.endpoint_token(),
                                           config.batch_size)

@@ -149,6 +149,60 @@ def test_the_ingest_role_writes_raw_but_cannot_touch_the_marts(role_store):
             role_store.query("ingest", statement)
 
 
+def test_the_interview_tool_reads_the_hr_systems_records_and_nothing_of_the_models(
+        role_store):
+    """The interview tool's records come from raw and staging as its own role, for the
+    waiting candidates ml reads from the marts; it writes nothing and reads no mart,
+    monitoring table or key."""
+    from hris.ats_requests import waiting_candidate_requests
+    from hris.interview_tool import waiting_candidates
+
+    ml = role_store.connect("ml")
+    waiting = waiting_candidates(ml)
+    ml.close()
+    assert waiting
+    tool = role_store.connect("interview_tool")
+    try:
+        requests = waiting_candidate_requests(tool, b"not-secret-roles-key", waiting)
+    finally:
+        tool.close()
+    assert len(requests) == len(waiting)
+    assert all(r["candidate_id"] and r["interviews"] for r in requests)
+    for statement in ("SELECT count(*) FROM marts.fct_candidates_to_score",
+                      "SELECT count(*) FROM monitoring.model_quality",
+                      "SELECT * FROM private.pseudonym_key",
+                      "INSERT INTO raw._exports (source) VALUES ('intruder')",
+                      "CREATE TABLE raw.intruder (a int)"):
+        with pytest.raises(errors.InsufficientPrivilege):
+            role_store.query("interview_tool", statement)
+
+
+# Where code still connects as the administrator, and why (everything else names its
+# job's role: HireloopRuntime.connection(job), cli._connect(job)).
+ADMINISTRATOR_CONNECTIONS = {
+    # reads raw's interviewer ids and checks the key against the marts: no role reads both
+    "orchestration/cli.py": 1,
+    # must read every schema and the MLflow and Dagster databases to prove nothing leaked
+    "orchestration/personal_scan.py": 1,
+}
+
+
+def test_every_service_connects_as_its_jobs_role_but_the_listed_few():
+    """A new `connection()` without a job, or a `Runtime.up().connect()`, fails here until it
+    names its role (or is listed above with its reason)."""
+    import re
+
+    pattern = re.compile(r"\.connection\(\)|\.up\(\)\.connect\(|\.endpoint\(\)\.connect")
+    root = Path(__file__).resolve().parents[2]
+    found = {}
+    for package in ("orchestration", "ml", "monitoring", "hris"):
+        for path in sorted((root / package).rglob("*.py")):
+            hits = len(pattern.findall(path.read_text(encoding="utf-8")))
+            if hits:
+                found[str(path.relative_to(root))] = hits
+    assert found == ADMINISTRATOR_CONNECTIONS
+
+
 def test_each_table_belongs_to_the_group_of_the_job_that_makes_it(role_store):
     """What dbt builds belongs to the transform group, what the importer loads to the
     ingest group, whichever login user made it."""

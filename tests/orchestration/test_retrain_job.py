@@ -12,9 +12,11 @@ import mlflow as mlflow_lib
 import pandas as pd
 import pytest
 from dagster import AssetKey, DagsterInstance
+from sklearn.metrics import roc_auc_score
 
 from ml.datasets import read_training_set
 from ml.endpoint_launch import ping
+from ml.http_scoring import score_over_http
 from ml.promotion import promote
 from ml.pyfunc_model import log_pyfunc
 from ml.registry import champion_version, register_version
@@ -25,7 +27,9 @@ from ml.training_pipeline import train_and_evaluate
 from ml.windows import quarter_index
 from monitoring.loop_decisions import read_decisions
 from orchestration.definitions import build_definitions, defs
+from tests.ml.test_pyfunc import valid_rows
 from tests.orchestration.job_resources import job_resources
+from tests.simulated_store import post_change_applicants
 
 QUICK = {"n_search": 2, "max_trees": 200, "early_stopping_rounds": 20,
          "strategies": ["per_family"], "make_figures": False}
@@ -116,8 +120,15 @@ def test_an_unsound_pick_fails_the_run_and_is_recorded_as_refused(
         "all": 1.0, "recent": 1.0, "recency": 1.0}
 
 
-def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champion, pg_server):
-    result = _run(resources)
+@pytest.fixture(scope="module")
+def promoted(resources, champion):
+    """One retrain with the loop's defaults, after the champion of before the change."""
+    return _run(resources)
+
+
+def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champion, promoted,
+                                                              pg_server):
+    result = promoted
     assert result.success, _check(result).description
     value = result.output_for_node("retrained_champion")
     assert value["decision"] == PROMOTED and value["winner"] in ("recent", "recency")
@@ -157,3 +168,27 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
     deployed = result.output_for_node("deployed_endpoint")
     assert deployed["served_version"] == new and deployed["restarted"]
     assert ping(deployed["url"])
+
+
+def test_the_promoted_champion_beats_the_old_on_the_truth_and_is_served_over_http(
+        resources, champion, promoted, drift_store):
+    """After the promotion: the registered versions, read back from MLflow, on every
+    post-change applicant's counterfactual outcome (sim_truth, which the company cannot
+    see): the new champion orders them better than the old; and the endpoint answers over
+    HTTP with the new version."""
+    assert promoted.success
+    mlflow = resources["mlflow"]
+    new, new_model = mlflow.champion_model("score with")
+    old, old_model = mlflow.alias_model("previous_champion")
+    assert old == champion != new
+    post = post_change_applicants(drift_store)
+    assert len(post) > 2000
+    truth = {v: roc_auc_score(post["cf_met"], m.predict_proba(post))
+             for v, m in ((old, old_model), (new, new_model))}
+    assert truth[new] > truth[old] + 0.02, truth
+
+    rows = valid_rows(new_model, 8, seed=3).to_dict(orient="records")
+    sent = score_over_http(resources["endpoint"].url, rows, keep_predictions=True,
+                           token=resources["hireloop"].settings.endpoint_token())
+    assert sent.scored == len(rows) and sent.statuses == {200: 1}
+    assert {p["model_version"] for p in sent.predictions} == {new}
