@@ -12,7 +12,8 @@ On a route a challenger passes when
   (a point estimate 0.005 higher is noise at a hundred hires per role family),
 - no role family is significantly worse (the family's interval entirely below zero), and
 - the promotion gate's own rules hold (ml.promotion.check_role_families and
-  check_calibration, with this policy's tolerances);
+  check_calibration, with this policy's tolerances; calibration always on the gate cohort:
+  it is a promise about the mature label, which provisional labels are not);
 it passes the gate when it passes on either route, each tested at `level`.
 The gate picks, among those that pass, the one with the largest difference on a route it
 passed; when none passes the champion stays, which is a successful outcome. Soundness
@@ -91,15 +92,16 @@ ROUTE_ROWS = {"mature": "gate cohort (mature labels)",
 
 
 def _judged_on(p_new: np.ndarray, model: Any, champion: Any, rows: pd.DataFrame,
-               policy: RetrainGatePolicy) -> dict[str, Any]:
-    """A challenger's paired test and promotion rules against the champion on `rows`."""
+               policy: RetrainGatePolicy,
+               checks: tuple = (check_role_families, check_calibration)) -> dict[str, Any]:
+    """A challenger's paired test and the promotion rules `checks` against the champion on
+    `rows`."""
     y = rows[LABEL].astype(bool).to_numpy()
     p_old = np.asarray(champion.predict_proba(rows), float)
     paired = delong_by_family(rows[FAMILY_COLUMN], y, p_new, p_old, policy.level)
     new_metrics = gate_metrics(holdout_metrics(model, rows))
     old_metrics = gate_metrics(holdout_metrics(champion, rows))
-    rules = [check(new_metrics, old_metrics, policy.gate_policy())
-             for check in (check_role_families, check_calibration)]
+    rules = [check(new_metrics, old_metrics, policy.gate_policy()) for check in checks]
     return {"overall": _paired(paired.pop("overall")),
             "by_family": {f: _paired(v) for f, v in paired.items()},
             "checks": {r.name: {"passed": r.passed, "reason": r.reason} for r in rules}}
@@ -118,8 +120,13 @@ def judge_challenger(model: Any, champion: Any | None, gate_rows: pd.DataFrame,
         return out
     out.update(_judged_on(p_new, model, champion, gate_rows, policy))
     if early_rows is not None and len(early_rows) >= policy.min_early_rows:
+        # Calibration is a promise about the mature label: judged on the gate cohort, never
+        # on provisional labels (a different, more often positive target).
         out["early"] = _judged_on(np.asarray(model.predict_proba(early_rows), float), model,
-                                  champion, early_rows, policy)
+                                  champion, early_rows, policy, checks=(check_role_families,))
+        mature = out["checks"]["calibration"]
+        out["early"]["checks"]["calibration"] = {
+            **mature, "reason": f"{mature['reason']} ({ROUTE_ROWS['mature']})"}
     out["passed"], out["reasons"] = passes(out, policy)
     return out
 

@@ -20,7 +20,14 @@ from ml.http_scoring import score_over_http
 from ml.promotion import promote
 from ml.pyfunc_model import log_pyfunc
 from ml.registry import champion_version, register_version
-from ml.retrain import PROMOTED, REFUSED, decide_from_figures
+from ml.retrain import (
+    PROMOTED,
+    REFUSED,
+    ROUTE_ROWS,
+    RetrainGatePolicy,
+    decide_from_figures,
+    passed_routes,
+)
 from ml.split import COHORT
 from ml.train import TrainConfig
 from ml.training_pipeline import train_and_evaluate
@@ -144,11 +151,19 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
     figures = row["figures"]
     # the decision recomputes from the recorded figures alone, and its reasons name them
     assert decide_from_figures(figures) == (PROMOTED, value["winner"])
-    won = figures["challengers"][value["winner"]]["overall"]
-    assert won["low"] > figures["policy"]["margin"]
-    assert f"{won['diff']:+.3f}" in " ".join(row["reasons"])
-    assert set(figures["challengers"][value["winner"]]["by_family"]) == {
-        "customer_service", "manufacturing", "rnd", "sales"}
+    # it passed on the mature gate cohort or on the early holdout, and the reasons say which
+    judged = figures["challengers"][value["winner"]]
+    routes = passed_routes(judged, RetrainGatePolicy(**figures["policy"]))
+    assert routes and all(r in row["reasons"][0] for r in (ROUTE_ROWS[r] for r in routes))
+    for route in routes:
+        won = (judged if route == "mature" else judged["early"])["overall"]
+        assert won["low"] > figures["policy"]["margin"]
+        assert f"{won['diff']:+.3f}" in " ".join(row["reasons"])
+    assert set(judged["by_family"]) == {"customer_service", "manufacturing", "rnd", "sales"}
+    early = figures["early_gate"]  # the held-out immature hires, after the gate cohort
+    assert early["tried"] and sum(early["reviews"].values()) == early["n"]
+    assert early["n"] >= figures["policy"]["min_early_rows"]
+    assert min(early["cohorts"]) > figures["gate_cohort"]
     assert figures["windows"][value["winner"]]["gate_cohort"] == figures["gate_cohort"]
     meta = {e.asset_key.to_user_string(): e.materialization.metadata
             for e in result.get_asset_materialization_events()}
@@ -157,7 +172,7 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
     # audit is on its MLflow run as the build's is
     assert set(figures["fairness"]) == set(figures["challengers"])
     assert figures["fairness"][value["winner"]]["passed"]
-    assert figures["fairness"][value["winner"]]["n"] == won["n"]
+    assert figures["fairness"][value["winner"]]["n"] == judged["overall"]["n"]  # gate cohort
     audit = result.output_for_node("retrained_fairness_report")
     assert audit["version"] == new
     logged = {a.path for a in target.client.list_artifacts(version.run_id, "fairness")}
@@ -187,7 +202,8 @@ def test_the_promoted_champion_beats_the_old_on_the_truth_and_is_served_over_htt
              for v, m in ((old, old_model), (new, new_model))}
     assert truth[new] > truth[old] + 0.02, truth
 
-    rows = valid_rows(new_model, 8, seed=3).to_dict(orient="records")
+    rows = [{k: v for k, v in row.items() if pd.notna(v)}  # a family's own fields only
+            for row in valid_rows(new_model, 8, seed=3).to_dict(orient="records")]
     sent = score_over_http(resources["endpoint"].url, rows, keep_predictions=True,
                            token=resources["hireloop"].settings.endpoint_token())
     assert sent.scored == len(rows) and sent.statuses == {200: 1}
