@@ -23,7 +23,8 @@ TELEMETRY_OFF = {
     "DAGSTER_DISABLE_TELEMETRY": "true",
 }
 
-DATABASES = ("hireloop", "mlflow", "dagster")
+DAGSTER_DATABASE = "dagster"
+DATABASES = ("hireloop", "mlflow", DAGSTER_DATABASE)
 
 MLFLOW_ADMIN_USER = "admin"  # the MLflow UI's admin (its password: Settings.secret_file)
 

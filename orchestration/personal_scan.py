@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from monitoring.personal_scan import ScanResult, scan_personal_data
-from orchestration.config import DATABASES
+from orchestration.config import DAGSTER_DATABASE
 from orchestration.resources import EndpointResource, HireloopRuntime, MlflowResource
-
-DAGSTER_DATABASE = DATABASES[2]
 
 
 def scan_installation(hireloop: HireloopRuntime, mlflow: MlflowResource,

@@ -106,10 +106,17 @@ ROLES: dict[str, PgRole] = {role.job: role for role in (
 )}
 
 
+# The services' own stores, each a database its service's role owns and no job's role may
+# connect to: MLflow's tracking and registry store, Dagster's instance storage (runs, event
+# log, schedules). Their login users are made and handed passwords like the jobs'.
+STORE_ROLES: dict[str, PgRole] = {r.job: r for r in (PgRole("mlflow"), PgRole("dagster"))}
+ALL_ROLES: dict[str, PgRole] = {**ROLES, **STORE_ROLES}
+
+
 def role(job: str) -> PgRole:
-    if job not in ROLES:
-        raise KeyError(f"no PostgreSQL role for job {job!r}; the jobs: {', '.join(ROLES)}")
-    return ROLES[job]
+    if job not in ALL_ROLES:
+        raise KeyError(f"no PostgreSQL role for job {job!r}; the jobs: {', '.join(ALL_ROLES)}")
+    return ALL_ROLES[job]
 
 
 def schema_owner(schema: str) -> PgRole | None:
@@ -199,9 +206,15 @@ _KINDS = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
 def _misowned(cur) -> list[sql.Composed]:
     """`ALTER ... OWNER TO` for every table, view, sequence and function of the jobs'
     schemas with another owner than `object_owner` (made by the administrator: before
-    the roles, or by a step not yet moved to its role). A serial's or identity's sequence
-    follows its table and is left alone."""
+    the roles, or by a step not yet moved to its role)."""
     schemas = sorted({s for r in ROLES.values() for s in (*r.owns, *r.creates_in)})
+    return _owner_changes(cur, schemas, object_owner)
+
+
+def _owner_changes(cur, schemas: list[str], due_owner) -> list[sql.Composed]:
+    """`ALTER ... OWNER TO` for each table, view, sequence and function of `schemas` whose
+    owner is not `due_owner(schema, name)` (None: leave it). A serial's or identity's
+    sequence follows its table and is left alone."""
     cur.execute("""
         SELECT c.relkind::text, n.nspname::text, c.relname::text,
                pg_get_userbyid(c.relowner)::text, NULL
@@ -216,7 +229,7 @@ def _misowned(cur) -> list[sql.Composed]:
         WHERE n.nspname = ANY(%s)""", [schemas, schemas])
     statements = []
     for kind, schema, name, owner, signature in cur.fetchall():
-        due = object_owner(schema, name)
+        due = due_owner(schema, name)
         if due is None or owner == due:
             continue
         target = sql.SQL(signature) if signature else sql.Identifier(schema, name)
@@ -245,7 +258,7 @@ def ensure_roles(cur, settings: Settings | None, admin: PgEndpoint) -> None:
     server) each login user's SCRAM password is set from its secret file, written first."""
     from psycopg2.extensions import encrypt_password
 
-    for spec in ROLES.values():
+    for spec in ALL_ROLES.values():
         if not _exists(cur, spec.group):
             cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(spec.group)))
         if not _exists(cur, spec.login):
@@ -315,6 +328,45 @@ def grant_database(cur, database: str, admin_user: str) -> None:
     ensure_report_views(cur)
 
 
+def store_endpoint(settings: Settings, admin: PgEndpoint, service: str,
+                   database: str) -> PgEndpoint:
+    """How MLflow or Dagster (`service`, of STORE_ROLES) connects to its store `database`
+    (the installation's, or a test's): as its own role; on the embedded server the database
+    is handed to that role first (`_store_handover`; one catalog query when it is)."""
+    spec = STORE_ROLES[service]
+    if admin.embedded:
+        conn = admin.connect(database)
+        try:
+            with conn, conn.cursor() as cur:
+                statements = _store_handover(cur, database, spec.group)
+                if statements:
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtext('hireloop.pg_roles'))")
+                    for statement in _store_handover(cur, database, spec.group):
+                        cur.execute(statement)
+        finally:
+            conn.close()
+    return role_endpoint(settings, admin, service)
+
+
+def _store_handover(cur, database: str, group: str) -> list[sql.Composed]:
+    """What makes `group` the owner of `database`, of its `public` schema and of every
+    object there (the administrator made them: before the roles, or an older hireloop),
+    with no CONNECT for PUBLIC; nothing when all is so already."""
+    ident = sql.Identifier
+    cur.execute("""SELECT pg_get_userbyid(d.datdba),
+                          (SELECT pg_get_userbyid(nspowner) FROM pg_namespace
+                           WHERE nspname = 'public')
+                   FROM pg_database d WHERE d.datname = %s""", [database])
+    db_owner, schema_owner_now = cur.fetchone()
+    out = []
+    if db_owner != group:
+        out += [sql.SQL("ALTER DATABASE {} OWNER TO {}").format(ident(database), ident(group)),
+                sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(ident(database))]
+    if schema_owner_now != group:
+        out.append(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(ident(group)))
+    return out + _owner_changes(cur, ["public"], lambda _schema, _name: group)
+
+
 def _grant_register(cur) -> None:
     """The load register, made by its owner if missing, readable by the jobs that need
     the as-of date in force."""
@@ -381,7 +433,7 @@ def main() -> None:
     runtime = Runtime(settings)
     admin = runtime.up()
     apply_roles(admin, settings if admin.embedded else None)
-    for spec in ROLES.values():
+    for spec in ALL_ROLES.values():
         print(f"{spec.job}: {spec.login} (in {spec.group})")
 
 

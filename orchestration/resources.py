@@ -57,6 +57,11 @@ class HireloopRuntime(ConfigurableResource):
             return admin
         return pg_roles.job_endpoint(self.settings, admin, role, self.database)
 
+    def store_endpoint(self, service: str, database: str) -> PgEndpoint:
+        """How MLflow or Dagster (`service`) connects to its own store `database`."""
+        return pg_roles.store_endpoint(self.settings, Runtime(self.settings).up(), service,
+                                       database)
+
     @contextmanager
     def connection(self, role: str | None = None):
         """A psycopg2 connection to our database (as `role`, see `endpoint`), committed on
@@ -99,7 +104,8 @@ class MlflowResource(ConfigurableResource):
 
     @property
     def tracking_uri(self) -> str:
-        return self.runtime.endpoint().url(self.database)
+        """The store as MLflow's own role (orchestration.pg_roles.STORE_ROLES)."""
+        return self.runtime.store_endpoint("mlflow", self.database).url(self.database)
 
     @property
     def artifact_dir(self) -> Path:

