@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# Simulated quarters the demo runs after the history (each one about a minute or two here).
-DEMO_QUARTERS ?= 2
+# Simulated quarters the demo runs after the history (each one about a minute here): six
+# let concept drift be noticed (5th close) and a retrain promote a new champion (6th).
+DEMO_QUARTERS ?= 6
 export HIRELOOP_HOME ?= $(CURDIR)/.hireloop
 # Telemetry off everywhere, always.
 export DO_NOT_TRACK := true
