@@ -14,6 +14,7 @@ def scan_installation(hireloop: HireloopRuntime, mlflow: MlflowResource,
     settings = hireloop.settings
     folders = {*settings.personal_scan_folders, mlflow.artifact_dir,
                endpoint.inference_log_path.parent}
-    return scan_personal_data(hireloop.endpoint().connect, store=hireloop.database,
+    # as the scan's read-only role: every schema of every database, writing nothing
+    return scan_personal_data(hireloop.endpoint("privacy_scan").connect, store=hireloop.database,
                               other_databases=(mlflow.database, DAGSTER_DATABASE),
                               folders=sorted(folders), cipher=settings.data_cipher())

@@ -21,6 +21,10 @@ the group, and the group's default privileges apply to it.
   reads `raw` (the HR system's own ids) and staging (the export's rows the feature store
   accepted), writes nothing; which candidates wait is ml's to read (the marts).
 
+Beside the jobs: MLflow and Dagster each own their own database (STORE_ROLES,
+`store_endpoint`), and the personal-data scan reads everything and writes nothing
+(SCAN_ROLE: pg_read_all_data).
+
 dbt drops and re-creates the tables it builds, so a grant made once on a table does not
 outlive the next build: the grants on dbt's schemas are dbt's `+grants`
 (dbt_project.yml), which tests/orchestration/test_pg_roles.py holds equal to
@@ -110,7 +114,11 @@ ROLES: dict[str, PgRole] = {role.job: role for role in (
 # connect to: MLflow's tracking and registry store, Dagster's instance storage (runs, event
 # log, schedules). Their login users are made and handed passwords like the jobs'.
 STORE_ROLES: dict[str, PgRole] = {r.job: r for r in (PgRole("mlflow"), PgRole("dagster"))}
-ALL_ROLES: dict[str, PgRole] = {**ROLES, **STORE_ROLES}
+# The personal-data scan must read every schema of every database to show that nothing
+# personal left `raw`: PostgreSQL's predefined read-only role pg_read_all_data, and CONNECT
+# to each database; it writes and creates nothing.
+SCAN_ROLE = PgRole("privacy_scan")
+ALL_ROLES: dict[str, PgRole] = {**ROLES, **STORE_ROLES, SCAN_ROLE.job: SCAN_ROLE}
 
 
 def role(job: str) -> PgRole:
@@ -266,6 +274,9 @@ def ensure_roles(cur, settings: Settings | None, admin: PgEndpoint) -> None:
                 sql.Identifier(spec.login), sql.Identifier(spec.group)))
         cur.execute(sql.SQL("GRANT {} TO {}").format(
             sql.Identifier(spec.group), sql.Identifier(spec.login)))
+        if spec is SCAN_ROLE:
+            cur.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(
+                sql.Identifier(spec.group)))
         # Its session is its group: what it creates belongs to the group.
         cur.execute(sql.SQL("ALTER ROLE {} SET role = {}").format(
             sql.Identifier(spec.login), sql.Literal(spec.group)))
@@ -289,6 +300,8 @@ def grant_database(cur, database: str, admin_user: str) -> None:
     groups = [ident(r.group) for r in ROLES.values()]
     cur.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
         db, sql.SQL(", ").join(groups)))
+    cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+        db, ident(SCAN_ROLE.group)))
     writers = [ident(r.group) for r in ROLES.values() if r.owns or r.creates_in]
     # Code that writes a schema says CREATE SCHEMA IF NOT EXISTS, which needs CREATE here.
     cur.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
@@ -351,17 +364,24 @@ def store_endpoint(settings: Settings, admin: PgEndpoint, service: str,
 def _store_handover(cur, database: str, group: str) -> list[sql.Composed]:
     """What makes `group` the owner of `database`, of its `public` schema and of every
     object there (the administrator made them: before the roles, or an older hireloop),
-    with no CONNECT for PUBLIC; nothing when all is so already."""
+    with no CONNECT for PUBLIC but the personal-data scan's; nothing when all is so
+    already."""
     ident = sql.Identifier
     cur.execute("""SELECT pg_get_userbyid(d.datdba),
                           (SELECT pg_get_userbyid(nspowner) FROM pg_namespace
                            WHERE nspname = 'public')
                    FROM pg_database d WHERE d.datname = %s""", [database])
     db_owner, schema_owner_now = cur.fetchone()
+    cur.execute("SELECT has_database_privilege(%s, %s, 'CONNECT')",
+                [SCAN_ROLE.group, database])
+    (scan_connects,) = cur.fetchone()
     out = []
     if db_owner != group:
         out += [sql.SQL("ALTER DATABASE {} OWNER TO {}").format(ident(database), ident(group)),
                 sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(ident(database))]
+    if db_owner != group or not scan_connects:  # the personal-data scan reads it too
+        out.append(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            ident(database), ident(SCAN_ROLE.group)))
     if schema_owner_now != group:
         out.append(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(ident(group)))
     return out + _owner_changes(cur, ["public"], lambda _schema, _name: group)

@@ -179,13 +179,38 @@ def test_the_interview_tool_reads_the_hr_systems_records_and_nothing_of_the_mode
             role_store.query("interview_tool", statement)
 
 
+def test_the_scan_role_reads_every_schema_and_database_and_writes_nothing(role_store,
+                                                                          pg_server):
+    """The personal-data scan's role: raw, the marts' protected columns and the Dagster
+    database are readable; no insert, no new table, anywhere."""
+    scan = role_endpoint(pg_server.runtime.settings, pg_server.endpoint, "privacy_scan")
+    conn = scan.connect(role_store.database)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM raw.candidates")
+            assert cur.fetchone()[0] > 0
+            cur.execute(f"SELECT {', '.join(PROTECTED_COLUMNS)} FROM {PROTECTED_TABLE} LIMIT 1")
+            for statement in ("INSERT INTO raw._exports (source) VALUES ('intruder')",
+                              "DELETE FROM marts.fct_training_examples",
+                              "CREATE TABLE monitoring.intruder (a int)"):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    cur.execute(statement)
+    finally:
+        conn.close()
+    dagster = scan.connect("dagster")  # Dagster's own store: connect and read, no more
+    with dagster.cursor() as cur:
+        cur.execute("SELECT session_user, has_database_privilege('dagster', 'CREATE'), "
+                    "has_schema_privilege('public', 'CREATE')")
+        assert cur.fetchone() == (role("privacy_scan").login, False, False)
+    dagster.close()
+
+
 # Where code still connects as the administrator, and why (everything else names its
 # job's role: HireloopRuntime.connection(job), cli._connect(job)).
 ADMINISTRATOR_CONNECTIONS = {
     # reads raw's interviewer ids and checks the key against the marts: no role reads both
     "orchestration/cli.py": 1,
-    # must read every schema and the MLflow and Dagster databases to prove nothing leaked
-    "orchestration/personal_scan.py": 1,
 }
 
 
