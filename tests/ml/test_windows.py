@@ -253,3 +253,24 @@ def test_calibration_on_the_early_route_is_judged_on_mature_labels_never_provisi
     assert shrunk["early"]["overall"]["low"] > 0
     assert not shrunk["early"]["checks"]["calibration"]["passed"]
     assert passed_routes(shrunk, policy) == []
+
+
+def test_a_calibration_worse_by_more_than_the_tolerance_refuses_only_when_significant():
+    """ECE on 300 hires moves by a few hundredths from sampling alone: 0.017 worse (over the
+    0.01 tolerance) with an interval reaching zero is kept as noise and says so; the shrunk
+    challenger above, 0.12 worse, is refused for it."""
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.1, 0.9, 300)
+    rows = pd.DataFrame({"role_family": np.where(np.arange(300) % 2, "rnd", "sales"),
+                         "met_kpi": rng.random(300) < p,
+                         "champion": np.clip(p + 0.05 + rng.normal(0, 0.1, 300), 0.01, 0.99)})
+    rows["near"] = np.clip(rows["champion"] + 0.03, 0.01, 0.99)
+    policy = RetrainGatePolicy()
+    near = judge_challenger(ColumnModel("near"), ColumnModel("champion"), rows, policy)
+    calibration = near["checks"]["calibration"]
+    assert "worse than champion" in calibration["reason"]  # the point estimates fail the rule
+    assert calibration["passed"] and "not significantly" in calibration["reason"]
+    gate_rows = _scored_rows(800, 0.0, 1)
+    shrunk = judge_challenger(ColumnModel("shrunk"), ColumnModel("champion"), gate_rows, policy)
+    assert not shrunk["checks"]["calibration"]["passed"]
+    assert "significantly (difference +0.1" in shrunk["checks"]["calibration"]["reason"]
