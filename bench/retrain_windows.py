@@ -103,7 +103,7 @@ def main() -> None:
                "early_by_reviews": early["n_reviews_so_far"].value_counts().to_dict()}
         modes = {"mature only": WindowPolicy(partial_labels=False, early_gate_share=0),
                  "partial, no early holdout": WindowPolicy(early_gate_share=0),
-                 "partial + early holdout": WindowPolicy()}
+                 "partial + early holdout": WindowPolicy(early_gate_share=0.5)}
         for mode, policy in modes.items():
             early_rows = early_gate_rows(early, g, policy)
             models, windows = {}, {}

@@ -23,6 +23,9 @@ trains any challenger. Those of cohorts after the gate cohort with at least
 label their reviews so far give (ml.retrain: the early route). Six quarters after a change
 the only post-change mature cohort is the gate cohort itself; the early holdout holds the
 cohorts hired since, which is where a challenger that learned the new world shows it.
+Off by default: what it holds out, challengers do not learn from, and which hires that is
+(the hash of a pseudonym, whose key differs per installation) swung the outcome of the same
+retrain on the same world between promoting and keeping (README, "Retraining").
 """
 
 from __future__ import annotations
@@ -57,9 +60,11 @@ class WindowPolicy:
         "description": "recency weights: a cohort this many quarters older counts half"})
     partial_labels: bool = field(default=True, metadata={
         "description": "immature hires' reviews so far join the fit part, weighted n/4"})
-    early_gate_share: float = field(default=0.5, metadata={
+    early_gate_share: float = field(default=0.0, metadata={
         "description": "share of immature hires (by a hash of the pseudonym) held out of "
-                       "every challenger as the gate's early holdout; 0 turns it off"})
+                       "every challenger as the gate's early holdout (0: off, the default; "
+                       "0.5 promoted after concept drift a quarter sooner in the loop's "
+                       "bench, but halves the partial labels challengers learn from)"})
     early_gate_min_reviews: int = field(default=2, metadata={
         "description": "reviews a held-out immature hire needs to count in the early holdout"})
 

@@ -112,7 +112,7 @@ def many_early(n: int = 400) -> pd.DataFrame:
 
 def test_the_early_holdout_never_trains_and_is_the_same_hires_every_time():
     mature, gate, extra = frame(), "2024-Q3", many_early()
-    policy = WindowPolicy()
+    policy = WindowPolicy(early_gate_share=0.5)
     held = early_gate_rows(extra, gate, policy)
     for window in ("all", "recent", "recency"):
         wf = window_frame(mature, window, policy, gate, extra)

@@ -160,10 +160,7 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
         assert won["low"] > figures["policy"]["margin"]
         assert f"{won['diff']:+.3f}" in " ".join(row["reasons"])
     assert set(judged["by_family"]) == {"customer_service", "manufacturing", "rnd", "sales"}
-    early = figures["early_gate"]  # the held-out immature hires, after the gate cohort
-    assert early["tried"] and sum(early["reviews"].values()) == early["n"]
-    assert early["n"] >= figures["policy"]["min_early_rows"]
-    assert min(early["cohorts"]) > figures["gate_cohort"]
+    assert figures["early_gate"] == {"n": 0, "tried": False}  # off by default
     assert figures["windows"][value["winner"]]["gate_cohort"] == figures["gate_cohort"]
     meta = {e.asset_key.to_user_string(): e.materialization.metadata
             for e in result.get_asset_materialization_events()}
@@ -208,3 +205,26 @@ def test_the_promoted_champion_beats_the_old_on_the_truth_and_is_served_over_htt
                            token=resources["hireloop"].settings.endpoint_token())
     assert sent.scored == len(rows) and sent.statuses == {200: 1}
     assert {p["model_version"] for p in sent.predictions} == {new}
+
+
+
+def test_with_the_early_holdout_the_gate_judges_every_challenger_on_both_routes(
+        resources, promoted, pg_server):
+    """`early_gate_share` on (run config): the held-out immature hires of the cohorts after
+    the gate cohort are the second route, every challenger judged there too, and the
+    decision recomputes from the figures. Last in the module: it may promote again."""
+    result = _run(resources, {"early_gate_share": 0.5})
+    assert result.success, _check(result).description
+    figures = _decisions(resources, pg_server).iloc[-1]["figures"]
+    early = figures["early_gate"]
+    assert early["tried"] and early["n"] >= figures["policy"]["min_early_rows"]
+    assert sum(early["reviews"].values()) == early["n"]
+    assert min(early["cohorts"]) > figures["gate_cohort"]
+    for judged in figures["challengers"].values():
+        assert judged["early"]["overall"]["n"] == early["n"]
+        assert "(gate cohort (mature labels))" in judged["early"]["checks"]["calibration"][
+            "reason"]
+    assert decide_from_figures(figures)[0] == result.output_for_node("retrained_champion")[
+        "decision"]
+    windows = figures["windows"]
+    assert all(w["n_partial"] > 0 for w in windows.values()), windows
