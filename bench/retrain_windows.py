@@ -40,6 +40,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ml.crossfit import early_predictions
 from ml.datasets import read_early_outcomes, read_training_set
 from ml.model_checks import beats_rating_baseline
 from ml.retrain import RetrainGatePolicy, gate, summary_table
@@ -80,6 +81,8 @@ def main() -> None:
     ap.add_argument("--scenarios", default="concept_drift,stable")
     ap.add_argument("--as-of", default="2025-10-01")
     ap.add_argument("--champion-through", default="2023-Q3")
+    ap.add_argument("--folds", type=lambda v: [int(x) for x in v.split(",")], default=[2, 3],
+                    help="the early route's cross-fitting folds to measure")
     args = ap.parse_args()
     disable_telemetry()
     endpoint = Runtime(Settings(home=Path(args.home))).up()
@@ -101,28 +104,34 @@ def main() -> None:
         res = {"gate_cohort": g, "n_gate": len(gate_rows),
                "change_date": store.sim.world.change_date.isoformat(),
                "early_by_reviews": early["n_reviews_so_far"].value_counts().to_dict()}
-        modes = {"mature only": WindowPolicy(partial_labels=False, early_gate_share=0),
-                 "partial, no early holdout": WindowPolicy(early_gate_share=0),
-                 "partial + early holdout": WindowPolicy(early_gate_share=0.5)}
+        modes = {"mature only": WindowPolicy(partial_labels=False, early_gate_folds=0),
+                 "partial, gate cohort only": WindowPolicy(early_gate_folds=0),
+                 **{f"partial + early route, {k} folds": WindowPolicy(early_gate_folds=k)
+                    for k in args.folds}}
         for mode, policy in modes.items():
             early_rows = early_gate_rows(early, g, policy)
-            models, windows = {}, {}
+            models, windows, proba = {}, {}, {}
             sound = {}
+            t_mode = time.perf_counter()
             for w in policy.windows:
                 wf = window_frame(mature, w, policy, g, early)
                 result = train_and_evaluate(wf.frame, QUICK, make_figures=False,
                                             split=wf.split)
                 models[w], windows[w] = result.model, wf.info
                 sound[w] = beats_rating_baseline(result.comparison).detail
-            print("soundness:", json.dumps(sound))
+                proba[w], windows[w]["early_route"] = early_predictions(
+                    result.model, mature, w, policy, g, early, early_rows,
+                    lambda f: train_and_evaluate(f.frame, QUICK, make_figures=False,
+                                                 split=f.split).model)
+            print(f"soundness ({time.perf_counter() - t_mode:.0f} s):", json.dumps(sound))
             verdict = gate(models, champ, "champion", gate_rows, g, windows,
-                           RetrainGatePolicy(), early_rows=early_rows)
+                           RetrainGatePolicy(), early_rows=early_rows, early_proba=proba)
             for w, m in models.items():
                 res_truth[f"{w} ({mode})"] = truth_auc(m, post)
             print("sim_truth AUC on post-change applicants:", json.dumps(res_truth))
             table = summary_table(verdict.figures)
             print(f"\n== {scenario}, {mode}: {verdict.decision} winner={verdict.winner} "
-                  f"early holdout {json.dumps(verdict.figures['early_gate'])}")
+                  f"early route {json.dumps(verdict.figures['early_gate'])}")
             print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
             print("vs all:", json.dumps({k: {x: v[x] for x in ("diff", "low", "high", "n")}
                                          for k, v in verdict.figures["vs_all"].items()}))

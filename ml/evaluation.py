@@ -28,16 +28,20 @@ from ml.registry import MODEL_NAME
 GATE_FIGURES = ("roc_auc", "pr_auc", "brier", "ece", "n")
 
 
-def holdout_metrics(model: Any, holdout: pd.DataFrame) -> pd.DataFrame:
-    """Per role family (+ overall) metrics of `model` on `holdout`, at its own thresholds.
+def holdout_metrics(model: Any, holdout: pd.DataFrame,
+                    proba: np.ndarray | None = None) -> pd.DataFrame:
+    """Per role family (+ overall) metrics of `model` on `holdout`, at its own thresholds;
+    of `proba` (one per row of `holdout`) instead of the model's own predictions when given
+    (the retrain gate's out-of-fold predictions, ml.crossfit).
 
     Rows of a role family the model does not know are left out (that family then has no
     figure, which the gate's per-family check reports).
     """
-    known = holdout[FAMILY_COLUMN].astype(str).isin(list(model.families))
+    known = holdout[FAMILY_COLUMN].astype(str).isin(list(model.families)).to_numpy()
     rows = holdout.loc[known]
     y = rows[LABEL].astype(bool).to_numpy().astype(int)
-    proba = np.asarray(model.predict_proba(rows), dtype=float)
+    proba = (np.asarray(model.predict_proba(rows), dtype=float) if proba is None
+             else np.asarray(proba, dtype=float)[known])
     thresholds = {f: fm.thresholds for f, fm in model.families.items()}
     return metrics_by_family(rows, y, proba, thresholds)
 

@@ -1,12 +1,13 @@
 """The retrain gate: challengers over data windows against the champion on one held-out cohort.
 
-Every challenger (ml.windows) and the champion are scored on the same rows, which no
-challenger trained on, by two routes:
-- `mature`: the newest mature cohort (the gate cohort), final labels;
-- `early`: the early holdout (ml.windows.early_gate_rows), hires of the cohorts after it
-  with two or more reviews, labelled provisionally by their reviews so far; tried when it
-  holds at least `min_early_rows` hires. After a change of the KPI's drivers the gate
-  cohort is the old world for quarters; the early holdout is the new one.
+Every challenger (ml.windows) and the champion are scored on the same rows by two routes:
+- `mature`: the newest mature cohort (the gate cohort), final labels; no challenger trained
+  on it;
+- `early`: the early route (ml.windows.early_gate_rows), hires of the cohorts after it with
+  two or more reviews, labelled provisionally by their reviews so far, each challenger by
+  its out-of-fold predictions (ml.crossfit: the challengers learn from these hires' partial
+  labels); tried when it holds at least `min_early_rows` hires. After a change of the KPI's
+  drivers the gate cohort is the old world for quarters; these cohorts are the new one.
 On a route a challenger passes when
 - DeLong's paired interval of its AUC minus the champion's lies above `margin` overall
   (a point estimate 0.005 higher is noise at a hundred hires per role family),
@@ -74,7 +75,7 @@ class RetrainGatePolicy:
     min_gate_rows: int = field(default=50, metadata={
         "description": "fewer hires in the gate cohort: no decision, the champion stays"})
     min_early_rows: int = field(default=150, metadata={
-        "description": "fewer hires in the early holdout: the early route is not tried"})
+        "description": "fewer hires on the early route: it is not tried"})
 
     def gate_policy(self) -> GatePolicy:
         return GatePolicy(per_family_tolerance=self.per_family_tolerance,
@@ -95,7 +96,7 @@ def _paired(entry) -> dict[str, Any] | None:
 ROUTES = ("mature", "early")
 # What each route's rows are, for reasons and tables.
 ROUTE_ROWS = {"mature": "gate cohort (mature labels)",
-              "early": "early holdout (provisional labels: reviews so far)"}
+              "early": "early route (provisional labels: reviews so far, out of fold)"}
 
 
 def _ece_difference(y: np.ndarray, p_new: np.ndarray, p_old: np.ndarray) -> float:
@@ -128,7 +129,7 @@ def _judged_on(p_new: np.ndarray, model: Any, champion: Any, rows: pd.DataFrame,
     y = rows[LABEL].astype(bool).to_numpy()
     p_old = np.asarray(champion.predict_proba(rows), float)
     paired = delong_by_family(rows[FAMILY_COLUMN], y, p_new, p_old, policy.level)
-    new_metrics = gate_metrics(holdout_metrics(model, rows))
+    new_metrics = gate_metrics(holdout_metrics(model, rows, p_new))
     old_metrics = gate_metrics(holdout_metrics(champion, rows))
     families = check_role_families(new_metrics, old_metrics, policy.gate_policy())
     checks = {families.name: {"passed": families.passed, "reason": families.reason}}
@@ -140,22 +141,23 @@ def _judged_on(p_new: np.ndarray, model: Any, champion: Any, rows: pd.DataFrame,
 
 
 def judge_challenger(model: Any, champion: Any | None, gate_rows: pd.DataFrame,
-                     policy: RetrainGatePolicy,
-                     early_rows: pd.DataFrame | None = None) -> dict[str, Any]:
+                     policy: RetrainGatePolicy, early_rows: pd.DataFrame | None = None,
+                     early_proba: np.ndarray | None = None) -> dict[str, Any]:
     """One challenger's figures against the champion on `gate_rows` (the mature route) and,
-    when it holds `min_early_rows`, on `early_rows` (the early route), and whether it
-    passes."""
+    when they hold `min_early_rows`, on `early_rows` with `early_proba` (the early route:
+    the challenger's out-of-fold predictions, ml.crossfit), and whether it passes."""
     p_new = np.asarray(model.predict_proba(gate_rows), float)
-    out: dict[str, Any] = {"metrics": gate_metrics(holdout_metrics(model, gate_rows))}
+    out: dict[str, Any] = {"metrics": gate_metrics(holdout_metrics(model, gate_rows, p_new))}
     if champion is None:
         out.update(passed=True, reasons=["no champion to beat"])
         return out
     out.update(_judged_on(p_new, model, champion, gate_rows, policy))
-    if early_rows is not None and len(early_rows) >= policy.min_early_rows:
+    if (early_rows is not None and early_proba is not None
+            and len(early_rows) >= policy.min_early_rows):
         # Calibration is a promise about the mature label: judged on the gate cohort, never
         # on provisional labels (a different, more often positive target).
-        out["early"] = _judged_on(np.asarray(model.predict_proba(early_rows), float), model,
-                                  champion, early_rows, policy, calibration=False)
+        out["early"] = _judged_on(np.asarray(early_proba, float), model, champion,
+                                  early_rows, policy, calibration=False)
         mature = out["checks"]["calibration"]
         out["early"]["checks"]["calibration"] = {
             **mature, "reason": f"{mature['reason']} ({ROUTE_ROWS['mature']})"}
@@ -287,7 +289,7 @@ def decide(challengers: dict[str, dict[str, Any]], windows: dict[str, dict[str, 
     figures["winner"] = winner
     reasons = [f"{name}: " + "; ".join(c["reasons"]) for name, c in challengers.items()]
     if winner is None:
-        early = (" or on the early holdout" if any(c.get("early") for c in challengers.values())
+        early = (" or on the early route" if any(c.get("early") for c in challengers.values())
                  else "")
         head = (f"champion {champion_version} kept: no challenger beat it on cohort "
                 f"{gate_cohort}{early} by more than noise")
@@ -317,9 +319,11 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
          policy: RetrainGatePolicy,
          soundness: dict[str, dict[str, Any]] | None = None,
          people: pd.DataFrame | None = None,
-         early_rows: pd.DataFrame | None = None) -> RetrainVerdict:
+         early_rows: pd.DataFrame | None = None,
+         early_proba: dict[str, np.ndarray] | None = None) -> RetrainVerdict:
     """Judge every challenger model (by window name) against the champion on `gate_rows`
-    and `early_rows` (ml.windows.early_gate_rows: the early route); also record each window
+    and on `early_rows` (ml.windows.early_gate_rows: the early route) by its out-of-fold
+    predictions `early_proba` (by window name, ml.crossfit); also record each window
     against the `all` window, to show what the window bought. With `people`
     (marts.dim_candidates' protected columns, ml.fairness_io) the fairness gate judges every
     challenger too, on the gate cohort."""
@@ -332,7 +336,8 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
             f"champion {champion_version} kept: gate cohort {gate_cohort} has "
             f"{len(gate_rows)} hires, fewer than min_gate_rows {policy.min_gate_rows}"],
             figures)
-    judged = {n: judge_challenger(m, champion, gate_rows, policy, early_rows)
+    judged = {n: judge_challenger(m, champion, gate_rows, policy, early_rows,
+                                  (early_proba or {}).get(n))
               for n, m in models.items()}
     vs_all = {}
     if "all" in models:
@@ -352,8 +357,7 @@ def gate(models: dict[str, Any], champion: Any | None, champion_version: str | N
 
 def early_gate_summary(early_rows: pd.DataFrame | None,
                        policy: RetrainGatePolicy) -> dict[str, Any]:
-    """What the early holdout held: hires, cohorts, reviews so far, and whether the early
-    route was tried."""
+    """What the early route held: hires, cohorts, reviews so far, and whether it was tried."""
     if early_rows is None or not len(early_rows):
         return {"n": 0, "tried": False}
     return {"n": len(early_rows), "tried": len(early_rows) >= policy.min_early_rows,

@@ -2,16 +2,20 @@
 
 One challenger per data window (ml.windows), each trained and logged to MLflow by the same
 code a build uses (ml.training_run.train_and_log), none registered yet; the gate cohort's
-rows and the early holdout's are kept for the gate (ml.retrain), and each challenger's
-soundness is judged here (ml.model_checks) so that the blocking check only reads it.
+rows and the early route's, with each challenger's out-of-fold predictions there
+(ml.crossfit: the same training, unlogged, without the fold's partial labels), are kept for
+the gate (ml.retrain), and each challenger's soundness is judged here (ml.model_checks) so
+that the blocking check only reads it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
+from ml.crossfit import FoldTrainer, early_predictions
 from ml.model_checks import ModelCheck
 from ml.rater_offsets import RaterOffsets
 from ml.registry import MODEL_NAME
@@ -20,6 +24,7 @@ from ml.serving_context import RecordRules
 from ml.split import COHORT
 from ml.tracking import TrainedModel
 from ml.train import TrainConfig
+from ml.training_pipeline import train_and_evaluate
 from ml.training_run import WINDOW_KEY, train_and_log
 from ml.windows import WindowPolicy, early_gate_rows, gate_cohort, window_frame
 
@@ -27,7 +32,7 @@ from ml.windows import WindowPolicy, early_gate_rows, gate_cohort, window_frame
 @dataclass
 class Challengers:
     """The challengers of one retrain, the rows they are judged on (the gate cohort, the early
-    holdout) and their soundness."""
+    route with each challenger's out-of-fold predictions) and their soundness."""
 
     gate_cohort: str
     gate_rows: pd.DataFrame
@@ -35,6 +40,17 @@ class Challengers:
     windows: dict[str, dict]
     soundness: dict[str, list[ModelCheck]] = field(default_factory=dict)
     early_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    early_predictions: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def fold_trainer(model: TrainedModel, config: TrainConfig,
+                 rater_offsets: RaterOffsets | None, audit: dict | None) -> FoldTrainer:
+    """How the early route's fold models are trained: as `model` was (its config, rater
+    offsets, audit), with its winning strategy only, not logged."""
+    config = replace(config, strategies=(model.model.version_info["strategy"],))
+    return lambda wf: train_and_evaluate(wf.frame, config, make_figures=False,
+                                         rater_offsets=rater_offsets, split=wf.split,
+                                         audit=audit).model
 
 
 def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainConfig, *,
@@ -49,7 +65,8 @@ def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainC
     for `config.rater_bias_correction` (ml.rater_bias_correction.audit_store)."""
     gate = gate_cohort(mature)
     gate_rows = mature.loc[mature[COHORT].astype(str) == gate].reset_index(drop=True)
-    trained, windows, sound = {}, {}, {}
+    early_rows = early_gate_rows(early, gate, policy)
+    trained, windows, sound, predicted = {}, {}, {}, {}
     for window in policy.windows:
         wf = window_frame(mature, window, policy, gate, early, config.holdout_share,
                           config.valid_share)
@@ -58,10 +75,13 @@ def train_challengers(mature: pd.DataFrame, policy: WindowPolicy, config: TrainC
                               model_name=model_name, record_rules=record_rules,
                               split=wf.split, version_info={WINDOW_KEY: wf.info},
                               audit=audit)
-        trained[window], windows[window] = model, wf.info
+        predicted[window], route = early_predictions(
+            model.model, mature, window, policy, gate, early, early_rows,
+            fold_trainer(model, config, rater_offsets, audit), config.holdout_share,
+            config.valid_share)
+        trained[window], windows[window] = model, {**wf.info, "early_route": route}
         sound[window] = soundness(model, baseline_margin)
-    return Challengers(gate, gate_rows, trained, windows, sound,
-                       early_gate_rows(early, gate, policy))
+    return Challengers(gate, gate_rows, trained, windows, sound, early_rows, predicted)
 
 
 __all__ = ["Challengers", "train_challengers"]

@@ -16,21 +16,17 @@ hire with one review is a quarter of the evidence of a mature label. Only hires 
 after the gate cohort do: the gate cohort is held out whole. They never enter the
 validation part (early stopping, calibration) or the holdout, which stay mature labels.
 
-The early holdout (`early_gate_share`): a fixed share of immature hires, chosen by a hash of
-the candidate's pseudonym so that a hire stays on the same side at every retrain, never
-trains any challenger. Those of cohorts after the gate cohort with at least
-`early_gate_min_reviews` reviews are the gate's second set of rows, with the provisional
-label their reviews so far give (ml.retrain: the early route). Six quarters after a change
-the only post-change mature cohort is the gate cohort itself; the early holdout holds the
-cohorts hired since, which is where a challenger that learned the new world shows it.
-Off by default: what it holds out, challengers do not learn from, and which hires that is
-(the hash of a pseudonym, whose key differs per installation) swung the outcome of the same
-retrain on the same world between promoting and keeping (README, "Retraining").
+The early route's rows (`early_gate_rows`): every immature hire of the cohorts after the gate
+cohort with at least `early_gate_min_reviews` reviews, labelled provisionally by the reviews
+so far (ml.retrain: the early route). Six quarters after a change the only post-change
+mature cohort is the gate cohort itself; the cohorts hired since are where a challenger that
+learned the new world shows it. Those hires also train every challenger (partial labels),
+so the gate judges each challenger there by cross-fitting (ml.crossfit, `early_gate_folds`):
+out-of-fold predictions of the same window trained without the fold's partial labels.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +41,7 @@ N_SO_FAR = "n_reviews_so_far"
 ATTAINMENT_SO_FAR = "attainment_so_far"
 REVIEWS_TO_MATURE = 4
 PARTIAL = "partial_label"   # bookkeeping column of a window frame: True for a partial label
+MAX_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -60,11 +57,10 @@ class WindowPolicy:
         "description": "recency weights: a cohort this many quarters older counts half"})
     partial_labels: bool = field(default=True, metadata={
         "description": "immature hires' reviews so far join the fit part, weighted n/4"})
-    early_gate_share: float = field(default=0.0, metadata={
-        "description": "share of immature hires (by a hash of the pseudonym) held out of "
-                       "every challenger as the gate's early holdout (0: off, the default; "
-                       "0.5 promoted after concept drift a quarter sooner in the loop's "
-                       "bench, but halves the partial labels challengers learn from)"})
+    early_gate_folds: int = field(default=2, metadata={
+        "description": "the early route's cross-fitting: folds (by a hash of the pseudonym) "
+                       "of the immature hires it judges on, each predicted by the window "
+                       "retrained without that fold's partial labels (0: no early route)"})
     early_gate_min_reviews: int = field(default=2, metadata={
         "description": "reviews a held-out immature hire needs to count in the early holdout"})
 
@@ -75,8 +71,8 @@ class WindowPolicy:
             raise ValueError("recent_quarters must be at least 3 (fit, validation, holdout)")
         if not self.half_life_quarters > 0:
             raise ValueError("half_life_quarters must be positive")
-        if not 0 <= self.early_gate_share < 1:
-            raise ValueError("early_gate_share must be in [0, 1)")
+        if self.early_gate_folds not in (0, *range(2, MAX_FOLDS + 1)):
+            raise ValueError(f"early_gate_folds must be 0 (off) or 2..{MAX_FOLDS}")
         if not 1 <= self.early_gate_min_reviews < REVIEWS_TO_MATURE:
             raise ValueError(f"early_gate_min_reviews must be 1..{REVIEWS_TO_MATURE - 1}")
 
@@ -110,37 +106,19 @@ def partial_rows(early: pd.DataFrame) -> pd.DataFrame:
     return rows.drop(columns=[N_SO_FAR, ATTAINMENT_SO_FAR])
 
 
-def in_early_holdout(candidate_ids: pd.Series, share: float) -> np.ndarray:
-    """Whether each hire belongs to the early holdout: the first 8 bytes of a SHA-256 of the
-    pseudonym, read as a fraction, below `share` (the same hires at every retrain)."""
-    def fraction(cid: object) -> float:
-        digest = hashlib.sha256(f"early-holdout:{cid}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2 ** 64
-
-    return np.array([fraction(c) < share for c in candidate_ids.astype(str)], dtype=bool)
-
-
 def _after(rows: pd.DataFrame, gate: str) -> pd.DataFrame:
     return rows.loc[quarter_index(rows[COHORT]) > quarter_index(pd.Series([gate]))[0]]
 
 
-def training_partials(early: pd.DataFrame, policy: WindowPolicy) -> pd.DataFrame:
-    """Partial-label rows that may train a challenger: every immature hire with a review,
-    less the early holdout."""
-    rows = partial_rows(early)
-    return rows.loc[~in_early_holdout(rows["candidate_id"], policy.early_gate_share)]
-
-
 def early_gate_rows(early: pd.DataFrame | None, gate: str,
                     policy: WindowPolicy) -> pd.DataFrame:
-    """The early holdout the gate judges on: held-out immature hires of cohorts after `gate`
-    with at least `early_gate_min_reviews` reviews, labelled by their reviews so far (no
-    weight column: every row counts once)."""
-    if early is None or not len(early) or policy.early_gate_share == 0:
+    """The early route's rows: immature hires of cohorts after `gate` with at least
+    `early_gate_min_reviews` reviews, labelled by their reviews so far (no weight column:
+    every row counts once); empty when the policy has no early route."""
+    if early is None or not len(early) or policy.early_gate_folds == 0:
         return pd.DataFrame()
     rows = _after(partial_rows(early), gate)
-    rows = rows.loc[in_early_holdout(rows["candidate_id"], policy.early_gate_share)
-                    & (rows["n_label_reviews"] >= policy.early_gate_min_reviews)]
+    rows = rows.loc[rows["n_label_reviews"] >= policy.early_gate_min_reviews]
     return rows.drop(columns=[WEIGHT]).reset_index(drop=True)
 
 
@@ -180,9 +158,8 @@ def window_frame(mature: pd.DataFrame, window: str, policy: WindowPolicy, gate: 
     split = time_split(rows, holdout_share, valid_share)
     n_partial = 0
     if policy.partial_labels and early is not None and len(early):
-        # the gate cohort is held out whole: only hires of later cohorts bring partial
-        # labels, and never those of the early holdout
-        extra = _after(training_partials(early, policy), gate)
+        # the gate cohort is held out whole: only hires of later cohorts bring partial labels
+        extra = _after(partial_rows(early), gate)
         if window == "recent":  # the window's span: its oldest cohort onwards
             oldest = min(quarter_index(pd.Series(split.fit_cohorts or [gate])))
             extra = extra.loc[quarter_index(extra[COHORT]) >= oldest]
@@ -208,6 +185,5 @@ def window_frame(mature: pd.DataFrame, window: str, policy: WindowPolicy, gate: 
     return WindowFrame(window, rows, split, info)
 
 
-__all__ = ["WINDOWS", "WindowFrame", "WindowPolicy", "early_gate_rows", "gate_cohort",
-           "in_early_holdout", "partial_rows", "quarter_index", "training_partials",
-           "window_frame"]
+__all__ = ["MAX_FOLDS", "WINDOWS", "WindowFrame", "WindowPolicy", "early_gate_rows",
+           "gate_cohort", "partial_rows", "quarter_index", "window_frame"]

@@ -124,8 +124,9 @@ def _windows_table(challengers: Challengers) -> pd.DataFrame:
     kinds=KINDS,
     description="One challenger per data window (all mature cohorts / recent cohorts / "
                 "recency weights, with or without partial labels), each logged to MLflow, "
-                "none registered; the newest mature cohort and the early holdout (a fixed "
-                "half of the immature hires) are held out of all of them.",
+                "none registered; the newest mature cohort is held out of all of them, and "
+                "each is also trained once per fold of the early route without that fold's "
+                "partial labels, for its out-of-fold predictions there.",
 )
 def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfig,
                         training_set: pd.DataFrame, hireloop: HireloopRuntime,
@@ -135,7 +136,7 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
     with hireloop.connection("ml") as conn:
         offsets = read_rater_offsets(conn)
         early = (read_early_outcomes(conn, list(training_set.columns))
-                 if policy.partial_labels or policy.early_gate_share else None)
+                 if policy.partial_labels or policy.early_gate_folds else None)
     audit = None
     if settings.rater_bias_correction:  # protected attributes: read for the data audit only
         with hireloop.connection("audit") as conn:
@@ -147,10 +148,11 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
                              model_name=mlflow.model_name, record_rules=record_rules(),
                              baseline_margin=config.baseline_margin, audit=audit)
     context.log.info(f"{len(made.trained)} challengers; gate cohort {made.gate_cohort} "
-                     f"({len(made.gate_rows)} hires), early holdout {len(made.early_rows)}")
+                     f"({len(made.gate_rows)} hires), early route {len(made.early_rows)} "
+                     f"hires in {policy.early_gate_folds} folds")
     return Output(made, metadata={
         "gate_cohort": made.gate_cohort, "n_gate": len(made.gate_rows),
-        "n_early_holdout": len(made.early_rows),
+        "n_early_route": len(made.early_rows),
         "windows": _md(_windows_table(made)),
         "window_figures": MetadataValue.json(made.windows)})
 
@@ -159,7 +161,8 @@ def retrain_challengers(context: AssetExecutionContext, config: ChallengersConfi
     group_name=GROUP,
     kinds=KINDS,
     description="The retrain gate: every challenger and the champion on the held-out "
-                "cohort (mature labels) and on the early holdout (provisional labels), "
+                "cohort (mature labels) and on the early route (provisional labels, "
+                "out-of-fold predictions), "
                 "DeLong's paired AUC difference with its interval and n, overall and per "
                 "role family; picks a challenger that passes on either, or keeps the champion.",
 )
@@ -176,7 +179,8 @@ def retrain_gate(context: AssetExecutionContext, config: RetrainGateConfig,
     verdict = gate({w: t.model for w, t in made.trained.items()}, champion, version,
                    made.gate_rows, made.gate_cohort, made.windows,
                    to_settings(config, RetrainGatePolicy), soundness_figures(made.soundness),
-                   people=people, early_rows=made.early_rows)
+                   people=people, early_rows=made.early_rows,
+                   early_proba=made.early_predictions)
     context.log.info(f"{verdict.decision}: {verdict.reasons[0]}")
     return Output(verdict, metadata={
         "decision": verdict.decision, "winner": str(verdict.winner),

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.crossfit import early_folds, early_predictions, out_of_fold
 from ml.evaluation import gate_metrics, holdout_metrics
 from ml.features import WEIGHT, select_features
 from ml.promotion import check_calibration
@@ -29,7 +30,6 @@ from ml.windows import (
     WindowPolicy,
     early_gate_rows,
     gate_cohort,
-    in_early_holdout,
     window_frame,
 )
 
@@ -61,7 +61,7 @@ def test_gate_cohort_is_held_out_of_every_window():
     gate = gate_cohort(mature)
     assert gate == "2024-Q3"  # 2024-Q4 holds early leavers only: incomplete
     for window in ("all", "recent", "recency"):
-        wf = window_frame(mature, window, WindowPolicy(recent_quarters=3, early_gate_share=0),
+        wf = window_frame(mature, window, WindowPolicy(recent_quarters=3),
                           gate, early())
         trained = wf.frame.iloc[wf.split.train]
         assert gate not in set(trained["cohort_quarter"])   # partial labels included
@@ -84,7 +84,7 @@ def test_windows_choose_and_weigh_cohorts_as_stated():
 
 def test_partial_labels_join_the_fit_part_only_weighted_by_reviews():
     mature, gate = frame(), "2024-Q3"
-    wf = window_frame(mature, "all", WindowPolicy(early_gate_share=0), gate, early())
+    wf = window_frame(mature, "all", WindowPolicy(), gate, early())
     partial = wf.frame[wf.frame[PARTIAL]]
     # no review yet: no label; one review met: met, weight 1/4; one of three: not met;
     # e3 belongs to the gate cohort, held out whole
@@ -110,33 +110,74 @@ def many_early(n: int = 400) -> pd.DataFrame:
         attainment_so_far=lambda f: f["attainment_so_far"].where(f["n_reviews_so_far"] > 0))
 
 
-def test_the_early_holdout_never_trains_and_is_the_same_hires_every_time():
+def test_the_early_route_holds_every_later_hire_with_two_reviews_and_all_of_them_train():
     mature, gate, extra = frame(), "2024-Q3", many_early()
-    policy = WindowPolicy(early_gate_share=0.5)
-    held = early_gate_rows(extra, gate, policy)
-    for window in ("all", "recent", "recency"):
-        wf = window_frame(mature, window, policy, gate, extra)
-        trained = set(wf.frame.loc[wf.frame[PARTIAL], "candidate_id"])
-        assert trained and not trained & set(held["candidate_id"])
-    # the holdout half is fixed by the pseudonym: reordered input, same hires
-    again = early_gate_rows(extra.sample(frac=1, random_state=3), gate, policy)
-    assert set(again["candidate_id"]) == set(held["candidate_id"])
-    hashed = set(extra.loc[in_early_holdout(extra["candidate_id"], 0.5), "candidate_id"])
-    assert 0.4 < len(hashed) / len(extra) < 0.6
-    # its rows: held-out hires of cohorts after the gate's with two reviews or more,
-    # labelled by their reviews so far (attainment >= 0.5), each counting once
-    expected = extra[extra["candidate_id"].isin(hashed) & (extra["cohort_quarter"] > gate)
-                     & (extra["n_reviews_so_far"] >= 2)]
-    assert set(held["candidate_id"]) == set(expected["candidate_id"])
+    policy = WindowPolicy()
+    rows = early_gate_rows(extra, gate, policy)
+    # hires of cohorts after the gate's with two reviews or more, labelled by their reviews
+    # so far (attainment >= 0.5), each counting once
+    expected = extra[(extra["cohort_quarter"] > gate) & (extra["n_reviews_so_far"] >= 2)]
+    assert set(rows["candidate_id"]) == set(expected["candidate_id"])
     by_id = expected.set_index("candidate_id")
-    assert (held["met_kpi"].to_numpy()
-            == (by_id.loc[held["candidate_id"], "attainment_so_far"] >= 0.5).to_numpy()).all()
-    assert WEIGHT not in held.columns
-    # share 0: no early holdout, every partial label trains
-    assert early_gate_rows(extra, gate, WindowPolicy(early_gate_share=0)).empty
-    every = window_frame(mature, "all", WindowPolicy(early_gate_share=0), gate, extra)
+    assert (rows["met_kpi"].to_numpy()
+            == (by_id.loc[rows["candidate_id"], "attainment_so_far"] >= 0.5).to_numpy()).all()
+    assert WEIGHT not in rows.columns
+    # every partial label of a later cohort trains the challenger that may be promoted
+    every = window_frame(mature, "all", policy, gate, extra)
     assert every.info["n_partial"] == int(((extra["cohort_quarter"] > gate)
                                            & (extra["n_reviews_so_far"] > 0)).sum())
+    assert set(rows["candidate_id"]) <= set(every.frame.loc[every.frame[PARTIAL],
+                                                            "candidate_id"])
+    # no early route: no rows
+    assert early_gate_rows(extra, gate, WindowPolicy(early_gate_folds=0)).empty
+
+
+def test_folds_follow_the_pseudonym_and_split_evenly():
+    ids = pd.Series([f"h{i}" for i in range(3000)])
+    folds = early_folds(ids, 3)
+    assert set(folds) == {0, 1, 2}
+    assert all(0.3 < (folds == k).mean() < 0.37 for k in range(3))
+    shuffled = ids.sample(frac=1, random_state=3)
+    assert (early_folds(shuffled, 3) == folds[shuffled.index]).all()  # order-free
+
+
+class Memoriser:
+    """A model that returns the label it was trained on for a hire it has seen and 0.5 for
+    one it has not: in sample it is perfect, out of sample it knows nothing."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.seen = dict(zip(frame["candidate_id"], frame["met_kpi"].astype(float), strict=True))
+
+    def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
+        return np.array([self.seen.get(c, 0.5) for c in rows["candidate_id"]])
+
+
+def test_out_of_fold_predictions_come_from_models_that_never_saw_the_hire():
+    mature, gate, extra = frame(), "2024-Q3", many_early()
+    policy = WindowPolicy(early_gate_folds=3)
+    rows = early_gate_rows(extra, gate, policy)
+    trained_on = []
+
+    def train(wf):
+        trained_on.append(set(wf.frame.loc[wf.frame[PARTIAL], "candidate_id"]))
+        return Memoriser(wf.frame)
+
+    proba, info = out_of_fold(mature, "recency", policy, gate, extra, rows, train)
+    assert len(trained_on) == 3 and not np.isnan(proba).any()
+    assert (proba == 0.5).all()  # no judged hire was in its fold model's training data
+    folds = early_folds(rows["candidate_id"], 3)
+    for k, seen in enumerate(trained_on):  # each fold model learned from the other folds
+        others = set(rows.loc[folds != k, "candidate_id"])
+        assert others <= seen and not seen & set(rows.loc[folds == k, "candidate_id"])
+    assert info["n_judged"] == [int((folds == k).sum()) for k in range(3)]
+    # the model that learned from every partial label would look perfect in sample
+    full = Memoriser(window_frame(mature, "recency", policy, gate, extra).frame)
+    assert (full.predict_proba(rows) == rows["met_kpi"].astype(float)).all()
+    # without partial labels no judged hire trained the challenger: its own predictions
+    mature_only = WindowPolicy(partial_labels=False)
+    own, info = early_predictions(full, mature, "all", mature_only, gate, extra, rows, train)
+    assert info["folds"] == 0 and len(trained_on) == 3
+    assert (own == full.predict_proba(rows)).all()
 
 
 def test_policy_refuses_what_it_cannot_do():
@@ -144,8 +185,8 @@ def test_policy_refuses_what_it_cannot_do():
         WindowPolicy(windows=("everything",))
     with pytest.raises(ValueError, match="at least 3"):
         WindowPolicy(recent_quarters=2)
-    with pytest.raises(ValueError, match="early_gate_share"):
-        WindowPolicy(early_gate_share=1.0)
+    with pytest.raises(ValueError, match="early_gate_folds"):
+        WindowPolicy(early_gate_folds=1)
     with pytest.raises(ValueError, match="early_gate_min_reviews"):
         WindowPolicy(early_gate_min_reviews=4)
 
@@ -184,9 +225,9 @@ def test_decision_follows_the_intervals_and_recomputes_from_its_figures():
     assert decide_from_figures(kept.figures) == (KEPT, None)
 
 
-def test_a_challenger_that_passes_on_the_early_holdout_only_is_promoted_and_says_where():
+def test_a_challenger_that_passes_on_the_early_route_only_is_promoted_and_says_where():
     # After concept drift: no better than noise on the (old-world) gate cohort, clearly
-    # better on the early holdout of the cohorts hired since.
+    # better on the early route of the cohorts hired since.
     policy = RetrainGatePolicy()
     judged = {"all": _challenger(0.004, -0.02, 0.028),
               "recency": {**_challenger(-0.01, -0.04, 0.02),
@@ -196,12 +237,12 @@ def test_a_challenger_that_passes_on_the_early_holdout_only_is_promoted_and_says
     assert passed_routes(judged["recency"], policy) == ["early"]
     verdict = decide(judged, {}, "2024-Q3", "3", policy)
     assert (verdict.decision, verdict.winner) == (PROMOTED, "recency")
-    assert "early holdout (provisional labels" in verdict.reasons[0]
+    assert "early route (provisional labels" in verdict.reasons[0]
     assert decide_from_figures(verdict.figures) == (PROMOTED, "recency")
     table = summary_table(verdict.figures)
     early_row = table[(table["route"] == "early") & (table["scope"] == "overall")]
     assert early_row["passed"].tolist() == [True]
-    # a family significantly worse on the early holdout fails that route too
+    # a family significantly worse on the early route fails that route too
     judged["recency"]["early"] = _challenger(0.07, 0.02, 0.12, family_high=-0.01)
     assert passed_routes(judged["recency"], policy) == []
     assert decide_from_figures({**verdict.figures, "challengers": judged}) == (KEPT, None)
@@ -239,7 +280,8 @@ def test_calibration_on_the_early_route_is_judged_on_mature_labels_never_provisi
     def on(model, rows):
         return gate_metrics(holdout_metrics(model, rows))
 
-    calibrated = judge_challenger(ColumnModel("calibrated"), champion, gate_rows, policy, early)
+    calibrated = judge_challenger(ColumnModel("calibrated"), champion, gate_rows, policy, early,
+                                  early["calibrated"].to_numpy())
     # against provisional labels the calibrated challenger looks worse than the champion...
     assert not check_calibration(on(ColumnModel("calibrated"), early), on(champion, early),
                                  policy.gate_policy()).passed
@@ -249,7 +291,8 @@ def test_calibration_on_the_early_route_is_judged_on_mature_labels_never_provisi
         "reason"]
     assert passed_routes(calibrated, policy) == ["early"]  # +0.02 on the gate cohort: noise
     # one that ranks as well but is miscalibrated on the gate cohort fails both routes
-    shrunk = judge_challenger(ColumnModel("shrunk"), champion, gate_rows, policy, early)
+    shrunk = judge_challenger(ColumnModel("shrunk"), champion, gate_rows, policy, early,
+                              early["shrunk"].to_numpy())
     assert shrunk["early"]["overall"]["low"] > 0
     assert not shrunk["early"]["checks"]["calibration"]["passed"]
     assert passed_routes(shrunk, policy) == []

@@ -151,7 +151,7 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
     figures = row["figures"]
     # the decision recomputes from the recorded figures alone, and its reasons name them
     assert decide_from_figures(figures) == (PROMOTED, value["winner"])
-    # it passed on the mature gate cohort or on the early holdout, and the reasons say which
+    # it passed on the mature gate cohort or on the early route, and the reasons say which
     judged = figures["challengers"][value["winner"]]
     routes = passed_routes(judged, RetrainGatePolicy(**figures["policy"]))
     assert routes and all(r in row["reasons"][0] for r in (ROUTE_ROWS[r] for r in routes))
@@ -160,7 +160,19 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
         assert won["low"] > figures["policy"]["margin"]
         assert f"{won['diff']:+.3f}" in " ".join(row["reasons"])
     assert set(judged["by_family"]) == {"customer_service", "manufacturing", "rnd", "sales"}
-    assert figures["early_gate"] == {"n": 0, "tried": False}  # off by default
+    # the early route, on by default: every challenger judged there too, by out-of-fold
+    # predictions of fold models that each left one fold's partial labels out
+    early = figures["early_gate"]
+    assert early["tried"] and early["n"] >= figures["policy"]["min_early_rows"]
+    assert sum(early["reviews"].values()) == early["n"]
+    assert min(early["cohorts"]) > figures["gate_cohort"]
+    for name, c in figures["challengers"].items():
+        assert c["early"]["overall"]["n"] == early["n"]
+        assert "(gate cohort (mature labels))" in c["early"]["checks"]["calibration"]["reason"]
+        route = figures["windows"][name]["early_route"]
+        assert route["folds"] == 2 and sum(route["n_judged"]) == early["n"]
+        # each fold model learned from fewer partial labels than the challenger itself
+        assert all(0 < n < figures["windows"][name]["n_partial"] for n in route["n_partial"])
     assert figures["windows"][value["winner"]]["gate_cohort"] == figures["gate_cohort"]
     meta = {e.asset_key.to_user_string(): e.materialization.metadata
             for e in result.get_asset_materialization_events()}
@@ -208,22 +220,16 @@ def test_the_promoted_champion_beats_the_old_on_the_truth_and_is_served_over_htt
 
 
 
-def test_with_the_early_holdout_the_gate_judges_every_challenger_on_both_routes(
+def test_without_the_early_route_the_gate_judges_on_the_gate_cohort_alone(
         resources, promoted, pg_server):
-    """`early_gate_share` on (run config): the held-out immature hires of the cohorts after
-    the gate cohort are the second route, every challenger judged there too, and the
-    decision recomputes from the figures. Last in the module: it may promote again."""
-    result = _run(resources, {"early_gate_share": 0.5})
+    """`early_gate_folds: 0` (run config): no fold models, no early route; the decision
+    recomputes from the figures. Last in the module: it may promote again."""
+    result = _run(resources, {"early_gate_folds": 0})
     assert result.success, _check(result).description
     figures = _decisions(resources, pg_server).iloc[-1]["figures"]
-    early = figures["early_gate"]
-    assert early["tried"] and early["n"] >= figures["policy"]["min_early_rows"]
-    assert sum(early["reviews"].values()) == early["n"]
-    assert min(early["cohorts"]) > figures["gate_cohort"]
-    for judged in figures["challengers"].values():
-        assert judged["early"]["overall"]["n"] == early["n"]
-        assert "(gate cohort (mature labels))" in judged["early"]["checks"]["calibration"][
-            "reason"]
+    assert figures["early_gate"] == {"n": 0, "tried": False}
+    assert not any("early" in c for c in figures["challengers"].values())
+    assert all(w["early_route"]["folds"] == 0 for w in figures["windows"].values())
     assert decide_from_figures(figures)[0] == result.output_for_node("retrained_champion")[
         "decision"]
     windows = figures["windows"]
