@@ -4,8 +4,8 @@ For each scenario (stable, concept_drift) one simulated HRIS whose change falls 
 into 2022-2024, exported at `--as-of`: a champion trained on the cohorts an earlier export
 had (up to `--champion-through`, before the change showed), then one challenger per window
 (all / recent / recency), with and without partial labels, each judged against the
-champion on the newest mature cohort with DeLong's paired test (ml.retrain.gate), and
-against `sim_truth`'s counterfactual outcome of every post-change applicant (hired or not,
+champion on the newest mature cohort and on the early route (out-of-fold predictions,
+`--folds`) with DeLong's paired test (ml.retrain.gate), and against `sim_truth`'s counterfactual outcome of every post-change applicant (hired or not,
 about 5,200: what the company cannot see, so each window's true worth).
 
     python bench/retrain_windows.py --candidates 16000 --home /tmp/retrain-home
@@ -22,6 +22,9 @@ as of 2025-10-01 (gate cohort 2024-Q2, n=274: the first post-change cohort to ma
     stable (champion 0.754 on sim_truth), partial labels: all -0.004 [-0.020, 0.013],
         recent -0.032 [-0.075, 0.011], recency +0.001 [-0.029, 0.031]: kept; against all
         data, recent -0.028 [-0.067, 0.011], recency +0.005 [-0.022, 0.032]
+    early route by cross-fitting (435 hires of 2024-Q3..2025-Q1 with 2-3 reviews, 2 folds):
+        concept_drift recency +0.055 [+0.021, +0.089] (3 folds: +0.074 [+0.037, +0.111]),
+        promoted on both routes; stable: best +0.011 [-0.017, +0.038], kept
 as of 2026-04-01 (waiting two quarters more; gate cohort 2024-Q4, n=270), mature labels
 only: sim_truth all 0.678, recent 0.711, recency 0.669; the gate keeps the champion (best
 recent +0.017 [-0.046, 0.080] with partial labels).

@@ -872,7 +872,7 @@ def rater_ids(
 
     runtime = _runtime()
     key = runtime.settings.pseudonym_key()
-    conn = runtime.up().connect()
+    conn = _connect("transform", runtime)  # the one role that reads raw and the key's copy
     try:
         ids = interviewer_ids(conn)
         matches = key_matches_feature_store(conn, key)

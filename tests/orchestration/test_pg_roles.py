@@ -206,12 +206,9 @@ def test_the_scan_role_reads_every_schema_and_database_and_writes_nothing(role_s
     dagster.close()
 
 
-# Where code still connects as the administrator, and why (everything else names its
-# job's role: HireloopRuntime.connection(job), cli._connect(job)).
-ADMINISTRATOR_CONNECTIONS = {
-    # reads raw's interviewer ids and checks the key against the marts: no role reads both
-    "orchestration/cli.py": 1,
-}
+# Where code still connects as the administrator, and why (everything names its job's
+# role: HireloopRuntime.connection(job), cli._connect(job)); none today.
+ADMINISTRATOR_CONNECTIONS: dict[str, int] = {}
 
 
 def test_every_service_connects_as_its_jobs_role_but_the_listed_few():
