@@ -8,6 +8,8 @@ the new champion.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import mlflow as mlflow_lib
 import pandas as pd
 import pytest
@@ -34,6 +36,15 @@ from ml.training_pipeline import train_and_evaluate
 from ml.windows import quarter_index
 from monitoring.loop_decisions import read_decisions
 from orchestration.definitions import build_definitions, defs
+from orchestration.run_failures import explain_failure
+from orchestration.runs import execute
+from orchestration.sensors import (
+    TAG_AS_OF,
+    TAG_QUARTER,
+    evaluate_loop_trigger,
+    launch_tags,
+    run_key_for,
+)
 from tests.ml.test_pyfunc import valid_rows
 from tests.orchestration.job_resources import job_resources
 from tests.simulated_store import post_change_applicants
@@ -128,9 +139,50 @@ def test_an_unsound_pick_fails_the_run_and_is_recorded_as_refused(
 
 
 @pytest.fixture(scope="module")
-def promoted(resources, champion):
-    """One retrain with the loop's defaults, after the champion of before the change."""
-    return _run(resources)
+def triggered(resources, champion):
+    """The loop as the daemon runs it: the champion of before the change monitored at the
+    store's as-of (the `monitor_quarter` job: drift, quality, feedback), the `loop_trigger`
+    sensor evaluated in process, and the retrain it requests run with the request's tags
+    and run key, the loop's defaults and quick challengers; then the sensor looks again."""
+    defs_ = build_definitions(resources)
+    with DagsterInstance.ephemeral() as instance:
+        monitored = execute(defs_, "monitor_quarter", instance)
+        assert monitored.success, explain_failure(monitored).message()
+        requests = evaluate_loop_trigger(instance, defs_)
+        assert len(requests) == 1, "the sensor requested no retrain after concept drift"
+        job = defs_.resolve_job_def("retrain")
+        result = job.execute_in_process(
+            run_config={"ops": {"retrain_challengers": {"config": QUICK}}}, instance=instance,
+            asset_selection=[AssetKey(k) for k in KEYS], raise_on_error=False,
+            tags=launch_tags(requests[0]))
+        again = evaluate_loop_trigger(instance, defs_)
+    return SimpleNamespace(request=requests[0], result=result, again=again)
+
+
+@pytest.fixture(scope="module")
+def promoted(triggered):
+    """The sensor-requested retrain's run."""
+    return triggered.result
+
+
+def test_the_sensor_detects_the_change_and_requests_one_retrain_for_the_quarter(
+        triggered, resources, pg_server):
+    """What the monitoring recorded breaches the loop's default thresholds: one request,
+    keyed to the quarter, whose reasons name the breached figures; looking again requests
+    nothing (the run key exists); the retrain's decision row carries the trigger's reasons
+    ahead of the gate's."""
+    request = triggered.request
+    assert request.run_key == run_key_for("2025-Q3")
+    assert request.tags[TAG_QUARTER] == "2025-Q3" and request.tags[TAG_AS_OF] == "2025-10-01"
+    assert triggered.again == []
+    row = _decisions(resources, pg_server).iloc[-1]
+    assert row["run_key"] == request.run_key and row["quarter"] == "2025-Q3"
+    breaches = [r for r in row["reasons"] if r.startswith("trigger: ")]
+    assert breaches and row["reasons"][:len(breaches)] == breaches
+    # they are the breaches among every figure the sensor looked at, recorded beside
+    looked_at = row["figures"]["trigger"]["reasons"]
+    assert [f"trigger: {r}" for r in looked_at if r.endswith(": retrain")] == breaches
+    assert any("within" in r for r in looked_at)
 
 
 def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champion, promoted,
@@ -154,7 +206,8 @@ def test_a_retrain_after_drift_promotes_records_and_redeploys(resources, champio
     # it passed on the mature gate cohort or on the early route, and the reasons say which
     judged = figures["challengers"][value["winner"]]
     routes = passed_routes(judged, RetrainGatePolicy(**figures["policy"]))
-    assert routes and all(r in row["reasons"][0] for r in (ROUTE_ROWS[r] for r in routes))
+    head = next(r for r in row["reasons"] if not r.startswith("trigger: "))  # the gate's
+    assert routes and all(ROUTE_ROWS[r] in head for r in routes)
     for route in routes:
         won = (judged if route == "mature" else judged["early"])["overall"]
         assert won["low"] > figures["policy"]["margin"]
