@@ -8,6 +8,7 @@ describes always travel together, and a refused load leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,54 @@ from hris.simulator.generate import HISTORY_END, HISTORY_START
 from hris.transaction import one_transaction
 
 SIMULATOR_AS_OF = dt.date(2025, 1, 1)  # the simulator's clock when none is given
+MIN_HISTORY_YEARS = 1  # a shorter history holds no full year of seasons and matured hires
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def simulated_source(n_candidates: int, seed: int, defect_rate: float = 0.0) -> str:
+def simulated_source(n_candidates: int, seed: int, defect_rate: float = 0.0,
+                     end: str = HISTORY_END) -> str:
+    """The first load's name, from which the quarter simulator rebuilds the world
+    (hris.simulator.cohorts.History.from_source): `:end=` only for a non-default end, so
+    the sources of histories with the default span stay as they always were."""
     source = f"simulator:seed={seed}:n={n_candidates}"
-    return source + (f":defects={defect_rate:g}" if defect_rate else "")
+    source += f":defects={defect_rate:g}" if defect_rate else ""
+    return source + (f":end={end}" if end != HISTORY_END else "")
+
+
+def _history_date(what: str, text: str) -> dt.date:
+    try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise LoadRefused(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, "
+                          "e.g. 2024-06-30") from None
+
+
+def check_history_span(start: str, end: str, as_of: dt.date) -> None:
+    """LoadRefused unless [start, end] is at least MIN_HISTORY_YEARS long and the export's
+    as-of comes after its end (the history is what happened before the export)."""
+    first, last = _history_date("history start", start), _history_date("history end", end)
+    shortest = first.replace(year=first.year + MIN_HISTORY_YEARS) - dt.timedelta(days=1)
+    if last < shortest:
+        raise LoadRefused(f"history end {last} is too early: the history starts on {first} "
+                          f"and must span at least {MIN_HISTORY_YEARS} year(s), to "
+                          f"{shortest} or later")
+    if as_of <= last:
+        raise LoadRefused(f"as-of {as_of} is not after the history's end, {last}: the "
+                          f"export describes the history once it is over (drop the as-of "
+                          f"for {last + dt.timedelta(days=1)})")
+
+
+def history_clock(history_end: str | None, as_of: dt.date | None) -> tuple[str, dt.date]:
+    """(end, as-of) of the history to simulate: HISTORY_END and SIMULATOR_AS_OF unless
+    told; a given end (checked, LoadRefused) makes the default as-of the day after it."""
+    if history_end is None:
+        return HISTORY_END, as_of or SIMULATOR_AS_OF
+    last = _history_date("history end", history_end.strip())
+    clock = as_of or last + dt.timedelta(days=1)
+    check_history_span(HISTORY_START, last.isoformat(), clock)
+    return last.isoformat(), clock
 
 
 def ingest_simulated(
@@ -45,10 +89,13 @@ def ingest_simulated(
     """Generate a synthetic HR history and load it (raw tables and `sim_truth`; caller commits).
 
     Admitted before the simulation runs, so a refusal (a real installation, an earlier
-    as-of) costs nothing. `defect_rate` > 0 plants row-level defects first.
+    as-of, a span check_history_span refuses) costs nothing. `defect_rate` > 0 plants
+    row-level defects first. The default span is not checked: its loads stay as they were.
     """
     defect_rate = validate_rate(defect_rate)
-    source = simulated_source(n_candidates, seed, defect_rate)
+    if (start, end) != (HISTORY_START, HISTORY_END):
+        check_history_span(start, end, as_of)
+    source = simulated_source(n_candidates, seed, defect_rate, end)
     with conn.cursor() as cur:
         admission = admit(cur, SIMULATED, as_of, source=source, correction=correct_as_of)
     sim = simulate(
@@ -144,9 +191,12 @@ def preflight_export(conn, directory: Path, as_of: dt.date | None, *,
 
 
 def preflight_simulated(conn, n_candidates: int, seed: int, as_of: dt.date,
-                        defect_rate: float = 0.0, *, correct_as_of: str | None = None) -> None:
+                        defect_rate: float = 0.0, *, correct_as_of: str | None = None,
+                        end: str = HISTORY_END) -> None:
     """Would `ingest_simulated` admit this load? LoadRefused if not (reads, keeps nothing)."""
-    source = simulated_source(n_candidates, seed, validate_rate(defect_rate))
+    if end != HISTORY_END:
+        check_history_span(HISTORY_START, end, as_of)
+    source = simulated_source(n_candidates, seed, validate_rate(defect_rate), end)
     _preflight(conn, SIMULATED, as_of, source, correct_as_of, None)
 
 

@@ -344,7 +344,12 @@ def build(
     seed: int = typer.Option(7),
     as_of: str | None = typer.Option(
         None, help="with --import-dir: " + _AS_OF_HELP + " (required for a real export); "
-        "otherwise the simulator's clock (default 2025-01-01)"),
+        "otherwise the simulator's clock (default 2025-01-01, or the day after "
+        "--history-end)"),
+    history_end: str | None = typer.Option(
+        None, "--history-end", help="simulator: the history's last day, YYYY-MM-DD (default "
+        "2024-12-31); a shorter history leaves more quarters for `hireloop simulate` "
+        "before today"),
     import_dir: Path | None = typer.Option(None, exists=True, file_okay=False,
                                            help="import this export instead of simulating"),
     correct_as_of: str | None = typer.Option(None, "--correct-as-of", help=_CORRECT_HELP),
@@ -363,12 +368,13 @@ def build(
 
     runtime = _runtime()
     _preflight_build(runtime, candidates, seed, as_of, import_dir, defects, correct_as_of,
-                     profile)
+                     profile, history_end)
     _dagster_env(runtime)
     try:
         outcome = run_loop(candidates=candidates, seed=seed, as_of=as_of,
                            import_dir=import_dir, defect_rate=defects,
-                           correct_as_of=correct_as_of, profile=profile, http_batch=http_batch)
+                           correct_as_of=correct_as_of, profile=profile, http_batch=http_batch,
+                           history_end=history_end)
     except LaunchError as exc:
         typer.echo(f"build: the run could not be launched: {exc}", err=True)
         raise typer.Exit(EXIT_ERROR) from None
@@ -440,22 +446,28 @@ def _stop_on(failure) -> None:
 
 def _preflight_build(runtime: Runtime, candidates: int, seed: int, as_of: str | None,
                      import_dir: Path | None, defects: float, correct_as_of: str | None,
-                     profile: Path | None) -> None:
+                     profile: Path | None, history_end: str | None = None) -> None:
     """Refuse in one line, before the pipeline starts, what its ingest step would refuse."""
     from hris.exports import LoadRefused
-    from hris.ingest import SIMULATOR_AS_OF, preflight_export, preflight_simulated
+    from hris.ingest import history_clock, preflight_export, preflight_simulated
 
     day = _date("build", as_of)
     if import_dir is None and profile is not None:
         raise _refuse("build", ValueError("--profile goes with --import-dir"))
     if import_dir is not None and defects:
         raise _refuse("build", ValueError("--defects plants defects in simulated data only"))
+    if import_dir is not None and history_end is not None:
+        raise _refuse("build", ValueError("--history-end ends a simulated history only"))
+    try:
+        end, clock = history_clock(history_end, day)
+    except LoadRefused as exc:
+        raise _refuse("build", exc) from None
     _profile("build", profile)
     conn = _connect("ingest", runtime)
     try:
         if import_dir is None:
-            preflight_simulated(conn, candidates, seed, day or SIMULATOR_AS_OF, defects,
-                                correct_as_of=correct_as_of)
+            preflight_simulated(conn, candidates, seed, clock, defects,
+                                correct_as_of=correct_as_of, end=end)
         else:
             preflight_export(conn, import_dir, day, correct_as_of=correct_as_of)
     except LoadRefused as exc:

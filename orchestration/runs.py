@@ -33,10 +33,11 @@ CONSOLE_LEVEL = "CRITICAL"
 
 def ingest_config(candidates: int, seed: int, as_of: str | None,
                   import_dir: Path | None = None, defect_rate: float = 0.0,
-                  correct_as_of: str | None = None, profile: Path | None = None
-                  ) -> dict[str, Any]:
-    """Run config of `raw_hr_tables`; an as-of left out is the simulator's clock, or the
-    simulated export's own (a real export is refused without one)."""
+                  correct_as_of: str | None = None, profile: Path | None = None,
+                  history_end: str | None = None) -> dict[str, Any]:
+    """Run config of `raw_hr_tables`; an as-of left out is the simulator's clock (the day
+    after `history_end` when given), or the simulated export's own (a real export is
+    refused without one)."""
     ingest: dict[str, Any] = {"candidates": candidates, "seed": seed, "progress": True,
                               "defect_rate": defect_rate}
     if as_of is not None:
@@ -47,6 +48,8 @@ def ingest_config(candidates: int, seed: int, as_of: str | None,
         ingest.update(source="import", import_dir=str(import_dir))
     if profile is not None:
         ingest["profile"] = str(profile)
+    if history_end is not None:
+        ingest["history_end"] = history_end
     return ingest
 
 
@@ -152,18 +155,20 @@ def run_loop(candidates: int, seed: int, as_of: str | None, import_dir: Path | N
              training: dict[str, Any] | None = None, defect_rate: float = 0.0,
              correct_as_of: str | None = None, profile: Path | None = None,
              definitions: Definitions | None = None,
-             instance: DagsterInstance | None = None, http_batch: int = 100) -> LoopOutcome:
+             instance: DagsterInstance | None = None, http_batch: int = 100,
+             history_end: str | None = None) -> LoopOutcome:
     """Materialise the whole loop (`hireloop_loop`): ingest to the interview tool's online
     scores and their ingest into the scoring log, in one run.
 
     `defect_rate` > 0 plants defects in the simulated export (hris.simulator.defects);
+    `history_end` ends the simulated history on another day than HISTORY_END;
     `http_batch` is the interview tool's candidates per request. `definitions` and
     `instance` default to the configured ones (`$DAGSTER_HOME`); the configured definitions
     are launched (listed by the UI), definitions of the caller's run in-process.
     """
     defs = _definitions(definitions)
     ingest = ingest_config(candidates, seed, as_of, import_dir, defect_rate, correct_as_of,
-                           profile)
+                           profile, history_end)
     ops: dict[str, Any] = {"raw_hr_tables": {"config": ingest},
                            "online_scores": {"config": {"batch_size": http_batch}}}
     if training:

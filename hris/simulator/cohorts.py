@@ -54,7 +54,9 @@ from hris.simulator.world import NO_DAY, SCENARIOS, World, build_world
 
 HORIZON_YEARS = 15            # a new hire's employment is drawn this far ahead
 MAX_PER_QUARTER = 100_000     # applicants a quarter (keeps every id and national id unique)
-_SOURCE = re.compile(r"simulator:seed=(-?\d+):n=(\d+)(?::defects=[\d.e-]+)?")
+# hris.ingest.simulated_source: `:end=` only where the history's end is not HISTORY_END
+_SOURCE = re.compile(
+    r"simulator:seed=(-?\d+):n=(\d+)(?::defects=[\d.e-]+)?(?::end=(\d{4}-\d{2}-\d{2}))?")
 
 
 class QuarterRefused(Exception):
@@ -73,13 +75,16 @@ class History:
 
     @classmethod
     def from_source(cls, source: str, as_of: dt.date) -> History:
+        """The history named by its first load's source (hris.ingest.simulated_source), so
+        the quarters continue the world from where that history ended."""
         match = _SOURCE.fullmatch(source)
         if match is None:
             raise QuarterRefused(
                 "the installation's history was not made by `hireloop build` or `hireloop "
                 "generate` (its first load is not the simulator's), so there is no world to "
                 "continue: start a sandbox with `hireloop build`")
-        return cls(n=int(match.group(2)), seed=int(match.group(1)), as_of=as_of)
+        return cls(n=int(match.group(2)), seed=int(match.group(1)), as_of=as_of,
+                   end=match.group(3) or HISTORY_END)
 
     def quarterly_volume(self) -> int:
         """Applicants per quarter at the history's rate."""

@@ -16,10 +16,11 @@ from pydantic import Field
 from hris.contract import RAW_TABLES
 from hris.export_files import ImportRefused
 from hris.exports import LoadRefused, latest_as_of, parse_as_of
-from hris.ingest import SIMULATOR_AS_OF, ingest_export, ingest_simulated
+from hris.ingest import SIMULATOR_AS_OF, history_clock, ingest_export, ingest_simulated
 from hris.profile import ProfileError, load_profile
 from hris.raw_store import LoadReport, TableLoad
 from hris.simulator.defects import MAX_RATE
+from hris.simulator.generate import HISTORY_END
 from orchestration.resources import HireloopRuntime
 from orchestration.run_failures import LOAD_REFUSED
 
@@ -42,7 +43,11 @@ class IngestConfig(Config):
     seed: int = Field(7, description="simulator: random seed")
     as_of: str | None = Field(
         None, description="the export's date (ISO; drives maturity): required for a real "
-        f"export, from its manifest for a simulated one, {SIMULATOR_AS_OF} for the simulator")
+        f"export, from its manifest for a simulated one, {SIMULATOR_AS_OF} for the simulator "
+        "(the day after history_end when that is given)")
+    history_end: str | None = Field(
+        None, description=f"simulator: the history's last day (ISO; default {HISTORY_END}); "
+        "the quarters simulated later continue from it")
     correct_as_of: str | None = Field(
         None, description="a reason: lets an as-of earlier than the one in force through, "
         "recorded in raw._exports")
@@ -66,8 +71,9 @@ def raw_hr_tables(
             if config.source == "simulator":
                 if config.profile:
                     raise LoadRefused("an import profile applies to imports only")
+                end, clock = history_clock(config.history_end, as_of)
                 report = ingest_simulated(
-                    conn, config.candidates, config.seed, as_of or SIMULATOR_AS_OF,
+                    conn, config.candidates, config.seed, clock, end=end,
                     progress=config.progress, defect_rate=config.defect_rate,
                     correct_as_of=config.correct_as_of, cipher=hireloop.settings.data_cipher(),
                 )
@@ -76,6 +82,8 @@ def raw_hr_tables(
                     raise LoadRefused("source 'import' needs import_dir")
                 if config.defect_rate:
                     raise LoadRefused("defect_rate plants defects in simulated data only")
+                if config.history_end is not None:
+                    raise LoadRefused("history_end applies to the simulator only")
                 profile = load_profile(Path(config.profile)) if config.profile else None
                 report = ingest_export(
                     conn, Path(config.import_dir), as_of, correct_as_of=config.correct_as_of,

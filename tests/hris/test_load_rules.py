@@ -25,9 +25,16 @@ from hris.exports import (
     parse_as_of,
     record_export,
 )
-from hris.ingest import ingest_export, ingest_simulated, load_simulated
+from hris.ingest import (
+    SIMULATOR_AS_OF,
+    history_clock,
+    ingest_export,
+    ingest_simulated,
+    load_simulated,
+)
 from hris.simulated_export import MANIFEST_NAME, write_simulated_export
 from hris.simulator import simulate
+from hris.simulator.generate import HISTORY_END
 from tests.hris.raw_fixtures import fingerprints, make_raw_frames, write_csv_export
 
 JAN, MAR, JUN = dt.date(2025, 1, 1), dt.date(2025, 3, 1), dt.date(2025, 6, 30)
@@ -287,3 +294,33 @@ def test_two_loads_cannot_decide_an_installation_at_once(new_db, pg_server):
     finally:
         second.close()
     first.rollback()
+
+
+def test_the_historys_end_and_clock_default_to_todays_and_follow_a_given_end():
+    assert history_clock(None, None) == (HISTORY_END, SIMULATOR_AS_OF)
+    assert history_clock(None, MAR) == (HISTORY_END, MAR)  # unchecked, as it always was
+    assert history_clock("2024-06-30", None) == ("2024-06-30", dt.date(2024, 7, 1))
+    assert history_clock(" 2024-06-30 ", JAN) == ("2024-06-30", JAN)
+
+
+@pytest.mark.parametrize(("end", "as_of", "expected"), [
+    ("June", None, "history end 'June' is not a date: write it as YYYY-MM-DD"),
+    ("2024-02-30", None, "history end '2024-02-30' is not a date"),
+    ("20240630", None, "history end '20240630' is not a date"),
+    ("2022-12-30", None, "must span at least 1 year(s), to 2022-12-31 or later"),
+    ("2024-06-30", dt.date(2024, 6, 30), "as-of 2024-06-30 is not after the history's end, "
+                                         "2024-06-30"),
+    ("2024-06-30", dt.date(2024, 1, 1), "drop the as-of for 2024-07-01"),
+])
+def test_a_bad_history_end_is_refused_saying_why(end, as_of, expected):
+    with pytest.raises(LoadRefused) as refused:
+        history_clock(end, as_of)
+    assert expected in str(refused.value)
+
+
+def test_a_simulated_load_with_a_bad_span_is_refused_before_anything(new_db):
+    conn = new_db()
+    with pytest.raises(LoadRefused, match="not after the history's end"):
+        ingest_simulated(conn, 50, 1, dt.date(2024, 6, 1), end="2024-06-30")
+    conn.rollback()
+    assert _rows(conn, "SELECT to_regclass('raw._exports')") == [(None,)]

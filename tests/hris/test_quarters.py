@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hris.ingest import simulated_source
 from hris.pseudonym import PSEUDONYM_HEX_CHARS
 from hris.simulator import simulate
+from hris.simulator.cohorts import day_number
+from hris.simulator.generate import HISTORY_END, HISTORY_START
 from hris.simulator.quarters import (
     CohortSpec,
     History,
@@ -75,6 +78,33 @@ def test_quarters_follow_the_calendar_from_the_historys_as_of():
     assert quarter_label(dt.date(2025, 1, 1)) == "2024-Q4"
     # the history's rate: 3,000 applications over three years
     assert HISTORY.quarterly_volume() == 250
+
+
+@pytest.mark.parametrize(("defects", "end", "source"), [
+    (0.0, HISTORY_END, "simulator:seed=7:n=20000"),  # as every installation so far
+    (0.01, HISTORY_END, "simulator:seed=7:n=20000:defects=0.01"),
+    (0.0, "2024-06-30", "simulator:seed=7:n=20000:end=2024-06-30"),
+    (0.01, "2024-06-30", "simulator:seed=7:n=20000:defects=0.01:end=2024-06-30"),
+])
+def test_the_first_loads_source_brings_the_historys_end_back(defects, end, source):
+    assert simulated_source(20_000, 7, defects, end) == source
+    history = History.from_source(source, dt.date(2025, 1, 1))
+    assert (history.n, history.seed, history.start, history.end) == (
+        20_000, 7, HISTORY_START, end)
+
+
+def test_a_shorter_history_keeps_its_rate_and_its_quarters_follow_its_end():
+    short = History(n=3_000, seed=13, as_of=dt.date(2024, 7, 1), end="2024-06-30")
+    # 3,000 applications over 2.5 years (912 days), not over the default's three
+    assert short.quarterly_volume() == 300
+    ends = quarter_ends(short.as_of, 9)
+    assert (ends[0], quarter_label(ends[0])) == (dt.date(2024, 10, 1), "2024-Q3")
+    assert (ends[-1], quarter_label(ends[-1])) == (dt.date(2026, 10, 1), "2026-Q3")
+    cohort = draw_cohort(short, CohortSpec(1, "stable", short.quarterly_volume()))
+    assert cohort.world.end == dt.date(2024, 6, 30)  # the history's world, continued
+    days = cohort.applicants.app_day
+    assert len(days) == 300
+    assert days.min() > day_number(short.as_of) and days.max() <= day_number(ends[0])
 
 
 def test_the_same_quarters_are_drawn_again_exactly(stable):

@@ -51,8 +51,9 @@ class Sandbox:
 
 @contextlib.contextmanager
 def served_sandbox(pg_server, hireloop_home, folder, name: str, history_n: int,
-                   seed: int) -> Iterator[Sandbox]:
-    """Build, train, register and serve; the endpoint stops on exit."""
+                   seed: int, history_end: str | None = None) -> Iterator[Sandbox]:
+    """Build, train, register and serve; the endpoint stops on exit. `history_end` (ISO)
+    ends the history earlier than HISTORY_END, leaving more quarters before today."""
     database = pg_server.create_database(name)
     runtime = HireloopRuntime(home=str(hireloop_home), database=database)
     settings = runtime.settings
@@ -71,8 +72,11 @@ def served_sandbox(pg_server, hireloop_home, folder, name: str, history_n: int,
                                             min_rows_per_family=1)}
     defs = build_definitions(resources)
     with DagsterInstance.ephemeral() as instance:
-        built = execute(defs, "build_feature_store", instance, {"ops": {"raw_hr_tables": {
-            "config": {"candidates": history_n, "seed": seed}}}})
+        ingest: dict[str, Any] = {"candidates": history_n, "seed": seed}
+        if history_end is not None:
+            ingest["history_end"] = history_end
+        built = execute(defs, "build_feature_store", instance,
+                        {"ops": {"raw_hr_tables": {"config": ingest}}})
         assert built.success
         conn = pg_server.endpoint.connect(database)
         try:

@@ -180,3 +180,21 @@ def test_simulated_data_is_refused_by_a_real_installation(real_installation, com
 def test_build_refuses_a_bad_as_of_before_the_pipeline_starts(real_installation, export_dir):
     result = runner.invoke(app, ["build", "--import-dir", str(export_dir), "--as-of", "June"])
     assert "YYYY-MM-DD" in _one_line_refusal(result, "build")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--history-end", "June"], "history end 'June' is not a date"),
+    (["--history-end", "2024-06-30", "--as-of", "2024-05-01"], "not after the history's end"),
+    (["--history-end", "2022-03-31"], "at least 1 year(s)"),
+])
+def test_build_refuses_a_bad_history_end_before_the_pipeline_starts(real_installation, args,
+                                                                    expected):
+    before = _register(real_installation)
+    assert expected in _one_line_refusal(runner.invoke(app, ["build", *args]), "build")
+    assert _register(real_installation) == before
+
+
+def test_build_ends_a_simulated_history_only(real_installation, export_dir):
+    args = ["build", "--import-dir", str(export_dir), "--history-end", "2024-06-30"]
+    line = _one_line_refusal(runner.invoke(app, args), "build")
+    assert "--history-end ends a simulated history only" in line

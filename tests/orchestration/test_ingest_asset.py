@@ -53,6 +53,10 @@ def _ingest(hireloop_home, database: str, config: dict):
     ({"source": "import", "as_of": "2025-01-01"}, "sandbox"),  # real export into a sandbox
     ({"source": "import"}, "as-of"),  # a real export without its as-of
     ({"source": "simulator", "as_of": "2024-12-01"}, "earlier than the as-of in force"),
+    ({"source": "simulator", "history_end": "June"}, "history end 'June' is not a date"),
+    ({"source": "simulator", "history_end": "2024-06-30", "as_of": "2024-06-30"},
+     "not after the history's end"),
+    ({"source": "import", "history_end": "2024-06-30"}, "simulator only"),
 ])
 def test_the_ingest_step_refuses_what_hris_refuses(pg_server, hireloop_home, real_export,
                                                    config, expected):

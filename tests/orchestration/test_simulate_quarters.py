@@ -1,14 +1,16 @@
 """Simulated quarters of a real sandbox, each through the whole cycle: a 3,000-applicant
-history built by the real `build_feature_store` job (real PostgreSQL and dbt), a champion
+history (2022-01-01 to 2024-06-30, as of 2024-07-01) built by the real `build_feature_store`
+job (real PostgreSQL and dbt), a champion
 trained on it and served by the real endpoint process; per quarter (orchestration.quarters.
 run_quarter) the interview tool scoring over HTTP, the person's decisions in
 monitoring.hiring_decisions, and one `quarter_cycle` run: the quarter imported as an export
 by the job's own ingest, the inference log ingested, the champion monitored; then the loop
 closes (orchestration.loop_cycle.close_quarter): the trigger's sensor evaluated in process, a
 retrain when it asks.
-Six `stable` quarters under the default thresholds (no retrain, every family's drift
-tested from the second close on), then a seventh under thresholds no
-figure can stay inside (the breach: one retrain, its decision under the quarter's run key).
+Eight `stable` quarters, 2024-Q3 to 2026-Q2, under the default thresholds (no retrain,
+every family's drift tested from the second close on), then a ninth, 2026-Q3, under
+thresholds no figure can stay inside (the breach: one retrain, its decision under the
+quarter's run key).
 
 The pure simulation (determinism, the scenario's reach, the decision rule) is proven in
 tests/hris/test_quarters.py; here, that the cycle holds together on the real parts.
@@ -51,23 +53,26 @@ HISTORY_N, SEED, PER_QUARTER = 3_000, 17, 900
 # its first test: room beyond the suite's 900 s for a loaded machine.
 pytestmark = pytest.mark.timeout(2400)
 SCENARIO = "stable"
-# Six stable quarters and the breach's: 2025-Q1 to 2026-Q3, the most a 2024 history allows
-# on 2026-12-02 (simulated time cannot pass the real date; see the refusal's test).
-STABLE_QUARTERS = 6
+# The history ends half a year before the default's (2024-12-31) so that eight stable
+# quarters and the breach's, 2024-Q3 to 2026-Q3, fit before the real date (2026-12-03:
+# simulated time cannot pass it; see the refusal's test); a 2024-12-31 history fits seven.
+HISTORY_END, HISTORY_AS_OF = "2024-06-30", dt.date(2024, 7, 1)
+STABLE_QUARTERS = 8
 # Thresholds no tested figure stays inside (a calibration error or an early-attainment gap
-# is never exactly zero): the third quarter breaches on whatever the monitor recorded.
+# is never exactly zero): the last quarter breaches on whatever the monitor recorded.
 TIGHT = TriggerThresholds(max_drift_share=1e-6, min_drift_n=1, max_calibration_error=1e-6,
                           min_calibration_n=1, max_early_gap=1e-6, min_early_n=1)
 
 
 @pytest.fixture(scope="module")
 def sandbox(pg_server, hireloop_home, tmp_path_factory):
-    """The history built, a champion served; then three quarters run through the whole
-    cycle (the third under TIGHT thresholds). Yields what each test reads: the database,
+    """The history built, a champion served; then STABLE_QUARTERS + 1 quarters run through
+    the whole cycle (the last under TIGHT thresholds). Yields what each test reads: the database,
     the runtime, the quarters' results and closings, the retrain runs after each quarter,
     a look of the trigger after the last, the monitoring runs, the first champion."""
     folder = tmp_path_factory.mktemp("quarters")
-    with served_sandbox(pg_server, hireloop_home, folder, "quarters", HISTORY_N, SEED) as box:
+    with served_sandbox(pg_server, hireloop_home, folder, "quarters", HISTORY_N, SEED,
+                        history_end=HISTORY_END) as box:
         runtime, defs, instance = box.runtime, box.defs, box.instance
         tight = build_definitions({**box.resources, TRIGGER_RESOURCE: TIGHT})
         results, closed, retrains = [], [], []
@@ -89,9 +94,14 @@ def sandbox(pg_server, hireloop_home, tmp_path_factory):
 
 def test_each_quarter_is_scored_decided_exported_and_imported_at_its_as_of(sandbox):
     first, second = sandbox.results[:2]
-    assert (first.index, first.quarter, first.as_of) == (1, "2025-Q1", dt.date(2025, 4, 1))
-    assert (second.index, second.quarter, second.as_of) == (2, "2025-Q2", dt.date(2025, 7, 1))
-    exports = sandbox.read("SELECT as_of_date, kind FROM raw._exports ORDER BY export_id")
+    assert (first.index, first.quarter, first.as_of) == (1, "2024-Q3", dt.date(2024, 10, 1))
+    assert (second.index, second.quarter, second.as_of) == (2, "2024-Q4", dt.date(2025, 1, 1))
+    assert sandbox.results[-1].quarter == "2026-Q3"
+    exports = sandbox.read("SELECT source, as_of_date, kind FROM raw._exports "
+                           "ORDER BY export_id")
+    # the history's first load names its end: the quarters continue from it
+    assert (exports["source"].iloc[0], exports["as_of_date"].iloc[0]) == (
+        f"simulator:seed={SEED}:n={HISTORY_N}:end={HISTORY_END}", HISTORY_AS_OF)
     assert exports["as_of_date"].tolist()[-len(sandbox.results):] == [
         r.as_of for r in sandbox.results]
     assert set(exports["kind"]) == {"simulator"}  # a sandbox, simulated exports only
@@ -142,7 +152,7 @@ def test_decisions_depend_on_the_band_and_on_the_old_process(sandbox):
 
 
 def test_reviews_arrive_only_once_submitted(sandbox):
-    previous = dt.date(2025, 1, 1).isoformat()
+    previous = HISTORY_AS_OF.isoformat()
     for result in sandbox.results:
         reviews = pd.read_csv(result.export_dir / "performance_reviews.csv", dtype=str)
         assert len(reviews) == result.reviews_arrived > 0
@@ -223,6 +233,7 @@ def test_each_quarter_is_monitored_at_its_own_as_of_without_training(sandbox):
 def test_a_stable_quarter_ends_in_one_no_action_whose_reasons_name_its_figures(
         sandbox, pg_server):
     stable = sandbox.results[:STABLE_QUARTERS]
+    assert len(stable) == 8  # the issue's eight stable quarters
     assert all(not runs for runs in sandbox.retrains[:STABLE_QUARTERS])  # no retrain ran
     decisions = sandbox.read("SELECT quarter, as_of, decision, reasons, run_key "
                              "FROM monitoring.loop_decisions ORDER BY decision_id")
