@@ -5,8 +5,9 @@ into 2022-2024, exported at `--as-of`: a champion trained on the cohorts an earl
 had (up to `--champion-through`, before the change showed), then one challenger per window
 (all / recent / recency), with and without partial labels, each judged against the
 champion on the newest mature cohort and on the early route (out-of-fold predictions,
-`--folds`) with DeLong's paired test (ml.retrain.gate), and against `sim_truth`'s counterfactual outcome of every post-change applicant (hired or not,
-about 5,200: what the company cannot see, so each window's true worth).
+`--folds`) with DeLong's paired test (ml.retrain.gate), and against `sim_truth`'s
+counterfactual outcome of every post-change applicant (hired or not, about 5,200: what the
+company cannot see, so each window's true worth).
 
     python bench/retrain_windows.py --candidates 16000 --home /tmp/retrain-home
 

@@ -82,18 +82,21 @@ class Admission:
                 and last.kind == self.kind and last.source == self.source)
 
 
-def parse_as_of(text: str | None) -> dt.date | None:
-    """An ISO date (YYYY-MM-DD) or None; LoadRefused with a one-line reason otherwise."""
-    if text is None:
-        return None
+def parse_date(text: str, what: str, example: str = "2025-06-30") -> dt.date:
+    """An ISO date (YYYY-MM-DD); LoadRefused naming `what` it was meant to be otherwise."""
     value = text.strip()
     try:
         if not _ISO.fullmatch(value):
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise LoadRefused(f"as-of {text!r} is not a date: write it as YYYY-MM-DD, "
-                          "e.g. 2025-06-30") from None
+        raise LoadRefused(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, "
+                          f"e.g. {example}") from None
+
+
+def parse_as_of(text: str | None) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) or None; LoadRefused with a one-line reason otherwise."""
+    return None if text is None else parse_date(text, "as-of")
 
 
 def ensure_register(cursor) -> None:

@@ -8,12 +8,19 @@ describes always travel together, and a refused load leaves nothing behind.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
 from hris.data_crypto import DataCipher
-from hris.exports import REAL, SIMULATED, Admission, LoadRefused, admit, record_admitted
+from hris.exports import (
+    REAL,
+    SIMULATED,
+    Admission,
+    LoadRefused,
+    admit,
+    parse_date,
+    record_admitted,
+)
 from hris.importer import ImportReport, import_export
 from hris.raw_store import LoadReport, load_raw
 from hris.simulated_export import read_manifest
@@ -24,7 +31,6 @@ from hris.transaction import one_transaction
 
 SIMULATOR_AS_OF = dt.date(2025, 1, 1)  # the simulator's clock when none is given
 MIN_HISTORY_YEARS = 1  # a shorter history holds no full year of seasons and matured hires
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def simulated_source(n_candidates: int, seed: int, defect_rate: float = 0.0,
@@ -38,13 +44,7 @@ def simulated_source(n_candidates: int, seed: int, defect_rate: float = 0.0,
 
 
 def _history_date(what: str, text: str) -> dt.date:
-    try:
-        if not _ISO_DATE.fullmatch(text):
-            raise ValueError
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise LoadRefused(f"{what} {text!r} is not a date: write it as YYYY-MM-DD, "
-                          "e.g. 2024-06-30") from None
+    return parse_date(text, what, "2024-06-30")
 
 
 def check_history_span(start: str, end: str, as_of: dt.date) -> None:
